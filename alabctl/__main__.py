@@ -1,0 +1,5 @@
+"""``python -m alabctl``."""
+
+from alabctl.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,103 @@
+"""A parse cache keyed by file content, so re-validating an unchanged repository skips YAML parsing.
+
+Entries hold plain JSON values (never pickles: the cache must not become a way to run code) and
+live in the user's cache folder, not in the repository. A file's entry is its parsed documents and
+the parse diagnostics, keyed by the sha256 of its bytes. Source maps are not cached: they are
+rebuilt by re-parsing only the files a diagnostic points into.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alabctl.spec.diagnostics import Diagnostic, Severity
+
+SCHEMA_VERSION = 1
+MAX_ENTRIES = 100_000
+
+
+def default_cache_dir() -> Path:
+    explicit = os.environ.get("ALABCTL_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "alabctl"
+
+
+@dataclass(slots=True)
+class CachedParse:
+    documents: list[Any]
+    diagnostics: list[Diagnostic]
+
+
+def _diag_to_json(d: Diagnostic) -> list[Any]:
+    return [d.code, str(d.severity), d.summary, d.detail, d.line, d.column, list(d.path)]
+
+
+def _diag_from_json(row: list[Any], file: str) -> Diagnostic:
+    code, severity, summary, detail, line, column, path = row
+    return Diagnostic(code, Severity(severity), summary, detail, file, line, column, tuple(path))
+
+
+@dataclass
+class ParseCache:
+    """Load once, look up and add during a run, save once at the end."""
+
+    path: Path | None
+    entries: dict[str, list[Any]] = field(default_factory=dict)
+    used: dict[str, list[Any]] = field(default_factory=dict)
+    dirty: bool = False
+
+    @classmethod
+    def open(cls, directory: Path | None, parser: str) -> ParseCache:
+        if directory is None:
+            return cls(None)
+        path = directory / f"parse-{parser}.json"
+        try:
+            raw = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return cls(path)
+        if not isinstance(raw, dict) or raw.get("version") != SCHEMA_VERSION:
+            return cls(path)
+        entries = raw.get("entries")
+        return cls(path, entries if isinstance(entries, dict) else {})
+
+    def get(self, digest: str, file: str) -> CachedParse | None:
+        row = self.entries.get(digest)
+        if row is None:
+            return None
+        self.used[digest] = row
+        try:
+            documents, diagnostics = row
+            return CachedParse(list(documents), [_diag_from_json(d, file) for d in diagnostics])
+        except (TypeError, ValueError):
+            return None
+
+    def put(self, digest: str, documents: list[Any], diagnostics: list[Diagnostic]) -> None:
+        row = [documents, [_diag_to_json(d) for d in diagnostics]]
+        self.entries[digest] = row
+        self.used[digest] = row
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write atomically; a cache that cannot be written is silently skipped."""
+        if self.path is None or not self.dirty:
+            return
+        keep = {k: v for k, v in self.entries.items() if k not in self.used}
+        merged = list(keep.items())[-(MAX_ENTRIES - len(self.used)) :] if len(self.used) < MAX_ENTRIES else []
+        entries = dict(merged) | self.used
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".parse-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump({"version": SCHEMA_VERSION, "entries": entries}, out, separators=(",", ":"))
+            Path(tmp).replace(self.path)
+        except OSError:
+            with contextlib.suppress(OSError, UnboundLocalError):
+                Path(tmp).unlink()

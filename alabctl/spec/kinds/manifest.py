@@ -1,0 +1,103 @@
+"""The envelope every document shares, and the union of all kinds."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from alabctl.spec.kinds.common import Metadata, Strict
+from alabctl.spec.kinds.hub import HubSpec
+from alabctl.spec.kinds.license import LicenseSpec
+from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
+from alabctl.spec.kinds.project import ProjectSpec
+from alabctl.spec.kinds.rule import RuleSpec
+from alabctl.spec.kinds.server import ServerSpec
+
+API_VERSION = "alabctl/v1"
+API_GROUP = "alabctl/"
+
+
+class Kind(StrEnum):
+    """The kinds of manifest."""
+
+    PROJECT = "Project"
+    """An annotation project."""
+    RULE = "Rule"
+    """A regex or dictionary rule."""
+    MODEL = "Model"
+    """A model that pre-annotates."""
+    EMBEDDINGS = "Embeddings"
+    """Embeddings models are trained with."""
+    SERVER = "Server"
+    """A pre-annotation server."""
+    LICENSE = "License"
+    """Where licensed material is read from."""
+    HUB = "Hub"
+    """The Models Hub and target versions."""
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+class _Manifest(Strict, Generic[S]):
+    api_version: Literal["alabctl/v1"]
+    metadata: Metadata
+    spec: S
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+
+class ProjectManifest(_Manifest[ProjectSpec]):
+    kind: Literal["Project"]
+
+
+class RuleManifest(_Manifest[RuleSpec]):
+    kind: Literal["Rule"]
+
+
+class ModelManifest(_Manifest[ModelSpec]):
+    kind: Literal["Model"]
+
+
+class EmbeddingsManifest(_Manifest[EmbeddingsSpec]):
+    kind: Literal["Embeddings"]
+
+
+class ServerManifest(_Manifest[ServerSpec]):
+    kind: Literal["Server"]
+    spec: ServerSpec = Field(default_factory=ServerSpec)
+
+
+class LicenseManifest(_Manifest[LicenseSpec]):
+    kind: Literal["License"]
+
+
+class HubManifest(_Manifest[HubSpec]):
+    kind: Literal["Hub"]
+    spec: HubSpec = Field(default_factory=HubSpec)
+
+
+AnyManifest = Annotated[
+    ProjectManifest
+    | RuleManifest
+    | ModelManifest
+    | EmbeddingsManifest
+    | ServerManifest
+    | LicenseManifest
+    | HubManifest,
+    Field(discriminator="kind"),
+]
+
+KINDS: dict[str, type[_Manifest[Any]]] = {
+    "Project": ProjectManifest,
+    "Rule": RuleManifest,
+    "Model": ModelManifest,
+    "Embeddings": EmbeddingsManifest,
+    "Server": ServerManifest,
+    "License": LicenseManifest,
+    "Hub": HubManifest,
+}

@@ -1,0 +1,118 @@
+"""``kind: Project`` (SPEC §2.1): an annotation project, its labels and what pre-annotates them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, field_validator
+
+from alabctl.spec.kinds.common import Color, Name, NonEmpty, Strict
+
+
+class Content(StrEnum):
+    """What the tasks of a project are."""
+
+    TEXT = "text"
+    """Plain text: NER, assertion, classification and relations on character spans."""
+    IMAGE = "image"
+    """Images: Visual NER on OCR tokens with boxes."""
+    PDF = "pdf"
+    """PDF documents: Visual NER on OCR tokens with boxes."""
+
+    @property
+    def visual(self) -> bool:
+        return self is not Content.TEXT
+
+
+class LabelSpec(Strict):
+    """A label a person can apply: its value, color and keyboard shortcut."""
+
+    value: NonEmpty
+    color: Color | None = None
+    hotkey: str | None = Field(default=None, min_length=1, max_length=1)
+
+
+class ModelBinding(Strict):
+    """Labels taken from a model ("predefined labels")."""
+
+    model: Name
+    labels: list[NonEmpty] | None = Field(
+        default=None, description="a subset of the model's labels; default: every label it predicts"
+    )
+    rename: dict[str, NonEmpty] = Field(default_factory=dict, description="model label -> project label")
+
+
+class NerSpec(Strict):
+    """Named-entity labels: manual, from models, and from rules."""
+
+    labels: list[LabelSpec] = Field(default_factory=list)
+    models: list[ModelBinding] = Field(default_factory=list)
+    rules: list[Name] = Field(default_factory=list)
+
+
+def _labels_from_strings(value: object) -> object:
+    if isinstance(value, list):
+        return [{"value": item} if isinstance(item, str) else item for item in value]
+    return value
+
+
+class AssertionSpec(Strict):
+    """Assertion-status labels (present, absent, ...) on NER chunks."""
+
+    labels: list[LabelSpec] = Field(default_factory=list)
+    models: list[ModelBinding] = Field(default_factory=list)
+
+    _strings = field_validator("labels", mode="before")(_labels_from_strings)
+
+
+class ClassificationBlock(Strict):
+    """One ``<Choices>`` block: document classification."""
+
+    name: Name
+    choices: list[NonEmpty] = Field(min_length=1)
+    multiple: bool = False
+    model: Name | None = None
+
+
+class RelationLabel(Strict):
+    """A relation and the label pairs it may join: ``A>B`` one way, ``A<>B`` both ways."""
+
+    value: NonEmpty
+    allowed: list[NonEmpty] = Field(default_factory=list)
+    color: Color | None = None
+
+    @field_validator("allowed")
+    @classmethod
+    def _pairs(cls, pairs: list[str]) -> list[str]:
+        for pair in pairs:
+            sep = "<>" if "<>" in pair else ">"
+            left, _, right = pair.partition(sep)
+            if not left.strip() or not right.strip() or ">" in right or "<" in left:
+                raise ValueError(
+                    f"'{pair}' is not a label pair: write 'FROM>TO' for one direction or 'A<>B' for both"
+                )
+        return pairs
+
+
+class RelationsSpec(Strict):
+    """Relation labels between NER chunks."""
+
+    labels: list[RelationLabel] = Field(default_factory=list)
+    models: list[ModelBinding] = Field(default_factory=list)
+
+    _strings = field_validator("labels", mode="before")(_labels_from_strings)
+
+
+class ProjectSpec(Strict):
+    """An annotation project."""
+
+    description: str = ""
+    content: Content = Content.TEXT
+    server: Name | None = Field(
+        default=None, description="the Server that pre-annotates it; default: a server named after the project"
+    )
+    license: Name | None = None
+    ner: NerSpec | None = None
+    assertion: AssertionSpec | None = None
+    classification: list[ClassificationBlock] = Field(default_factory=list)
+    relations: RelationsSpec | None = None

@@ -1,0 +1,345 @@
+"""Find, read, render and parse manifest files (SPEC §2).
+
+Steps, in order:
+
+1. ``discover``: each ``-f`` input is a file, a directory walked recursively (hidden directories
+   skipped, links that leave the repository refused) or ``-`` for stdin. The repository root is the
+   common root of the inputs unless given.
+2. ``read``: bytes, decoded as UTF-8.
+3. ``render``: ``*.yaml.j2`` / ``*.yml.j2`` files go through the sandboxed Jinja2 renderer.
+4. ``parse``: YAML to plain values (cached by content hash for plain files).
+5. ``select``: keep documents whose ``apiVersion`` starts with ``alabctl/``.
+
+The result is a list of :class:`RawDocument` (plain data plus its :class:`Origin`) and the
+diagnostics found on the way; turning data into typed manifests is :mod:`alabctl.spec.schema`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alabctl.spec.cache import ParseCache
+from alabctl.spec.diagnostics import Diagnostic, Path as NodePath, Position, Severity
+from alabctl.spec.errors import UsageError
+from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
+from alabctl.spec.template import render_template
+from alabctl.spec.yamlsrc import C_PARSER, SourceMap, parse_yaml
+
+MANIFEST_SUFFIXES = (".yaml", ".yml")
+TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
+MAX_FILE_BYTES = 16 * 1024 * 1024
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+PARSER_ID = f"{'c' if C_PARSER else 'py'}1"
+
+
+@dataclass
+class SourceIndex:
+    """The text of every file read, and (lazily) where each node of each document sits."""
+
+    texts: dict[str, str] = field(default_factory=dict)
+    maps: dict[str, list[SourceMap]] = field(default_factory=dict)
+
+    def source_map(self, file: str, index: int) -> SourceMap:
+        maps = self.maps.get(file)
+        if maps is None:
+            maps = [doc.source_map for doc in parse_yaml(self.texts.get(file, ""), file).documents]
+            self.maps[file] = maps
+        if index < len(maps):
+            return maps[index]
+        return SourceMap({(): Position(1, 1)}, {})
+
+    def lines(self, file: str) -> list[str]:
+        return self.texts.get(file, "").splitlines()
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a document came from: the file as the user named it, and its index in that file."""
+
+    file: str
+    index: int
+    directory: Path
+    sources: SourceIndex = field(repr=False, compare=False, hash=False)
+
+    def locate(self, path: NodePath, *, key: bool = False) -> Position:
+        return self.sources.source_map(self.file, self.index).locate(path, key=key)
+
+    def exists(self, path: NodePath) -> bool:
+        return self.sources.source_map(self.file, self.index).exists(path)
+
+    def diagnostic(
+        self,
+        code: str,
+        summary: str,
+        detail: str = "",
+        path: NodePath = (),
+        *,
+        key: bool = False,
+        severity: Severity = Severity.ERROR,
+    ) -> Diagnostic:
+        pos = self.locate(path, key=key)
+        return Diagnostic(code, severity, summary, detail, self.file, pos.line, pos.column, path)
+
+    def where(self, path: NodePath = ()) -> str:
+        pos = self.locate(path)
+        return f"{self.file}:{pos.line}:{pos.column}"
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    origin: Origin
+    data: dict[str, Any]
+
+
+@dataclass
+class Loaded:
+    root: Path
+    documents: list[RawDocument]
+    diagnostics: list[Diagnostic]
+    sources: SourceIndex
+    files: int
+
+
+@dataclass(frozen=True)
+class _Input:
+    display: str
+    path: Path | None  # None for stdin
+
+
+def _display(given: str, rel: str) -> str:
+    joined = os.path.join(given, rel) if given not in (".", "./") else rel
+    return joined.replace(os.sep, "/")
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _is_manifest_name(name: str) -> bool:
+    return name.endswith(MANIFEST_SUFFIXES) or name.endswith(TEMPLATE_SUFFIXES)
+
+
+def repository_root(inputs: Sequence[str], cwd: Path) -> Path:
+    """The common root of the inputs: a file counts by its folder, stdin by the working directory."""
+    folders = []
+    for given in inputs:
+        if given == STDIN:
+            folders.append(cwd)
+            continue
+        path = (cwd / given).resolve()
+        folders.append(path if path.is_dir() else path.parent)
+    return Path(os.path.commonpath([str(f) for f in folders])) if folders else cwd
+
+
+def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input], list[Diagnostic]]:
+    """Every manifest file the inputs name, in a stable order, and the links refused on the way."""
+    found: list[_Input] = []
+    diagnostics: list[Diagnostic] = []
+    seen: set[Path] = set()
+    for given in inputs:
+        if given == STDIN:
+            found.append(_Input(STDIN_NAME, None))
+            continue
+        path = cwd / given
+        if not path.exists():
+            raise UsageError(f"{given}: no such file or directory", "check the -f argument")
+        if path.is_file():
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                found.append(_Input(given.replace(os.sep, "/"), resolved))
+            continue
+        for folder, dirnames, filenames in os.walk(path):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not _is_manifest_name(name) or name.startswith("."):
+                    continue
+                full = Path(folder) / name
+                display = _display(given, str(full.relative_to(path)))
+                resolved = full.resolve()
+                if not _within(resolved, root):
+                    diagnostics.append(
+                        Diagnostic("ALB007", Severity.ERROR, f"'{display}' links outside the repository",
+                                   "manifests must be inside the repository; replace the link with the file",
+                                   display, 1, 1)
+                    )
+                    continue
+                if resolved not in seen:
+                    seen.add(resolved)
+                    found.append(_Input(display, resolved))
+    return found, diagnostics
+
+
+@dataclass(frozen=True)
+class _FileResult:
+    text: str | None
+    documents: list[Any]
+    diagnostics: list[Diagnostic]
+
+
+def _read(item: _Input, stdin_text: str | None) -> tuple[bytes | None, Diagnostic | None]:
+    if item.path is None:
+        return (stdin_text or "").encode(), None
+    try:
+        size = item.path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, Diagnostic("ALB004", Severity.ERROR, f"file is larger than {MAX_FILE_BYTES} bytes",
+                                    "split it into smaller manifest files", item.display, 1, 1)
+        return item.path.read_bytes(), None
+    except OSError as exc:
+        return None, Diagnostic("ALB004", Severity.ERROR, f"cannot read file: {exc.strerror}",
+                                "check that the file exists and is readable", item.display, 1, 1)
+
+
+def _decode(raw: bytes, display: str) -> tuple[str | None, Diagnostic | None]:
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, Diagnostic("ALB004", Severity.ERROR, "file is not UTF-8 text",
+                                f"byte {exc.start} cannot be decoded; save the file as UTF-8", display, 1, 1)
+
+
+def _load_file(
+    item: _Input, stdin_text: str | None, values: Mapping[str, Any], cache: ParseCache
+) -> _FileResult:
+    raw, problem = _read(item, stdin_text)
+    if raw is None:
+        return _FileResult(None, [], [problem] if problem else [])
+    is_template = item.display.endswith(TEMPLATE_SUFFIXES)
+    digest = None
+    if not is_template and item.path is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        hit = cache.get(digest, item.display)
+        if hit is not None:
+            return _FileResult(raw.decode("utf-8-sig", errors="replace"), hit.documents, hit.diagnostics)
+    text, problem = _decode(raw, item.display)
+    if text is None:
+        return _FileResult(None, [], [problem] if problem else [])
+    if is_template:
+        rendered = render_template(text, item.display, values)
+        if rendered.text is None:
+            return _FileResult(text, [], [_with_file(d, item.display) for d in rendered.diagnostics])
+        text = rendered.text
+    parsed = parse_yaml(text, item.display)
+    documents = [doc.data for doc in parsed.documents]
+    if digest is not None:
+        cache.put(digest, documents, parsed.diagnostics)
+    return _FileResult(text, documents, parsed.diagnostics)
+
+
+def _with_file(d: Diagnostic, file: str) -> Diagnostic:
+    from dataclasses import replace
+
+    return replace(d, file=file)
+
+
+def _select(data: Any, origin: Origin) -> tuple[bool, Diagnostic | None]:
+    """Whether a document is an alabctl manifest (and a diagnostic when it nearly is)."""
+    if not isinstance(data, dict):
+        return False, None
+    api = data.get("apiVersion")
+    if api is None:
+        if data.get("kind") in KINDS and "spec" in data:
+            return False, origin.diagnostic(
+                "ALB108", f"{data['kind']} without apiVersion is skipped",
+                f"add 'apiVersion: {API_VERSION}' so alabctl reads this document", (), severity=Severity.WARNING,
+            )
+        return False, None
+    if not isinstance(api, str) or not api.startswith(API_GROUP):
+        return False, None
+    if api != API_VERSION:
+        return False, origin.diagnostic(
+            "ALB108", f"unsupported apiVersion '{api}'", f"this alabctl reads '{API_VERSION}'", ("apiVersion",)
+        )
+    return True, None
+
+
+def load(
+    inputs: Sequence[str],
+    *,
+    values: Mapping[str, Any] | None = None,
+    root: Path | None = None,
+    cwd: Path | None = None,
+    cache_dir: Path | None = None,
+    stdin_text: str | None = None,
+) -> Loaded:
+    """Read every manifest the inputs name. Never raises for bad content: that is diagnostics."""
+    cwd = cwd or Path.cwd()
+    if not inputs:
+        raise UsageError("no input given", "name manifest files or folders with -f PATH (or - for stdin)")
+    root = (root or repository_root(inputs, cwd)).resolve()
+    for given in inputs:
+        if given != STDIN and not _within((cwd / given).resolve(), root):
+            raise UsageError(f"{given} is outside the repository root {root}", "pass a --root that contains it")
+    if STDIN in inputs and stdin_text is None:
+        stdin_text = sys.stdin.read()
+    files, diagnostics = discover(inputs, root, cwd)
+    cache = ParseCache.open(cache_dir, PARSER_ID)
+    sources = SourceIndex()
+    documents: list[RawDocument] = []
+    for item in files:
+        result = _load_file(item, stdin_text, values or {}, cache)
+        diagnostics.extend(result.diagnostics)
+        if result.text is not None:
+            sources.texts[item.display] = result.text
+        directory = item.path.parent if item.path is not None else cwd
+        for index, data in enumerate(result.documents):
+            origin = Origin(item.display, index, directory, sources)
+            keep, note = _select(data, origin)
+            if note is not None:
+                diagnostics.append(note)
+            if keep:
+                documents.append(RawDocument(origin, data))
+    cache.save()
+    return Loaded(root, documents, diagnostics, sources, len(files))
+
+
+def parse_values(files: Iterable[Path], assignments: Iterable[str]) -> dict[str, Any]:
+    """Template values from ``--values FILE`` (YAML mappings, later ones win) and ``--set k=v``."""
+    from alabctl.spec.yamlsrc import resolve_plain
+
+    values: dict[str, Any] = {}
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--values {path}: {exc.strerror}") from exc
+        parsed = parse_yaml(text, str(path))
+        if parsed.diagnostics:
+            first = parsed.diagnostics[0]
+            raise UsageError(f"--values {path}:{first.line}:{first.column}: {first.summary}")
+        for doc in parsed.documents:
+            if doc.data is None:
+                continue
+            if not isinstance(doc.data, dict):
+                raise UsageError(f"--values {path}: the file must be a mapping of names to values")
+            _deep_merge(values, doc.data)
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {assignment!r}: write key=value (dotted keys for nesting: a.b=1)")
+        target = values
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            nested = target.get(part)
+            if not isinstance(nested, dict):
+                nested = {}
+                target[part] = nested
+            target = nested
+        target[parts[-1]] = resolve_plain(raw)
+    return values
+
+
+def _deep_merge(into: dict[str, Any], other: Mapping[str, Any]) -> None:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_merge(into[key], value)
+        else:
+            into[key] = value

@@ -1,0 +1,116 @@
+"""Rendering ``*.yaml.j2`` manifests in a sandbox.
+
+Templates come from pull requests, so they are untrusted: they render in Jinja2's immutable
+sandbox with strict undefined variables and no loader, so a template cannot read files
+(``include``/``import``/``extends`` have nothing to load from), import modules, reach Python
+internals (``__class__``, ``__globals__`` ...), or mutate the values it is given. Output is capped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from alabctl.spec.diagnostics import Diagnostic, Severity
+
+MAX_OUTPUT = 8 * 1024 * 1024
+"""Bytes one template may render to."""
+
+_TEMPLATE_FILE = "<alabctl-template>"
+
+
+class _Environment(ImmutableSandboxedEnvironment):
+    """The sandbox, with nothing but the builtin filters and tests."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            undefined=StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            loader=None,
+            extensions=[],
+        )
+        # no lipsum, cycler, joiner or namespace: values in, text out
+        self.globals = {"range": self.globals["range"], "dict": dict}
+
+
+_ENV: _Environment | None = None
+
+
+def _env() -> _Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = _Environment()
+    return _ENV
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str | None
+    diagnostics: list[Diagnostic]
+
+
+def _template_line(tb: TracebackType | None) -> int | None:
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == _TEMPLATE_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def render_template(source: str, file: str, values: Mapping[str, Any]) -> Rendered:
+    """Render ``source`` with ``values``; problems come back as diagnostics at the template's line."""
+    env = _env()
+    try:
+        code = env.compile(source, name=file, filename=_TEMPLATE_FILE)
+        template = env.template_class.from_code(env, code, env.make_globals(None))
+        chunks: list[str] = []
+        size = 0
+        for chunk in template.generate(**dict(values)):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                return Rendered(None, [_diag("ALB008", 1, "template output too large",
+                                             f"a template may render at most {MAX_OUTPUT} characters")])
+            chunks.append(chunk)
+        return Rendered("".join(chunks), [])
+    except TemplateSyntaxError as exc:
+        return Rendered(None, [_diag("ALB003", exc.lineno or 1, f"template syntax error: {exc.message}",
+                                     "fix the Jinja2 syntax at this line")])
+    except SecurityError as exc:
+        line = _template_line(sys.exc_info()[2]) or 1
+        return Rendered(None, [_diag("ALB008", line, f"template refused: {exc}",
+                                     "templates may only format the values they are given; they cannot "
+                                     "reach Python internals, call methods that change data, or run code")])
+    except UndefinedError as exc:
+        line = _template_line(sys.exc_info()[2]) or 1
+        return Rendered(None, [_diag("ALB003", line, f"template error: {exc.message}",
+                                     "give the value with --values FILE or --set key=value, or use "
+                                     "'| default(...)' in the template")])
+    except TypeError as exc:
+        line = _template_line(sys.exc_info()[2]) or 1
+        message = str(exc)
+        if "no loader" in message:
+            return Rendered(None, [_diag("ALB008", line, "template refused: include, import and extends are "
+                                         "not allowed", "templates cannot read other files; inline the text")])
+        return Rendered(None, [_diag("ALB003", line, f"template error: {message}", "fix the expression")])
+    except TemplateError as exc:
+        line = _template_line(sys.exc_info()[2]) or 1
+        return Rendered(None, [_diag("ALB003", line, f"template error: {exc.message or exc}", "")])
+    except (ArithmeticError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
+        line = _template_line(sys.exc_info()[2]) or 1
+        return Rendered(None, [_diag("ALB003", line, f"template error: {type(exc).__name__}: {exc}",
+                                     "fix the expression at this line")])
+
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _diag(code: str, line: int, summary: str, detail: str) -> Diagnostic:
+    # the file is filled in by the loader, which knows how the user named it
+    return Diagnostic(code, Severity.ERROR, summary, detail, None, line, 1)
