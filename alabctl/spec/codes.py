@@ -63,5 +63,6 @@ def title(code: str) -> str:
     found = CODES.get(code)
     return found.title if found else code
 
+
 register("ALB401", "invalid lock file")
 register("ALB402", "hub asset not locked")

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from alabctl.spec.cache import ParseCache
-from alabctl.spec.diagnostics import Diagnostic, Path as NodePath, Position, Severity
+from alabctl.spec.diagnostics import Diagnostic, Position, Severity
+from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
 from alabctl.spec.template import render_template
@@ -166,9 +167,15 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                 resolved = full.resolve()
                 if not _within(resolved, root):
                     diagnostics.append(
-                        Diagnostic("ALB007", Severity.ERROR, f"'{display}' links outside the repository",
-                                   "manifests must be inside the repository; replace the link with the file",
-                                   display, 1, 1)
+                        Diagnostic(
+                            "ALB007",
+                            Severity.ERROR,
+                            f"'{display}' links outside the repository",
+                            "manifests must be inside the repository; replace the link with the file",
+                            display,
+                            1,
+                            1,
+                        )
                     )
                     continue
                 if resolved not in seen:
@@ -190,20 +197,41 @@ def _read(item: _Input, stdin_text: str | None) -> tuple[bytes | None, Diagnosti
     try:
         size = item.path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, Diagnostic("ALB004", Severity.ERROR, f"file is larger than {MAX_FILE_BYTES} bytes",
-                                    "split it into smaller manifest files", item.display, 1, 1)
+            return None, Diagnostic(
+                "ALB004",
+                Severity.ERROR,
+                f"file is larger than {MAX_FILE_BYTES} bytes",
+                "split it into smaller manifest files",
+                item.display,
+                1,
+                1,
+            )
         return item.path.read_bytes(), None
     except OSError as exc:
-        return None, Diagnostic("ALB004", Severity.ERROR, f"cannot read file: {exc.strerror}",
-                                "check that the file exists and is readable", item.display, 1, 1)
+        return None, Diagnostic(
+            "ALB004",
+            Severity.ERROR,
+            f"cannot read file: {exc.strerror}",
+            "check that the file exists and is readable",
+            item.display,
+            1,
+            1,
+        )
 
 
 def _decode(raw: bytes, display: str) -> tuple[str | None, Diagnostic | None]:
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return None, Diagnostic("ALB004", Severity.ERROR, "file is not UTF-8 text",
-                                f"byte {exc.start} cannot be decoded; save the file as UTF-8", display, 1, 1)
+        return None, Diagnostic(
+            "ALB004",
+            Severity.ERROR,
+            "file is not UTF-8 text",
+            f"byte {exc.start} cannot be decoded; save the file as UTF-8",
+            display,
+            1,
+            1,
+        )
 
 
 def _load_file(
@@ -248,15 +276,21 @@ def _select(data: Any, origin: Origin) -> tuple[bool, Diagnostic | None]:
     if api is None:
         if data.get("kind") in KINDS and "spec" in data:
             return False, origin.diagnostic(
-                "ALB108", f"{data['kind']} without apiVersion is skipped",
-                f"add 'apiVersion: {API_VERSION}' so alabctl reads this document", (), severity=Severity.WARNING,
+                "ALB108",
+                f"{data['kind']} without apiVersion is skipped",
+                f"add 'apiVersion: {API_VERSION}' so alabctl reads this document",
+                (),
+                severity=Severity.WARNING,
             )
         return False, None
     if not isinstance(api, str) or not api.startswith(API_GROUP):
         return False, None
     if api != API_VERSION:
         return False, origin.diagnostic(
-            "ALB108", f"unsupported apiVersion '{api}'", f"this alabctl reads '{API_VERSION}'", ("apiVersion",)
+            "ALB108",
+            f"unsupported apiVersion '{api}'",
+            f"this alabctl reads '{API_VERSION}'",
+            ("apiVersion",),
         )
     return True, None
 
@@ -277,7 +311,9 @@ def load(
     root = (root or repository_root(inputs, cwd)).resolve()
     for given in inputs:
         if given != STDIN and not _within((cwd / given).resolve(), root):
-            raise UsageError(f"{given} is outside the repository root {root}", "pass a --root that contains it")
+            raise UsageError(
+                f"{given} is outside the repository root {root}", "pass a --root that contains it"
+            )
     if STDIN in inputs and stdin_text is None:
         stdin_text = sys.stdin.read()
     files, diagnostics = discover(inputs, root, cwd)

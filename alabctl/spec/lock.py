@@ -105,8 +105,22 @@ class LockFile(BaseModel):
 
 
 _FIELD_ORDER = [
-    "name", "type", "language", "repository", "key", "libVersion", "sparkVersion", "url", "size", "sha256",
-    "checksum", "edition", "task", "storageRef", "labels", "dependencies",
+    "name",
+    "type",
+    "language",
+    "repository",
+    "key",
+    "libVersion",
+    "sparkVersion",
+    "url",
+    "size",
+    "sha256",
+    "checksum",
+    "edition",
+    "task",
+    "storageRef",
+    "labels",
+    "dependencies",
 ]
 
 
@@ -157,14 +171,26 @@ def read_lock(path: Path, display: str | None = None) -> tuple[LockFile | None, 
     except FileNotFoundError:
         return None, []
     except OSError as exc:
-        return None, [Diagnostic("ALB401", Severity.ERROR, f"cannot read the lock file: {exc.strerror}", "",
-                                 display, 1, 1)]
+        return None, [
+            Diagnostic(
+                "ALB401", Severity.ERROR, f"cannot read the lock file: {exc.strerror}", "", display, 1, 1
+            )
+        ]
     parsed = parse_yaml(text, display)
     if parsed.diagnostics:
         return None, parsed.diagnostics
     if not parsed.documents or not isinstance(parsed.documents[0].data, dict):
-        return None, [Diagnostic("ALB401", Severity.ERROR, "the lock file is not a mapping",
-                                 "regenerate it with 'alabctl lock'", display, 1, 1)]
+        return None, [
+            Diagnostic(
+                "ALB401",
+                Severity.ERROR,
+                "the lock file is not a mapping",
+                "regenerate it with 'alabctl lock'",
+                display,
+                1,
+                1,
+            )
+        ]
     doc = parsed.documents[0]
     try:
         return LockFile.model_validate(doc.data), []
@@ -173,8 +199,18 @@ def read_lock(path: Path, display: str | None = None) -> tuple[LockFile | None, 
         for error in exc.errors(include_url=False):
             loc = tuple(error["loc"])
             pos = doc.source_map.locate(loc)
-            out.append(Diagnostic("ALB401", Severity.ERROR, f"invalid lock file at {format_path(loc)}: {error['msg']}",
-                                  "regenerate it with 'alabctl lock'", display, pos.line, pos.column, loc))
+            out.append(
+                Diagnostic(
+                    "ALB401",
+                    Severity.ERROR,
+                    f"invalid lock file at {format_path(loc)}: {error['msg']}",
+                    "regenerate it with 'alabctl lock'",
+                    display,
+                    pos.line,
+                    pos.column,
+                    loc,
+                )
+            )
         return None, out
 
 

@@ -76,10 +76,9 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     path: list[int | str] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
             path.append(part)
         elif isinstance(node, dict) and isinstance(part, str) and not path_has_tag(part):
@@ -154,7 +153,9 @@ def _field_label(path: Path) -> str:
     return "value"
 
 
-def _error_to_diagnostic(error: ErrorDetails, data: Any, origin: Origin, model: type[BaseModel]) -> Diagnostic:
+def _error_to_diagnostic(
+    error: ErrorDetails, data: Any, origin: Origin, model: type[BaseModel]
+) -> Diagnostic:
     kind = error["type"]
     path = _data_path(data, tuple(error["loc"]))
     value = error.get("input")
@@ -164,7 +165,9 @@ def _error_to_diagnostic(error: ErrorDetails, data: Any, origin: Origin, model: 
         parent = path[:-1]
         where = format_path(parent)
         top = f"'{where}'" if parent else "the top level"
-        return _at(origin, "ALB101", f"missing required field '{field}'", f"add '{field}' under {top}", path, parent)
+        return _at(
+            origin, "ALB101", f"missing required field '{field}'", f"add '{field}' under {top}", path, parent
+        )
     if kind == "extra_forbidden":
         known = _known_fields(model, path[:-1])
         return origin.diagnostic(
@@ -173,7 +176,9 @@ def _error_to_diagnostic(error: ErrorDetails, data: Any, origin: Origin, model: 
     if kind in ("literal_error", "enum"):
         allowed = _enum_values(model, path)
         if not allowed and "expected" in (error.get("ctx") or {}):
-            allowed = [a.strip().strip("'") for a in str(error["ctx"]["expected"]).replace(" or ", ",").split(",")]
+            allowed = [
+                a.strip().strip("'") for a in str(error["ctx"]["expected"]).replace(" or ", ",").split(",")
+            ]
         shown = ", ".join(f"'{a}'" for a in allowed)
         best = hint(str(value), allowed) if isinstance(value, str) else ""
         detail = f"use one of {shown}" + (f"; {best}" if best.startswith("did you mean") else "")
@@ -184,8 +189,10 @@ def _error_to_diagnostic(error: ErrorDetails, data: Any, origin: Origin, model: 
         want = _TYPE_WORDS[kind]
         detail = f"'{field}' takes {want}"
         if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
-            detail += "; put the value in quotes, e.g. \"3.10\" (unquoted it is read as a number)"
-        return origin.diagnostic("ALB102", f"'{field}' should be {want}, not {_describe(value)}", detail, path)
+            detail += '; put the value in quotes, e.g. "3.10" (unquoted it is read as a number)'
+        return origin.diagnostic(
+            "ALB102", f"'{field}' should be {want}, not {_describe(value)}", detail, path
+        )
     if kind in _CONFLICTS:
         return origin.diagnostic("ALB109", message, "", path)
     return origin.diagnostic("ALB106", f"invalid value for '{field}'", message, path)
@@ -202,12 +209,21 @@ def to_resource(document: RawDocument) -> tuple[Resource | None, list[Diagnostic
     origin = document.origin
     kind = data.get("kind")
     if kind is None:
-        return None, [_at(origin, "ALB101", "missing required field 'kind'",
-                          f"add 'kind:' with one of {', '.join(KINDS)}", ("kind",), ())]
+        return None, [
+            _at(
+                origin,
+                "ALB101",
+                "missing required field 'kind'",
+                f"add 'kind:' with one of {', '.join(KINDS)}",
+                ("kind",),
+                (),
+            )
+        ]
     model = KINDS.get(kind) if isinstance(kind, str) else None
     if model is None:
-        return None, [origin.diagnostic("ALB107", f"unknown kind '{kind}'", hint(str(kind), KINDS, "kind"),
-                                        ("kind",))]
+        return None, [
+            origin.diagnostic("ALB107", f"unknown kind '{kind}'", hint(str(kind), KINDS, "kind"), ("kind",))
+        ]
     try:
         manifest = model.model_validate(data)
     except ValidationError as exc:

@@ -76,37 +76,91 @@ def render_template(source: str, file: str, values: Mapping[str, Any]) -> Render
         for chunk in template.generate(**dict(values)):
             size += len(chunk)
             if size > MAX_OUTPUT:
-                return Rendered(None, [_diag("ALB008", 1, "template output too large",
-                                             f"a template may render at most {MAX_OUTPUT} characters")])
+                return Rendered(
+                    None,
+                    [
+                        _diag(
+                            "ALB008",
+                            1,
+                            "template output too large",
+                            f"a template may render at most {MAX_OUTPUT} characters",
+                        )
+                    ],
+                )
             chunks.append(chunk)
         return Rendered("".join(chunks), [])
     except TemplateSyntaxError as exc:
-        return Rendered(None, [_diag("ALB003", exc.lineno or 1, f"template syntax error: {exc.message}",
-                                     "fix the Jinja2 syntax at this line")])
+        return Rendered(
+            None,
+            [
+                _diag(
+                    "ALB003",
+                    exc.lineno or 1,
+                    f"template syntax error: {exc.message}",
+                    "fix the Jinja2 syntax at this line",
+                )
+            ],
+        )
     except SecurityError as exc:
         line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(None, [_diag("ALB008", line, f"template refused: {exc}",
-                                     "templates may only format the values they are given; they cannot "
-                                     "reach Python internals, call methods that change data, or run code")])
+        return Rendered(
+            None,
+            [
+                _diag(
+                    "ALB008",
+                    line,
+                    f"template refused: {exc}",
+                    "templates may only format the values they are given; they cannot "
+                    "reach Python internals, call methods that change data, or run code",
+                )
+            ],
+        )
     except UndefinedError as exc:
         line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(None, [_diag("ALB003", line, f"template error: {exc.message}",
-                                     "give the value with --values FILE or --set key=value, or use "
-                                     "'| default(...)' in the template")])
+        return Rendered(
+            None,
+            [
+                _diag(
+                    "ALB003",
+                    line,
+                    f"template error: {exc.message}",
+                    "give the value with --values FILE or --set key=value, or use "
+                    "'| default(...)' in the template",
+                )
+            ],
+        )
     except TypeError as exc:
         line = _template_line(sys.exc_info()[2]) or 1
         message = str(exc)
         if "no loader" in message:
-            return Rendered(None, [_diag("ALB008", line, "template refused: include, import and extends are "
-                                         "not allowed", "templates cannot read other files; inline the text")])
+            return Rendered(
+                None,
+                [
+                    _diag(
+                        "ALB008",
+                        line,
+                        "template refused: include, import and extends are not allowed",
+                        "templates cannot read other files; inline the text",
+                    )
+                ],
+            )
         return Rendered(None, [_diag("ALB003", line, f"template error: {message}", "fix the expression")])
     except TemplateError as exc:
         line = _template_line(sys.exc_info()[2]) or 1
         return Rendered(None, [_diag("ALB003", line, f"template error: {exc.message or exc}", "")])
     except (ArithmeticError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
         line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(None, [_diag("ALB003", line, f"template error: {type(exc).__name__}: {exc}",
-                                     "fix the expression at this line")])
+        return Rendered(
+            None,
+            [
+                _diag(
+                    "ALB003",
+                    line,
+                    f"template error: {type(exc).__name__}: {exc}",
+                    "fix the expression at this line",
+                )
+            ],
+        )
 
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -76,8 +76,12 @@ def _check_relpath(value: str) -> str:
 
 
 Name = Annotated[str, AfterValidator(_check_name), Field(json_schema_extra={"pattern": NAME_PATTERN})]
-Version = Annotated[str, AfterValidator(_check_version), Field(json_schema_extra={"pattern": _VERSION.pattern})]
-Duration = Annotated[str, AfterValidator(_check_duration), Field(json_schema_extra={"pattern": _DURATION.pattern})]
+Version = Annotated[
+    str, AfterValidator(_check_version), Field(json_schema_extra={"pattern": _VERSION.pattern})
+]
+Duration = Annotated[
+    str, AfterValidator(_check_duration), Field(json_schema_extra={"pattern": _DURATION.pattern})
+]
 Color = Annotated[str, AfterValidator(_check_color)]
 RelPath = Annotated[str, AfterValidator(_check_relpath)]
 NonEmpty = Annotated[str, Field(min_length=1)]

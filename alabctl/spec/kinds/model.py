@@ -68,7 +68,8 @@ class ModelSource(Strict):
         given = [k for k in ("hub", "path", "url") if getattr(self, k) is not None]
         if len(given) != 1:
             raise PydanticCustomError(
-                "one_of", "give exactly one of 'hub', 'path' or 'url' as the source (got {given})",
+                "one_of",
+                "give exactly one of 'hub', 'path' or 'url' as the source (got {given})",
                 {"given": ", ".join(given) or "none"},
             )
         if self.url is not None:
@@ -91,7 +92,8 @@ class ModelSpec(Strict):
     task: Task
     source: ModelSource = Field(default_factory=_default_source)
     labels: list[NonEmpty] | None = Field(
-        default=None, description="the labels it predicts; required unless the lock or hub index provides them"
+        default=None,
+        description="the labels it predicts; required unless the lock or hub index provides them",
     )
     embeddings: Name | None = Field(
         default=None, description="the embeddings storageRef; read from the model's metadata when omitted"

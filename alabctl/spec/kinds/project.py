@@ -109,7 +109,8 @@ class ProjectSpec(Strict):
     description: str = ""
     content: Content = Content.TEXT
     server: Name | None = Field(
-        default=None, description="the Server that pre-annotates it; default: a server named after the project"
+        default=None,
+        description="the Server that pre-annotates it; default: a server named after the project",
     )
     license: Name | None = None
     ner: NerSpec | None = None

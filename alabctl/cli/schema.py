@@ -1,0 +1,40 @@
+"""``alabctl schema [KIND]``: the JSON Schema of the manifests, for editors and other tools."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from alabctl.spec.errors import UsageError
+from alabctl.spec.jsonschema import manifest_schema
+
+HELP = "print the JSON Schema of the manifests (all kinds, or one)"
+
+EPILOG = """\
+editor support (yaml-language-server), first line of a manifest:
+  # yaml-language-server: $schema=./alabctl.schema.json
+after:
+  alabctl schema > alabctl.schema.json
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "schema",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("kind", nargs="?", help="Project, Rule, Model, Embeddings, Server, License or Hub")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        schema = manifest_schema(args.kind)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from exc
+    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    return 0

@@ -1,0 +1,308 @@
+"""Checks across manifests (SPEC §3 items 2-3): names unique per kind, references resolve, label
+values unique within a control, files named by manifests exist inside the repository.
+
+Each check is a function of the repository that returns diagnostics; nothing is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from alabctl.spec.diagnostics import Diagnostic, hint
+from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest
+from alabctl.spec.loader import Origin
+from alabctl.spec.repository import Repository, bindings
+from alabctl.spec.schema import Resource
+
+
+def check_duplicates(repo: Repository) -> Iterator[Diagnostic]:
+    first: dict[tuple[str, str], Resource] = {}
+    for resource in repo.resources:
+        key = (resource.kind, resource.name)
+        if key in first:
+            yield resource.origin.diagnostic(
+                "ALB201",
+                f"duplicate {resource.kind} name '{resource.name}'",
+                f"{resource.kind} '{resource.name}' is already defined at {first[key].origin.where(('metadata', 'name'))}; "
+                "names are unique per kind, so rename one",
+                ("metadata", "name"),
+            )
+        else:
+            first[key] = resource
+
+
+def _dangling(
+    origin: Origin, path: tuple[str | int, ...], kind: str, name: str, known: set[str], fix: str
+) -> Diagnostic:
+    suggestion = hint(name, known, kind)
+    detail = f"{suggestion}; {fix}" if suggestion else fix
+    return origin.diagnostic("ALB202", f"{kind} '{name}' is not defined", detail, path)
+
+
+def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
+    servers = set(repo.names("Server"))
+    licenses = set(repo.names("License"))
+    rules = set(repo.names("Rule"))
+    models = repo.known_models()
+    for project, resource in repo.projects():
+        origin = resource.origin
+        spec = project.spec
+        if spec.server is not None and spec.server not in servers:
+            yield _dangling(
+                origin,
+                ("spec", "server"),
+                "Server",
+                spec.server,
+                servers,
+                "add a Server manifest with that name, or remove 'server' to get a server "
+                "named after the project",
+            )
+        if spec.license is not None and spec.license not in licenses:
+            yield _dangling(
+                origin,
+                ("spec", "license"),
+                "License",
+                spec.license,
+                licenses,
+                "add a License manifest with that name",
+            )
+        for binding in bindings(project):
+            if binding.model not in models:
+                yield _dangling(
+                    origin,
+                    binding.path,
+                    "Model",
+                    binding.model,
+                    models,
+                    "add a Model manifest for it, or pin it from the hub with 'alabctl lock'",
+                )
+        if spec.ner:
+            for i, rule in enumerate(spec.ner.rules):
+                if rule not in rules:
+                    yield _dangling(
+                        origin,
+                        ("spec", "ner", "rules", i),
+                        "Rule",
+                        rule,
+                        rules,
+                        "add a Rule manifest with that name",
+                    )
+
+
+def check_model_references(repo: Repository) -> Iterator[Diagnostic]:
+    known = repo.known_embeddings()
+    for resource in repo.of_kind("Model"):
+        model = resource.manifest
+        assert isinstance(model, ModelManifest)
+        ref = model.spec.embeddings
+        if ref is not None and ref not in known:
+            yield _dangling(
+                resource.origin,
+                ("spec", "embeddings"),
+                "Embeddings",
+                ref,
+                known,
+                "add an Embeddings manifest with that name, or pin it with 'alabctl lock'",
+            )
+
+
+@dataclass(frozen=True)
+class _Label:
+    value: str
+    source: str  # "manual", "model <m>", "rule <r>", "assertion"
+    path: tuple[str | int, ...]
+    renamed: bool = False
+
+
+def _ner_block_labels(repo: Repository, project: ProjectManifest) -> list[_Label]:
+    """Every label value of the NER ``<Labels>`` block: manual, from models, from rules, assertion."""
+    spec = project.spec
+    out: list[_Label] = []
+    if spec.ner:
+        for i, label in enumerate(spec.ner.labels):
+            out.append(_Label(label.value, "manual", ("spec", "ner", "labels", i, "value")))
+        for i, binding in enumerate(spec.ner.models):
+            out.extend(
+                _bound_labels(
+                    repo, binding.model, binding.labels, binding.rename, ("spec", "ner", "models", i)
+                )
+            )
+        for i, name in enumerate(spec.ner.rules):
+            rule = repo.rule(name)
+            if rule is not None:
+                out.append(_Label(rule.spec.entity, f"rule '{name}'", ("spec", "ner", "rules", i)))
+    if spec.assertion:
+        for i, label in enumerate(spec.assertion.labels):
+            out.append(_Label(label.value, "manual assertion", ("spec", "assertion", "labels", i)))
+        for i, binding in enumerate(spec.assertion.models):
+            out.extend(
+                _bound_labels(
+                    repo, binding.model, binding.labels, binding.rename, ("spec", "assertion", "models", i)
+                )
+            )
+    return out
+
+
+def _bound_labels(
+    repo: Repository,
+    model: str,
+    subset: list[str] | None,
+    rename: dict[str, str],
+    path: tuple[str | int, ...],
+) -> list[_Label]:
+    facts = repo.model_facts(model)
+    taken = subset if subset is not None else (list(facts.labels) if facts and facts.labels else [])
+    out = []
+    for j, label in enumerate(taken):
+        where = (*path, "labels", j) if subset is not None else (*path, "model")
+        if label in rename:
+            out.append(_Label(rename[label], f"model '{model}'", (*path, "rename", label), renamed=True))
+        else:
+            out.append(_Label(label, f"model '{model}'", where))
+    return out
+
+
+def check_labels(repo: Repository) -> Iterator[Diagnostic]:
+    for project, resource in repo.projects():
+        origin = resource.origin
+        seen: dict[str, _Label] = {}
+        for label in _ner_block_labels(repo, project):
+            first = seen.get(label.value)
+            if first is None:
+                seen[label.value] = label
+                continue
+            if first.source == label.source:
+                yield origin.diagnostic(
+                    "ALB203",
+                    f"duplicate label value '{label.value}'",
+                    f"'{label.value}' is already a label at {origin.where(first.path)}; remove one",
+                    label.path,
+                )
+            elif label.renamed or first.renamed:
+                yield origin.diagnostic(
+                    "ALB205",
+                    f"rename onto an existing label '{label.value}'",
+                    f"{label.source if label.renamed else first.source} is renamed to '{label.value}', which is "
+                    f"already a label from {first.source if label.renamed else label.source}; pick another name",
+                    label.path if label.renamed else first.path,
+                    key=True,
+                )
+            elif "manual" in (first.source, label.source) or "manual" in first.source + label.source:
+                bound = label if "manual" not in label.source else first
+                manual = first if bound is label else label
+                yield origin.diagnostic(
+                    "ALB204",
+                    f"label '{label.value}' is both manual and bound to {bound.source}",
+                    f"drop the manual label at {origin.where(manual.path)} (the model's label can be edited "
+                    f"by people too), or rename the model's label with 'rename'",
+                    bound.path,
+                )
+            else:
+                yield origin.diagnostic(
+                    "ALB203",
+                    f"label '{label.value}' comes from both {first.source} and {label.source}",
+                    "one label can be bound to one predictor; rename one of them with 'rename' or drop it",
+                    label.path,
+                )
+        yield from _unique_values(origin, project)
+
+
+def _unique_values(origin: Origin, project: ProjectManifest) -> Iterator[Diagnostic]:
+    names: dict[str, tuple[str | int, ...]] = {"label": ("spec", "ner"), "text": ("spec", "content")}
+    for i, block in enumerate(project.spec.classification):
+        path = ("spec", "classification", i, "name")
+        if block.name in names:
+            yield origin.diagnostic(
+                "ALB207",
+                f"control name '{block.name}' is already used",
+                "control names must be unique in the labeling config ('label', 'text' and 'relations' are "
+                "taken); rename the classification block",
+                path,
+            )
+        names[block.name] = path
+        seen: set[str] = set()
+        for j, choice in enumerate(block.choices):
+            if choice in seen:
+                yield origin.diagnostic(
+                    "ALB203",
+                    f"duplicate choice '{choice}' in '{block.name}'",
+                    "remove the repeated choice",
+                    ("spec", "classification", i, "choices", j),
+                )
+            seen.add(choice)
+    if project.spec.relations:
+        rel_seen: set[str] = set()
+        for i, rel in enumerate(project.spec.relations.labels):
+            if rel.value in rel_seen:
+                yield origin.diagnostic(
+                    "ALB203",
+                    f"duplicate relation label '{rel.value}'",
+                    "remove the repeated relation",
+                    ("spec", "relations", "labels", i, "value"),
+                )
+            rel_seen.add(rel.value)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def check_file(
+    origin: Origin, root: Path, relative: str, path: tuple[str | int, ...], what: str
+) -> Diagnostic | None:
+    """A path named by a manifest must stay inside the repository and exist."""
+    target = (origin.directory / relative).resolve()
+    if not _inside(target, root):
+        return origin.diagnostic(
+            "ALB007",
+            f"{what} '{relative}' is outside the repository",
+            f"paths are relative to {origin.file} and must stay under {root.name or root}/; "
+            "move the file into the repository",
+            path,
+        )
+    if not target.exists():
+        return origin.diagnostic(
+            "ALB206",
+            f"{what} '{relative}' does not exist",
+            f"looked for {target.relative_to(root)} (relative to {origin.file})",
+            path,
+        )
+    return None
+
+
+def check_files(repo: Repository) -> Iterator[Diagnostic]:
+    for resource in repo.of_kind("Rule"):
+        rule = resource.manifest
+        assert isinstance(rule, RuleManifest)
+        dictionary = rule.spec.dictionary
+        if dictionary is not None and dictionary.file is not None:
+            problem = check_file(
+                resource.origin, repo.root, dictionary.file, ("spec", "dictionary", "file"), "dictionary file"
+            )
+            if problem:
+                yield problem
+    for kind in ("Model", "Embeddings"):
+        for resource in repo.of_kind(kind):
+            source = resource.manifest.spec.source  # type: ignore[union-attr]
+            if source.path is not None:
+                problem = check_file(
+                    resource.origin, repo.root, source.path, ("spec", "source", "path"), "model path"
+                )
+                if problem:
+                    yield problem
+
+
+def check_references(repo: Repository) -> list[Diagnostic]:
+    """All cross-manifest checks of SPEC §3 items 2 and 3."""
+    out: list[Diagnostic] = []
+    for check in (
+        check_duplicates,
+        check_project_references,
+        check_model_references,
+        check_labels,
+        check_files,
+    ):
+        out.extend(check(repo))
+    return out

@@ -1,0 +1,186 @@
+"""The loaded repository: every valid manifest, indexed by kind and name, plus the lock file.
+
+Lookups here are pure; they answer the questions every later stage asks (which server hosts a
+project, what a model predicts, which embeddings it needs) in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from alabctl.spec.kinds import (
+    EmbeddingsManifest,
+    HubManifest,
+    HubSpec,
+    LicenseManifest,
+    ModelBinding,
+    ModelManifest,
+    ProjectManifest,
+    RuleManifest,
+    ServerManifest,
+    ServerSpec,
+)
+from alabctl.spec.lock import AssetType, Edition, LockedAsset, LockFile, edition_of
+from alabctl.spec.schema import Resource
+
+DEFAULT_EMBEDDINGS = "glove_100d"
+"""Known without a manifest, as in Annotation Lab's default deployment."""
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What is known about a model, from its manifest and the lock file."""
+
+    name: str
+    task: str | None
+    labels: tuple[str, ...] | None
+    embeddings: str | None
+    language: str
+    repository: str | None
+    edition: Edition
+    hub_name: str | None
+    resource: Resource | None
+    locked: LockedAsset | None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A model used by a project, where the project names it, and for what."""
+
+    section: str  # ner | assertion | relations | classification
+    model: str
+    path: tuple[str | int, ...]
+    binding: ModelBinding | None
+
+
+@dataclass
+class Repository:
+    root: Path
+    resources: list[Resource]
+    lock: LockFile | None = None
+    _index: dict[tuple[str, str], Resource] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for resource in self.resources:
+            self._index.setdefault((resource.kind, resource.name), resource)
+
+    def get(self, kind: str, name: str) -> Resource | None:
+        return self._index.get((kind, name))
+
+    def of_kind(self, kind: str) -> list[Resource]:
+        seen: set[str] = set()
+        out = []
+        for resource in self.resources:
+            if resource.kind == kind and resource.name not in seen:
+                seen.add(resource.name)
+                out.append(resource)
+        return sorted(out, key=lambda r: r.name)
+
+    def names(self, kind: str) -> list[str]:
+        return [r.name for r in self.of_kind(kind)]
+
+    def projects(self) -> list[tuple[ProjectManifest, Resource]]:
+        return [(cast(ProjectManifest, r.manifest), r) for r in self.of_kind("Project")]
+
+    def rule(self, name: str) -> RuleManifest | None:
+        r = self.get("Rule", name)
+        return cast(RuleManifest, r.manifest) if r else None
+
+    def model(self, name: str) -> ModelManifest | None:
+        r = self.get("Model", name)
+        return cast(ModelManifest, r.manifest) if r else None
+
+    def embeddings(self, name: str) -> EmbeddingsManifest | None:
+        r = self.get("Embeddings", name)
+        return cast(EmbeddingsManifest, r.manifest) if r else None
+
+    def license(self, name: str) -> LicenseManifest | None:
+        r = self.get("License", name)
+        return cast(LicenseManifest, r.manifest) if r else None
+
+    def hub(self) -> HubSpec:
+        hubs = self.of_kind("Hub")
+        return cast(HubManifest, hubs[0].manifest).spec if hubs else HubSpec()
+
+    def server_name(self, project: ProjectManifest) -> str:
+        return project.spec.server or project.name
+
+    def server(self, name: str) -> ServerSpec:
+        r = self.get("Server", name)
+        return cast(ServerManifest, r.manifest).spec if r else ServerSpec()
+
+    def server_names(self) -> list[str]:
+        names = set(self.names("Server"))
+        names.update(self.server_name(p) for p, _ in self.projects())
+        return sorted(names)
+
+    def projects_on(self, server: str) -> list[tuple[ProjectManifest, Resource]]:
+        return [(p, r) for p, r in self.projects() if self.server_name(p) == server]
+
+    def locked(self, name: str, type: AssetType) -> LockedAsset | None:
+        return self.lock.find(name, type) if self.lock else None
+
+    def model_facts(self, name: str) -> ModelFacts | None:
+        """Facts about a model: its manifest first, the lock file for what the manifest leaves out."""
+        resource = self.get("Model", name)
+        manifest = cast(ModelManifest, resource.manifest) if resource else None
+        hub = manifest.spec.source.hub if manifest else None
+        hub_name = (hub.name or name) if hub else (None if manifest else name)
+        locked = self.locked(hub_name, AssetType.MODEL) if hub_name else None
+        if manifest is None and locked is None:
+            return None
+        repository = hub.repository if hub else (locked.repository if locked else None)
+        labels = (
+            manifest.spec.labels
+            if manifest and manifest.spec.labels is not None
+            else (locked.labels if locked else None)
+        )
+        embeddings = (
+            manifest.spec.embeddings
+            if manifest and manifest.spec.embeddings
+            else (locked.storage_ref if locked else None)
+        )
+        return ModelFacts(
+            name=name,
+            task=manifest.spec.task.value if manifest else (locked.task if locked else None),
+            labels=tuple(labels) if labels is not None else None,
+            embeddings=embeddings,
+            language=manifest.spec.language if manifest else (locked.language if locked else "en"),
+            repository=repository,
+            edition=edition_of(repository) if repository else Edition.OPENSOURCE,
+            hub_name=hub_name,
+            resource=resource,
+            locked=locked,
+        )
+
+    def known_embeddings(self) -> set[str]:
+        names = set(self.names("Embeddings")) | {DEFAULT_EMBEDDINGS}
+        if self.lock:
+            names.update(a.name for a in self.lock.assets if a.type is AssetType.EMBEDDINGS)
+        return names
+
+    def known_models(self) -> set[str]:
+        names = set(self.names("Model"))
+        if self.lock:
+            names.update(a.name for a in self.lock.assets if a.type is AssetType.MODEL)
+        return names
+
+
+def bindings(project: ProjectManifest) -> Iterator[Binding]:
+    """Every model a project names, in document order."""
+    spec = project.spec
+    if spec.ner:
+        for i, b in enumerate(spec.ner.models):
+            yield Binding("ner", b.model, ("spec", "ner", "models", i, "model"), b)
+    if spec.assertion:
+        for i, b in enumerate(spec.assertion.models):
+            yield Binding("assertion", b.model, ("spec", "assertion", "models", i, "model"), b)
+    for i, block in enumerate(spec.classification):
+        if block.model:
+            yield Binding("classification", block.model, ("spec", "classification", i, "model"), None)
+    if spec.relations:
+        for i, b in enumerate(spec.relations.models):
+            yield Binding("relations", b.model, ("spec", "relations", "models", i, "model"), b)
