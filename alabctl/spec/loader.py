@@ -115,7 +115,7 @@ class _Input:
 
 
 def _display(given: str, rel: str) -> str:
-    joined = os.path.join(given, rel) if given not in (".", "./") else rel
+    joined = os.path.join(given, rel) if given not in (".", "./") else rel  # noqa: PTH118 - keeps "./" as typed
     return joined.replace(os.sep, "/")
 
 
