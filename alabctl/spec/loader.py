@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alabctl import __version__
 from alabctl.spec.cache import ParseCache
 from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
@@ -37,7 +38,9 @@ TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-PARSER_ID = f"{'c' if C_PARSER else 'py'}1"
+PARSE_REVISION = 3
+"""Bumped whenever parsing changes, so cached parses from older code are not reused."""
+PARSER_ID = f"{'c' if C_PARSER else 'py'}{PARSE_REVISION}-{__version__}"
 
 
 @dataclass

@@ -194,12 +194,12 @@ def _error_to_diagnostic(
             "ALB102", f"'{field}' should be {want}, not {_describe(value)}", detail, path
         )
     if kind in _CONFLICTS:
-        return origin.diagnostic("ALB109", message, "", path)
+        return _at(origin, "ALB109", message, "", path, path)
     return origin.diagnostic("ALB106", f"invalid value for '{field}'", message, path)
 
 
 def _at(origin: Origin, code: str, summary: str, detail: str, path: Path, where: Path) -> Diagnostic:
-    pos = origin.locate(where)
+    pos = origin.locate(where, key=True)  # the parent's key line ("spec:") when it has one
     return Diagnostic(code, Severity.ERROR, summary, detail, origin.file, pos.line, pos.column, path)
 
 

@@ -241,8 +241,8 @@ class _Converter:
         return result
 
 
-def _compose(text: str) -> Iterator[Node]:
-    if C_PARSER:
+def _compose(text: str, fast: bool = True) -> Iterator[Node]:
+    if C_PARSER and fast:
         loader = _CLoader(text)
         try:
             while loader.check_node():
@@ -250,13 +250,16 @@ def _compose(text: str) -> Iterator[Node]:
         finally:
             loader.dispose()
         return
-    from ruamel.yaml import YAML  # pragma: no cover
+    from ruamel.yaml import YAML
 
-    yield from YAML(typ="safe", pure=True).compose_all(text)  # pragma: no cover
+    yield from YAML(typ="safe", pure=True).compose_all(text)
 
 
 def _syntax_diagnostic(file: str, exc: YAMLError) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem_text = getattr(exc, "problem", None) or ""
+    if "end of stream" in problem_text and getattr(exc, "context_mark", None) is not None:
+        mark = exc.context_mark  # an unclosed quote or bracket: point where it was opened
     line = mark.line + 1 if mark is not None else 1
     column = mark.column + 1 if mark is not None else 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -271,12 +274,21 @@ def parse_yaml(text: str, file: str) -> ParseResult:
     """Every document of ``text`` as plain values with its source map.
 
     A syntax error ends the file (later documents cannot be trusted); a refused construct drops
-    only its own document.
+    only its own document. libyaml reads YAML 1.1, which rejects a few YAML 1.2 forms (``[a:b]`` in
+    flow style); a file it rejects is read again by the pure-Python YAML 1.2 parser before any
+    syntax error is reported.
     """
+    result = _parse(text, file, fast=True)
+    if C_PARSER and any(d.code == "ALB001" for d in result.diagnostics):
+        return _parse(text, file, fast=False)
+    return result
+
+
+def _parse(text: str, file: str, *, fast: bool) -> ParseResult:
     documents: list[ParsedDocument] = []
     diagnostics: list[Diagnostic] = []
     try:
-        for node in _compose(text):
+        for node in _compose(text, fast):
             converter = _Converter(file)
             try:
                 data = converter.convert(node, ())

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Color, Name, NonEmpty, Strict
 
@@ -74,24 +77,27 @@ class ClassificationBlock(Strict):
     model: Name | None = None
 
 
+def _check_pair(pair: str) -> str:
+    sep = "<>" if "<>" in pair else ">"
+    left, _, right = pair.partition(sep)
+    if not left.strip() or not right.strip() or ">" in right or "<" in left:
+        raise PydanticCustomError(
+            "invalid_pair",
+            "'{value}' is not a label pair: write 'FROM>TO' for one direction or 'A<>B' for both",
+            {"value": pair},
+        )
+    return pair
+
+
+LabelPair = Annotated[str, AfterValidator(_check_pair)]
+
+
 class RelationLabel(Strict):
     """A relation and the label pairs it may join: ``A>B`` one way, ``A<>B`` both ways."""
 
     value: NonEmpty
-    allowed: list[NonEmpty] = Field(default_factory=list)
+    allowed: list[LabelPair] = Field(default_factory=list)
     color: Color | None = None
-
-    @field_validator("allowed")
-    @classmethod
-    def _pairs(cls, pairs: list[str]) -> list[str]:
-        for pair in pairs:
-            sep = "<>" if "<>" in pair else ">"
-            left, _, right = pair.partition(sep)
-            if not left.strip() or not right.strip() or ">" in right or "<" in left:
-                raise ValueError(
-                    f"'{pair}' is not a label pair: write 'FROM>TO' for one direction or 'A<>B' for both"
-                )
-        return pairs
 
 
 class RelationsSpec(Strict):

@@ -1,0 +1,75 @@
+import math
+
+import pytest
+
+from alabctl.spec.yamlsrc import MAX_NODES, parse_yaml, resolve_plain
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("", None), ("~", None), ("null", None), ("true", True), ("False", False), ("yes", "yes"),
+        ("no", "no"), ("on", "on"), ("42", 42), ("-7", -7), ("0o17", 15), ("0x1f", 31), ("3.10", 3.1),
+        ("1e3", 1000.0), (".inf", math.inf), ("-.inf", -math.inf), ("5.5.3", "5.5.3"), ("abc", "abc"),
+    ],
+)
+def test_core_schema_scalars(text: str, value: object) -> None:
+    assert resolve_plain(text) == value
+
+
+def test_quoted_scalars_stay_strings() -> None:
+    doc = parse_yaml('a: "42"\nb: \'true\'\nc: 42\n', "f").documents[0]
+    assert doc.data == {"a": "42", "b": "true", "c": 42}
+
+
+def test_source_map_positions_are_one_based() -> None:
+    doc = parse_yaml("a: 1\nb:\n  c: [x, y]\n", "f").documents[0]
+    assert doc.source_map.locate(("b", "c", 1)).line == 3
+    assert doc.source_map.locate(("b", "c", 1)).column == 10
+    assert doc.source_map.locate(("b",), key=True).column == 1
+    # a path that does not exist points at its nearest parent
+    assert doc.source_map.locate(("b", "missing")) == doc.source_map.locate(("b",))
+
+
+def test_duplicate_key_is_reported_at_the_second_key() -> None:
+    result = parse_yaml("a: 1\nb: 2\na: 3\n", "f.yaml")
+    [d] = result.diagnostics
+    assert (d.code, d.line, d.column, d.path) == ("ALB002", 3, 1, ("a",))
+    assert "line 1" in d.detail
+    assert result.documents[0].data == {"a": 1, "b": 2}
+
+
+def test_multi_document_and_empty_documents() -> None:
+    result = parse_yaml("a: 1\n---\n---\nb: 2\n", "f")
+    assert [d.data for d in result.documents] == [{"a": 1}, None, {"b": 2}]
+
+
+def test_python_tags_are_refused_not_constructed() -> None:
+    result = parse_yaml("a: !!python/object/apply:os.system ['echo hacked']\nb: 1\n", "f")
+    [d] = result.diagnostics
+    assert d.code == "ALB006"
+    assert result.documents[0].data == {"a": None, "b": 1}
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    result = parse_yaml("\n".join(lines) + "\n", "f")
+    assert any(d.code == "ALB006" and str(MAX_NODES) in d.summary for d in result.diagnostics)
+
+
+def test_merge_keys() -> None:
+    doc = parse_yaml("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n", "f").documents[0]
+    assert doc.data["d"] == {"x": 1, "y": 3}
+
+
+def test_yaml_12_colons_in_flow_sequences() -> None:
+    # libyaml (YAML 1.1) rejects this; the YAML 1.2 parser reads it
+    doc = parse_yaml("scopes: [healthcare:inference, ocr:inference]\n", "f").documents[0]
+    assert doc.data == {"scopes": ["healthcare:inference", "ocr:inference"]}
+
+
+def test_syntax_error_points_at_the_opening_quote() -> None:
+    [d] = parse_yaml('a: 1\nb: "open\nc: 2\n', "f").diagnostics
+    assert (d.code, d.line, d.column) == ("ALB001", 2, 4)
