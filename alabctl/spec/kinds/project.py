@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Color, Name, NonEmpty, Strict
@@ -53,19 +53,18 @@ class NerSpec(Strict):
     rules: list[Name] = Field(default_factory=list)
 
 
-def _labels_from_strings(value: object) -> object:
-    if isinstance(value, list):
-        return [{"value": item} if isinstance(item, str) else item for item in value]
-    return value
+def _label_from_string(value: object) -> object:
+    return {"value": value} if isinstance(value, str) else value
+
+
+LabelOrValue = Annotated[LabelSpec, BeforeValidator(_label_from_string, json_schema_input_type=str | LabelSpec)]
 
 
 class AssertionSpec(Strict):
     """Assertion-status labels (present, absent, ...) on NER chunks."""
 
-    labels: list[LabelSpec] = Field(default_factory=list)
+    labels: list[LabelOrValue] = Field(default_factory=list)
     models: list[ModelBinding] = Field(default_factory=list)
-
-    _strings = field_validator("labels", mode="before")(_labels_from_strings)
 
 
 class ClassificationBlock(Strict):
@@ -100,13 +99,16 @@ class RelationLabel(Strict):
     color: Color | None = None
 
 
+RelationOrValue = Annotated[
+    RelationLabel, BeforeValidator(_label_from_string, json_schema_input_type=str | RelationLabel)
+]
+
+
 class RelationsSpec(Strict):
     """Relation labels between NER chunks."""
 
-    labels: list[RelationLabel] = Field(default_factory=list)
+    labels: list[RelationOrValue] = Field(default_factory=list)
     models: list[ModelBinding] = Field(default_factory=list)
-
-    _strings = field_validator("labels", mode="before")(_labels_from_strings)
 
 
 class ProjectSpec(Strict):
