@@ -16,6 +16,7 @@ diagnostics found on the way; turning data into typed manifests is :mod:`alabctl
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
 import sys
@@ -142,8 +143,40 @@ def repository_root(inputs: Sequence[str], cwd: Path) -> Path:
     return Path(os.path.commonpath([str(f) for f in folders])) if folders else cwd
 
 
+IGNORE_FILE = ".alabctlignore"
+
+
+def _ignore_patterns(folder: Path) -> list[str]:
+    """Patterns of a folder's ``.alabctlignore``: one glob per line, ``#`` comments, ``dir/`` for folders."""
+    try:
+        text = (folder / IGNORE_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _ignored(rel: str, is_dir: bool, patterns: list[tuple[str, str]]) -> bool:
+    """Whether ``rel`` (relative to the walked input, '/'-separated) matches an ignore pattern."""
+    for base, pattern in patterns:
+        if base and not rel.startswith(base + "/"):
+            continue
+        local = rel[len(base) + 1 :] if base else rel
+        only_dirs = pattern.endswith("/")
+        glob = pattern.rstrip("/").lstrip("/")
+        if only_dirs and not is_dir:
+            continue
+        name = local.rsplit("/", 1)[-1]
+        if fnmatch.fnmatchcase(local, glob) or ("/" not in glob and fnmatch.fnmatchcase(name, glob)):
+            return True
+    return False
+
+
 def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input], list[Diagnostic]]:
-    """Every manifest file the inputs name, in a stable order, and the links refused on the way."""
+    """Every manifest file the inputs name, in a stable order, and the links refused on the way.
+
+    Folders are walked recursively; hidden folders and whatever a ``.alabctlignore`` lists are
+    skipped. A path named on the command line is always read.
+    """
     found: list[_Input] = []
     diagnostics: list[Diagnostic] = []
     seen: set[Path] = set()
@@ -160,13 +193,22 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                 seen.add(resolved)
                 found.append(_Input(given.replace(os.sep, "/"), resolved))
             continue
+        patterns: list[tuple[str, str]] = []
         for folder, dirnames, filenames in os.walk(path):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            here = Path(folder)
+            rel_folder = "" if here == path else here.relative_to(path).as_posix()
+            patterns.extend((rel_folder, p) for p in _ignore_patterns(here))
+            dirnames[:] = sorted(
+                d
+                for d in dirnames
+                if not d.startswith(".") and not _ignored(f"{rel_folder}/{d}".lstrip("/"), True, patterns)
+            )
             for name in sorted(filenames):
-                if not _is_manifest_name(name) or name.startswith("."):
+                rel = f"{rel_folder}/{name}".lstrip("/")
+                if not _is_manifest_name(name) or name.startswith(".") or _ignored(rel, False, patterns):
                     continue
-                full = Path(folder) / name
-                display = _display(given, str(full.relative_to(path)))
+                full = here / name
+                display = _display(given, rel)
                 resolved = full.resolve()
                 if not _within(resolved, root):
                     diagnostics.append(

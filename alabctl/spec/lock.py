@@ -90,7 +90,7 @@ class LockedAsset(BaseModel):
 class LockFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: Literal[1] = LOCK_VERSION
+    version: Literal[1] = 1
     assets: list[LockedAsset] = Field(default_factory=list)
 
     def find(self, name: str, type: AssetType | None = None) -> LockedAsset | None:

@@ -25,7 +25,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from alabctl.spec.diagnostics import Diagnostic, Path, Position, Severity
 
 try:  # libyaml through ruamel.yaml.clib: about six times faster than the pure composer
-    from ruamel.yaml.cyaml import CParser
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
     from ruamel.yaml.resolver import BaseResolver
 
     class _CLoader(CParser, BaseResolver):  # type: ignore[misc]
@@ -41,7 +41,9 @@ MAX_NODES = 200_000
 """Nodes one document may expand to (aliases included): a guard against alias bombs."""
 
 _TAG = "tag:yaml.org,2002:"
-_SAFE_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge")}
+_SAFE_TAGS: set[str | None] = {
+    f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge")
+}
 _SAFE_TAGS |= {"!", "?", None}
 
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -258,8 +260,9 @@ def _compose(text: str, fast: bool = True) -> Iterator[Node]:
 def _syntax_diagnostic(file: str, exc: YAMLError) -> Diagnostic:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem_text = getattr(exc, "problem", None) or ""
-    if "end of stream" in problem_text and getattr(exc, "context_mark", None) is not None:
-        mark = exc.context_mark  # an unclosed quote or bracket: point where it was opened
+    context_mark = getattr(exc, "context_mark", None)
+    if "end of stream" in problem_text and context_mark is not None:
+        mark = context_mark  # an unclosed quote or bracket: point where it was opened
     line = mark.line + 1 if mark is not None else 1
     column = mark.column + 1 if mark is not None else 1
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -55,15 +55,24 @@ def test_json_output_matches_the_spec(make_repo, capsys, monkeypatch) -> None:
     assert code == 1
     assert json.loads(out) == {
         "valid": False,
-        "diagnostics": [{
-            "severity": "error", "code": "ALB104", "summary": "unknown field 'regx'",
-            "detail": "did you mean 'regex'?", "file": "rules/height.yaml", "line": 6, "column": 3,
-            "path": ["spec", "regx"],
-        }],
+        "diagnostics": [
+            {
+                "severity": "error",
+                "code": "ALB104",
+                "summary": "unknown field 'regx'",
+                "detail": "did you mean 'regex'?",
+                "file": "rules/height.yaml",
+                "line": 6,
+                "column": 3,
+                "path": ["spec", "regx"],
+            }
+        ],
     }
 
 
-def test_github_output_caps_annotations_and_fills_the_step_summary(make_repo, capsys, monkeypatch, tmp_path) -> None:
+def test_github_output_caps_annotations_and_fills_the_step_summary(
+    make_repo, capsys, monkeypatch, tmp_path
+) -> None:
     files = {f"r{i}.yaml": BAD.replace("height", f"h{i}") for i in range(12)}
     monkeypatch.chdir(make_repo(files))
     summary = tmp_path / "summary.md"
@@ -113,8 +122,13 @@ def test_sarif_output_is_sarif_2_1_0(make_repo, capsys, monkeypatch, tmp_path) -
 
 def test_python_dash_m_and_console_script(make_repo) -> None:
     root = make_repo({"a.yaml": GOOD})
-    proc = subprocess.run([sys.executable, "-m", "alabctl", "validate", "-f", "a.yaml"], cwd=root,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "alabctl", "validate", "-f", "a.yaml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "valid: 1 file, 1 manifest" in proc.stdout
 

@@ -13,13 +13,15 @@ spec: {entity: X, regex: "a+"}
 
 
 def test_walks_folders_recursively_and_skips_hidden_ones(make_repo) -> None:
-    root = make_repo({
-        "a.yaml": RULE % "a",
-        "sub/deeper/b.yml": RULE % "b",
-        ".hidden/c.yaml": RULE % "c",
-        "notes.txt": "not yaml",
-        "ci.yaml": "name: build\non: [push]\n",  # other YAML in the repo is skipped
-    })
+    root = make_repo(
+        {
+            "a.yaml": RULE % "a",
+            "sub/deeper/b.yml": RULE % "b",
+            ".hidden/c.yaml": RULE % "c",
+            "notes.txt": "not yaml",
+            "ci.yaml": "name: build\non: [push]\n",  # other YAML in the repo is skipped
+        }
+    )
     loaded = load(["."], cwd=root)
     names = sorted(d.data["metadata"]["name"] for d in loaded.documents)
     assert names == ["a", "b"]
@@ -73,7 +75,9 @@ def test_links_leaving_the_repository_are_refused(make_repo, tmp_path: Path) -> 
 
 
 def test_templates_render_with_values(make_repo) -> None:
-    root = make_repo({"p.yaml.j2": "{% for s in sites %}---\n" + RULE.replace("%s", "r-{{ s }}") + "{% endfor %}"})
+    root = make_repo(
+        {"p.yaml.j2": "{% for s in sites %}---\n" + RULE.replace("%s", "r-{{ s }}") + "{% endfor %}"}
+    )
     loaded = load(["."], cwd=root, values={"sites": ["a", "b"]})
     assert [d.data["metadata"]["name"] for d in loaded.documents] == ["r-a", "r-b"]
 
@@ -121,3 +125,21 @@ def test_values_files_and_set(tmp_path: Path) -> None:
     assert merged == {"site": {"name": "north", "beds": 12}, "env": "prod", "flag": True}
     with pytest.raises(UsageError):
         parse_values([], ["no-equals-sign"])
+
+
+def test_alabctlignore_skips_paths_unless_named(make_repo) -> None:
+    root = make_repo(
+        {
+            "a.yaml": RULE % "a",
+            ".alabctlignore": "# comment\nbroken/\n*.draft.yaml\n",
+            "broken/b.yaml": "not: [valid",
+            "sub/c.draft.yaml": RULE % "c",
+            "sub/.alabctlignore": "d.yaml\n",
+            "sub/d.yaml": RULE % "d",
+            "sub/e.yaml": RULE % "e",
+        }
+    )
+    loaded = load(["."], cwd=root)
+    assert sorted(d.data["metadata"]["name"] for d in loaded.documents) == ["a", "e"]
+    named = load(["broken/"], cwd=root)
+    assert [d.code for d in named.diagnostics] == ["ALB001"]

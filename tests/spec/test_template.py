@@ -38,8 +38,9 @@ def test_sandbox_refuses_python_internals(source: str) -> None:
     assert d.code in ("ALB008", "ALB003")
 
 
-@pytest.mark.parametrize("source", ['{% include "/etc/passwd" %}', '{% import "os" as os %}',
-                                    '{% extends "base.yaml" %}'])
+@pytest.mark.parametrize(
+    "source", ['{% include "/etc/passwd" %}', '{% import "os" as os %}', '{% extends "base.yaml" %}']
+)
 def test_templates_cannot_read_files(source: str) -> None:
     out = render_template(source, "t", {})
     assert out.text is None

@@ -8,9 +8,24 @@ from alabctl.spec.yamlsrc import MAX_NODES, parse_yaml, resolve_plain
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("", None), ("~", None), ("null", None), ("true", True), ("False", False), ("yes", "yes"),
-        ("no", "no"), ("on", "on"), ("42", 42), ("-7", -7), ("0o17", 15), ("0x1f", 31), ("3.10", 3.1),
-        ("1e3", 1000.0), (".inf", math.inf), ("-.inf", -math.inf), ("5.5.3", "5.5.3"), ("abc", "abc"),
+        ("", None),
+        ("~", None),
+        ("null", None),
+        ("true", True),
+        ("False", False),
+        ("yes", "yes"),
+        ("no", "no"),
+        ("on", "on"),
+        ("42", 42),
+        ("-7", -7),
+        ("0o17", 15),
+        ("0x1f", 31),
+        ("3.10", 3.1),
+        ("1e3", 1000.0),
+        (".inf", math.inf),
+        ("-.inf", -math.inf),
+        ("5.5.3", "5.5.3"),
+        ("abc", "abc"),
     ],
 )
 def test_core_schema_scalars(text: str, value: object) -> None:
@@ -18,7 +33,7 @@ def test_core_schema_scalars(text: str, value: object) -> None:
 
 
 def test_quoted_scalars_stay_strings() -> None:
-    doc = parse_yaml('a: "42"\nb: \'true\'\nc: 42\n', "f").documents[0]
+    doc = parse_yaml("a: \"42\"\nb: 'true'\nc: 42\n", "f").documents[0]
     assert doc.data == {"a": "42", "b": "true", "c": 42}
 
 

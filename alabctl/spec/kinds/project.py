@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
@@ -57,7 +56,9 @@ def _label_from_string(value: object) -> object:
     return {"value": value} if isinstance(value, str) else value
 
 
-LabelOrValue = Annotated[LabelSpec, BeforeValidator(_label_from_string, json_schema_input_type=str | LabelSpec)]
+LabelOrValue = Annotated[
+    LabelSpec, BeforeValidator(_label_from_string, json_schema_input_type=str | LabelSpec)
+]
 
 
 class AssertionSpec(Strict):
