@@ -103,7 +103,7 @@ def hint(word: str, candidates: Iterable[str], what: str = "") -> str:
         return f"no {what} is defined" if what else ""
     shown = ", ".join(f"'{c}'" for c in pool[:12])
     more = f" and {len(pool) - 12} more" if len(pool) > 12 else ""
-    return f"known {what + 's' if what else 'values'}: {shown}{more}"
+    return f"known {what + ' names' if what else 'values'}: {shown}{more}"
 
 
 def format_path(path: Path) -> str:

@@ -65,6 +65,7 @@ class ModelManifest(_Manifest[ModelSpec]):
 
 class EmbeddingsManifest(_Manifest[EmbeddingsSpec]):
     kind: Literal["Embeddings"]
+    spec: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)
 
 
 class ServerManifest(_Manifest[ServerSpec]):
