@@ -1,0 +1,78 @@
+"""Which models each server and project uses, and where they are named: shared by the checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from alabctl.spec.diagnostics import Diagnostic, Severity
+from alabctl.spec.kinds import ProjectManifest
+from alabctl.spec.kinds.server import Engine
+from alabctl.spec.repository import Binding, Repository, bindings
+from alabctl.spec.schema import Resource
+
+
+@dataclass(frozen=True)
+class Use:
+    """One model named by one project, at one YAML node."""
+
+    project: ProjectManifest
+    resource: Resource
+    binding: Binding
+
+    @property
+    def model(self) -> str:
+        return self.binding.model
+
+    @property
+    def where(self) -> str:
+        return self.resource.origin.where(self.binding.path)
+
+    def diagnostic(
+        self, code: str, summary: str, detail: str, *, severity: Severity = Severity.ERROR
+    ) -> Diagnostic:
+        return self.resource.origin.diagnostic(code, summary, detail, self.binding.path, severity=severity)
+
+
+def project_uses(project: ProjectManifest, resource: Resource) -> list[Use]:
+    return [Use(project, resource, b) for b in bindings(project)]
+
+
+def server_uses(repo: Repository, server: str) -> list[Use]:
+    """Every model binding of every project on ``server``, projects by name, bindings in document order."""
+    out: list[Use] = []
+    for project, resource in repo.projects_on(server):
+        out.extend(project_uses(project, resource))
+    return out
+
+
+def all_uses(repo: Repository) -> list[Use]:
+    out: list[Use] = []
+    for project, resource in repo.projects():
+        out.extend(project_uses(project, resource))
+    return out
+
+
+def by_model(uses: Iterable[Use]) -> dict[str, list[Use]]:
+    """The uses grouped by model, models in the order they are first named."""
+    grouped: dict[str, list[Use]] = {}
+    for use in uses:
+        grouped.setdefault(use.model, []).append(use)
+    return grouped
+
+
+def project_names(uses: Iterable[Use]) -> list[str]:
+    """The distinct projects of ``uses``, in order."""
+    return list(dict.fromkeys(u.project.name for u in uses))
+
+
+def engine_of(repo: Repository, server: str) -> Engine:
+    """What runs the server: ``auto`` is ``sparknlp`` when any project on it names a model, else ``native``."""
+    engine = repo.server(server).engine
+    if engine is not Engine.AUTO:
+        return engine
+    return Engine.SPARKNLP if server_uses(repo, server) else Engine.NATIVE
+
+
+def quoted(names: Iterable[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)

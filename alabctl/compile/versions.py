@@ -1,0 +1,78 @@
+"""Spark NLP's version rules, copied exactly, and the supported Spark NLP / Spark pairs.
+
+``parse`` and ``is_compatible`` are ``com.johnsnowlabs.util.Version.parse`` and
+``Version.isCompatible`` (research/sparknlp.md §1.4): the rule the Models Hub uses to decide whether
+an asset built for one version may be loaded by another. ``supported_spark`` is the table of
+research/sparknlp.md §5.2. The hub layer keeps its own copy (``alabctl.assets.version``) so that
+``validate`` needs nothing above ``compile``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+Version = tuple[int, ...]
+
+_RC = re.compile(r"-rc\d")
+_SPLIT = re.compile(r"[.-]")
+
+
+def parse(text: str) -> Version:
+    """``Version.parse``: drop ``-rc<digit>``, split on ``.``/``-``, keep the leading integer parts, at most 3."""
+    parts: list[int] = []
+    for piece in _SPLIT.split(_RC.sub("", text)):
+        if not piece or not piece.isdecimal():
+            break
+        parts.append(int(piece))
+    return tuple(parts[:3])
+
+
+def is_compatible(current: Sequence[int], found: Sequence[int] | None) -> bool:
+    """``Version.isCompatible``: may an asset built for ``found`` be used with ``current``?
+
+    No ``found``: yes. ``found`` more specific than ``current``: no. Otherwise the pairs are walked
+    in order; at the first unequal pair, ``current`` bigger passes everything after it and
+    ``current`` smaller fails. So any older version passes, even across majors.
+    """
+    if found is None:
+        return True
+    if len(current) < len(found):
+        return False
+    for cur, fnd in zip(current, found, strict=False):
+        if cur != fnd:
+            return cur > fnd
+    return True
+
+
+def format_version(version: Sequence[int]) -> str:
+    """``Version.toString``: the parts joined with dots."""
+    return ".".join(str(p) for p in version)
+
+
+# (first Spark NLP version, last Spark NLP version) -> Spark major.minor lines it supports.
+_SUPPORTED: tuple[tuple[Version, Version, tuple[Version, ...]], ...] = (
+    ((3, 0), (3, 3), ((2, 3), (2, 4), (3, 0), (3, 1))),
+    ((3, 4), (3, 4), ((2, 3), (2, 4), (3, 0), (3, 1), (3, 2))),
+    ((4, 0), (4, 4), ((3, 0), (3, 1), (3, 2), (3, 3))),
+    ((5, 0), (5, 0), ((3, 0), (3, 1), (3, 2), (3, 3), (3, 4))),
+    ((5, 1), (5, 5), ((3, 0), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5))),
+    ((6, 0), (6, 1), ((3, 0), (3, 1), (3, 2), (3, 3), (3, 4), (3, 5))),
+)
+
+
+def supported_spark(spark_nlp: Sequence[int]) -> tuple[Version, ...] | None:
+    """The Spark lines (major, minor) a Spark NLP version supports; ``None`` when the table does not say."""
+    line = tuple(spark_nlp[:2])
+    for first, last, sparks in _SUPPORTED:
+        if first <= line <= last:
+            return sparks
+    return None
+
+
+def is_supported_pair(spark_nlp: Sequence[int], spark: Sequence[int]) -> bool | None:
+    """Whether Spark NLP ``spark_nlp`` runs on Spark ``spark``; ``None`` when the table does not say."""
+    sparks = supported_spark(spark_nlp)
+    if sparks is None or len(spark) < 2:
+        return None
+    return tuple(spark[:2]) in sparks
