@@ -1,0 +1,146 @@
+"""Table tests for the rule regex checker: compile errors, Java/Python portability, backtracking."""
+
+from __future__ import annotations
+
+import pytest
+
+from alabctl.compile.regexcheck import BACKTRACKING, COMPILE, PORTABILITY, check_regex
+from alabctl.spec.diagnostics import Severity
+
+CLEAN = [
+    r"\d+",
+    r"[0-7]'((0?[0-9])|(1(0|1)))",
+    r"girl|boy",
+    r"(?i)girl|boy",
+    r"(?i)(?s)x.y",
+    r"(?i:x)y",
+    r"\d{1,3}(\.\d{1,3}){3}",
+    r"\d+(\.\d+)?",
+    r"(\w+\s)*end",
+    r"(ab+c)*",
+    r"[a-z&]+",
+    r"\(?<",  # an escaped paren followed by '?<' is not a named group
+    r"[(?<]",  # inside a class, '(?<' is three literals
+    r"a\\",
+    r"\{foo\}",
+    r"x{2}",
+    r"x{2,}",
+    r"x{2,5}?",
+    r"(?=a)b",
+    r"(?<=ab|cd)x",  # fixed width alternatives are fine in both
+    r"\bword\b",
+    r"\u00e9",
+    r"[\[\]]",
+    r"[]a]",
+    r"\Aa$",
+    r"[^\s]+",
+]
+
+
+@pytest.mark.parametrize("pattern", CLEAN)
+def test_portable_patterns_have_no_findings(pattern: str) -> None:
+    assert check_regex(pattern) == []
+
+
+PORTABILITY_CASES = [
+    (r"(?<year>\d{4})", 0, "named group"),
+    (r"\k<year>", 0, "named back-reference"),
+    (r"(?P<year>\d{4})", 0, "Python named group"),
+    (r"(a)(?P=a)", 3, "Python named back-reference"),
+    (r"\p{L}+", 0, "Unicode property"),
+    (r"x\P{Lu}", 1, "Unicode property"),
+    (r"[a-z&&aeiou]", 4, "'&&' inside a character class"),
+    (r"a\z", 1, "escape '\\z'"),
+    (r"a\Z", 1, "escape '\\Z'"),
+    (r"\h+", 0, "escape '\\h'"),
+    (r"\R", 0, "escape '\\R'"),
+    (r"\X", 0, "escape '\\X'"),
+    (r"\Ga", 0, "escape '\\G'"),
+    (r"\Qa.b\E", 0, "quoted literal"),
+    (r"a(?i)b", 1, "in the middle of the pattern"),
+    (r"x{", 1, "unescaped '{'"),
+    (r"{foo}", 0, "unescaped '{'"),
+    (r"a{,3}", 1, "has no lower bound"),
+    (r"(?<=a|bc)x", 0, "variable-width look-behind"),
+    (r"(?#note)a", 0, "comment group"),
+    (r"\x{41}", 0, "escape"),
+    (r"\0", 0, "numeric escape"),
+    (r"(?a)x", 0, "inline flag"),
+    (r"[[:alpha:]]", 1, "'[' inside a character class"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "offset", "summary"), PORTABILITY_CASES)
+def test_non_portable_constructs_give_one_located_finding(pattern: str, offset: int, summary: str) -> None:
+    findings = check_regex(pattern)
+    assert [f.code for f in findings] == [PORTABILITY], findings
+    assert findings[0].offset == offset
+    assert summary in findings[0].summary
+    assert findings[0].detail  # says why and how to rewrite
+
+
+@pytest.mark.parametrize(
+    ("pattern", "offset"), [(r"a*+", 2), (r"a++b", 2), (r"a?+", 2), (r"x{2}+", 4), (r"(?>ab)", 0)]
+)
+def test_possessive_and_atomic_are_warnings(pattern: str, offset: int) -> None:
+    findings = check_regex(pattern)
+    assert [(f.code, f.offset, f.severity) for f in findings] == [(PORTABILITY, offset, Severity.WARNING)]
+
+
+def test_escaped_java_syntax_is_not_flagged_but_real_syntax_after_escaped_backslash_is() -> None:
+    assert check_regex(r"\\(?<a>x)")[0].offset == 2
+    assert check_regex(r"\(?<") == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "offset"), [("(a", 0), ("a)", 1), ("*a", 0), ("a{2,1}", 2), ("a\\", 1), ("[a", 0)]
+)
+def test_python_compile_errors_are_reported_with_position(pattern: str, offset: int) -> None:
+    findings = check_regex(pattern)
+    assert [f.code for f in findings] == [COMPILE]
+    assert findings[0].offset == offset
+    assert findings[0].summary.startswith("regex does not compile")
+
+
+def test_portability_finding_replaces_the_compile_error_it_explains_but_not_others() -> None:
+    assert [f.code for f in check_regex(r"\p{L}+")] == [PORTABILITY]
+    assert sorted(f.code for f in check_regex(r"*\p{L}")) == [COMPILE, PORTABILITY]
+
+
+def test_java_class_intersection_with_nested_class_names_both_constructs() -> None:
+    summaries = [f.summary for f in check_regex(r"[a-z&&[^aeiou]]")]
+    assert summaries == ["'&&' inside a character class", "'[' inside a character class"]
+
+
+BACKTRACKING_CASES = [
+    r"(a+)+",
+    r"(a*)*",
+    r"(\w+\s?)*",
+    r"(a|a)*",
+    r"(a|ab)*c",
+    r"(.*a){10}",
+    r"(\d+\.?\d+)*",
+    r"((a+)b?)+$",
+    r"^(\w|\d)+$",
+]
+
+
+@pytest.mark.parametrize("pattern", BACKTRACKING_CASES)
+def test_catastrophic_backtracking_is_a_warning(pattern: str) -> None:
+    findings = check_regex(pattern)
+    assert [f.code for f in findings] == [BACKTRACKING], findings
+    assert findings[0].severity is Severity.WARNING
+    assert "instead of" in findings[0].detail
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"(\w+\s)*", r"(ab+c)*", r"(\d{1,3}\.){3}", r"(a|b)*", r"(?:[a-z]+-)*x", r"(a+)?"]
+)
+def test_unambiguous_repetition_is_not_flagged(pattern: str) -> None:
+    assert [f for f in check_regex(pattern) if f.code == BACKTRACKING] == []
+
+
+def test_findings_are_sorted_by_offset() -> None:
+    findings = check_regex(r"\p{L}(?<n>x)\h")
+    assert [f.offset for f in findings] == sorted(f.offset for f in findings)
+    assert len(findings) == 3
