@@ -1,0 +1,134 @@
+"""Safe unzip and atomic install into ``cache/<key>/``.
+
+An archive is refused, with nothing written, when an entry is absolute, climbs out with ``..``, is a
+symbolic link, or when the entry count, the total uncompressed size or an entry's compression ratio
+passes its cap. Declared sizes are not trusted: bytes are counted while they are written. The unzip
+goes to a temporary folder inside the store and is renamed into place, so a failure leaves nothing
+half-installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from alabctl.spec.errors import PermanentError
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps that stop a malicious or broken archive."""
+
+    max_entries: int = 200_000
+    max_total: int = 64 << 30
+    """Total uncompressed bytes."""
+    max_ratio: float = 200.0
+    """Uncompressed / compressed size of one entry (only checked above ``ratio_floor`` bytes)."""
+    ratio_floor: int = 1 << 20
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _refuse(archive: Path, why: str) -> PermanentError:
+    return PermanentError(f"refusing to unzip {archive.name}: {why}", "the archive is unsafe or corrupt")
+
+
+def check_entries(archive: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Refuse unsafe entries before anything is written."""
+    if len(infos) > limits.max_entries:
+        raise _refuse(archive, f"{len(infos)} entries (the cap is {limits.max_entries})")
+    total = 0
+    for info in infos:
+        name = info.filename.replace("\\", "/")
+        path = PurePosixPath(name)
+        if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
+            raise _refuse(archive, f"entry '{info.filename}' has an absolute path")
+        if ".." in path.parts:
+            raise _refuse(archive, f"entry '{info.filename}' leaves the folder ('..')")
+        mode = info.external_attr >> 16
+        if stat.S_ISLNK(mode):
+            raise _refuse(archive, f"entry '{info.filename}' is a symbolic link")
+        total += info.file_size
+        if total > limits.max_total:
+            raise _refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
+        if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise _refuse(archive, f"entry '{info.filename}' is compressed more than {limits.max_ratio:g}:1")
+
+
+def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
+    """Unzip ``archive`` into the (new) folder ``dest``, counting every byte written."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = zf.infolist()
+            check_entries(archive, infos, limits)
+            written = 0
+            dest.mkdir(parents=True)
+            for info in infos:
+                target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("wb") as out:
+                    while chunk := src.read(_CHUNK):
+                        written += len(chunk)
+                        if written > limits.max_total:
+                            raise _refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
+                        out.write(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise _refuse(archive, f"not a valid zip ({exc})") from None
+
+
+def model_root(folder: Path) -> Path:
+    """The folder holding ``metadata/``: ``folder`` itself or its single subfolder."""
+    if (folder / "metadata").is_dir():
+        return folder
+    children = [c for c in folder.iterdir() if not c.name.startswith((".", "__MACOSX"))]
+    if len(children) == 1 and children[0].is_dir() and (children[0] / "metadata").is_dir():
+        return children[0]
+    return folder
+
+
+def install_tree(staged: Path, target: Path, *, replace: bool = False) -> bool:
+    """Move a staged folder into place atomically; ``False`` when something else got there first."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old: Path | None = None
+    if target.exists():
+        if not replace:
+            shutil.rmtree(staged, ignore_errors=True)
+            return False
+        old = Path(tempfile.mkdtemp(prefix=".old-", dir=staged.parent)) / "x"
+        target.rename(old)
+    try:
+        staged.rename(target)
+    except OSError:
+        shutil.rmtree(staged, ignore_errors=True)
+        if old is not None and not target.exists():
+            old.rename(target)
+        return False
+    if old is not None:
+        shutil.rmtree(old.parent, ignore_errors=True)
+    return True
+
+
+def unpack(
+    archive: Path, target: Path, tmp: Path, limits: Limits = Limits(), *, replace: bool = False
+) -> bool:
+    """Safely unzip ``archive`` and install it as ``target``; nothing is left behind on failure."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=tmp))
+    try:
+        extract(archive, work / "x", limits)
+        root = model_root(work / "x")
+        return install_tree(root, target, replace=replace)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,176 @@
+"""The Models Hub over HTTP: per-folder ``metadata.json`` (cached), archive URLs, request signing.
+
+``public/models`` and ``@community`` folders are read anonymously; every other folder is licensed
+and each request is signed with AWS SigV4 using the license's keys (research §1.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import cast
+from urllib.parse import quote
+
+import requests
+from requests.auth import AuthBase
+
+from alabctl.assets.credentials import AwsCredentials
+from alabctl.assets.metadata import HubRecord, parse_index
+from alabctl.spec.errors import PermanentError, TransientError, UserError
+from alabctl.spec.kinds.hub import PUBLIC_HUB_URL
+from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+from alabctl.spec.repository import Repository
+
+HUB_ENV = "ALABCTL_HUB_URL"
+COMMUNITY_HUB_URL = "https://s3.amazonaws.com/community.johnsnowlabs.com"
+INDEX_TTL = 3600.0
+"""Seconds a fetched ``metadata.json`` is reused before it is fetched again."""
+
+
+def hub_url(flag: str | None, repository: Repository | None, env: Mapping[str, str] | None = None) -> str:
+    """``--hub URL`` > a Hub manifest among the inputs > ``$ALABCTL_HUB_URL`` > the public bucket."""
+    env = os.environ if env is None else env
+    if flag:
+        return flag.rstrip("/")
+    if repository is not None and repository.of_kind("Hub"):
+        return repository.hub().url
+    if env.get(HUB_ENV):
+        return env[HUB_ENV].rstrip("/")
+    return PUBLIC_HUB_URL
+
+
+def is_licensed(folder: str) -> bool:
+    """Every folder but ``public/models`` and ``@community`` ones needs the license's keys."""
+    return folder != PUBLIC_REPOSITORY and not folder.startswith("@")
+
+
+def sigv4(credentials: AwsCredentials) -> AuthBase:
+    """A requests auth that signs each request for S3 with AWS SigV4."""
+    from requests_aws4auth import AWS4Auth
+
+    return cast(
+        AuthBase,
+        AWS4Auth(
+            credentials.access_key_id,
+            credentials.secret_access_key,
+            credentials.region,
+            "s3",
+            session_token=credentials.session_token,
+        ),
+    )
+
+
+class HubClient:
+    """One hub: where its folders are, how to read them, and a local cache of their indexes."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        cache_dir: Path | None = None,
+        credentials: AwsCredentials | None = None,
+        refresh: bool = False,
+        ttl: float = INDEX_TTL,
+        timeout: float = 30.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.cache_dir = cache_dir
+        self.credentials = credentials
+        self.refresh = refresh
+        self.ttl = ttl
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self._indexes: dict[str, list[HubRecord]] = {}
+
+    def folder_url(self, folder: str) -> str:
+        """The URL of a folder; ``@x`` lives in the community bucket on John Snow Labs' own hub."""
+        if folder.startswith("@") and self.url == PUBLIC_HUB_URL:
+            return f"{COMMUNITY_HUB_URL}/{quote(folder[1:])}"
+        return f"{self.url}/{quote(folder)}"
+
+    def asset_url(self, record: HubRecord) -> str:
+        """Where a record's archive is."""
+        return f"{self.folder_url(record.repository)}/{quote(record.file_name)}"
+
+    def auth(self, folder: str) -> AuthBase | None:
+        """How to sign requests to ``folder``: nothing for public ones, SigV4 for licensed ones."""
+        if not is_licensed(folder):
+            return None
+        if self.credentials is None:
+            raise UserError(
+                f"'{folder}' is a licensed hub folder and no license was given",
+                "pass -f with a License manifest (fromEnv or fromFile) holding the license's AWS keys",
+            )
+        return sigv4(self.credentials)
+
+    def index(self, folder: str) -> list[HubRecord]:
+        """Every record of the folder's ``metadata.json`` (cached on disk for ``ttl`` seconds)."""
+        if folder not in self._indexes:
+            url = f"{self.folder_url(folder)}/metadata.json"
+            self._indexes[folder] = parse_index(self._fetch_index(url, folder), folder, url)
+        return self._indexes[folder]
+
+    def _cache_file(self, url: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".jsonl")
+
+    def _fetch_index(self, url: str, folder: str) -> str:
+        cached = self._cache_file(url)
+        if cached is not None and not self.refresh:
+            try:
+                if time.time() - cached.stat().st_mtime < self.ttl:
+                    return cached.read_text(encoding="utf-8")
+            except OSError:
+                pass
+        response = self.get(url, folder)
+        text = response.text
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".index-", dir=cached.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
+            Path(tmp).replace(cached)
+        return text
+
+    def get(self, url: str, folder: str) -> requests.Response:
+        """GET a small object; HTTP and connection failures become alabctl errors."""
+        try:
+            response = self.session.get(url, auth=self.auth(folder), timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot reach the hub at {self.url}: {type(exc).__name__}") from None
+        check_status(response, url)
+        return response
+
+    def head_size(self, url: str, folder: str) -> int | None:
+        """The archive's size from a HEAD request, or ``None`` when the hub does not say."""
+        try:
+            response = self.session.head(url, auth=self.auth(folder), timeout=self.timeout)
+        except requests.RequestException:
+            return None
+        if response.status_code != 200:
+            return None
+        length = response.headers.get("Content-Length", "")
+        return int(length) if length.isdigit() else None
+
+
+def check_status(response: requests.Response, url: str) -> None:
+    """Raise the alabctl error an HTTP status means (403/404 permanent, 5xx transient)."""
+    status = response.status_code
+    if status < 400:
+        return
+    if status in (401, 403):
+        raise PermanentError(
+            f"the hub refused {url} (HTTP {status})",
+            "licensed folders need a valid license with AWS keys; check the License manifest",
+        )
+    if status == 404:
+        raise PermanentError(f"not found on the hub: {url}", "check the name, language and repository")
+    if status >= 500 or status == 429:
+        raise TransientError(f"the hub answered HTTP {status} for {url}", delay=2.0)
+    raise PermanentError(f"the hub answered HTTP {status} for {url}")

@@ -1,0 +1,299 @@
+"""Pull assets from the hub into the store: resolve, check space, download, install, dependencies.
+
+Steps per batch: resolve every target (:mod:`resolve`); add the dependencies the index names; refuse
+unless free disk ≥ 2 x the bytes still to download; install in a bounded thread pool, one file lock
+per key; then read each new model's storageRef from ``metadata/part-00000`` and pull the embeddings
+it names that are not installed yet, as a next batch.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TextIO
+
+from alabctl.assets.archive import Limits, unpack
+from alabctl.assets.download import (
+    Digest,
+    Progress,
+    RetryPolicy,
+    check_space,
+    disk_free,
+    fetch,
+    human,
+    needs_md5,
+    verify,
+)
+from alabctl.assets.home import Home
+from alabctl.assets.hub import HubClient
+from alabctl.assets.lockfile import key_lock
+from alabctl.assets.metadata import HubRecord
+from alabctl.assets.resolve import Request, resolve
+from alabctl.assets.sparkmeta import SparkMeta, read_spark_meta
+from alabctl.assets.store import AssetRow, Source, Status, Store
+from alabctl.assets.version import Version, format_version
+from alabctl.spec.errors import AlabctlError, PermanentError
+from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+from alabctl.spec.lock import AssetType
+
+
+@dataclass(frozen=True)
+class Target:
+    """An asset to pull, as the user names it."""
+
+    name: str
+    language: str | None = "en"
+    repository: str = PUBLIC_REPOSITORY
+    type: AssetType | None = None
+    """``None``: decided by the index, then by the model's own metadata."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A resolved asset version, ready to download."""
+
+    record: HubRecord
+    type: AssetType
+    url: str
+    size: int | None
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class Installed:
+    """An asset in the store after a pull."""
+
+    row: AssetRow
+    path: Path
+    downloaded: bool
+
+
+def _quiet(message: str) -> None:
+    """Report nothing."""
+
+
+@dataclass
+class PullOptions:
+    """Knobs of a pull; tests inject the free-space probe, the retry policy and the caps."""
+
+    lib_version: Version | None = None
+    spark_version: Version | None = None
+    workers: int = 4
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    limits: Limits = field(default_factory=Limits)
+    free_space: Callable[[Path], int] = disk_free
+    report: Callable[[str], None] = _quiet
+    progress: TextIO | None = None
+
+
+class Puller:
+    """Pull assets from one hub into one store."""
+
+    def __init__(self, home: Home, client: HubClient, store: Store, options: PullOptions | None = None):
+        self.home = home.ensure()
+        self.client = client
+        self.store = store
+        self.options = options or PullOptions()
+
+    def request(self, name: str, language: str | None) -> Request:
+        """A request with the configured versions."""
+        return Request(name, language, self.options.lib_version, self.options.spark_version)
+
+    def resolve(self, target: Target, force: bool = False) -> Planned:
+        """The version to download for a target; a permanent error when there is none."""
+        records = self.client.index(target.repository)
+        record = resolve(records, self.request(target.name, target.language))
+        if record is None:
+            known = any(r.name == target.name for r in records)
+            raise PermanentError(
+                f"can not find {target.name} ({target.language or 'any language'}) inside "
+                f"{target.repository} to download"
+                + (" for these Spark NLP / Spark versions" if known else ""),
+                "check the name, --language and --repository; 'alabctl hub search' lists what exists",
+            )
+        kind = target.type or (AssetType.EMBEDDINGS if record.is_embeddings else AssetType.MODEL)
+        return Planned(record, kind, self.client.asset_url(record), record.size, force)
+
+    def dependency(self, ref: str, near: HubRecord) -> Planned:
+        """The embeddings ``ref`` a model needs: from the model's folder, else ``public/models``."""
+        folders = list(dict.fromkeys([near.repository, PUBLIC_REPOSITORY]))
+        for folder in folders:
+            for language in (near.language, None):
+                record = resolve(self.client.index(folder), self.request(ref, language))
+                if record is not None:
+                    return Planned(record, AssetType.EMBEDDINGS, self.client.asset_url(record), record.size)
+        raise PermanentError(
+            f"{near.name} needs the embeddings '{ref}', which are not in {' or '.join(folders)}",
+            "add an Embeddings manifest naming the folder that holds them",
+        )
+
+    def installed(self, name: str, type: AssetType) -> bool:
+        """Whether a ready asset of that name is in the store and on disk."""
+        row = self.store.get(name, type)
+        return row is not None and row.status is Status.READY and self.home.asset_dir(row.key).exists()
+
+    def pull(self, targets: Sequence[Target], *, force: bool = False) -> list[Installed]:
+        """Pull the targets and everything they need; returns every asset touched, in order."""
+        batch = [self.resolve(t, force) for t in targets]
+        out: list[Installed] = []
+        seen: set[str] = set()
+        while batch:
+            batch = self._with_index_dependencies([p for p in batch if p.record.key not in seen])
+            seen.update(p.record.key for p in batch)
+            self._check_space(batch)
+            results = self._install_all(batch)
+            out.extend(results)
+            batch = self._found_dependencies(batch, results)
+        return out
+
+    def _found_dependencies(self, batch: list[Planned], results: list[Installed]) -> list[Planned]:
+        """Embeddings named by the storageRef of models just installed, not installed yet."""
+        out: dict[str, Planned] = {}
+        for planned, result in zip(batch, results, strict=True):
+            ref = result.row.storage_ref
+            if result.row.type is not AssetType.MODEL or not ref or ref in out:
+                continue
+            if not self.installed(ref, AssetType.EMBEDDINGS):
+                out[ref] = self.dependency(ref, planned.record)
+        return list(out.values())
+
+    def _with_index_dependencies(self, batch: list[Planned]) -> list[Planned]:
+        out = list(batch)
+        names = {(p.type, p.record.name) for p in batch}
+        for planned in batch:
+            refs = list(planned.record.dependencies)
+            if planned.type is AssetType.MODEL and planned.record.storage_ref:
+                refs.append(planned.record.storage_ref)
+            for ref in dict.fromkeys(refs):
+                if (AssetType.EMBEDDINGS, ref) in names or self.installed(ref, AssetType.EMBEDDINGS):
+                    continue
+                names.add((AssetType.EMBEDDINGS, ref))
+                out.append(self.dependency(ref, planned.record))
+        return out
+
+    def _check_space(self, batch: list[Planned]) -> None:
+        todo = [p for p in batch if p.force or not self.home.asset_dir(p.record.key).exists()]
+        sized = [p if p.size is not None else replace(p, size=self._head(p)) for p in todo]
+        needed = sum(p.size or 0 for p in sized)
+        if needed:
+            what = ", ".join(p.record.name for p in sized)
+            check_space(needed, self.options.free_space(self.home.root), what)
+
+    def _head(self, planned: Planned) -> int | None:
+        return self.client.head_size(planned.url, planned.record.repository)
+
+    def _install_all(self, batch: list[Planned]) -> list[Installed]:
+        workers = max(1, min(self.options.workers, len(batch)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(self.install, p) for p in batch]
+            errors = [f.exception() for f in futures]
+        for error in errors:
+            if error is not None:
+                raise error
+        return [f.result() for f in futures]
+
+    def install(self, planned: Planned) -> Installed:
+        """Download, verify and install one asset under its key's file lock."""
+        record, target = planned.record, self.home.asset_dir(planned.record.key)
+        with key_lock(self.home.locks / f"{record.key}.lock"):
+            if target.exists() and not planned.force:
+                row = self.store.get(record.name, planned.type)
+                if row is None or row.key != record.key or row.status is not Status.READY:
+                    row = self._record(planned, target, None, None)
+                self.options.report(f"{record.name}: already installed in {target}")
+                return Installed(row, target, False)
+            self.store.put(self._row(planned, Status.DOWNLOADING))
+            try:
+                digest = self._download(planned, target)
+            except AlabctlError as exc:
+                self.store.set_status(record.name, planned.type, Status.FAILED, exc.message)
+                raise
+            row = self._record(planned, target, digest.size, digest.sha256)
+            self.options.report(f"{record.name}: installed in {target}")
+            return Installed(row, target, True)
+
+    def _download(self, planned: Planned, target: Path) -> Digest:
+        record = planned.record
+        part = self.home.tmp / f"{record.file_name}.part"
+        self.options.report(
+            f"{record.name}: downloading {record.file_name} ({human(planned.size)}) from {planned.url}"
+        )
+        try:
+            digest = fetch(
+                self.client.session,
+                planned.url,
+                part,
+                auth=self.client.auth(record.repository),
+                retry=self.options.retry,
+                progress=Progress(record.name, planned.size, self.options.progress),
+                size=planned.size,
+                md5=needs_md5(record.checksum),
+            )
+            verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)
+            if record.zipped:
+                unpack(part, target, self.home.tmp, self.options.limits, replace=planned.force)
+            else:
+                part.replace(target)
+        except PermanentError:
+            part.unlink(missing_ok=True)
+            raise
+        part.unlink(missing_ok=True)
+        return digest
+
+    def _row(self, planned: Planned, status: Status) -> AssetRow:
+        record = planned.record
+        return AssetRow(
+            name=record.name,
+            type=planned.type,
+            key=record.key,
+            source=Source.HUB,
+            status=status,
+            size=planned.size,
+            sha256=record.sha256,
+            labels=record.labels,
+            language=record.language,
+            lib_version=format_version(record.lib_version) or None,
+            spark_version=format_version(record.spark_version) or None,
+            storage_ref=record.storage_ref,
+            edition=record.effective_edition.value,
+            task=record.task,
+            repository=record.repository,
+            url=planned.url,
+        )
+
+    def _record(self, planned: Planned, target: Path, size: int | None, sha256: str | None) -> AssetRow:
+        try:
+            meta: SparkMeta | None = read_spark_meta(target) if target.is_dir() else None
+        except AlabctlError:
+            meta = None
+        kind = AssetType.EMBEDDINGS if meta and meta.is_embeddings else planned.type
+        if kind is not planned.type:
+            self.store.delete(planned.record.name, planned.type)
+        row = self._row(replace(planned, type=kind), Status.READY)
+        ref = (meta.storage_ref or row.name) if kind is AssetType.EMBEDDINGS and meta else None
+        if kind is AssetType.MODEL:
+            ref = (meta.needs if meta else None) or row.storage_ref
+        row = replace(
+            row,
+            size=size if size is not None else _tree_size(target),
+            sha256=sha256 or row.sha256,
+            storage_ref=ref or row.storage_ref,
+        )
+        return self.store.put(row)
+
+
+def _tree_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def remove_tree(path: Path) -> None:
+    """Delete an installed asset's folder (or file)."""
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,76 @@
+"""Open the store and the hub the way every hub command does: flags, manifests, environment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from alabctl.assets.credentials import AwsCredentials, load_credentials
+from alabctl.assets.home import Home, resolve_home
+from alabctl.assets.hub import HubClient, hub_url
+from alabctl.assets.lockgen import hub_versions
+from alabctl.assets.store import Store
+from alabctl.assets.version import Version
+from alabctl.spec.errors import UserError
+from alabctl.spec.kinds import LicenseManifest
+from alabctl.spec.repository import Repository
+from alabctl.spec.validate import load_repository
+
+
+@dataclass
+class HubSession:
+    """A store, a hub client and the versions assets must fit."""
+
+    home: Home
+    store: Store
+    client: HubClient
+    lib_version: Version | None
+    spark_version: Version | None
+    repository: Repository | None
+
+
+def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | None:
+    """The credentials of ``--license NAME``, or of the only License manifest; ``None`` without one."""
+    if repo is None:
+        if name:
+            raise UserError(f"--license {name} needs -f with the License manifest")
+        return None
+    licenses = repo.of_kind("License")
+    if name:
+        chosen = [r for r in licenses if r.name == name]
+        if not chosen:
+            raise UserError(f"no License manifest named '{name}' in the inputs")
+    elif len(licenses) > 1:
+        raise UserError(
+            "several License manifests: " + ", ".join(r.name for r in licenses), "choose one with --license"
+        )
+    else:
+        chosen = licenses
+    if not chosen:
+        return None
+    resource = chosen[0]
+    return load_credentials(cast(LicenseManifest, resource.manifest).spec, resource.origin.directory)
+
+
+def open_session(
+    *,
+    home: Path | None = None,
+    hub: str | None = None,
+    inputs: Sequence[str] = (),
+    license: str | None = None,
+    refresh: bool = False,
+    lockfile: Path | None = None,
+) -> HubSession:
+    """Everything a hub command needs; the repository is loaded only when ``inputs`` are given."""
+    repo = load_repository(list(inputs), lockfile=lockfile).repository if inputs else None
+    where = resolve_home(home).ensure()
+    client = HubClient(
+        hub_url(hub, repo),
+        cache_dir=where.hub_cache,
+        credentials=pick_license(repo, license),
+        refresh=refresh,
+    )
+    lib, spark = hub_versions(repo) if repo is not None else hub_versions(Repository(Path(), []))
+    return HubSession(where, Store(where.db), client, lib, spark, repo)
