@@ -5,10 +5,18 @@ The CLI is a thin layer over these functions; scripts and tests call them direct
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from alabctl.compile.build import Build, compile_repository, read_dictionaries
+from alabctl.compile.verify import verify
+from alabctl.spec.errors import UserError
 
 from alabctl.spec.cache import default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -47,8 +55,18 @@ class ValidationReport:
         return not has_errors(self.diagnostics)
 
 
-def validate(inputs: Inputs, *, skip_license_check: bool = False) -> ValidationReport:
-    """Every check of SPEC §3 on the manifests ``inputs`` names. Offline; never raises for bad input."""
+def validate(
+    inputs: Inputs,
+    *,
+    skip_license_check: bool = False,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> ValidationReport:
+    """Every check of SPEC §3 on the manifests ``inputs`` names. Offline; never raises for bad input.
+
+    ``env`` (default: the process environment) is where License manifests' ``fromEnv`` variables
+    are read; ``now`` (default: the current time) is when licenses must not have expired.
+    """
     result = load_repository(
         inputs.paths,
         values=inputs.values,
@@ -59,6 +77,9 @@ def validate(inputs: Inputs, *, skip_license_check: bool = False) -> ValidationR
         stdin_text=inputs.stdin_text,
     )
     diagnostics = list(result.diagnostics)
+    diagnostics.extend(
+        verify(result.repository, env=os.environ if env is None else env, now=now or datetime.now(UTC))
+    )
     if skip_license_check:
         diagnostics = [d.as_warning() if d.code in LICENSE_CODES else d for d in diagnostics]
     return ValidationReport(
@@ -68,3 +89,78 @@ def validate(inputs: Inputs, *, skip_license_check: bool = False) -> ValidationR
         sources=result.sources,
         repository=result.repository,
     )
+
+
+@dataclass
+class CompileReport:
+    """What ``compile`` checked, and (when valid) what it wrote."""
+
+    validation: ValidationReport
+    build: Build | None = None
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+def compile(
+    inputs: Inputs,
+    out: Path,
+    *,
+    skip_license_check: bool = False,
+    env: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> CompileReport:
+    """Validate, then write every artifact of SPEC §4 under ``out``, replacing it atomically.
+
+    Nothing is written when the manifests are invalid or when every file would stay the same.
+    """
+    report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
+    if not report.valid:
+        return CompileReport(report)
+    build = compile_repository(report.repository, read_dictionaries(report.repository))
+    written, unchanged, removed = write_tree(out, build.files)
+    return CompileReport(report, build, written, unchanged, removed)
+
+
+def _existing(out: Path) -> dict[str, bytes]:
+    if not out.exists():
+        return {}
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
+    """Make ``out`` hold exactly ``files``: built in a sibling folder, then swapped in by rename.
+
+    Refuses to replace a non-empty folder that is not a previous build (no ``manifest.json``), so a
+    mistaken ``--out .`` cannot delete a repository.
+    """
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} exists and is not a folder", "choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+        raise UserError(f"{out} is not empty and is not an alabctl build folder",
+                        "choose an empty or new folder for --out (alabctl replaces its whole content)")
+    before = _existing(out)
+    written = sorted(p for p, data in files.items() if before.get(p) != data)
+    unchanged = sorted(p for p, data in files.items() if before.get(p) == data)
+    removed = sorted(p for p in before if p not in files)
+    if not written and not removed:
+        return written, unchanged, removed
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        for rel, data in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            old.rmdir()
+            out.rename(old)
+        staging.rename(out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return written, unchanged, removed

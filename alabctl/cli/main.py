@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from alabctl import __version__
-from alabctl.cli import schema, validate
+from alabctl.cli import compile as compile_cmd
+from alabctl.cli import hub, inventory, lock, rules, schema, validate
 from alabctl.spec.errors import AlabctlError, TransientError, UsageError, UserError
 
-COMMANDS = [validate, schema]
+COMMANDS = [validate, compile_cmd, schema, rules, hub, lock, inventory]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -37,11 +37,11 @@ def diagnostics(make_repo, text: str):
         (HEAD + "kind: Rule\nmetadata: {name: r}\nspec: {entity: X}\n", "ALB109", 4, 1, "either"),
         (HEAD + "kind: Hub\nmetadata: {name: h}\nspec: {sparkVersion: 3.5}\n", "ALB102", 4, 22, "quotes"),
         (
-            HEAD + "kind: License\nmetadata: {name: l}\nspec: {fromEnv: A, fromFile: b}\n",
+            HEAD + "kind: License\nmetadata: {name: l}\nspec: {scopes: []}\n",
             "ALB109",
             4,
             1,
-            "exactly one",
+            "name where",
         ),
         (
             HEAD + "kind: Rule\nmetadata: {name: r}\nspec: {entity: X, regex: a, caseSensitive: false}\n",

@@ -186,7 +186,9 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
     spec = manifest.spec
     if spec.from_env is not None:
         value = env.get(spec.from_env)
-        if not value:
+        if value:
+            return value
+        if spec.from_file is None:
             return Problem(
                 UNREADABLE,
                 f"environment variable {spec.from_env} for License '{manifest.name}' is not set",
@@ -194,7 +196,6 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
                 "in CI, from a repository secret. Pull requests from forks have no secrets: run "
                 "'alabctl validate --skip-license-check' there",
             )
-        return value
     path = license_path(cast(str, spec.from_file), env, base)
     try:
         return path.read_text(encoding="utf-8")

@@ -14,7 +14,11 @@ _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class LicenseSpec(Strict):
-    """A John Snow Labs license, read from an environment variable or a file."""
+    """A John Snow Labs license, read from an environment variable or a file.
+
+    With both, the variable wins when it is set and the file is the fallback (a CI secret in the
+    variable, a developer's copy in the file).
+    """
 
     from_env: NonEmpty | None = None
     from_file: NonEmpty | None = None
@@ -43,8 +47,8 @@ class LicenseSpec(Strict):
 
     @model_validator(mode="after")
     def _one_place(self) -> LicenseSpec:
-        if (self.from_env is None) == (self.from_file is None):
+        if self.from_env is None and self.from_file is None:
             raise PydanticCustomError(
-                "one_of", "name exactly one place for the license: 'fromEnv' or 'fromFile' (never inline)"
+                "one_of", "name where the license is: 'fromEnv', 'fromFile' or both (never inline)"
             )
         return self

@@ -1,0 +1,171 @@
+"""The whole compile: a checked repository -> every artifact of SPEC §4, as ``{path: bytes}``.
+
+Steps: each project's labeling config, each server's pipeline spec and script, each rule's
+ContextualParser JSON (and dictionary CSV), then ``manifest.json`` with the sha256 of every
+artifact and the dependency graph (project -> server -> models, rules, embeddings) that ``plan``
+diffs. Pure and deterministic: sorted keys, no timestamps, no absolute paths.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from alabctl.compile.contextual import to_contextual_parser
+from alabctl.compile.labelconfig import compile_label_config
+from alabctl.compile.pipeline import compile_pipeline
+from alabctl.compile.render import render_pipeline_script
+from alabctl.spec.kinds import RuleManifest
+from alabctl.spec.repository import DEFAULT_EMBEDDINGS, Repository, bindings
+
+MANIFEST_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Build:
+    """Compiled artifacts by path relative to the output folder, ``manifest.json`` included."""
+
+    files: dict[str, bytes]
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.files["manifest.json"])
+        return loaded
+
+
+def canonical_json(value: Any) -> bytes:
+    """JSON with sorted keys, 2-space indentation and a trailing newline: stable bytes."""
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _rule_dictionary(repo: Repository, rule: RuleManifest, texts: Mapping[str, str]) -> str | None:
+    dictionary = rule.spec.dictionary
+    if dictionary is None or dictionary.file is None:
+        return None
+    return texts.get(rule.name)
+
+
+def compile_rules(repo: Repository, dictionaries: Mapping[str, str]) -> dict[str, bytes]:
+    """``rules/<name>.json`` and ``rules/<name>.csv`` for every rule a project uses."""
+    used = sorted({name for project, _ in repo.projects() if project.spec.ner for name in project.spec.ner.rules})
+    out: dict[str, bytes] = {}
+    for name in used:
+        rule = repo.rule(name)
+        if rule is None:
+            continue
+        data, csv_text = to_contextual_parser(rule, _rule_dictionary(repo, rule, dictionaries))
+        out[f"rules/{name}.json"] = canonical_json(data)
+        if csv_text is not None:
+            out[f"rules/{name}.csv"] = csv_text.encode()
+    return out
+
+
+def _asset_digest(repo: Repository, kind: str, name: str) -> str:
+    """The sha256 of what defines a model or embeddings: its manifest spec and its lock entry."""
+    resource = repo.get(kind, name)
+    spec = resource.manifest.spec.model_dump(mode="json", by_alias=True) if resource else None
+    locked = None
+    if repo.lock is not None:
+        asset = repo.lock.find(name)
+        locked = asset.model_dump(mode="json", by_alias=True) if asset else None
+    return sha256(canonical_json({"spec": spec, "lock": locked}))
+
+
+def _server_dependencies(repo: Repository, server: str) -> list[str]:
+    deps: set[str] = set()
+    for project, _ in repo.projects_on(server):
+        for binding in bindings(project):
+            deps.add(f"Model/{binding.model}")
+            facts = repo.model_facts(binding.model)
+            if facts is not None and facts.embeddings:
+                deps.add(f"Embeddings/{facts.embeddings}")
+        if project.spec.ner:
+            deps.update(f"Rule/{rule}" for rule in project.spec.ner.rules)
+    return sorted(deps)
+
+
+def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, Any]:
+    """Every resource with the sha256 of its compiled form and what it depends on."""
+    resources: list[dict[str, Any]] = []
+    for project, _ in repo.projects():
+        path = f"projects/{project.name}/config.xml"
+        server = repo.server_name(project)
+        resources.append({
+            "kind": "Project",
+            "name": project.name,
+            "artifacts": {path: sha256(files[path])},
+            "sha256": sha256(files[path]),
+            "dependsOn": [f"Server/{server}"],
+        })
+    servers: list[dict[str, Any]] = []
+    for server in repo.server_names():
+        paths = [f"servers/{server}/pipeline.json", f"servers/{server}/pipeline.py"]
+        servers.append({
+            "kind": "Server",
+            "name": server,
+            "artifacts": {p: sha256(files[p]) for p in paths if p in files},
+            "dependsOn": _server_dependencies(repo, server),
+        })
+    rule_names = sorted({p.split("/")[1].rsplit(".", 1)[0] for p in files if p.startswith("rules/")})
+    for name in rule_names:
+        artifacts = {p: sha256(files[p]) for p in (f"rules/{name}.json", f"rules/{name}.csv") if p in files}
+        combined = sha256(canonical_json(artifacts))
+        resources.append({"kind": "Rule", "name": name, "artifacts": artifacts, "sha256": combined,
+                          "dependsOn": []})
+    models = sorted({d.split("/", 1)[1] for r in servers for d in r["dependsOn"] if d.startswith("Model/")})
+    for name in models:
+        facts = repo.model_facts(name)
+        deps = [f"Embeddings/{facts.embeddings}"] if facts and facts.embeddings else []
+        resources.append({"kind": "Model", "name": name, "sha256": _asset_digest(repo, "Model", name),
+                          "dependsOn": deps})
+    embeddings = sorted({d.split("/", 1)[1] for r in [*servers, *resources] for d in r["dependsOn"]
+                         if d.startswith("Embeddings/")})
+    for name in embeddings:
+        resources.append({"kind": "Embeddings", "name": name, "sha256": _asset_digest(repo, "Embeddings", name),
+                          "dependsOn": [], "builtin": name == DEFAULT_EMBEDDINGS and repo.get("Embeddings", name) is None})
+    # a server's hash covers what it runs: its pipeline and everything the pipeline loads, so a
+    # changed rule or a re-pinned model redeploys exactly the servers that use it
+    digests = {f"{r['kind']}/{r['name']}": r["sha256"] for r in resources}
+    for server_resource in servers:
+        inputs = {"artifacts": server_resource["artifacts"],
+                  "dependencies": {d: digests.get(d) for d in server_resource["dependsOn"]}}
+        server_resource["sha256"] = sha256(canonical_json(inputs))
+    resources.extend(servers)
+    resources.sort(key=lambda r: (r["kind"], r["name"]))
+    return {"schemaVersion": MANIFEST_SCHEMA_VERSION, "resources": resources}
+
+
+def compile_repository(repo: Repository, dictionaries: Mapping[str, str]) -> Build:
+    """Every artifact. ``dictionaries`` maps a rule name to its dictionary file's text."""
+    files: dict[str, bytes] = {}
+    for project, _ in repo.projects():
+        files[f"projects/{project.name}/config.xml"] = compile_label_config(project, repo)
+    for server in repo.server_names():
+        spec = compile_pipeline(server, repo)
+        files[f"servers/{server}/pipeline.json"] = canonical_json(spec)
+        files[f"servers/{server}/pipeline.py"] = render_pipeline_script(spec).encode()
+    files.update(compile_rules(repo, dictionaries))
+    files["manifest.json"] = canonical_json(build_manifest(repo, files))
+    return Build(files)
+
+
+def read_dictionaries(repo: Repository) -> dict[str, str]:
+    """The text of every rule's dictionary file (the one read the compile step does)."""
+    texts: dict[str, str] = {}
+    for resource in repo.of_kind("Rule"):
+        rule = resource.manifest
+        assert isinstance(rule, RuleManifest)
+        dictionary = rule.spec.dictionary
+        if dictionary is not None and dictionary.file is not None:
+            path = (resource.origin.directory / dictionary.file).resolve()
+            if repo.root in path.parents:
+                texts[rule.name] = path.read_text(encoding="utf-8-sig")
+    return texts
+
