@@ -16,10 +16,9 @@ from typing import Any
 
 from alabctl.compile.build import Build, compile_repository, read_dictionaries
 from alabctl.compile.verify import verify
-from alabctl.spec.errors import UserError
-
 from alabctl.spec.cache import default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
+from alabctl.spec.errors import UserError
 from alabctl.spec.loader import SourceIndex
 from alabctl.spec.repository import Repository
 from alabctl.spec.validate import load_repository
@@ -137,8 +136,10 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[s
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} exists and is not a folder", "choose another --out")
     if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
-        raise UserError(f"{out} is not empty and is not an alabctl build folder",
-                        "choose an empty or new folder for --out (alabctl replaces its whole content)")
+        raise UserError(
+            f"{out} is not empty and is not an alabctl build folder",
+            "choose an empty or new folder for --out (alabctl replaces its whole content)",
+        )
     before = _existing(out)
     written = sorted(p for p, data in files.items() if before.get(p) != data)
     unchanged = sorted(p for p, data in files.items() if before.get(p) == data)

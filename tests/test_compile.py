@@ -29,13 +29,17 @@ def test_every_example_artifact_is_pinned(tmp_path, monkeypatch, request) -> Non
     golden_dir = GOLDEN / "build"
     if request.config.getoption("--update-goldens"):
         write_tree(golden_dir, files)
-    pinned = {p.relative_to(golden_dir).as_posix(): p.read_bytes() for p in golden_dir.rglob("*") if p.is_file()}
+    pinned = {
+        p.relative_to(golden_dir).as_posix(): p.read_bytes() for p in golden_dir.rglob("*") if p.is_file()
+    }
     assert sorted(pinned) == sorted(files), "run pytest --update-goldens and review the diff"
     for path, data in files.items():
         assert data == pinned[path], f"{path} differs from tests/golden/build/{path}"
 
 
-def test_compile_twice_gives_identical_bytes_and_writes_nothing_the_second_time(tmp_path, monkeypatch) -> None:
+def test_compile_twice_gives_identical_bytes_and_writes_nothing_the_second_time(
+    tmp_path, monkeypatch
+) -> None:
     monkeypatch.chdir(REPO)
     out = tmp_path / "build"
     first = build_examples(out)
@@ -62,8 +66,13 @@ def test_outputs_are_what_spec_4_lists(tmp_path, monkeypatch) -> None:
     assert manifest["schemaVersion"] == 1
     by_id = {f"{r['kind']}/{r['name']}": r for r in manifest["resources"]}
     assert by_id["Project/posology"]["dependsOn"] == ["Server/clinical"]
-    assert {"Model/ner_posology", "Model/assertion_jsl", "Model/posology_re", "Rule/height",
-            "Embeddings/embeddings_clinical"} <= set(by_id["Server/clinical"]["dependsOn"])
+    assert {
+        "Model/ner_posology",
+        "Model/assertion_jsl",
+        "Model/posology_re",
+        "Rule/height",
+        "Embeddings/embeddings_clinical",
+    } <= set(by_id["Server/clinical"]["dependsOn"])
     assert by_id["Rule/gender"]["artifacts"]["rules/gender.csv"]
     rule = json.loads(files["rules/height.json"])
     assert rule["completeMatchRegex"] == "false"
@@ -90,7 +99,9 @@ def test_a_rule_change_changes_only_the_servers_that_use_it(tmp_path, make_repo)
 
 
 def test_invalid_manifests_write_nothing(tmp_path, make_repo) -> None:
-    root = make_repo({"a.yaml": "apiVersion: alabctl/v1\nkind: Rule\nmetadata: {name: r}\nspec: {entity: X}\n"})
+    root = make_repo(
+        {"a.yaml": "apiVersion: alabctl/v1\nkind: Rule\nmetadata: {name: r}\nspec: {entity: X}\n"}
+    )
     report = compile(Inputs(["."], cwd=root), tmp_path / "out", env={})
     assert not report.validation.valid
     assert not (tmp_path / "out").exists()
@@ -111,7 +122,9 @@ def test_write_tree_replaces_stale_files(tmp_path) -> None:
     written, unchanged, removed = write_tree(out, {"manifest.json": b"1", "new/y.txt": b"y"})
     assert (written, unchanged, removed) == (["new/y.txt"], ["manifest.json"], ["old/x.txt"])
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "manifest.json", "new/y.txt"]
+        "manifest.json",
+        "new/y.txt",
+    ]
     assert [p.name for p in tmp_path.iterdir()] == ["b"], "no staging folders are left behind"
 
 

@@ -27,15 +27,27 @@ example:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("compile", help=HELP, description=HELP, epilog=EPILOG,
-                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = sub.add_parser(
+        "compile",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_input_options(parser)
-    parser.add_argument("--out", type=Path, default=Path("build"), metavar="DIR",
-                        help="output folder, replaced as a whole (default: build/)")
-    parser.add_argument("-o", "--output", choices=["text", "json"], default="text",
-                        help="report format (default: text)")
-    parser.add_argument("--skip-license-check", action="store_true",
-                        help="report license problems as warnings")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("build"),
+        metavar="DIR",
+        help="output folder, replaced as a whole (default: build/)",
+    )
+    parser.add_argument(
+        "-o", "--output", choices=["text", "json"], default="text", help="report format (default: text)"
+    )
+    parser.add_argument(
+        "--skip-license-check", action="store_true", help="report license problems as warnings"
+    )
     parser.set_defaults(run=run)
 
 
@@ -63,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
     projects = sum(1 for p in files if p.startswith("projects/"))
     servers = sum(1 for p in files if p.endswith("pipeline.json"))
     rules = sum(1 for p in files if p.startswith("rules/") and p.endswith(".json"))
-    change = (f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed"
-              if report.written or report.removed else "no changes")
+    change = (
+        f"{len(report.written)} written, {len(report.unchanged)} unchanged, {len(report.removed)} removed"
+        if report.written or report.removed
+        else "no changes"
+    )
     print(f"compiled {projects} projects, {servers} servers, {rules} rules into {args.out}/ ({change})")
     return 0

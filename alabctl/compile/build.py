@@ -54,7 +54,9 @@ def _rule_dictionary(repo: Repository, rule: RuleManifest, texts: Mapping[str, s
 
 def compile_rules(repo: Repository, dictionaries: Mapping[str, str]) -> dict[str, bytes]:
     """``rules/<name>.json`` and ``rules/<name>.csv`` for every rule a project uses."""
-    used = sorted({name for project, _ in repo.projects() if project.spec.ner for name in project.spec.ner.rules})
+    used = sorted(
+        {name for project, _ in repo.projects() if project.spec.ner for name in project.spec.ner.rules}
+    )
     out: dict[str, bytes] = {}
     for name in used:
         rule = repo.rule(name)
@@ -97,45 +99,66 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
     for project, _ in repo.projects():
         path = f"projects/{project.name}/config.xml"
         server = repo.server_name(project)
-        resources.append({
-            "kind": "Project",
-            "name": project.name,
-            "artifacts": {path: sha256(files[path])},
-            "sha256": sha256(files[path]),
-            "dependsOn": [f"Server/{server}"],
-        })
+        resources.append(
+            {
+                "kind": "Project",
+                "name": project.name,
+                "artifacts": {path: sha256(files[path])},
+                "sha256": sha256(files[path]),
+                "dependsOn": [f"Server/{server}"],
+            }
+        )
     servers: list[dict[str, Any]] = []
     for server in repo.server_names():
         paths = [f"servers/{server}/pipeline.json", f"servers/{server}/pipeline.py"]
-        servers.append({
-            "kind": "Server",
-            "name": server,
-            "artifacts": {p: sha256(files[p]) for p in paths if p in files},
-            "dependsOn": _server_dependencies(repo, server),
-        })
+        servers.append(
+            {
+                "kind": "Server",
+                "name": server,
+                "artifacts": {p: sha256(files[p]) for p in paths if p in files},
+                "dependsOn": _server_dependencies(repo, server),
+            }
+        )
     rule_names = sorted({p.split("/")[1].rsplit(".", 1)[0] for p in files if p.startswith("rules/")})
     for name in rule_names:
         artifacts = {p: sha256(files[p]) for p in (f"rules/{name}.json", f"rules/{name}.csv") if p in files}
         combined = sha256(canonical_json(artifacts))
-        resources.append({"kind": "Rule", "name": name, "artifacts": artifacts, "sha256": combined,
-                          "dependsOn": []})
+        resources.append(
+            {"kind": "Rule", "name": name, "artifacts": artifacts, "sha256": combined, "dependsOn": []}
+        )
     models = sorted({d.split("/", 1)[1] for r in servers for d in r["dependsOn"] if d.startswith("Model/")})
     for name in models:
         facts = repo.model_facts(name)
         deps = [f"Embeddings/{facts.embeddings}"] if facts and facts.embeddings else []
-        resources.append({"kind": "Model", "name": name, "sha256": _asset_digest(repo, "Model", name),
-                          "dependsOn": deps})
-    embeddings = sorted({d.split("/", 1)[1] for r in [*servers, *resources] for d in r["dependsOn"]
-                         if d.startswith("Embeddings/")})
+        resources.append(
+            {"kind": "Model", "name": name, "sha256": _asset_digest(repo, "Model", name), "dependsOn": deps}
+        )
+    embeddings = sorted(
+        {
+            d.split("/", 1)[1]
+            for r in [*servers, *resources]
+            for d in r["dependsOn"]
+            if d.startswith("Embeddings/")
+        }
+    )
     for name in embeddings:
-        resources.append({"kind": "Embeddings", "name": name, "sha256": _asset_digest(repo, "Embeddings", name),
-                          "dependsOn": [], "builtin": name == DEFAULT_EMBEDDINGS and repo.get("Embeddings", name) is None})
+        resources.append(
+            {
+                "kind": "Embeddings",
+                "name": name,
+                "sha256": _asset_digest(repo, "Embeddings", name),
+                "dependsOn": [],
+                "builtin": name == DEFAULT_EMBEDDINGS and repo.get("Embeddings", name) is None,
+            }
+        )
     # a server's hash covers what it runs: its pipeline and everything the pipeline loads, so a
     # changed rule or a re-pinned model redeploys exactly the servers that use it
     digests = {f"{r['kind']}/{r['name']}": r["sha256"] for r in resources}
     for server_resource in servers:
-        inputs = {"artifacts": server_resource["artifacts"],
-                  "dependencies": {d: digests.get(d) for d in server_resource["dependsOn"]}}
+        inputs = {
+            "artifacts": server_resource["artifacts"],
+            "dependencies": {d: digests.get(d) for d in server_resource["dependsOn"]},
+        }
         server_resource["sha256"] = sha256(canonical_json(inputs))
     resources.extend(servers)
     resources.sort(key=lambda r: (r["kind"], r["name"]))
@@ -168,4 +191,3 @@ def read_dictionaries(repo: Repository) -> dict[str, str]:
             if repo.root in path.parents:
                 texts[rule.name] = path.read_text(encoding="utf-8-sig")
     return texts
-
