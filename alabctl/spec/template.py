@@ -77,93 +77,62 @@ def render_template(source: str, file: str, values: Mapping[str, Any]) -> Render
         for chunk in template.generate(**dict(values)):
             size += len(chunk)
             if size > MAX_OUTPUT:
-                return Rendered(
-                    None,
-                    [
-                        _diag(
-                            "ALB008",
-                            1,
-                            "template output too large",
-                            f"a template may render at most {MAX_OUTPUT} characters",
-                        )
-                    ],
-                )
+                too_large = f"a template may render at most {MAX_OUTPUT} characters"
+                return Rendered(None, [_diag("ALB008", 1, "template output too large", too_large)])
             chunks.append(chunk)
         return Rendered("".join(chunks), [])
     except TemplateSyntaxError as exc:
-        return Rendered(
-            None,
-            [
-                _diag(
-                    "ALB003",
-                    exc.lineno or 1,
-                    f"template syntax error: {exc.message}",
-                    "fix the Jinja2 syntax at this line",
-                )
-            ],
+        syntax = _diag(
+            "ALB003",
+            exc.lineno or 1,
+            f"template syntax error: {exc.message}",
+            "fix the Jinja2 syntax at this line",
         )
-    except SecurityError as exc:
-        line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(
-            None,
-            [
-                _diag(
-                    "ALB008",
-                    line,
-                    f"template refused: {exc}",
-                    "templates may only format the values they are given; they cannot "
-                    "reach Python internals, call methods that change data, or run code",
-                )
-            ],
-        )
-    except UndefinedError as exc:
-        line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(
-            None,
-            [
-                _diag(
-                    "ALB003",
-                    line,
-                    f"template error: {exc.message}",
-                    "give the value with --values FILE or --set key=value, or use "
-                    "'| default(...)' in the template",
-                )
-            ],
-        )
-    except TypeError as exc:
-        line = _template_line(sys.exc_info()[2]) or 1
-        message = str(exc)
-        if "no loader" in message:
-            return Rendered(
-                None,
-                [
-                    _diag(
-                        "ALB008",
-                        line,
-                        "template refused: include, import and extends are not allowed",
-                        "templates cannot read other files; inline the text",
-                    )
-                ],
-            )
-        return Rendered(None, [_diag("ALB003", line, f"template error: {message}", "fix the expression")])
-    except TemplateError as exc:
-        line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(None, [_diag("ALB003", line, f"template error: {exc.message or exc}", "")])
-    except (ArithmeticError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as exc:
-        line = _template_line(sys.exc_info()[2]) or 1
-        return Rendered(
-            None,
-            [
-                _diag(
-                    "ALB003",
-                    line,
-                    f"template error: {type(exc).__name__}: {exc}",
-                    "fix the expression at this line",
-                )
-            ],
-        )
+        return Rendered(None, [syntax])
+    except (
+        TemplateError,
+        TypeError,
+        ArithmeticError,
+        ValueError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        RecursionError,
+    ) as exc:
+        return Rendered(None, [_runtime_diagnostic(exc, _template_line(sys.exc_info()[2]) or 1)])
 
-    raise AssertionError("unreachable")  # pragma: no cover
+
+def _runtime_diagnostic(exc: BaseException, line: int) -> Diagnostic:
+    """What went wrong while rendering, and how to fix it."""
+    if isinstance(exc, SecurityError):
+        return _diag(
+            "ALB008",
+            line,
+            f"template refused: {exc}",
+            "templates may only format the values they are given; they cannot reach Python "
+            "internals, call methods that change data, or run code",
+        )
+    if isinstance(exc, UndefinedError):
+        return _diag(
+            "ALB003",
+            line,
+            f"template error: {exc.message}",
+            "give the value with --values FILE or --set key=value, or use '| default(...)' in the template",
+        )
+    if isinstance(exc, TypeError) and "no loader" in str(exc):
+        return _diag(
+            "ALB008",
+            line,
+            "template refused: include, import and extends are not allowed",
+            "templates cannot read other files; inline the text",
+        )
+    if isinstance(exc, TemplateError):
+        return _diag(
+            "ALB003", line, f"template error: {exc.message or exc}", "fix the expression at this line"
+        )
+    return _diag(
+        "ALB003", line, f"template error: {type(exc).__name__}: {exc}", "fix the expression at this line"
+    )
 
 
 def _diag(code: str, line: int, summary: str, detail: str) -> Diagnostic:
