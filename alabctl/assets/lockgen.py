@@ -17,7 +17,7 @@ from typing import cast
 from alabctl.assets.hub import HubClient
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
-from alabctl.assets.version import Version, format_version, parse_version
+from alabctl.compile.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.kinds import EmbeddingsManifest, ModelManifest
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY

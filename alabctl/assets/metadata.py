@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from alabctl.assets.version import Version, format_version
+from alabctl.compile.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.lock import Edition, edition_of
 
@@ -98,8 +98,6 @@ def _parts(value: Any) -> Version | None:
     if value is None:
         return None
     if isinstance(value, str):
-        from alabctl.assets.version import parse_version
-
         return parse_version(value)
     if isinstance(value, list) and all(isinstance(p, int) for p in value):
         return tuple(value) if value else None

@@ -32,9 +32,9 @@ from alabctl.assets.hub import HubClient
 from alabctl.assets.lockfile import key_lock
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
-from alabctl.assets.sparkmeta import SparkMeta, read_spark_meta
 from alabctl.assets.store import AssetRow, Source, Status, Store
-from alabctl.assets.version import Version, format_version
+from alabctl.compile.sparkmeta import MetadataError, SparkMetadata, read_metadata
+from alabctl.compile.versions import Version, format_version
 from alabctl.spec.errors import AlabctlError, PermanentError
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.lock import AssetType
@@ -266,8 +266,8 @@ class Puller:
 
     def _record(self, planned: Planned, target: Path, size: int | None, sha256: str | None) -> AssetRow:
         try:
-            meta: SparkMeta | None = read_spark_meta(target) if target.is_dir() else None
-        except AlabctlError:
+            meta: SparkMetadata | None = read_metadata(target) if target.is_dir() else None
+        except MetadataError:
             meta = None
         kind = AssetType.EMBEDDINGS if meta and meta.is_embeddings else planned.type
         if kind is not planned.type:

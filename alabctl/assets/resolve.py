@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alabctl.assets.metadata import HubRecord
-from alabctl.assets.version import Version, is_compatible
+from alabctl.compile.versions import Version, is_compatible
 
 
 @dataclass(frozen=True)

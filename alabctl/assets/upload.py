@@ -17,9 +17,9 @@ from pathlib import Path
 from alabctl.assets.archive import DEFAULT_LIMITS, Limits, install_tree, model_root, unpack
 from alabctl.assets.download import check_space, disk_free
 from alabctl.assets.home import Home
-from alabctl.assets.sparkmeta import read_spark_meta
 from alabctl.assets.store import AssetRow, Source, Status, Store
-from alabctl.spec.errors import UserError
+from alabctl.compile.sparkmeta import MetadataError, read_metadata
+from alabctl.spec.errors import PermanentError, UserError
 from alabctl.spec.lock import AssetType
 
 
@@ -83,7 +83,13 @@ def upload(
             shutil.copytree(model_root(path), staged, symlinks=True)
             if any(p.is_symlink() for p in staged.rglob("*")):
                 raise UserError(f"{path} contains symbolic links; upload a plain folder")
-        meta = read_spark_meta(staged)
+        try:
+            meta = read_metadata(staged)
+        except MetadataError as exc:
+            raise PermanentError(
+                f"cannot read the metadata of {path}: {exc}",
+                "save the model with model.write().save(path) and upload that folder or a zip of it",
+            ) from None
         ref = meta.needs if not meta.is_embeddings else (meta.storage_ref or request.name)
         if request.embeddings and ref and request.embeddings != ref:
             raise UserError(

@@ -3,7 +3,9 @@
 A saved model is a folder (or a ``.zip`` of one) written by Spark ML's ``DefaultParamsWriter``; its
 ``metadata/part-00000`` is one line of JSON with the class, uid and params. The storageRef is
 ``paramMap.storageRef``, then ``defaultParamMap.storageRef`` (whose default is the uid). Zips are read
-in place, never extracted. Pure reading: nothing is written, nothing is imported from Spark.
+in place, never extracted. Pure reading: nothing is written, nothing is imported from Spark. The
+validator's embeddings check and the asset store (``alabctl.assets``: pull, upload) both read models
+through this module.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 METADATA = "metadata/part-00000"
 MAX_METADATA_BYTES = 4 * 1024 * 1024
+_PRODUCERS = ("Embeddings", "SentenceEncoder")
 
 
 class MetadataError(ValueError):
@@ -36,7 +39,20 @@ class SparkMetadata:
 
     @property
     def short_class(self) -> str:
+        """The class name without its package."""
         return self.class_name.rsplit(".", 1)[-1]
+
+    @property
+    def is_embeddings(self) -> bool:
+        """Whether the model produces embeddings (its storageRef names its own vectors)."""
+        return any(p in self.short_class for p in _PRODUCERS)
+
+    @property
+    def needs(self) -> str | None:
+        """The embeddings a consumer model needs, or ``None`` (producers, or a ref that is the uid)."""
+        if self.is_embeddings or not self.storage_ref or self.storage_ref == self.uid:
+            return None
+        return self.storage_ref
 
 
 def parse_metadata(text: str) -> SparkMetadata:
@@ -89,9 +105,12 @@ def _read_folder(path: Path) -> str:
     target = path / METADATA
     if not target.is_file():
         raise MetadataError(f"has no {METADATA}: is it a saved Spark NLP model?")
-    if target.stat().st_size > MAX_METADATA_BYTES:
-        raise MetadataError(f"{METADATA} is larger than {MAX_METADATA_BYTES} bytes")
-    return target.read_text(encoding="utf-8", errors="replace")
+    try:
+        if target.stat().st_size > MAX_METADATA_BYTES:
+            raise MetadataError(f"{METADATA} is larger than {MAX_METADATA_BYTES} bytes")
+        return target.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise MetadataError(f"{METADATA} cannot be read ({type(exc).__name__})") from None
 
 
 def metadata_member(names: list[str]) -> str | None:

@@ -3,7 +3,8 @@
 ``parse`` and ``is_compatible`` are ``com.johnsnowlabs.util.Version.parse`` and
 ``Version.isCompatible`` (research/sparknlp.md §1.4): the rule the Models Hub uses to decide whether
 an asset built for one version may be loaded by another. ``supported_spark`` is the table of
-research/sparknlp.md §5.2. The hub layer keeps its own copy (``alabctl.assets.version``) so that
+research/sparknlp.md §5.2. ``parse_version`` is ``parse`` for text that may be absent (the hub's
+index, the Hub manifest). This is the only copy: the hub layer (``alabctl.assets``) imports it, and
 ``validate`` needs nothing above ``compile``.
 """
 
@@ -28,14 +29,22 @@ def parse(text: str) -> Version:
     return tuple(parts[:3])
 
 
-def is_compatible(current: Sequence[int], found: Sequence[int] | None) -> bool:
+def parse_version(text: str | None) -> Version | None:
+    """``parse`` of the stripped text; ``None`` when there is no text or no leading integer part."""
+    if text is None:
+        return None
+    return parse(text.strip()) or None
+
+
+def is_compatible(current: Sequence[int] | None, found: Sequence[int] | None) -> bool:
     """``Version.isCompatible``: may an asset built for ``found`` be used with ``current``?
 
-    No ``found``: yes. ``found`` more specific than ``current``: no. Otherwise the pairs are walked
-    in order; at the first unequal pair, ``current`` bigger passes everything after it and
-    ``current`` smaller fails. So any older version passes, even across majors.
+    No ``found`` (or no ``current``, nothing to compare with): yes. ``found`` more specific than
+    ``current``: no. Otherwise the pairs are walked in order; at the first unequal pair, ``current``
+    bigger passes everything after it and ``current`` smaller fails. So any older version passes,
+    even across majors.
     """
-    if found is None:
+    if found is None or current is None:
         return True
     if len(current) < len(found):
         return False
@@ -45,9 +54,9 @@ def is_compatible(current: Sequence[int], found: Sequence[int] | None) -> bool:
     return True
 
 
-def format_version(version: Sequence[int]) -> str:
-    """``Version.toString``: the parts joined with dots."""
-    return ".".join(str(p) for p in version)
+def format_version(version: Sequence[int] | None) -> str:
+    """``Version.toString``: the parts joined with dots; ``""`` when absent."""
+    return ".".join(str(p) for p in version) if version else ""
 
 
 # (first Spark NLP version, last Spark NLP version) -> Spark major.minor lines it supports.

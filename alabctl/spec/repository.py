@@ -29,6 +29,8 @@ from alabctl.spec.schema import Resource
 DEFAULT_EMBEDDINGS = "glove_100d"
 """Known without a manifest, as in Annotation Lab's default deployment."""
 
+_DEFAULT_HUB = HubSpec()
+
 
 @dataclass(frozen=True)
 class ModelFacts:
@@ -58,32 +60,41 @@ class Binding:
 
 @dataclass
 class Repository:
+    """Every valid manifest, indexed once: lookups by kind and name are dictionary reads."""
+
     root: Path
     resources: list[Resource]
     lock: LockFile | None = None
     _index: dict[tuple[str, str], Resource] = field(default_factory=dict, repr=False)
+    _by_kind: dict[str, list[Resource]] = field(default_factory=dict, repr=False)
+    _on_server: dict[str, list[tuple[ProjectManifest, Resource]]] = field(default_factory=dict, repr=False)
+    _locked: dict[tuple[str, AssetType], LockedAsset] = field(default_factory=dict, repr=False)
+    _facts: dict[str, ModelFacts | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for resource in self.resources:
-            self._index.setdefault((resource.kind, resource.name), resource)
+            if (resource.kind, resource.name) not in self._index:
+                self._index[(resource.kind, resource.name)] = resource
+                self._by_kind.setdefault(resource.kind, []).append(resource)
+        for group in self._by_kind.values():
+            group.sort(key=lambda r: r.name)
+        for project, resource in self.projects():
+            self._on_server.setdefault(self.server_name(project), []).append((project, resource))
+        for asset in self.lock.assets if self.lock else []:
+            self._locked.setdefault((asset.name, asset.type), asset)
 
     def get(self, kind: str, name: str) -> Resource | None:
         return self._index.get((kind, name))
 
     def of_kind(self, kind: str) -> list[Resource]:
-        seen: set[str] = set()
-        out = []
-        for resource in self.resources:
-            if resource.kind == kind and resource.name not in seen:
-                seen.add(resource.name)
-                out.append(resource)
-        return sorted(out, key=lambda r: r.name)
+        """The first manifest of each name of ``kind``, sorted by name (duplicates are diagnosed elsewhere)."""
+        return list(self._by_kind.get(kind, ()))
 
     def names(self, kind: str) -> list[str]:
         return [r.name for r in self.of_kind(kind)]
 
     def projects(self) -> list[tuple[ProjectManifest, Resource]]:
-        return [(cast(ProjectManifest, r.manifest), r) for r in self.of_kind("Project")]
+        return [(cast(ProjectManifest, r.manifest), r) for r in self._by_kind.get("Project", ())]
 
     def rule(self, name: str) -> RuleManifest | None:
         r = self.get("Rule", name)
@@ -102,8 +113,8 @@ class Repository:
         return cast(LicenseManifest, r.manifest) if r else None
 
     def hub(self) -> HubSpec:
-        hubs = self.of_kind("Hub")
-        return cast(HubManifest, hubs[0].manifest).spec if hubs else HubSpec()
+        hubs = self._by_kind.get("Hub")
+        return cast(HubManifest, hubs[0].manifest).spec if hubs else _DEFAULT_HUB
 
     def server_name(self, project: ProjectManifest) -> str:
         return project.spec.server or project.name
@@ -118,13 +129,18 @@ class Repository:
         return sorted(names)
 
     def projects_on(self, server: str) -> list[tuple[ProjectManifest, Resource]]:
-        return [(p, r) for p, r in self.projects() if self.server_name(p) == server]
+        return list(self._on_server.get(server, ()))
 
     def locked(self, name: str, type: AssetType) -> LockedAsset | None:
-        return self.lock.find(name, type) if self.lock else None
+        return self._locked.get((name, type))
 
     def model_facts(self, name: str) -> ModelFacts | None:
         """Facts about a model: its manifest first, the lock file for what the manifest leaves out."""
+        if name not in self._facts:
+            self._facts[name] = self._model_facts(name)
+        return self._facts[name]
+
+    def _model_facts(self, name: str) -> ModelFacts | None:
         resource = self.get("Model", name)
         manifest = cast(ModelManifest, resource.manifest) if resource else None
         hub = manifest.spec.source.hub if manifest else None

@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.assets.hubserver import HubServer
+from tests.assets.hubserver import HubServer, serving
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[HubServer]:
-    server = HubServer(tmp_path / "hub")
-    (tmp_path / "hub").mkdir()
-    yield server
-    server.close()
+    with serving(tmp_path / "hub") as server:
+        yield server

@@ -11,6 +11,8 @@ import io
 import json
 import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -122,6 +124,17 @@ class HubServer:
         self.httpd.server_close()
 
 
+@contextmanager
+def serving(root: Path) -> Iterator[HubServer]:
+    """A hub serving the new, empty folder ``root``; closed on exit."""
+    root.mkdir()
+    server = HubServer(root)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 def spark_model_zip(
     class_name: str = "com.johnsnowlabs.nlp.annotators.ner.dl.NerDLModel",
     uid: str = "NerDLModel_abc123",
@@ -162,6 +175,24 @@ def iso(ms: int, millis: bool = True) -> str:
     return text + (f".{ms % 1000:03d}Z" if millis else "Z")
 
 
+def index_line(
+    name: str, lang: str, lib: list[int], spark: list[int], time: str, *, ready: bool = True, **extra: object
+) -> str:
+    """One record of a hub folder's ``metadata.json`` (a JSON line)."""
+    return json.dumps(
+        {
+            "name": name,
+            "language": lang,
+            "libVersion": {"parts": lib},
+            "sparkVersion": {"parts": spark},
+            "readyToUse": ready,
+            "time": time,
+            "isZipped": True,
+            **extra,
+        }
+    )
+
+
 def publish(
     root: Path,
     folder: str,
@@ -183,20 +214,10 @@ def publish(
     target = root / folder / f"{key}.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    record = {
-        "name": name,
-        "language": lang,
-        "libVersion": {"parts": lib},
-        "sparkVersion": {"parts": spark},
-        "readyToUse": ready,
-        "time": iso(time_ms, millis),
-        "isZipped": True,
-        "category": "ml",
-        "checksum": "",
-        **extra,
-    }
+    fields: dict[str, object] = {"category": "ml", "checksum": "", **extra}
+    record = index_line(name, lang, lib, spark, iso(time_ms, millis), ready=ready, **fields)
     with (root / folder / "metadata.json").open("a") as out:
-        out.write(json.dumps(record) + "\n")
+        out.write(record + "\n")
     return f"/{folder}/{key}.zip"
 
 

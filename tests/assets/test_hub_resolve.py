@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import json
-
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.assets.resolve import Request, resolve, search
-from alabctl.assets.version import parse_version
-
-
-def _line(name: str, lang: str, lib: list[int], spark: list[int], time: str, ready: bool = True) -> str:
-    return json.dumps(
-        {
-            "name": name,
-            "language": lang,
-            "libVersion": {"parts": lib},
-            "sparkVersion": {"parts": spark},
-            "readyToUse": ready,
-            "time": time,
-            "isZipped": True,
-        }
-    )
-
+from alabctl.compile.versions import parse_version
+from tests.assets.hubserver import index_line
 
 RECORDS: list[HubRecord] = parse_index(
     "\n".join(
         [
-            _line("ner_dl", "en", [4, 4, 0], [3, 0], "2023-01-01T00:00:00Z"),
-            _line("ner_dl", "en", [5, 0, 0], [3, 4], "2023-06-01T00:00:00Z"),
-            _line("ner_dl", "en", [4, 2, 0], [3, 0], "2023-08-01T00:00:00Z"),  # old lib, newest upload
-            _line("ner_dl", "en", [5, 5, 2], [3, 0], "2024-01-01T00:00:00Z"),  # lib too new
-            _line("ner_dl", "en", [5, 1, 0], [3, 5, 2], "2024-02-01T00:00:00Z"),  # spark too specific/new
-            _line("ner_dl", "en", [5, 1, 0], [3, 0], "2024-03-01T00:00:00Z", ready=False),  # not ready
-            _line("ner_dl", "de", [5, 1, 0], [3, 0], "2024-04-01T00:00:00Z"),  # other language
-            _line("ner_dl_bert", "en", [5, 1, 0], [3, 0], "2024-05-01T00:00:00Z"),  # other name
+            index_line("ner_dl", "en", [4, 4, 0], [3, 0], "2023-01-01T00:00:00Z"),
+            index_line("ner_dl", "en", [5, 0, 0], [3, 4], "2023-06-01T00:00:00Z"),
+            index_line("ner_dl", "en", [4, 2, 0], [3, 0], "2023-08-01T00:00:00Z"),  # old lib, newest upload
+            index_line("ner_dl", "en", [5, 5, 2], [3, 0], "2024-01-01T00:00:00Z"),  # lib too new
+            index_line(
+                "ner_dl", "en", [5, 1, 0], [3, 5, 2], "2024-02-01T00:00:00Z"
+            ),  # spark too specific/new
+            index_line("ner_dl", "en", [5, 1, 0], [3, 0], "2024-03-01T00:00:00Z", ready=False),  # not ready
+            index_line("ner_dl", "de", [5, 1, 0], [3, 0], "2024-04-01T00:00:00Z"),  # other language
+            index_line("ner_dl_bert", "en", [5, 1, 0], [3, 0], "2024-05-01T00:00:00Z"),  # other name
         ]
     ),
     "public/models",

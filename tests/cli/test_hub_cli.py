@@ -10,22 +10,27 @@ import pytest
 
 from alabctl.assets.store import Store
 from alabctl.cli.main import main
-from tests.assets.hubserver import HubServer, embeddings_zip, license_json, publish, spark_model_zip
+from tests.assets.hubserver import HubServer, embeddings_zip, license_json, publish, serving, spark_model_zip
 
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[HubServer]:
-    (tmp_path / "hub").mkdir()
-    server = HubServer(tmp_path / "hub")
-    root = server.state.root
-    publish(root, "public/models", "ner_dl", spark_model_zip(), labels=["PER", "LOC"], task="ner")
-    publish(root, "public/models", "ner_dl", spark_model_zip(), lib=[3, 0, 0], time_ms=1_500_000_000_000)
-    publish(
-        root, "public/models", "glove_100d", embeddings_zip(), millis=False, annotator="WordEmbeddingsModel"
-    )
-    publish(root, "clinical/models", "ner_clinical", spark_model_zip(storage_ref="glove_100d"), task="ner")
-    yield server
-    server.close()
+    with serving(tmp_path / "hub") as server:
+        root = server.state.root
+        publish(root, "public/models", "ner_dl", spark_model_zip(), labels=["PER", "LOC"], task="ner")
+        publish(root, "public/models", "ner_dl", spark_model_zip(), lib=[3, 0, 0], time_ms=1_500_000_000_000)
+        publish(
+            root,
+            "public/models",
+            "glove_100d",
+            embeddings_zip(),
+            millis=False,
+            annotator="WordEmbeddingsModel",
+        )
+        publish(
+            root, "clinical/models", "ner_clinical", spark_model_zip(storage_ref="glove_100d"), task="ner"
+        )
+        yield server
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -62,19 +67,9 @@ def test_search_table(hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixt
 def test_licensed_pull_needs_and_uses_license(
     hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    pull = ("hub", "pull", "ner_clinical", "--repository", "clinical/models", "--hub", hub.url)
     home = str(tmp_path / "home")
-    code, _, err = _run(
-        capsys,
-        "hub",
-        "pull",
-        "ner_clinical",
-        "--repository",
-        "clinical/models",
-        "--hub",
-        hub.url,
-        "--home",
-        home,
-    )
+    code, _, err = _run(capsys, *pull, "--home", home)
     assert code == 1 and "licensed hub folder" in err and "Traceback" not in err
     manifests = tmp_path / "m"
     manifests.mkdir()
@@ -82,20 +77,7 @@ def test_licensed_pull_needs_and_uses_license(
         "apiVersion: alabctl/v1\nkind: License\nmetadata: {name: jsl}\nspec: {fromEnv: JSL_LICENSE}\n"
     )
     monkeypatch.setenv("JSL_LICENSE", license_json())
-    code, out, err = _run(
-        capsys,
-        "hub",
-        "pull",
-        "ner_clinical",
-        "--repository",
-        "clinical/models",
-        "--hub",
-        hub.url,
-        "--home",
-        home,
-        "-f",
-        str(manifests),
-    )
+    code, out, err = _run(capsys, *pull, "--home", home, "-f", str(manifests))
     assert code == 0, err
     assert "ner_clinical" in out and "glove_100d" in out
     assert "test-secret" not in out + err and "AKIDTEST" not in out + err
@@ -161,59 +143,34 @@ def test_redownload_failed(hub: HubServer, tmp_path: Path, capsys: pytest.Captur
     assert json.loads(out)[0]["status"] == "ready"
 
 
+def _upload(capsys: pytest.CaptureFixture[str], archive: Path, *options: str) -> tuple[int, str, str]:
+    return _run(capsys, "models", "upload", str(archive), "--name", "my_ner", "--task", "ner", *options)
+
+
 def test_upload_prints_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     archive = tmp_path / "my_ner.zip"
     archive.write_bytes(spark_model_zip(storage_ref="glove_100d", top="my_ner/"))
-    home = str(tmp_path / "home")
-    code, _, err = _run(
-        capsys,
-        "models",
-        "upload",
-        str(archive),
-        "--name",
-        "my_ner",
-        "--task",
-        "ner",
-        "--labels",
-        "",
-        "--home",
-        home,
-    )
+    home = ("--home", str(tmp_path / "home"))
+    code, _, err = _upload(capsys, archive, "--labels", "", *home)
     assert code == 1 and "labels" in err
-    code, _, err = _run(
-        capsys,
-        "models",
-        "upload",
-        str(archive),
-        "--name",
-        "my_ner",
-        "--task",
-        "ner",
-        "--labels",
-        "A,B",
-        "--embeddings",
-        "bert",
-        "--home",
-        home,
-    )
+    code, _, err = _upload(capsys, archive, "--labels", "A,B", "--embeddings", "bert", *home)
     assert code == 1 and "trained with the embeddings 'glove_100d'" in err
     assert not list((tmp_path / "home" / "cache").iterdir())
-    code, out, _ = _run(
-        capsys,
-        "models",
-        "upload",
-        str(archive),
-        "--name",
-        "my_ner",
-        "--task",
-        "ner",
-        "--labels",
-        "A,B",
-        "--home",
-        home,
-    )
+    code, out, _ = _upload(capsys, archive, "--labels", "A,B", *home)
     assert code == 0
     assert "kind: Model" in out and "labels: [A, B]" in out and "embeddings: glove_100d" in out
-    _, out, _ = _run(capsys, "get", "models", "--home", home, "-o", "json")
+    _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
     [row] = json.loads(out)
     assert (row["source"], row["labels"], row["status"]) == ("upload", ["A", "B"], "ready")
+
+
+def test_upload_refuses_what_is_not_a_spark_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "not_a_model"
+    (folder / "fields").mkdir(parents=True)
+    (folder / "fields" / "weights").write_bytes(b"w")
+    code, _, err = _upload(capsys, folder, "--labels", "A", "--home", str(tmp_path / "home"))
+    assert code == 1 and "metadata/part-00000" in err and "Traceback" not in err
+    (folder / "metadata").mkdir()
+    (folder / "metadata" / "part-00000").write_text("not json\n")
+    code, _, err = _upload(capsys, folder, "--labels", "A", "--home", str(tmp_path / "home"))
+    assert code == 1 and "not JSON" in err and "Traceback" not in err

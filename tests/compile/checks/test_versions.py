@@ -1,10 +1,10 @@
-"""Spark NLP's Version.parse / isCompatible (table tests), and the version checks on a repository."""
+"""Spark NLP's Version.parse / isCompatible / toString (table tests), and the version checks on a repository."""
 
 from __future__ import annotations
 
 import pytest
 
-from alabctl.compile.versions import is_compatible, is_supported_pair, parse
+from alabctl.compile.versions import format_version, is_compatible, is_supported_pair, parse, parse_version
 from tests.compile.checks.conftest import HEAD, Repo, at, lock_entry, model_doc, only
 
 
@@ -20,6 +20,7 @@ from tests.compile.checks.conftest import HEAD, Repo, at, lock_entry, model_doc,
         ("3.5.1", "3.0", True),
         ("3.5.1", "2.4", True),
         ("3.5.1", "3.5.2", False),
+        ("3.5", "3.5.0", False),
         # Version.scala's own examples
         ("1.2.3", "1.2", True),
         ("1.2", "1.2.3", False),
@@ -37,19 +38,40 @@ def test_is_compatible_without_a_found_version() -> None:
     assert is_compatible(parse("5.5.1"), None) is True
 
 
+def test_is_compatible_without_a_current_version() -> None:
+    assert is_compatible(None, parse("5.5.1")) is True
+    assert is_compatible(None, None) is True
+
+
 @pytest.mark.parametrize(
     ("text", "parts"),
     [
         ("3.5.1", (3, 5, 1)),
         ("5.0.0-rc1", (5, 0, 0)),
         ("3.4.1.2", (3, 4, 1)),
+        ("5.5.3.1", (5, 5, 3)),
+        ("3.5", (3, 5)),
         ("3.3.0-SNAPSHOT", (3, 3, 0)),
+        ("4.4.0-beta", (4, 4, 0)),
         ("3.x", (3,)),
+        ("x.1", ()),
         ("", ()),
     ],
 )
 def test_parse(text: str, parts: tuple[int, ...]) -> None:
     assert parse(text) == parts
+    assert parse_version(text) == (parts or None)
+
+
+def test_parse_version_of_nothing() -> None:
+    assert parse_version(None) is None
+    assert parse_version(" 3.5 ") == (3, 5)
+
+
+def test_format() -> None:
+    assert format_version((4, 4, 0)) == "4.4.0"
+    assert format_version(None) == ""
+    assert format_version(()) == ""
 
 
 @pytest.mark.parametrize(
