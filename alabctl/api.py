@@ -12,16 +12,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alabctl.compile.build import Build, compile_repository, read_dictionaries
+from alabctl import __version__
 from alabctl.compile.verify import verify
-from alabctl.spec.cache import default_cache_dir
+from alabctl.spec.cache import Memo, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UserError
 from alabctl.spec.loader import SourceIndex
 from alabctl.spec.repository import Repository
 from alabctl.spec.validate import load_repository
+
+if TYPE_CHECKING:
+    from alabctl.compile.build import Build
 
 LICENSE_CODES = frozenset({"ALB310", "ALB311", "ALB312", "ALB313", "ALB314", "ALB315"})
 
@@ -76,9 +79,13 @@ def validate(
         stdin_text=inputs.stdin_text,
     )
     diagnostics = list(result.diagnostics)
+    memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{__version__}")
     diagnostics.extend(
-        verify(result.repository, env=os.environ if env is None else env, now=now or datetime.now(UTC))
+        verify(
+            result.repository, env=os.environ if env is None else env, now=now or datetime.now(UTC), memo=memo
+        )
     )
+    memo.save()
     if skip_license_check:
         diagnostics = [d.as_warning() if d.code in LICENSE_CODES else d for d in diagnostics]
     return ValidationReport(
@@ -95,7 +102,7 @@ class CompileReport:
     """What ``compile`` checked, and (when valid) what it wrote."""
 
     validation: ValidationReport
-    build: Build | None = None
+    build: Build | None = None  # the compiled files when the manifests were valid
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -113,6 +120,8 @@ def compile(
 
     Nothing is written when the manifests are invalid or when every file would stay the same.
     """
+    from alabctl.compile.build import compile_repository, read_dictionaries  # only compile needs it
+
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
     if not report.valid:
         return CompileReport(report)

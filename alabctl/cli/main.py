@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
 import os
 import platform
 import sys
@@ -13,11 +14,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from alabctl import __version__
-from alabctl.cli import compile as compile_cmd
-from alabctl.cli import hub, inventory, lock, rules, schema, validate
 from alabctl.spec.errors import AlabctlError, TransientError, UsageError, UserError
 
-COMMANDS = [validate, compile_cmd, schema, rules, hub, lock, inventory]
+COMMANDS = {
+    "validate": "alabctl.cli.validate",
+    "compile": "alabctl.cli.compile",
+    "schema": "alabctl.cli.schema",
+    "rules": "alabctl.cli.rules",
+    "hub": "alabctl.cli.hub",
+    "lock": "alabctl.cli.lock",
+    "get": "alabctl.cli.inventory",
+    "describe": "alabctl.cli.inventory",
+    "delete": "alabctl.cli.inventory",
+    "models": "alabctl.cli.inventory",
+}
+"""Each command and the module that registers it. Only the module of the command being run is
+imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,7 +37,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, f"see '{self.prog} --help'")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str]) -> list[str]:
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command in COMMANDS:
+        return [COMMANDS[command]]
+    return list(dict.fromkeys(COMMANDS.values()))
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="alabctl",
         description="Declarative annotation projects: validate, compile and deploy NLP pre-annotation "
@@ -33,8 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alabctl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for command in COMMANDS:
-        command.register(sub)
+    for name in _modules_for(argv):
+        importlib.import_module(name).register(sub)
     return parser
 
 
@@ -65,7 +84,7 @@ def _crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
         if getattr(args, "run", None) is None:
             build_parser().print_help(sys.stderr)
             return 2

@@ -15,11 +15,14 @@ Pure: reads dictionary files, writes nothing.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 from alabctl.compile.contextual import EXTRA_ANNOTATION, OMIT_ANNOTATION, read_annotations
 from alabctl.compile.dictionary import UNREADABLE, ParsedDictionary, check_entries, parse_dictionary
+from alabctl.compile.memo import Memo
 from alabctl.compile.regexcheck import Atom, Group, Item, RegexFinding, chars_of, check_regex, parse_regex
 from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic, Severity
@@ -46,13 +49,13 @@ MAX_DICTIONARY_BYTES = 16 * 1024 * 1024
 _WHITESPACE = frozenset(" \t\n\r\f\v")
 
 
-def check_rules(repo: Repository) -> list[Diagnostic]:
-    """Every rule problem of SPEC §3 item 9 in the repository."""
+def check_rules(repo: Repository, memo: Memo | None = None) -> list[Diagnostic]:
+    """Every rule problem of SPEC §3 item 9 in the repository (regex analyses reused from ``memo``)."""
     out: list[Diagnostic] = []
     for resource in repo.of_kind("Rule"):
         rule = resource.manifest
         assert isinstance(rule, RuleManifest)
-        out.extend(_check_regex(resource.origin, rule))
+        out.extend(_check_regex(resource.origin, rule, memo))
         out.extend(_check_dictionary(resource, rule, repo.root))
         out.extend(_check_context_words(resource.origin, rule))
         out.extend(_check_annotations(resource.origin, rule))
@@ -72,16 +75,29 @@ def _regex_diagnostic(origin: Origin, finding: RegexFinding) -> Diagnostic:
     )
 
 
-def _check_regex(origin: Origin, rule: RuleManifest) -> Iterator[Diagnostic]:
+def analyse_regex(pattern: str, memo: Memo | None = None) -> tuple[list[RegexFinding], int | None]:
+    """The pattern's findings and where it needs whitespace: pure, so kept in ``memo`` by the pattern."""
+    key = "re:" + hashlib.sha256(pattern.encode()).hexdigest()
+    cached = memo.get(key) if memo is not None else None
+    if isinstance(cached, dict):
+        found = [RegexFinding(**{**row, "severity": Severity(row["severity"])}) for row in cached["findings"]]
+        return found, cached["whitespace"]
+    findings = check_regex(pattern)
+    offset = None if findings else whitespace_offset(pattern)
+    if memo is not None:
+        memo.put(key, {"findings": [asdict(f) for f in findings], "whitespace": offset})
+    return findings, offset
+
+
+def _check_regex(origin: Origin, rule: RuleManifest, memo: Memo | None = None) -> Iterator[Diagnostic]:
     pattern = rule.spec.regex
     if pattern is None:
         return
-    findings = check_regex(pattern)
+    findings, offset = analyse_regex(pattern, memo)
     for finding in findings:
         yield _regex_diagnostic(origin, finding)
     if findings or rule.spec.rule_scope is not RuleScope.SENTENCE:
         return
-    offset = whitespace_offset(pattern)
     if offset is not None:
         yield origin.diagnostic(
             SENTENCE_WHITESPACE,

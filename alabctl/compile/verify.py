@@ -7,27 +7,62 @@ would. The clock and the environment are passed in, so the result depends on not
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 
+from alabctl import __version__
 from alabctl.compile.checks import check_repository
 from alabctl.compile.labelconfig import compile_label_config
+from alabctl.compile.memo import Memo
 from alabctl.compile.rulecheck import check_rules
-from alabctl.compile.xmlcheck import config_diagnostics
+from alabctl.compile.xmlcheck import XmlFinding, check_label_config, findings_diagnostics
 from alabctl.spec.diagnostics import Diagnostic
-from alabctl.spec.repository import Repository
+from alabctl.spec.kinds import ProjectManifest
+from alabctl.spec.repository import Repository, bindings
 
 
-def check_label_configs(repo: Repository) -> list[Diagnostic]:
+def config_key(project: ProjectManifest, repo: Repository) -> str:
+    """A digest of everything a project's labeling config is compiled from."""
+    labels = {b.model: (f.labels if (f := repo.model_facts(b.model)) else None) for b in bindings(project)}
+    rules = project.spec.ner.rules if project.spec.ner else []
+    entities = {name: (r.spec.entity if (r := repo.rule(name)) else None) for name in rules}
+    inputs = {
+        "v": __version__,
+        "p": project.model_dump(mode="json", by_alias=True),
+        "m": labels,
+        "r": entities,
+    }
+    return "xml:" + hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def check_label_configs(repo: Repository, memo: Memo | None = None) -> list[Diagnostic]:
+    """Compile each project's labeling config and check it as Label Studio's browser would.
+
+    With a ``memo``, a project whose inputs have not changed since a previous run reuses that run's
+    findings instead of compiling and checking again.
+    """
     out: list[Diagnostic] = []
     for project, resource in repo.projects():
-        out.extend(config_diagnostics(resource, compile_label_config(project, repo)))
+        key = config_key(project, repo) if memo is not None else ""
+        cached = memo.get(key) if memo is not None else None
+        if isinstance(cached, list):
+            findings = [XmlFinding(**row) for row in cached]
+        else:
+            findings = check_label_config(compile_label_config(project, repo))
+            if memo is not None:
+                memo.put(key, [asdict(f) for f in findings])
+        out.extend(findings_diagnostics(resource, findings))
     return out
 
 
-def verify(repo: Repository, *, env: Mapping[str, str], now: datetime) -> list[Diagnostic]:
+def verify(
+    repo: Repository, *, env: Mapping[str, str], now: datetime, memo: Memo | None = None
+) -> list[Diagnostic]:
     """The compiler's diagnostics for ``repo`` (which already passed or failed the spec stage)."""
     out = check_repository(repo, env=env, now=now)
-    out.extend(check_rules(repo))
-    out.extend(check_label_configs(repo))
+    out.extend(check_rules(repo, memo))
+    out.extend(check_label_configs(repo, memo))
     return out

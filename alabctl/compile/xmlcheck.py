@@ -434,9 +434,14 @@ def manifest_path(project: ProjectManifest, finding: XmlFinding) -> NodePath:
 
 def config_diagnostics(resource: Resource, xml: bytes) -> list[Diagnostic]:
     """The findings of :func:`check_label_config` as diagnostics on the project manifest."""
+    return findings_diagnostics(resource, check_label_config(xml))
+
+
+def findings_diagnostics(resource: Resource, findings: Sequence[XmlFinding]) -> list[Diagnostic]:
+    """Findings about a project's labeling config as diagnostics on the project manifest."""
     project = resource.manifest
     assert isinstance(project, ProjectManifest)
-    return [_diagnostic(resource, project, finding) for finding in check_label_config(xml)]
+    return [_diagnostic(resource, project, finding) for finding in findings]
 
 
 def _diagnostic(resource: Resource, project: ProjectManifest, finding: XmlFinding) -> Diagnostic:

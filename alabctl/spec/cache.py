@@ -30,6 +30,65 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "alabctl"
 
 
+def read_json(path: Path) -> Any:
+    """A cache file's JSON, or ``None`` when it is missing or unreadable (a cache never fails a run)."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, value: Any) -> None:
+    """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(value, out, separators=(",", ":"))
+        tmp.replace(path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+@dataclass
+class Memo:
+    """Results of pure checks keyed by a digest of their inputs, kept between runs (JSON values only)."""
+
+    path: Path | None
+    entries: dict[str, Any] = field(default_factory=dict)
+    dirty: bool = False
+
+    @classmethod
+    def open(cls, directory: Path | None, name: str) -> Memo:
+        if directory is None:
+            return cls(None)
+        path = directory / f"{name}.json"
+        raw = read_json(path)
+        if (
+            isinstance(raw, dict)
+            and raw.get("version") == SCHEMA_VERSION
+            and isinstance(raw.get("entries"), dict)
+        ):
+            return cls(path, raw["entries"])
+        return cls(path)
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.entries[key] = value
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.path is not None and self.dirty:
+            entries = dict(list(self.entries.items())[-MAX_ENTRIES:])
+            write_json(self.path, {"version": SCHEMA_VERSION, "entries": entries})
+
+
 @dataclass(slots=True)
 class CachedParse:
     documents: list[Any]
@@ -59,10 +118,7 @@ class ParseCache:
         if directory is None:
             return cls(None)
         path = directory / f"parse-{parser}.json"
-        try:
-            raw = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            return cls(path)
+        raw = read_json(path)
         if not isinstance(raw, dict) or raw.get("version") != SCHEMA_VERSION:
             return cls(path)
         entries = raw.get("entries")
@@ -92,12 +148,4 @@ class ParseCache:
         keep = {k: v for k, v in self.entries.items() if k not in self.used}
         merged = list(keep.items())[-(MAX_ENTRIES - len(self.used)) :] if len(self.used) < MAX_ENTRIES else []
         entries = dict(merged) | self.used
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".parse-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"version": SCHEMA_VERSION, "entries": entries}, out, separators=(",", ":"))
-            Path(tmp).replace(self.path)
-        except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                Path(tmp).unlink()
+        write_json(self.path, {"version": SCHEMA_VERSION, "entries": entries})

@@ -124,7 +124,8 @@ def _display(given: str, rel: str) -> str:
 
 
 def _within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    text, base = str(path), str(root)
+    return text == base or text.startswith(base.rstrip(os.sep) + os.sep)
 
 
 def _is_manifest_name(name: str) -> bool:
@@ -184,7 +185,7 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
         if given == STDIN:
             found.append(_Input(STDIN_NAME, None))
             continue
-        path = cwd / given
+        path = (cwd / given).resolve()
         if not path.exists():
             raise UsageError(f"{given}: no such file or directory", "check the -f argument")
         if path.is_file():
@@ -209,7 +210,10 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                     continue
                 full = here / name
                 display = _display(given, rel)
-                resolved = full.resolve()
+                # os.walk does not follow linked folders, so only a linked file can lead elsewhere
+                resolved = (
+                    full.resolve() if full.is_symlink() else full
+                )  # already absolute: the walk starts at a resolved folder
                 if not _within(resolved, root):
                     diagnostics.append(
                         Diagnostic(
