@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alabctl import __version__
 from alabctl.compile.verify import verify
-from alabctl.spec.cache import Memo, default_cache_dir
+from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UserError
 from alabctl.spec.loader import SourceIndex
@@ -79,7 +78,7 @@ def validate(
         stdin_text=inputs.stdin_text,
     )
     diagnostics = list(result.diagnostics)
-    memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{__version__}")
+    memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{code_digest()}")
     diagnostics.extend(
         verify(
             result.repository, env=os.environ if env is None else env, now=now or datetime.now(UTC), memo=memo

@@ -9,6 +9,8 @@ rebuilt by re-parsing only the files a diagnostic points into.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -20,6 +22,17 @@ from alabctl.spec.diagnostics import Diagnostic, Severity
 
 SCHEMA_VERSION = 1
 MAX_ENTRIES = 100_000
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of alabctl's own source: results memoised by one build of alabctl are not reused by another."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def default_cache_dir() -> Path:
