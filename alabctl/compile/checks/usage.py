@@ -74,5 +74,8 @@ def engine_of(repo: Repository, server: str) -> Engine:
     return Engine.SPARKNLP if server_uses(repo, server) else Engine.NATIVE
 
 
-def quoted(names: Iterable[str]) -> str:
-    return ", ".join(f"'{n}'" for n in names)
+def quoted(names: Iterable[str], limit: int = 8) -> str:
+    """``'a', 'b'``; past ``limit`` names, the first ones and how many more (a message stays readable)."""
+    items = list(names)
+    shown = ", ".join(f"'{n}'" for n in items[:limit])
+    return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
