@@ -8,19 +8,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alabctl.compile.verify import verify
+from alabctl import replay
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UserError
 from alabctl.spec.loader import SourceIndex
 from alabctl.spec.repository import Repository
-from alabctl.spec.validate import load_repository
+from alabctl.spec.validate import SpecResult, load_repository
 
 if TYPE_CHECKING:
     from alabctl.compile.build import Build
@@ -49,11 +50,20 @@ class ValidationReport:
     files: int
     manifests: int
     sources: SourceIndex
-    repository: Repository
+    _repository: Repository | None = None
+    _load: Callable[[], Repository] | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> bool:
         return not has_errors(self.diagnostics)
+
+    @property
+    def repository(self) -> Repository:
+        """The loaded manifests (loaded on first use when the result was replayed from the cache)."""
+        if self._repository is None:
+            assert self._load is not None
+            self._repository = self._load()
+        return self._repository
 
 
 def validate(
@@ -68,22 +78,55 @@ def validate(
     ``env`` (default: the process environment) is where License manifests' ``fromEnv`` variables
     are read; ``now`` (default: the current time) is when licenses must not have expired.
     """
-    result = load_repository(
+    env = os.environ if env is None else env
+    cwd = inputs.cwd or Path.cwd()
+    options = {
+        "values": dict(inputs.values),
+        "skip": skip_license_check,
+        "stdin": inputs.stdin_text is not None,
+    }
+    fp = None
+    if inputs.cache and now is None:
+        fp = replay.fingerprint(inputs.paths, options, inputs.root, cwd, inputs.lockfile)
+        kept = replay.replay(fp, env, time.time()) if fp is not None else None
+        if kept is not None:
+            return ValidationReport(
+                kept.diagnostics,
+                kept.files,
+                kept.manifests,
+                kept.sources,
+                _load=lambda: _load(inputs, cwd).repository,
+            )
+    report = _validate(inputs, cwd, skip_license_check, env, now or datetime.fromtimestamp(time.time(), UTC))
+    if fp is not None:
+        from alabctl.compile.dependencies import external_inputs
+
+        reads = external_inputs(report.repository, env)
+        replay.remember(fp, report.diagnostics, report.manifests, reads.files, reads.env, env, reads.expires)
+    return report
+
+
+def _load(inputs: Inputs, cwd: Path) -> SpecResult:
+    return load_repository(
         inputs.paths,
         values=inputs.values,
         root=inputs.root,
-        cwd=inputs.cwd,
+        cwd=cwd,
         cache_dir=default_cache_dir() if inputs.cache else None,
         lockfile=inputs.lockfile,
         stdin_text=inputs.stdin_text,
     )
+
+
+def _validate(
+    inputs: Inputs, cwd: Path, skip_license_check: bool, env: Mapping[str, str], now: datetime
+) -> ValidationReport:
+    from alabctl.compile.verify import verify  # the checks load lxml and more: only on a full run
+
+    result = _load(inputs, cwd)
     diagnostics = list(result.diagnostics)
     memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{code_digest()}")
-    diagnostics.extend(
-        verify(
-            result.repository, env=os.environ if env is None else env, now=now or datetime.now(UTC), memo=memo
-        )
-    )
+    diagnostics.extend(verify(result.repository, env=env, now=now, memo=memo))
     memo.save()
     if skip_license_check:
         diagnostics = [d.as_warning() if d.code in LICENSE_CODES else d for d in diagnostics]
@@ -92,7 +135,7 @@ def validate(
         files=result.files,
         manifests=len(result.repository.resources),
         sources=result.sources,
-        repository=result.repository,
+        _repository=result.repository,
     )
 
 

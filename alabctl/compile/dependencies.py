@@ -1,0 +1,75 @@
+"""What a validation reads besides the manifest files: the inputs a cached result depends on.
+
+Dictionary files of rules, model folders or zips named by ``source.path``, License files and the
+environment variables Licenses name, and when the licenses read expire. A validation result kept
+from an earlier run is reused only while every one of these is unchanged and no license expired.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from alabctl.compile.checks.license import decode_token, license_path
+from alabctl.compile.sparkmeta import METADATA
+from alabctl.spec.kinds import LicenseManifest, RuleManifest
+from alabctl.spec.repository import Repository
+
+
+@dataclass(frozen=True)
+class ExternalInputs:
+    files: tuple[Path, ...]
+    env: tuple[str, ...]
+    expires: float | None
+    """The earliest ``exp`` (epoch seconds) of the license tokens read, if any."""
+
+
+def _rule_files(repo: Repository) -> Iterator[Path]:
+    for resource in repo.of_kind("Rule"):
+        rule = resource.manifest
+        assert isinstance(rule, RuleManifest)
+        if rule.spec.dictionary is not None and rule.spec.dictionary.file is not None:
+            yield (resource.origin.directory / rule.spec.dictionary.file).resolve()
+
+
+def _model_files(repo: Repository) -> Iterator[Path]:
+    for kind in ("Model", "Embeddings"):
+        for resource in repo.of_kind(kind):
+            source = resource.manifest.spec.source  # type: ignore[union-attr]
+            if source.path is not None:
+                path = (resource.origin.directory / source.path).resolve()
+                yield path / METADATA if path.is_dir() else path
+
+
+def _expiry(text: str) -> float | None:
+    try:
+        material = json.loads(text)
+    except ValueError:
+        return None
+    values = material.values() if isinstance(material, dict) else []
+    found = [c["exp"] for v in values if (c := decode_token(v)) and isinstance(c.get("exp"), (int, float))]
+    return float(min(found)) if found else None
+
+
+def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
+    files = [*_rule_files(repo), *_model_files(repo)]
+    names: list[str] = []
+    expiries: list[float] = []
+    for resource in repo.of_kind("License"):
+        manifest = resource.manifest
+        assert isinstance(manifest, LicenseManifest)
+        spec = manifest.spec
+        texts = []
+        if spec.from_env is not None:
+            names.append(spec.from_env)
+            texts.append(env.get(spec.from_env, ""))
+        if spec.from_file is not None:
+            path = license_path(spec.from_file, env, resource.origin.directory)
+            files.append(path)
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                texts.append(path.read_text(encoding="utf-8"))
+        expiries.extend(e for t in texts if (e := _expiry(t)) is not None)
+    return ExternalInputs(tuple(sorted(set(files))), tuple(sorted(set(names))), min(expiries, default=None))

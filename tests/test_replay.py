@@ -1,0 +1,93 @@
+"""A no-change re-validation replays the kept result; any change to what it read means a full run."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+import alabctl.compile.verify
+from alabctl.api import Inputs, validate
+from alabctl.cli.formats import RENDERERS
+
+H = "apiVersion: alabctl/v1\n"
+RULE = H + "kind: Rule\nmetadata: {name: g}\nspec: {entity: G, dictionary: {file: g.csv}}\n"
+PROJECT = (
+    H + "kind: Project\nmetadata: {name: p}\nspec:\n  license: jsl\n  ner: {rules: [g]}\n  content: pdf\n"
+)
+LICENSE = H + "kind: License\nmetadata: {name: jsl}\nspec: {fromEnv: JSL, scopes: [ocr:inference]}\n"
+
+
+def token(exp: int) -> str:
+    def b(d: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+    return json.dumps(
+        {"SPARK_OCR_LICENSE": f"{b({'alg': 'RS256'})}.{b({'exp': exp, 'scope': ['ocr:inference']})}.sig"}
+    )
+
+
+@pytest.fixture
+def repo(make_repo):
+    return make_repo({"r.yaml": RULE, "g.csv": "female,woman,lady\n", "p.yaml": PROJECT, "l.yaml": LICENSE})
+
+
+@pytest.fixture
+def no_checks(monkeypatch):
+    """Make a full run impossible: a replayed result must not need the checks."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the checks ran: the result was not replayed")
+
+    return lambda: monkeypatch.setattr(alabctl.compile.verify, "verify", refuse)
+
+
+def test_unchanged_inputs_are_replayed_with_excerpts(repo, no_checks) -> None:
+    env = {"JSL": token(4102444800)}
+    (repo / "g.csv").write_text("female,,lady\n")  # one diagnostic, to check excerpts survive
+    first = validate(Inputs(["."], cwd=repo), env=env)
+    no_checks()
+    second = validate(Inputs(["."], cwd=repo), env=env)
+    assert second.diagnostics == first.diagnostics and second.diagnostics
+    assert (second.files, second.manifests) == (first.files, first.manifests)
+    assert RENDERERS["text"](second, False) == RENDERERS["text"](first, False)
+    assert second.repository.rule("g") is not None  # loaded on demand
+
+
+@pytest.mark.parametrize("change", ["manifest", "dictionary", "license", "lock"])
+def test_a_change_means_a_full_run(repo, change) -> None:
+    env = {"JSL": token(4102444800)}
+    assert validate(Inputs(["."], cwd=repo), env=env).valid
+    if change == "manifest":
+        (repo / "r.yaml").write_text(RULE.replace("entity: G", "entity: G2"))
+    elif change == "dictionary":
+        (repo / "g.csv").write_text("female,,lady\n")
+    elif change == "license":
+        env = {"JSL": "not json"}
+    else:
+        (repo / "alabctl.lock").write_text("version: [\n")
+    again = validate(Inputs(["."], cwd=repo), env=env)
+    if change == "manifest":
+        assert again.valid and again.repository.rule("g").spec.entity == "G2"
+    else:
+        assert not again.valid
+
+
+def test_an_expired_license_is_noticed_even_when_nothing_else_changed(repo, monkeypatch) -> None:
+    import time
+
+    now = time.time()
+    env = {"JSL": token(int(now) + 60)}
+    assert validate(Inputs(["."], cwd=repo), env=env).valid
+    monkeypatch.setattr(time, "time", lambda: now + 120)
+    later = validate(Inputs(["."], cwd=repo), env=env)
+    assert [d.code for d in later.diagnostics if d.is_error] == ["ALB313"]
+
+
+def test_no_cache_never_replays(repo, no_checks) -> None:
+    env = {"JSL": token(4102444800)}
+    validate(Inputs(["."], cwd=repo), env=env)
+    no_checks()
+    with pytest.raises(AssertionError, match="not replayed"):
+        validate(Inputs(["."], cwd=repo, cache=False), env=env)
