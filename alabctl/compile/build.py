@@ -45,7 +45,7 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _rule_dictionary(repo: Repository, rule: RuleManifest, texts: Mapping[str, str]) -> str | None:
+def _rule_dictionary(rule: RuleManifest, texts: Mapping[str, str]) -> str | None:
     dictionary = rule.spec.dictionary
     if dictionary is None or dictionary.file is None:
         return None
@@ -62,7 +62,7 @@ def compile_rules(repo: Repository, dictionaries: Mapping[str, str]) -> dict[str
         rule = repo.rule(name)
         if rule is None:
             continue
-        data, csv_text = to_contextual_parser(rule, _rule_dictionary(repo, rule, dictionaries))
+        data, csv_text = to_contextual_parser(rule, _rule_dictionary(rule, dictionaries))
         out[f"rules/{name}.json"] = canonical_json(data)
         if csv_text is not None:
             out[f"rules/{name}.csv"] = csv_text.encode()

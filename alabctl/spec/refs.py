@@ -189,7 +189,7 @@ def check_labels(repo: Repository) -> Iterator[Diagnostic]:
                     label.path if label.renamed else first.path,
                     key=True,
                 )
-            elif "manual" in (first.source, label.source) or "manual" in first.source + label.source:
+            elif "manual" in first.source or "manual" in label.source:
                 bound = label if "manual" not in label.source else first
                 manual = first if bound is label else label
                 yield origin.diagnostic(
