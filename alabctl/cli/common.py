@@ -51,6 +51,14 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-cache", action="store_true", help="parse every file again (no parse cache)")
 
 
+def add_license_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-license-check",
+        action="store_true",
+        help="report license problems as warnings (pull requests from forks have no secrets)",
+    )
+
+
 def inputs_from(args: argparse.Namespace) -> Inputs:
     return Inputs(
         paths=list(args.inputs),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, inputs_from, use_color
+from alabctl.cli.common import add_input_options, add_license_option, inputs_from, use_color
 from alabctl.cli.formats import RENDERERS
 
 HELP = "validate, then write labeling configs, Spark NLP pipelines and rule JSON to --out"
@@ -45,9 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "-o", "--output", choices=["text", "json"], default="text", help="report format (default: text)"
     )
-    parser.add_argument(
-        "--skip-license-check", action="store_true", help="report license problems as warnings"
-    )
+    add_license_option(parser)
     parser.set_defaults(run=run)
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, inputs_from, use_color
+from alabctl.cli.common import add_input_options, add_license_option, inputs_from, use_color
 from alabctl.cli.formats import RENDERERS
 
 HELP = "check manifests: schema, references, limits, embeddings, licenses, rules (exit 1 when invalid)"
@@ -33,11 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument(
         "-o", "--output", choices=sorted(RENDERERS), default="text", help="output format (default: text)"
     )
-    parser.add_argument(
-        "--skip-license-check",
-        action="store_true",
-        help="report license problems as warnings (pull requests from forks have no secrets)",
-    )
+    add_license_option(parser)
     parser.set_defaults(run=run)
 
 
