@@ -102,7 +102,11 @@ def validate(
         from alabctl.compile.dependencies import external_inputs
 
         reads = external_inputs(report.repository, env)
-        replay.remember(fp, report.diagnostics, report.manifests, reads.files, reads.env, env, reads.expires)
+        sources = report.sources
+        rendered = {f: sources.texts[f] for f in sources.templates if f in sources.texts}
+        replay.remember(
+            fp, report.diagnostics, report.manifests, reads.files, reads.env, env, reads.expires, rendered
+        )
     return report
 
 

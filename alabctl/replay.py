@@ -20,7 +20,7 @@ from typing import Any
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.errors import UsageError
-from alabctl.spec.loader import STDIN, SourceIndex, discover, repository_root
+from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, SourceIndex, discover, repository_root
 from alabctl.spec.lock import DEFAULT_LOCKFILE
 
 MAX_RESULTS = 64
@@ -33,6 +33,11 @@ class Fingerprint:
     key: str
     texts: dict[str, str]
     files: int
+
+    def sources(self, rendered: Mapping[str, str]) -> SourceIndex:
+        """The texts a full run showed: templates as they rendered, their own source beside."""
+        templates = {f: t for f, t in self.texts.items() if f.endswith(TEMPLATE_SUFFIXES)}
+        return SourceIndex({**self.texts, **rendered}, templates=templates)
 
 
 @dataclass(frozen=True)
@@ -127,9 +132,8 @@ def replay(fp: Fingerprint, env: Mapping[str, str], now: float) -> Replayed | No
             )
             for d in entry["diagnostics"]
         ]
-        return Replayed(
-            diagnostics, int(entry["count"]), int(entry["manifests"]), SourceIndex(dict(fp.texts))
-        )
+        rendered = {str(f): str(t) for f, t in entry.get("rendered", {}).items()}
+        return Replayed(diagnostics, int(entry["count"]), int(entry["manifests"]), fp.sources(rendered))
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -142,8 +146,12 @@ def remember(
     env_names: Sequence[str],
     env: Mapping[str, str],
     expires: float | None,
+    rendered: Mapping[str, str] | None = None,
 ) -> None:
-    """Keep a full run's result for the next run with the same inputs."""
+    """Keep a full run's result for the next run with the same inputs.
+
+    ``rendered`` is the text each template rendered to, so a replay shows the same excerpts.
+    """
     memo = _memo()
     memo.entries = dict(list(memo.entries.items())[-(MAX_RESULTS - 1) :])
     memo.put(
@@ -155,6 +163,7 @@ def remember(
             "reads": [[str(p), _digest(_read(p))] for p in external_files],
             "env": [[n, _digest(env[n].encode()) if n in env else None] for n in env_names],
             "expires": expires,
+            "rendered": dict(rendered or {}),
         },
     )
     memo.save()

@@ -91,3 +91,14 @@ def test_no_cache_never_replays(repo, no_checks) -> None:
     no_checks()
     with pytest.raises(AssertionError, match="not replayed"):
         validate(Inputs(["."], cwd=repo, cache=False), env=env)
+
+
+def test_a_replayed_template_diagnostic_shows_the_same_excerpt(make_repo) -> None:
+    template = H + "kind: Rule\nmetadata:\n  name: {{ name }}\nspec: {entity: G, regex: a}\n"
+    root = make_repo({"t.yaml.j2": template, "loop.yaml.j2": "{% for c in s %}{% endfor %}\n"})
+    inputs = Inputs(["."], cwd=root, values={"name": "x: [}", "s": "abc"})
+    first = RENDERERS["text"](validate(inputs), False)
+    assert "ALB001" in first and "name: x: [}" in first  # the rendered line, where the YAML is wrong
+    assert "ALB010" in first and "1 | {% for c in s %}" in first  # the template's line
+    uncached = RENDERERS["text"](validate(Inputs(["."], cwd=root, values=inputs.values, cache=False)), False)
+    assert RENDERERS["text"](validate(inputs), False) == first == uncached

@@ -28,6 +28,7 @@ _CODES = [
     Code("ALB007", "path leaves the repository"),
     Code("ALB008", "template refused by the sandbox"),
     Code("ALB009", "no manifests found"),
+    Code("ALB010", "template loops over a string"),
     # one manifest
     Code("ALB101", "missing required field"),
     Code("ALB102", "wrong type"),

@@ -31,7 +31,7 @@ from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
-from alabctl.spec.template import render_template
+from alabctl.spec.template import TEMPLATE_CODES, render_template
 from alabctl.spec.yamlsrc import C_PARSER, SourceMap, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -50,6 +50,8 @@ class SourceIndex:
 
     texts: dict[str, str] = field(default_factory=dict)
     maps: dict[str, list[SourceMap]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)
+    """The source of each ``*.yaml.j2`` file (``texts`` holds what it rendered to, when it did)."""
 
     def source_map(self, file: str, index: int) -> SourceMap:
         maps = self.maps.get(file)
@@ -62,6 +64,14 @@ class SourceIndex:
 
     def lines(self, file: str) -> list[str]:
         return self.texts.get(file, "").splitlines()
+
+    def lines_of(self, d: Diagnostic) -> list[str]:
+        """The lines ``d``'s line number counts in: the template's own for a rendering problem."""
+        if d.file is None:
+            return []
+        if d.code in TEMPLATE_CODES and d.file in self.templates:
+            return self.templates[d.file].splitlines()
+        return self.lines(d.file)
 
 
 @dataclass(frozen=True)
@@ -238,6 +248,7 @@ class _FileResult:
     text: str | None
     documents: list[Any]
     diagnostics: list[Diagnostic]
+    template: str | None = None
 
 
 def _read(item: _Input, stdin_text: str | None) -> tuple[bytes | None, Diagnostic | None]:
@@ -299,16 +310,20 @@ def _load_file(
     text, problem = _decode(raw, item.display)
     if text is None:
         return _FileResult(None, [], [problem] if problem else [])
+    notes: list[Diagnostic] = []
+    template = None
     if is_template:
+        template = text
         rendered = render_template(text, item.display, values)
+        notes = [_with_file(d, item.display) for d in rendered.diagnostics]
         if rendered.text is None:
-            return _FileResult(text, [], [_with_file(d, item.display) for d in rendered.diagnostics])
+            return _FileResult(text, [], notes, template)
         text = rendered.text
     parsed = parse_yaml(text, item.display)
     documents = [doc.data for doc in parsed.documents]
     if digest is not None:
         cache.put(digest, documents, parsed.diagnostics)
-    return _FileResult(text, documents, parsed.diagnostics)
+    return _FileResult(text, documents, [*notes, *parsed.diagnostics], template)
 
 
 def _with_file(d: Diagnostic, file: str) -> Diagnostic:
@@ -374,6 +389,8 @@ def load(
         diagnostics.extend(result.diagnostics)
         if result.text is not None:
             sources.texts[item.display] = result.text
+        if result.template is not None:
+            sources.templates[item.display] = result.template
         directory = item.path.parent if item.path is not None else cwd
         for index, data in enumerate(result.documents):
             origin = Origin(item.display, index, directory, sources)
@@ -387,9 +404,10 @@ def load(
 
 
 def parse_values(files: Iterable[Path], assignments: Iterable[str]) -> dict[str, Any]:
-    """Template values from ``--values FILE`` (YAML mappings, later ones win) and ``--set k=v``."""
-    from alabctl.spec.yamlsrc import resolve_plain
+    """Template values from ``--values FILE`` (YAML mappings, later ones win) and ``--set k=v``.
 
+    ``--set`` values are YAML, as in Helm: ``--set 'sites=[north,south]'`` gives a list.
+    """
     values: dict[str, Any] = {}
     for path in files:
         try:
@@ -418,8 +436,25 @@ def parse_values(files: Iterable[Path], assignments: Iterable[str]) -> dict[str,
                 nested = {}
                 target[part] = nested
             target = nested
-        target[parts[-1]] = resolve_plain(raw)
+        target[parts[-1]] = set_value(raw, assignment)
     return values
+
+
+def set_value(raw: str, assignment: str = "") -> Any:
+    """The value of ``--set key=RAW``, read as YAML as Helm reads it: ``[a,b]`` is a list, ``3`` a number.
+
+    An empty value is null, as an empty YAML value is.
+    """
+    if not raw.strip():
+        return None
+    parsed = parse_yaml(raw, "--set")
+    if parsed.diagnostics or len(parsed.documents) != 1:
+        why = parsed.diagnostics[0].summary if parsed.diagnostics else "not one YAML value"
+        raise UsageError(
+            f"--set {assignment or raw!r}: the value is not valid YAML ({why})",
+            "quote it for the shell and YAML, e.g. --set 'title=\"a: b\"', or use --values FILE",
+        )
+    return parsed.documents[0].data
 
 
 def _deep_merge(into: dict[str, Any], other: Mapping[str, Any]) -> None:

@@ -9,7 +9,8 @@ internals (``__class__``, ``__globals__`` ...), or mutate the values it is given
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -24,6 +25,9 @@ MAX_OUTPUT = 8 * 1024 * 1024
 """Bytes one template may render to."""
 
 _TEMPLATE_FILE = "<alabctl-template>"
+
+TEMPLATE_CODES = frozenset({"ALB003", "ALB008", "ALB010"})
+"""Codes of problems found while rendering: their line is the template's, not the rendered text's."""
 
 
 class _Environment(ImmutableSandboxedEnvironment):
@@ -57,6 +61,62 @@ class Rendered:
     diagnostics: list[Diagnostic]
 
 
+_LOOPS: ContextVar[dict[int, str] | None] = ContextVar("alabctl_template_string_loops", default=None)
+"""Python line of the compiled template -> the string a render iterated over there."""
+
+
+class _Text(str):
+    """A string value given to a template, which notes where the template iterates over its characters.
+
+    ``{% for site in sites %}`` with ``sites`` a string (``--set sites=north``) loops over letters:
+    almost always a list was meant, so the render reports a warning at that line.
+    """
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[str]:
+        loops = _LOOPS.get()
+        if loops is not None:
+            frame = sys._getframe(1)
+            while frame is not None and frame.f_code.co_filename != _TEMPLATE_FILE:
+                frame = frame.f_back  # type: ignore[assignment]
+            if frame is not None:
+                loops.setdefault(frame.f_lineno, str(self))
+        return super().__iter__()
+
+
+def _noted(value: Any) -> Any:
+    """``value`` with every string in it a :class:`_Text`."""
+    if isinstance(value, str):
+        return _Text(value)
+    if isinstance(value, Mapping):
+        return {k: _noted(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_noted(v) for v in value]
+    return value
+
+
+def _loop_warnings(template: Any, loops: Mapping[int, str]) -> list[Diagnostic]:
+    lines = {template.get_corresponding_lineno(py): text for py, text in sorted(loops.items())}
+    return [
+        Diagnostic(
+            "ALB010",
+            Severity.WARNING,
+            f"the template loops over the characters of the string {_short(text)!r}",
+            "a list was probably meant: give one in YAML, e.g. --set 'sites=[north,south]', "
+            "or as a list in --values FILE",
+            None,
+            line,
+            1,
+        )
+        for line, text in sorted(lines.items())
+    ]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _template_line(tb: TracebackType | None) -> int | None:
     line = None
     while tb is not None:
@@ -74,13 +134,18 @@ def render_template(source: str, file: str, values: Mapping[str, Any]) -> Render
         template = env.template_class.from_code(env, code, env.make_globals(None))
         chunks: list[str] = []
         size = 0
-        for chunk in template.generate(**dict(values)):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                too_large = f"a template may render at most {MAX_OUTPUT} characters"
-                return Rendered(None, [_diag("ALB008", 1, "template output too large", too_large)])
-            chunks.append(chunk)
-        return Rendered("".join(chunks), [])
+        loops: dict[int, str] = {}
+        token = _LOOPS.set(loops)
+        try:
+            for chunk in template.generate(**_noted(dict(values))):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    too_large = f"a template may render at most {MAX_OUTPUT} characters"
+                    return Rendered(None, [_diag("ALB008", 1, "template output too large", too_large)])
+                chunks.append(chunk)
+        finally:
+            _LOOPS.reset(token)
+        return Rendered("".join(chunks), _loop_warnings(template, loops))
     except TemplateSyntaxError as exc:
         syntax = _diag(
             "ALB003",

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,39 @@ def test_alabctlignore_skips_paths_unless_named(make_repo) -> None:
     assert sorted(d.data["metadata"]["name"] for d in loaded.documents) == ["a", "e"]
     named = load(["broken/"], cwd=root)
     assert [d.code for d in named.diagnostics] == ["ALB001"]
+
+
+def test_set_values_are_yaml_as_in_helm() -> None:
+    values = parse_values([], ["sites=[north,south,east]", "beds=12", "on=true", "site=north", "a.b={c: 1}"])
+    assert values == {
+        "sites": ["north", "south", "east"],
+        "beds": 12,
+        "on": True,
+        "site": "north",
+        "a": {"b": {"c": 1}},
+    }
+    with pytest.raises(UsageError, match="not valid YAML"):
+        parse_values([], ["sites=[north"])
+
+
+def test_the_readme_template_example_renders_one_project_per_site(capsys) -> None:
+    from alabctl.cli.main import main
+    from tests.conftest import EXAMPLES
+
+    assert main(["validate", "-f", str(EXAMPLES), "--set", "sites=[north,south,east]", "-o", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["valid"] and not [d for d in report["diagnostics"] if d["code"] in ("ALB001", "ALB010")]
+
+
+def test_a_template_looping_over_a_string_is_warned_at_its_line(make_repo) -> None:
+    template = (
+        "{% for site in sites %}\n---\n" + RULE.replace("name: %s", "name: r-{{ site }}") + "{% endfor %}\n"
+    )
+    root = make_repo({"t.yaml.j2": template})
+    loaded = load(["."], cwd=root, values=parse_values([], ["sites=north"]))
+    [warning] = loaded.diagnostics
+    assert (warning.code, warning.severity, warning.line) == ("ALB010", "warning", 1)
+    assert "'north'" in warning.summary
+    assert loaded.sources.lines_of(warning)[0] == "{% for site in sites %}"  # the template's line
+    listed = load(["."], cwd=root, values=parse_values([], ["sites=[north]"]))
+    assert listed.diagnostics == [] and len(listed.documents) == 1

@@ -17,7 +17,7 @@ def excerpt(sources: SourceIndex, d: Diagnostic, color: bool = False) -> list[st
     """Up to two lines before the one at fault, that line, and a caret under the column."""
     if d.file is None or d.line is None:
         return []
-    lines = sources.lines(d.file)
+    lines = sources.lines_of(d)
     if not lines or d.line > len(lines):
         return []
     first = max(1, d.line - 2)
