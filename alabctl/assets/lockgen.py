@@ -2,7 +2,8 @@
 
 What is needed (pure, :func:`needs`): Model manifests with ``source.hub``, Embeddings manifests with
 ``source.hub``, models a project names without a manifest (from the old lock's folder, else
-``public/models``), and the embeddings each model depends on (the index's ``storageRef`` /
+``public/models``), every other hub asset a compiled pipeline loads (embeddings stages, the POS and
+dependency models relation extraction needs), and the embeddings each model depends on (the index's ``storageRef`` /
 ``dependencies`` when present, else the Model manifest's ``embeddings``). Each is resolved against
 the hub (:mod:`resolve`); facts the hub index lacks are kept from the old lock when the key is
 unchanged, so locking again with nothing new on the hub changes no byte.
@@ -17,6 +18,8 @@ from typing import cast
 from alabctl.assets.hub import HubClient
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
+from alabctl.compile.annotators import AnnotatorType
+from alabctl.compile.pipeline import compile_pipeline
 from alabctl.compile.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.kinds import EmbeddingsManifest, ModelManifest
@@ -37,6 +40,9 @@ class Need:
     embeddings: str | None = None
     fallback: bool = False
     """Also look in ``public/models`` when ``repository`` does not have it (dependencies)."""
+    derived: bool = False
+    """Named by no manifest, only by a compiled pipeline: resolved after the named ones and their
+    dependencies, which know better where it lives."""
 
 
 def needs(repo: Repository) -> list[Need]:
@@ -73,7 +79,35 @@ def needs(repo: Repository) -> list[Need]:
                 locked.repository if locked else PUBLIC_REPOSITORY,
                 locked.task if locked else None,
             )
+    for need in pipeline_needs(repo):
+        out.setdefault((need.type, need.name), need)
     return [out[k] for k in sorted(out, key=lambda k: (k[0].value, k[1]))]
+
+
+_EMBEDDINGS_OUTPUTS = {AnnotatorType.WORD_EMBEDDINGS, AnnotatorType.SENTENCE_EMBEDDINGS}
+
+
+def pipeline_needs(repo: Repository) -> list[Need]:
+    """Every hub asset a compiled pipeline of ``repo`` loads, so ``lock`` pins all of them."""
+    found: dict[tuple[AssetType, str], Need] = {}
+    for server in repo.server_names():
+        for stage in compile_pipeline(server, repo)["stages"]:
+            source = stage.get("pretrained")
+            if not source or source.get("repository") is None:
+                continue  # not a hub asset: a folder, a URL or an upload
+            type_ = AssetType.EMBEDDINGS if stage["outputType"] in _EMBEDDINGS_OUTPUTS else AssetType.MODEL
+            found.setdefault(
+                (type_, source["name"]),
+                Need(
+                    source["name"],
+                    type_,
+                    source["language"],
+                    source["repository"],
+                    fallback=type_ is AssetType.EMBEDDINGS,
+                    derived=True,
+                ),
+            )
+    return list(found.values())
 
 
 def dependencies_of(need: Need, record: HubRecord) -> list[str]:
@@ -115,8 +149,19 @@ class Locker:
     def lock(self, repo: Repository) -> LockFile:
         """The lock for everything ``repo`` needs, reusing the old lock's facts for unchanged keys."""
         old = {(a.type, a.name, a.key): a for a in (repo.lock.assets if repo.lock else [])}
-        pending = needs(repo)
+        wanted = needs(repo)
         done: dict[tuple[AssetType, str], LockedAsset] = {}
+        self._resolve([n for n in wanted if not n.derived], done, old)
+        self._resolve([n for n in wanted if n.derived], done, old)
+        return LockFile(assets=list(done.values())).sorted()
+
+    def _resolve(
+        self,
+        pending: list[Need],
+        done: dict[tuple[AssetType, str], LockedAsset],
+        old: dict[tuple[AssetType, str, str], LockedAsset],
+    ) -> None:
+        """Resolve ``pending`` and the embeddings each depends on into ``done``."""
         while pending:
             need = pending.pop(0)
             if (need.type, need.name) in done:
@@ -129,7 +174,6 @@ class Locker:
                     pending.append(
                         Need(ref, AssetType.EMBEDDINGS, need.language, record.repository, fallback=True)
                     )
-        return LockFile(assets=list(done.values())).sorted()
 
     def entry(
         self,

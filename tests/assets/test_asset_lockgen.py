@@ -72,3 +72,32 @@ def test_lock_resolves_and_is_stable(hub: HubServer, tmp_path: Path) -> None:
     publish(root, "public/models", "ner_dl", spark_model_zip(), lib=[5, 0, 0], time_ms=1_650_000_000_000)
     assert lock_once() is True
     assert "ner_dl_en_5.0.0_3.0_1650000000000" in lockfile.read_text()
+
+
+def test_lock_pins_everything_a_compiled_pipeline_loads(hub: HubServer, tmp_path: Path) -> None:
+    from alabctl.assets.credentials import AwsCredentials
+    from alabctl.assets.lockgen import needs
+    from alabctl.compile.pipeline import compile_pipeline
+    from tests.assets.hubserver import ACCESS_KEY, SECRET_KEY
+    from tests.conftest import EXAMPLES
+
+    repo = load_repository([str(EXAMPLES)], cwd=tmp_path).repository
+    wanted = needs(repo)
+    assert {"pos_clinical", "dependency_conllu"} <= {n.name for n in wanted}  # relation extraction's
+    for need in wanted:
+        data = embeddings_zip(need.name) if need.type is AssetType.EMBEDDINGS else spark_model_zip()
+        publish(hub.state.root, need.repository, need.name, data)
+    lockfile = tmp_path / "alabctl.lock"
+    client = HubClient(
+        hub.url,
+        cache_dir=tmp_path / "hubcache",
+        refresh=True,
+        credentials=AwsCredentials(ACCESS_KEY, SECRET_KEY),
+    )
+    write_lock(lockfile, Locker(client, *hub_versions(repo)).lock(repo))
+    locked = load_repository([str(EXAMPLES)], cwd=tmp_path, lockfile=lockfile).repository
+    for server in locked.server_names():
+        for stage in compile_pipeline(server, locked)["stages"]:
+            source = stage.get("pretrained")
+            if source and source["repository"] is not None:
+                assert source["key"] is not None, f"{server}: {source['name']} is not pinned"
