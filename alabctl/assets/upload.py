@@ -7,6 +7,8 @@ class); labels are required; the 2 x free-space rule applies; the install is ato
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
 import tempfile
 import zipfile
@@ -21,6 +23,7 @@ from alabctl.assets.store import AssetRow, Source, Status, Store
 from alabctl.compile.sparkmeta import MetadataError, read_metadata
 from alabctl.spec.errors import PermanentError, UserError
 from alabctl.spec.lock import AssetType
+from alabctl.spec.yamlsrc import resolve_plain
 
 
 @dataclass(frozen=True)
@@ -116,24 +119,54 @@ def upload(
     return store.put(row)
 
 
+def manifest_name(text: str) -> str:
+    """A valid manifest name for ``text``: lowercase letters, digits, ``_ . -`` (``My NER`` -> ``my_ner``)."""
+    name = re.sub(r"[^a-z0-9_.-]+", "_", text.lower()).strip("_.-")[:63].rstrip("_.-")
+    return name or "model"
+
+
+def manifest_path(path: Path, cwd: Path) -> tuple[str, str]:
+    """The ``source.path`` of a manifest saved in ``cwd``, and where to save it (as a comment).
+
+    A model outside ``cwd`` is outside the repository a manifest there can name: the path then
+    suggests where to copy it.
+    """
+    full = (cwd / path).resolve()
+    base = cwd.resolve()
+    if full.is_relative_to(base) and full != base:
+        return full.relative_to(base).as_posix(), "save it in this folder (source.path is relative to it)"
+    suggested = f"models/{full.name}"
+    return suggested, (
+        f"{path} is outside this folder: copy it to {suggested} and save the manifest here "
+        "(source.path is relative to the manifest's folder and must stay in the repository)"
+    )
+
+
 def manifest_yaml(request: Upload, row: AssetRow, source_path: str) -> str:
-    """The Model manifest to commit for an uploaded model."""
+    """The Model manifest to commit for an uploaded model (it validates as it is)."""
     lines = [
         "apiVersion: alabctl/v1",
         "kind: Model",
         "metadata:",
-        f"  name: {request.name}",
+        f"  name: {manifest_name(request.name)}",
         "spec:",
         f"  task: {request.task}",
         "  source:",
-        f"    path: {source_path}",
-        f"  labels: [{', '.join(request.labels)}]",
+        f"    path: {_scalar(source_path)}",
+        f"  labels: [{', '.join(_scalar(label) for label in request.labels)}]",
     ]
     if row.storage_ref:
-        lines.append(f"  embeddings: {row.storage_ref}")
+        lines.append(f"  embeddings: {_scalar(row.storage_ref)}")
     if request.language != "en":
         lines.append(f"  language: {request.language}")
     return "\n".join(lines) + "\n"
+
+
+def _scalar(text: str) -> str:
+    """``text`` as a YAML scalar: plain when YAML reads it back as the same string, else quoted."""
+    if re.fullmatch(r"[A-Za-z0-9_/][A-Za-z0-9_ ./-]*", text) and resolve_plain(text) == text:
+        return text.rstrip() if text == text.rstrip() else json.dumps(text)
+    return json.dumps(text)
 
 
 def split_labels(text: str | None) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from alabctl.assets.download import disk_free, human
 from alabctl.assets.home import Home, resolve_home
 from alabctl.assets.pull import remove_tree
 from alabctl.assets.store import AssetRow, Store
-from alabctl.assets.upload import Upload, manifest_yaml, split_labels, upload
+from alabctl.assets.upload import Upload, manifest_name, manifest_path, manifest_yaml, split_labels, upload
 from alabctl.cli.hub import print_table
 from alabctl.spec.errors import UserError
 from alabctl.spec.lock import AssetType
@@ -153,9 +153,10 @@ def run_delete(args: argparse.Namespace) -> int:
 
 def run_upload(args: argparse.Namespace) -> int:
     home, store = _open(args)
+    name = manifest_name(args.name)
     request = Upload(
         path=args.path,
-        name=args.name,
+        name=name,
         task=args.task,
         labels=split_labels(args.labels),
         embeddings=args.embeddings,
@@ -163,6 +164,11 @@ def run_upload(args: argparse.Namespace) -> int:
     )
     row = upload(request, home, store)
     print(f"# installed {row.type.value} {row.name} ({human(row.size)}) in {home.asset_dir(row.key)}")
-    print("# commit this manifest:")
-    print(manifest_yaml(request, row, str(args.path)), end="")
+    if name != args.name:
+        print(
+            f"# named '{name}': '{args.name}' is not a valid name (lowercase letters, digits, '_', '.', '-')"
+        )
+    source_path, where = manifest_path(args.path, Path.cwd())
+    print(f"# commit this manifest; {where}:")
+    print(manifest_yaml(request, row, source_path), end="")
     return 0

@@ -174,3 +174,24 @@ def test_upload_refuses_what_is_not_a_spark_model(tmp_path: Path, capsys: pytest
     (folder / "metadata" / "part-00000").write_text("not json\n")
     code, _, err = _upload(capsys, folder, "--labels", "A", "--home", str(tmp_path / "home"))
     assert code == 1 and "not JSON" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_the_uploaded_models_manifest_validates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, inside: bool
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "models").mkdir(parents=True)
+    archive = (repo / "models" if inside else tmp_path) / "My_NER.zip"
+    archive.write_bytes(spark_model_zip(storage_ref="glove_100d"))
+    monkeypatch.chdir(repo)
+    argv = ["models", "upload", str(archive), "--name", "My_NER", "--task", "ner", "--labels", "PER"]
+    code, out, _ = _run(capsys, *argv, "--home", str(tmp_path / "home"))
+    assert code == 0 and "name: my_ner" in out
+    if not inside:
+        assert "copy it to models/My_NER.zip" in out
+        (repo / "models" / "My_NER.zip").write_bytes(archive.read_bytes())
+    (repo / "my_ner.yaml").write_text(out)  # what the tool says to commit, as it is
+    code, out, _ = _run(capsys, "validate", "-f", ".", "-o", "json", "--no-cache")
+    assert code == 0, out
+    assert [d["code"] for d in json.loads(out)["diagnostics"] if d["severity"] == "error"] == []
