@@ -10,14 +10,20 @@ from pathlib import Path
 
 from alabctl.assets.download import disk_free, human
 from alabctl.assets.home import Home, resolve_home
-from alabctl.assets.pull import remove_tree
+from alabctl.assets.removal import delete, find
 from alabctl.assets.store import AssetRow, Store
 from alabctl.assets.upload import Upload, manifest_name, manifest_path, manifest_yaml, split_labels, upload
 from alabctl.cli.hub import print_table
-from alabctl.spec.errors import UserError
 from alabctl.spec.lock import AssetType
+from alabctl.spec.validate import load_repository
 
-_TYPES = {"model": AssetType.MODEL, "models": AssetType.MODEL, "embeddings": AssetType.EMBEDDINGS}
+_TYPES = {
+    "model": AssetType.MODEL,
+    "models": AssetType.MODEL,
+    "embedding": AssetType.EMBEDDINGS,
+    "embeddings": AssetType.EMBEDDINGS,
+}
+"""Singular or plural, as kubectl takes them."""
 
 
 def _home_option(parser: argparse.ArgumentParser) -> None:
@@ -28,21 +34,32 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     get = sub.add_parser("get", help="list installed models or embeddings, with disk usage")
-    get.add_argument("what", choices=["models", "embeddings"])
+    get.add_argument("what", choices=list(_TYPES))
     get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
     _home_option(get)
     get.set_defaults(run=run_get)
 
     describe = sub.add_parser("describe", help="everything the store knows about one asset")
-    describe.add_argument("what", choices=["model", "embeddings"])
+    describe.add_argument("what", choices=list(_TYPES))
     describe.add_argument("name")
     _home_option(describe)
     describe.set_defaults(run=run_describe)
 
     delete = sub.add_parser("delete", help="remove an installed asset (refused while a server uses it)")
-    delete.add_argument("what", choices=["model", "embeddings"])
+    delete.add_argument("what", choices=list(_TYPES))
     delete.add_argument("name")
-    delete.add_argument("--force", action="store_true", help="delete even while a server uses it")
+    delete.add_argument(
+        "-f",
+        "--filename",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="manifests whose servers must not lose the asset (refused when one loads it); repeatable",
+    )
+    delete.add_argument(
+        "--force", action="store_true", help="delete even while a server or another asset uses it"
+    )
     _home_option(delete)
     delete.set_defaults(run=run_delete)
 
@@ -116,19 +133,9 @@ def run_get(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find(store: Store, args: argparse.Namespace) -> AssetRow:
-    row = store.get(args.name, _TYPES[args.what])
-    if row is None:
-        raise UserError(
-            f"no {args.what} named '{args.name}' in the store",
-            f"see 'alabctl get {args.what}s'".replace("ss'", "s'"),
-        )
-    return row
-
-
 def run_describe(args: argparse.Namespace) -> int:
     home, store = _open(args)
-    row = _find(store, args)
+    row = find(store, args.name, _TYPES[args.what])
     for key, value in _public(row).items():
         print(f"{key + ':':15} {value if value is not None else '-'}")
     print(f"{'path:':15} {home.asset_dir(row.key)}")
@@ -138,16 +145,9 @@ def run_describe(args: argparse.Namespace) -> int:
 
 def run_delete(args: argparse.Namespace) -> int:
     home, store = _open(args)
-    row = _find(store, args)
-    servers = store.servers_using(row.name)
-    if servers and not args.force:
-        raise UserError(
-            f"'{row.name}' is used by the server(s) {', '.join(servers)}",
-            "remove it from those projects and apply first, or pass --force",
-        )
-    remove_tree(home.asset_dir(row.key))
-    store.delete(row.name, row.type)
-    print(f"deleted {row.type.value} {row.name} ({home.asset_dir(row.key)})")
+    repo = load_repository(args.inputs).repository if args.inputs else None
+    row, folder = delete(home, store, args.name, _TYPES[args.what], repo=repo, force=args.force)
+    print(f"deleted {row.type.value} {row.name} ({folder})")
     return 0
 
 

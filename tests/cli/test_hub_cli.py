@@ -195,3 +195,41 @@ def test_the_uploaded_models_manifest_validates(
     code, out, _ = _run(capsys, "validate", "-f", ".", "-o", "json", "--no-cache")
     assert code == 0, out
     assert [d["code"] for d in json.loads(out)["diagnostics"] if d["severity"] == "error"] == []
+
+
+def test_delete_refuses_what_an_installed_model_or_a_manifest_server_needs(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = ("--home", str(tmp_path / "home"))
+    assert _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, *home)[0] == 0
+    code, _, err = _run(capsys, "delete", "embeddings", "glove_100d", *home)
+    assert code == 1 and "the installed model ner_dl" in err and "nothing was deleted" in err
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "p.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Project\nmetadata: {name: news}\n"
+        "spec: {server: newsroom, ner: {models: [{model: ner_dl, labels: [PER]}]}}\n"
+    )
+    code, _, err = _run(capsys, "delete", "model", "ner_dl", "-f", str(repo), *home)
+    assert code == 1 and "newsroom" in err
+    code, _, err = _run(capsys, "delete", "embeddings", "glove_100d", "-f", str(repo), *home)
+    assert code == 1 and "newsroom" in err and "model ner_dl" in err
+    _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
+    assert [r["status"] for r in json.loads(out)] == ["ready"]
+    assert _run(capsys, "delete", "models", "ner_dl", *home)[0] == 0  # no manifests named, no server recorded
+    assert _run(capsys, "delete", "embeddings", "glove_100d", *home)[0] == 0  # its model is gone
+
+
+@pytest.mark.parametrize("what", ["model", "models", "embedding", "embeddings"])
+def test_asset_types_are_singular_or_plural(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], what: str
+) -> None:
+    home = ("--home", str(tmp_path / "home"))
+    assert _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, *home)[0] == 0
+    name = "glove_100d" if what.startswith("embedding") else "ner_dl"
+    code, out, _ = _run(capsys, "get", what, *home, "-o", "json")
+    assert code == 0 and [r["name"] for r in json.loads(out)] == [name]
+    code, out, _ = _run(capsys, "describe", what, name, *home)
+    assert code == 0 and f"name:           {name}" in out
+    code, out, _ = _run(capsys, "delete", what, name, *home, "--force")
+    assert code == 0 and f"deleted {'embeddings' if name == 'glove_100d' else 'model'} {name}" in out
