@@ -13,6 +13,7 @@ from alabctl.assets.session import HubSession, open_session
 from alabctl.assets.store import Status
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+from alabctl.spec.lock import EDITION_REPOSITORIES, Edition
 
 HELP = "search the Models Hub and download models and embeddings into the local store"
 
@@ -63,13 +64,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     found = hub_sub.add_parser("search", help="list hub assets like the Models Hub page")
     found.add_argument("text", nargs="?", help="a part of the name")
     found.add_argument("--language", help="e.g. en")
-    found.add_argument("--edition", help="opensource | healthcare | finance | legal | visual")
+    found.add_argument(
+        "--edition",
+        choices=[str(e) for e in Edition],
+        help="only this edition, searched in its hub folders (healthcare: clinical/models)",
+    )
     found.add_argument("--task", help="e.g. ner, embeddings")
     found.add_argument(
         "--compatible", action="store_true", help="only versions the Hub's Spark NLP/Spark can load"
     )
     found.add_argument(
-        "--repository", action="append", metavar="FOLDER", help="hub folders (default: public/models)"
+        "--repository",
+        action="append",
+        metavar="FOLDER",
+        help="hub folders; repeatable (default: the --edition's folders, else public/models)",
     )
     found.add_argument("-o", "--output", choices=["table", "json"], default="table")
     add_hub_options(found)
@@ -95,7 +103,10 @@ def _date(ms: int) -> str:
 
 def run_search(args: argparse.Namespace) -> int:
     session = session_from(args)
-    records = [r for folder in args.repository or [PUBLIC_REPOSITORY] for r in session.client.index(folder)]
+    folders = args.repository or (
+        list(EDITION_REPOSITORIES[Edition(args.edition)]) if args.edition else [PUBLIC_REPOSITORY]
+    )
+    records = [r for folder in folders for r in session.client.index(folder)]
     versions = (session.lib_version, session.spark_version) if args.compatible else None
     hits = search(
         records, args.text, language=args.language, edition=args.edition, task=args.task, compatible=versions

@@ -51,6 +51,16 @@ class Edition(StrEnum):
         return self is not Edition.OPENSOURCE
 
 
+EDITION_REPOSITORIES = {
+    Edition.OPENSOURCE: ("public/models",),
+    Edition.HEALTHCARE: ("clinical/models",),
+    Edition.FINANCE: ("finance/models",),
+    Edition.LEGAL: ("legal/models",),
+    Edition.VISUAL: ("clinical/ocr",),
+}
+"""The hub folders that hold each edition's assets (``hub search --edition`` looks there)."""
+
+
 def edition_of(repository: str) -> Edition:
     """The edition a hub folder holds (SPEC §2.3)."""
     head, _, tail = repository.lstrip("@").partition("/")

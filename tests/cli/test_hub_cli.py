@@ -233,3 +233,20 @@ def test_asset_types_are_singular_or_plural(
     assert code == 0 and f"name:           {name}" in out
     code, out, _ = _run(capsys, "delete", what, name, *home, "--force")
     assert code == 0 and f"deleted {'embeddings' if name == 'glove_100d' else 'model'} {name}" in out
+
+
+def test_search_by_edition_looks_in_the_editions_folders(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manifests = tmp_path / "m"
+    manifests.mkdir()
+    (manifests / "license.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: License\nmetadata: {name: jsl}\nspec: {fromEnv: JSL_LICENSE}\n"
+    )
+    monkeypatch.setenv("JSL_LICENSE", license_json())
+    search = ("hub", "search", "clinical", "--edition", "healthcare", "--task", "ner", "--compatible")
+    code, out, err = _run(
+        capsys, *search, "--hub", hub.url, "--home", str(tmp_path / "h"), "-f", str(manifests)
+    )
+    assert code == 0, err
+    assert out.splitlines()[1].split()[:4] == ["ner_clinical", "en", "healthcare", "ner"]
