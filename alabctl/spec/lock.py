@@ -234,6 +234,7 @@ def write_lock(path: Path, lock: LockFile) -> bool:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".alabctl-lock-", dir=path.parent)
+    os.fchmod(fd, 0o644)  # committed and shared, like any source file (mkstemp makes it 0600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text)
     Path(tmp).replace(path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -250,3 +252,31 @@ def test_search_by_edition_looks_in_the_editions_folders(
     )
     assert code == 0, err
     assert out.splitlines()[1].split()[:4] == ["ner_clinical", "en", "healthcare", "ner"]
+
+
+def test_downloads_show_their_size_and_the_lock_is_world_readable(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # glove_100d's index record has no size: the HEAD the 2 x rule asks is what is shown
+    code, out, _ = _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, "--home", str(tmp_path / "h"))
+    assert code == 0 and "(?)" not in out
+    assert re.search(r"glove_100d: downloading \S+ \(\d+ B\)", out)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner, embeddings: glove_100d}\n"
+    )
+    lockfile = tmp_path / "alabctl.lock"
+    argv = [
+        "lock",
+        "-f",
+        str(repo),
+        "--lockfile",
+        str(lockfile),
+        "--hub",
+        hub.url,
+        "--home",
+        str(tmp_path / "h"),
+    ]
+    assert _run(capsys, *argv)[0] == 0
+    assert stat.S_IMODE(lockfile.stat().st_mode) == 0o644
