@@ -1,13 +1,16 @@
-"""Deterministic label colors: the same label value always gets the same color.
+"""Deterministic label colors, distinct within a project.
 
 A label without a ``color`` in its manifest gets one picked from a fixed palette by a stable hash
 of its value (SHA-256, not Python's salted ``hash``), so colors never change between runs,
-machines or Python versions, and adding a label never recolors the others.
+machines or Python versions. When that color is already taken in the project (by a manifest's
+``color`` or an earlier label), the next free palette color is used, and past the palette a color
+derived from the value: two labels of one project never share an automatic color.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 
 PALETTE: tuple[str, ...] = (
     "#e6194b",
@@ -49,3 +52,25 @@ def color_for(value: str) -> str:
     """The palette color of a label value, stable across runs and machines."""
     digest = hashlib.sha256(value.encode("utf-8")).digest()
     return PALETTE[int.from_bytes(digest[:8], "big") % len(PALETTE)]
+
+
+def distinct_colors(values: Sequence[str], taken: Iterable[str] = ()) -> list[str]:
+    """A color for each value (in order), none equal to another or to a ``taken`` one."""
+    used = {c.lower() for c in taken}
+    out = []
+    for value in values:
+        start = PALETTE.index(color_for(value))
+        free = (PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE)))
+        color = next((c for c in free if c not in used), None) or _beyond_palette(value, used)
+        used.add(color)
+        out.append(color)
+    return out
+
+
+def _beyond_palette(value: str, used: set[str]) -> str:
+    n = 0
+    while True:
+        color = "#" + hashlib.sha256(f"{value}\x00{n}".encode()).hexdigest()[:6]
+        if color not in used:
+            return color
+        n += 1

@@ -17,12 +17,12 @@ two-space indentation, one trailing newline. ``<`` and ``>`` in attribute values
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from lxml import etree
 
-from alabctl.compile.colors import color_for
+from alabctl.compile.colors import distinct_colors
 from alabctl.spec.kinds import ModelBinding, ProjectManifest
 from alabctl.spec.repository import Repository
 
@@ -210,18 +210,13 @@ def _relations(project: ProjectManifest, repo: Repository) -> tuple[ProjectLabel
     return tuple(merged.values())
 
 
-def _with_color(label: ProjectLabel) -> ProjectLabel:
-    if label.background is not None:
-        return label
-    return ProjectLabel(
-        label.value,
-        label.section,
-        label.predictor,
-        label.output,
-        color_for(label.value),
-        label.hotkey,
-        label.allowed,
-    )
+def _with_colors(labels: Sequence[ProjectLabel]) -> list[ProjectLabel]:
+    """Each label with its manifest color, or an automatic one no other label of the project has."""
+    chosen = [label.background for label in labels if label.background is not None]
+    auto = iter(distinct_colors([label.value for label in labels if label.background is None], chosen))
+    return [
+        label if label.background is not None else replace(label, background=next(auto)) for label in labels
+    ]
 
 
 def project_labels(project: ProjectManifest, repo: Repository) -> ProjectLabels:
@@ -231,10 +226,12 @@ def project_labels(project: ProjectManifest, repo: Repository) -> ProjectLabels:
         ChoicesBlock(block.name, block.multiple, block.model, tuple(block.choices))
         for block in project.spec.classification
     )
+    relations = list(_relations(project, repo))
+    colored = _with_colors([*labels, *relations])
     return ProjectLabels(
         visual=project.spec.content.visual,
-        labels=tuple(_with_color(label) for label in labels),
-        relations=tuple(_with_color(label) for label in _relations(project, repo)),
+        labels=tuple(colored[: len(labels)]),
+        relations=tuple(colored[len(labels) :]),
         blocks=blocks,
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from alabctl.compile.colors import PALETTE, color_for
+from alabctl.compile.colors import PALETTE, color_for, distinct_colors
 from alabctl.compile.labelconfig import (
     ControlType,
     LabelPair,
@@ -25,6 +26,7 @@ from alabctl.spec.diagnostics import has_errors
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
 from alabctl.spec.validate import load_repository
+from tests.conftest import REPO
 
 ASSETS = """
 apiVersion: alabctl/v1
@@ -130,17 +132,19 @@ def _compile(load: Load, spec: str) -> str:
 
 
 def test_ner_rules_assertion(load: Load) -> None:
+    auto = ["Drug", "DOSAGE", "Height", "Historical", "Present", "Absent", "Possible"]
+    color = dict(zip(auto, distinct_colors(auto, ["#ffa500"]), strict=True)).__getitem__
     assert _compile(load, NER) == (
         "<View>\n"
         '  <Labels name="label" toName="text">\n'
         '    <Label value="Indication" background="#ffa500" hotkey="i"/>\n'
-        f'    <Label value="Drug" model="ner_posology" background="{color_for("Drug")}"/>\n'
-        f'    <Label value="DOSAGE" model="ner_posology" background="{color_for("DOSAGE")}"/>\n'
-        f'    <Label value="Height" model="height" background="{color_for("Height")}"/>\n'
-        f'    <Label value="Historical" assertion="true" background="{color_for("Historical")}"/>\n'
-        f'    <Label value="Present" model="assertion_jsl" assertion="true" background="{color_for("Present")}"/>\n'
-        f'    <Label value="Absent" model="assertion_jsl" assertion="true" background="{color_for("Absent")}"/>\n'
-        f'    <Label value="Possible" model="assertion_jsl" assertion="true" background="{color_for("Possible")}"/>\n'
+        f'    <Label value="Drug" model="ner_posology" background="{color("Drug")}"/>\n'
+        f'    <Label value="DOSAGE" model="ner_posology" background="{color("DOSAGE")}"/>\n'
+        f'    <Label value="Height" model="height" background="{color("Height")}"/>\n'
+        f'    <Label value="Historical" assertion="true" background="{color("Historical")}"/>\n'
+        f'    <Label value="Present" model="assertion_jsl" assertion="true" background="{color("Present")}"/>\n'
+        f'    <Label value="Absent" model="assertion_jsl" assertion="true" background="{color("Absent")}"/>\n'
+        f'    <Label value="Possible" model="assertion_jsl" assertion="true" background="{color("Possible")}"/>\n'
         "  </Labels>\n"
         '  <Text name="text" value="$text"/>\n'
         "</View>\n"
@@ -169,10 +173,10 @@ def test_relations_escape_allowed_and_merge_model_labels(load: Load) -> None:
         "  <Relations>\n"
         '    <Relation value="dosage_of" model="posology_re" allowed="DOSAGE&gt;DRUG,DRUG&lt;&gt;ROUTE"'
         ' background="#123456"/>\n'
-        f'    <Relation value="frequency_of" background="{color_for("frequency_of")}"/>\n'
-        f'    <Relation value="0" model="posology_re" background="{color_for("0")}"/>\n'
-        "  </Relations>\n"
+        '    <Relation value="frequency_of" background="#'
     ) in xml
+    colors = re.findall(r'background="(#[0-9a-f]{6})"', xml)
+    assert len(colors) == len(set(colors))  # labels and relations: one color each
     relation = etree.fromstring(xml.encode()).find("Relations/Relation")
     assert relation is not None
     assert relation.get("allowed") == "DOSAGE>DRUG,DRUG<>ROUTE"
@@ -291,3 +295,15 @@ def test_label_map_visual_and_relations(load: Load) -> None:
     [relations] = label_map(project, repo).for_predictor("posology_re")
     assert relations.type is ControlType.RELATION
     assert [p.label for p in relations.labels] == ["dosage_of", "0"]
+
+
+def test_automatic_colors_are_distinct_within_a_project() -> None:
+    # Drug, Route and Absent all hash to the same palette color
+    assert color_for("Drug") == color_for("Route") == color_for("Absent")
+    assert len(set(distinct_colors(["Drug", "Route", "Absent"]))) == 3
+    assert distinct_colors(["Drug"], [color_for("Drug").upper()]) != [color_for("Drug")]
+    many = [f"L{i}" for i in range(len(PALETTE) + 5)]
+    assert len(set(distinct_colors(many))) == len(many)  # past the palette too
+    xml = (REPO / "tests/golden/build/projects/posology/config.xml").read_text()
+    colors = re.findall(r'background="(#[0-9a-fA-F]{6})"', xml)
+    assert len(colors) > 10 and len(colors) == len(set(colors))
