@@ -57,12 +57,41 @@ def session_from(args: argparse.Namespace) -> HubSession:
     )
 
 
+_RAW = argparse.RawDescriptionHelpFormatter
+
+SEARCH_EPILOG = """\
+examples:
+  alabctl hub search ner --language en
+  alabctl hub search posology --edition healthcare --task ner --compatible -f examples/
+"""
+
+PULL_EPILOG = """\
+examples:
+  alabctl hub pull ner_dl
+  alabctl hub pull ner_posology --repository clinical/models -f examples/
+"""
+
+REDOWNLOAD_EPILOG = """\
+example:
+  alabctl hub redownload glove_100d
+"""
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("hub", help=HELP, description=HELP)
+    parser = sub.add_parser(
+        "hub", help=HELP, description=HELP, epilog=f"{SEARCH_EPILOG}\n{PULL_EPILOG}", formatter_class=_RAW
+    )
     hub_sub = parser.add_subparsers(dest="hub_command", metavar="COMMAND", parser_class=type(parser))
 
-    found = hub_sub.add_parser("search", help="list hub assets like the Models Hub page")
-    found.add_argument("text", nargs="?", help="a part of the name")
+    search_help = "list hub assets like the Models Hub page"
+    found = hub_sub.add_parser(
+        "search",
+        help=search_help,
+        description=search_help + ": one row per name, with every version the hub has",
+        epilog=SEARCH_EPILOG,
+        formatter_class=_RAW,
+    )
+    found.add_argument("text", nargs="?", help="a part of the name, e.g. posology")
     found.add_argument("--language", help="e.g. en")
     found.add_argument(
         "--edition",
@@ -79,16 +108,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="FOLDER",
         help="hub folders; repeatable (default: the --edition's folders, else public/models)",
     )
-    found.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    found.add_argument(
+        "-o", "--output", choices=["table", "json"], default="table", help="table (default) or json"
+    )
     add_hub_options(found)
     found.set_defaults(run=run_search)
 
-    for name, helptext in (
-        ("pull", "download an asset and the embeddings it needs"),
-        ("redownload", "download an asset again (e.g. a failed one), replacing what is installed"),
+    for name, helptext, epilog in (
+        ("pull", "download an asset and the embeddings it needs", PULL_EPILOG),
+        (
+            "redownload",
+            "download an asset again (e.g. a failed one), replacing what is installed",
+            REDOWNLOAD_EPILOG,
+        ),
     ):
-        pull = hub_sub.add_parser(name, help=helptext, description=helptext)
-        pull.add_argument("name")
+        pull = hub_sub.add_parser(
+            name, help=helptext, description=helptext, epilog=epilog, formatter_class=_RAW
+        )
+        pull.add_argument("name", help="the asset's hub name, e.g. ner_dl")
         pull.add_argument("--language", default=None, help="default: en, or what the store recorded")
         pull.add_argument("--repository", default=None, help="hub folder (default: public/models)")
         pull.add_argument("--workers", type=int, default=4, help="parallel downloads (default: 4)")

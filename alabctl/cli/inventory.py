@@ -32,22 +32,64 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _what(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "what",
+        choices=list(_TYPES),
+        help="model(s) or embeddings (singular or plural, as kubectl takes them)",
+    )
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, helptext: str, examples: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=helptext,
+        description=helptext,
+        epilog=f"examples:\n{examples}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    get = sub.add_parser("get", help="list installed models or embeddings, with disk usage")
-    get.add_argument("what", choices=list(_TYPES))
-    get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
+    get = _command(
+        sub,
+        "get",
+        "list installed models or embeddings: source, status, size, labels, and the store's disk usage",
+        "  alabctl get models\n  alabctl get embeddings -o json\n",
+    )
+    _what(get)
+    get.add_argument(
+        "-o",
+        "--output",
+        choices=["table", "json", "yaml"],
+        default="table",
+        help="table (default), json or yaml",
+    )
     _home_option(get)
     get.set_defaults(run=run_get)
 
-    describe = sub.add_parser("describe", help="everything the store knows about one asset")
-    describe.add_argument("what", choices=list(_TYPES))
-    describe.add_argument("name")
+    describe = _command(
+        sub,
+        "describe",
+        "everything the store knows about one asset: versions, key, folder, labels, servers using it",
+        "  alabctl describe model ner_posology\n  alabctl describe embeddings embeddings_clinical\n",
+    )
+    _what(describe)
+    describe.add_argument("name", help="the asset's name, as 'alabctl get' lists it")
     _home_option(describe)
     describe.set_defaults(run=run_describe)
 
-    delete = sub.add_parser("delete", help="remove an installed asset (refused while a server uses it)")
-    delete.add_argument("what", choices=list(_TYPES))
-    delete.add_argument("name")
+    delete = _command(
+        sub,
+        "delete",
+        "remove an installed asset; refused while a server, an installed model (for embeddings) or a "
+        "server of the -f manifests needs it",
+        "  alabctl delete model ner_posology -f examples/\n  alabctl delete embeddings glove_100d --force\n",
+    )
+    _what(delete)
+    delete.add_argument("name", help="the asset's name, as 'alabctl get' lists it")
     delete.add_argument(
         "-f",
         "--filename",
@@ -63,15 +105,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _home_option(delete)
     delete.set_defaults(run=run_delete)
 
-    models = sub.add_parser("models", help="manage local models")
+    models_help = "manage local models (upload a Spark NLP model you trained or got elsewhere)"
+    models = sub.add_parser(
+        "models",
+        help=models_help,
+        description=models_help,
+        epilog="example:\n  alabctl models upload ./my_ner/ --name my_ner --task ner --labels PER,ORG\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     models_sub = models.add_subparsers(dest="models_command", metavar="COMMAND", parser_class=type(models))
-    up = models_sub.add_parser("upload", help="install a Spark NLP model folder or zip (prints its manifest)")
-    up.add_argument("path", type=Path)
-    up.add_argument("--name", required=True)
-    up.add_argument("--task", required=True, choices=["ner", "assertion", "classification", "relation"])
+    up = _command(
+        models_sub,
+        "upload",
+        "install a saved Spark NLP model folder or zip into the store, and print the Model manifest to commit",
+        "  alabctl models upload models/my_ner.zip --name my_ner --task ner --labels PER,ORG\n"
+        "  alabctl models upload ./my_ner/ --name my_ner --task ner --labels PER --embeddings glove_100d\n",
+    )
+    up.add_argument("path", type=Path, help="the model folder (model.write().save(path)) or a zip of it")
+    up.add_argument("--name", required=True, help="the manifest name (made valid: lowercase, '_', '.', '-')")
+    up.add_argument(
+        "--task",
+        required=True,
+        choices=["ner", "assertion", "classification", "relation"],
+        help="what the model does",
+    )
     up.add_argument("--labels", required=True, help="the labels it predicts: A,B,C")
     up.add_argument("--embeddings", help="the storageRef it was trained with (checked against its metadata)")
-    up.add_argument("--language", default="en")
+    up.add_argument("--language", default="en", help="its language (default: en)")
     _home_option(up)
     up.set_defaults(run=run_upload)
     models.set_defaults(run=None)

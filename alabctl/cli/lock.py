@@ -12,9 +12,24 @@ from alabctl.spec.lock import DEFAULT_LOCKFILE, write_lock
 
 HELP = "resolve every hub asset the manifests need and write alabctl.lock"
 
+EPILOG = """\
+Everything a compiled pipeline loads is pinned (models, their embeddings, POS and dependency models).
+Commit the lock file; validate and compile read it offline.
+
+examples:
+  alabctl lock -f examples/
+  alabctl lock -f . --lockfile deploy/alabctl.lock --hub https://hub.example.org
+"""
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("lock", help=HELP, description=HELP)
+    parser = sub.add_parser(
+        "lock",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_hub_options(parser)
     parser.add_argument(
         "--lockfile", type=Path, metavar="FILE", help="the lock file (default: ./alabctl.lock)"

@@ -65,6 +65,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="write one Rule manifest per rule of an Annotation Lab JSON or ZIP",
         description="Write one Rule manifest (and dictionary CSV) per rule. Nothing is written if any "
         "rule cannot be imported.",
+        epilog="examples:\n  alabctl rules import exported_rules.zip --out rules/\n"
+        "  alabctl rules import height.json --out rules/ --force\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     importer.add_argument("file", type=Path, metavar="FILE", help="a rule .json or a .zip of rule JSONs")
     importer.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the manifests")
@@ -74,6 +77,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "export",
         help="write a ZIP of rule JSONs (and CSVs) that Annotation Lab imports",
         description="Load and check the manifests, then write one JSON (and CSV) per Rule into a ZIP.",
+        epilog="example:\n  alabctl rules export -f rules/ --out build/rules.zip\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(exporter)
     exporter.add_argument(

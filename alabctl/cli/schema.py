@@ -12,10 +12,12 @@ from alabctl.spec.jsonschema import manifest_schema
 HELP = "print the JSON Schema of the manifests (all kinds, or one)"
 
 EPILOG = """\
+examples:
+  alabctl schema > alabctl.schema.json
+  alabctl schema Rule
+
 editor support (yaml-language-server), first line of a manifest:
   # yaml-language-server: $schema=./alabctl.schema.json
-after:
-  alabctl schema > alabctl.schema.json
 """
 
 

@@ -1,0 +1,44 @@
+"""Every command and option says what it does, with an example (``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+
+from alabctl.cli.main import build_parser
+
+
+def _commands(
+    parser: argparse.ArgumentParser, path: str = "alabctl"
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{path} {name}", sub
+                yield from _commands(sub, f"{path} {name}")
+
+
+def _leaf(parser: argparse.ArgumentParser) -> bool:
+    return not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+
+
+def test_every_command_has_a_description_and_an_example() -> None:
+    missing = []
+    for path, parser in _commands(build_parser()):
+        if not parser.description:
+            missing.append(f"{path}: description")
+        if _leaf(parser) and (
+            not parser.epilog or "example" not in parser.epilog or path not in parser.epilog
+        ):
+            missing.append(f"{path}: example")
+    assert missing == []
+
+
+def test_every_option_and_argument_has_help() -> None:
+    missing = [
+        f"{path}: {action.dest}"
+        for path, parser in _commands(build_parser())
+        for action in parser._actions
+        if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction) and not action.help
+    ]
+    assert missing == []
