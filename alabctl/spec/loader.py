@@ -347,8 +347,10 @@ def _select(data: Any, origin: Origin) -> tuple[bool, Diagnostic | None]:
                 severity=Severity.WARNING,
             )
         return False, None
-    if not isinstance(api, str) or not api.startswith(API_GROUP):
+    if not isinstance(api, str):
         return False, None
+    if not api.startswith(API_GROUP):
+        return False, _near_miss(api, origin)
     if api != API_VERSION:
         return False, origin.diagnostic(
             "ALB108",
@@ -357,6 +359,23 @@ def _select(data: Any, origin: Origin) -> tuple[bool, Diagnostic | None]:
             ("apiVersion",),
         )
     return True, None
+
+
+def _near_miss(api: str, origin: Origin) -> Diagnostic | None:
+    """A warning when an apiVersion that is not alabctl's looks like a typo of it (``alabctI/v1``)."""
+    import difflib
+
+    group = api.partition("/")[0].lower()
+    wanted = API_GROUP.rstrip("/")
+    if difflib.SequenceMatcher(None, group, wanted).ratio() < 0.75:
+        return None
+    return origin.diagnostic(
+        "ALB108",
+        f"apiVersion '{api}' is not alabctl's, so this document is skipped",
+        f"did you mean '{API_VERSION}'?",
+        ("apiVersion",),
+        severity=Severity.WARNING,
+    )
 
 
 def load(

@@ -67,6 +67,7 @@ def test_json_output_matches_the_spec(make_repo, capsys, monkeypatch) -> None:
                 "path": ["spec", "regx"],
             }
         ],
+        "summary": {"errors": 1, "warnings": 0, "files": 1, "manifests": 0},
     }
 
 
@@ -170,3 +171,23 @@ def test_schema_accepts_the_examples_and_rejects_a_typo(capsys) -> None:
     assert count > 10
     bad = parse_yaml(BAD, "bad.yaml").documents[0].data
     assert not validator.is_valid(bad)
+
+
+def test_an_apiversion_close_to_alabctls_is_a_did_you_mean_warning(make_repo, capsys, monkeypatch) -> None:
+    root = make_repo(
+        {
+            "typo.yaml": GOOD.replace("alabctl/v1", "alabctI/v1"),
+            "k8s.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n",
+        }
+    )
+    monkeypatch.chdir(root)
+    code, out, _ = run(capsys, "validate", "-f", ".", "-o", "json")
+    report = json.loads(out)
+    [warning] = report["diagnostics"]
+    assert code == 0 and (warning["code"], warning["severity"], warning["file"]) == (
+        "ALB108",
+        "warning",
+        "typo.yaml",
+    )
+    assert "did you mean 'alabctl/v1'?" in warning["detail"] and warning["line"] == 1
+    assert report["summary"] == {"errors": 0, "warnings": 1, "files": 2, "manifests": 0}

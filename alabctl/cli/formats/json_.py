@@ -8,5 +8,15 @@ from alabctl.api import ValidationReport
 
 
 def render(report: ValidationReport, color: bool = False) -> str:
-    payload = {"valid": report.valid, "diagnostics": [d.to_json() for d in report.diagnostics]}
+    errors = sum(1 for d in report.diagnostics if d.is_error)
+    payload = {
+        "valid": report.valid,
+        "diagnostics": [d.to_json() for d in report.diagnostics],
+        "summary": {
+            "errors": errors,
+            "warnings": len(report.diagnostics) - errors,
+            "files": report.files,
+            "manifests": report.manifests,
+        },
+    }
     return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
