@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,13 @@ def test_compile_cli(tmp_path, monkeypatch, capsys) -> None:
     assert "(no changes)" in capsys.readouterr().out
     assert main(["compile", "-f", "examples/invalid/", "--out", str(tmp_path / "bad")]) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_compiled_outputs_only_mention_commands_that_exist() -> None:
+    from alabctl.cli.main import COMMANDS
+
+    mentioned: set[str] = set()
+    for path in (GOLDEN / "build").rglob("*"):
+        if path.is_file():
+            mentioned.update(re.findall(r"'alabctl ([a-z-]+)", path.read_text(encoding="utf-8")))
+    assert mentioned and mentioned <= set(COMMANDS), mentioned - set(COMMANDS)

@@ -103,7 +103,7 @@ def delete(
     if needed and not force:
         raise UserError(
             f"'{row.name}' is used by {needed.describe()}; nothing was deleted",
-            "remove it from those projects (and apply), delete the dependent assets first, or pass --force",
+            "remove it from those projects, delete the dependent assets first, or pass --force",
         )
     folder = home.asset_dir(row.key)
     remove_tree(folder)

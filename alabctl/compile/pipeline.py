@@ -38,7 +38,7 @@ DEFAULT_SENTENCE_EMBEDDINGS = "tfhub_use"
 POS_MODEL = ("pos_clinical", "en", "clinical/models")
 DEPENDENCY_MODEL = ("dependency_conllu", "en", PUBLIC_REPOSITORY)
 UPLOADED_NOTE = "a model from a path or URL: not a hub asset, so not in alabctl.lock"
-UNPINNED_NOTE = "not pinned in alabctl.lock: run 'alabctl lock' (or 'alabctl apply') and compile again"
+UNPINNED_NOTE = "not pinned in alabctl.lock: run 'alabctl lock' and compile again"
 
 Stage = dict[str, Any]
 Spec = dict[str, Any]

@@ -48,7 +48,10 @@ def cached(key, name):
         raise SystemExit(f"{name} is not pinned in alabctl.lock: run 'alabctl lock' and compile again")
     path = os.path.join(CACHE, key)
     if not os.path.isdir(path):
-        raise SystemExit(f"{name} is not installed at {path}: run 'alabctl apply'")
+        raise SystemExit(
+            f"{name} is not installed at {path}: run 'alabctl hub pull {name}' "
+            "(with --repository FOLDER and -f the License's manifests for a licensed folder)"
+        )
     return path
 
 
