@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from alabctl import replay
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
+from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UserError
 from alabctl.spec.loader import SourceIndex
@@ -25,8 +26,6 @@ from alabctl.spec.validate import SpecResult, load_repository
 
 if TYPE_CHECKING:
     from alabctl.compile.build import Build
-
-LICENSE_CODES = frozenset({"ALB310", "ALB311", "ALB312", "ALB313", "ALB314", "ALB315"})
 
 
 @dataclass(frozen=True)

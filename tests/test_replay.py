@@ -102,3 +102,20 @@ def test_a_replayed_template_diagnostic_shows_the_same_excerpt(make_repo) -> Non
     assert "ALB010" in first and "1 | {% for c in s %}" in first  # the template's line
     uncached = RENDERERS["text"](validate(Inputs(["."], cwd=root, values=inputs.values, cache=False)), False)
     assert RENDERERS["text"](validate(inputs), False) == first == uncached
+
+
+def test_a_replayed_sarif_names_its_rules_like_a_full_run(make_repo, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    root = make_repo({"r.yaml": H + "kind: Rule\nmetadata: {name: r}\nspec: {entity: R, regex: '(a+)+b'}\n"})
+    env = {"ALABCTL_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+
+    def rules() -> list[dict]:
+        argv = [sys.executable, "-m", "alabctl", "validate", "-f", ".", "-o", "sarif"]
+        done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+        return json.loads(done.stdout)["runs"][0]["tool"]["driver"]["rules"]
+
+    first = rules()
+    assert [r["name"] for r in first] == ["RegexRisksCatastrophicBacktracking"]
+    assert rules() == first  # replayed in a process that never imported the regex check

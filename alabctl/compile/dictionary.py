@@ -18,7 +18,6 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Path, Severity
 from alabctl.spec.kinds.rule import Orientation
 
@@ -28,12 +27,6 @@ DELIMITER = "ALB337"
 DUPLICATE = "ALB338"
 SPACES = "ALB339"
 MALFORMED = "ALB340"
-register(UNREADABLE, "dictionary file cannot be read")
-register(EMPTY, "empty dictionary entry")
-register(DELIMITER, "dictionary delimiter looks wrong")
-register(DUPLICATE, "duplicate dictionary word")
-register(SPACES, "dictionary value has surrounding spaces")
-register(MALFORMED, "dictionary file does not parse")
 
 _OTHER_DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 

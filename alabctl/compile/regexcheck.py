@@ -22,15 +22,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Severity
 
 COMPILE = "ALB330"
 PORTABILITY = "ALB331"
 BACKTRACKING = "ALB332"
-register(COMPILE, "regex does not compile")
-register(PORTABILITY, "regex construct not portable between Java and Python")
-register(BACKTRACKING, "regex risks catastrophic backtracking")
 
 _SAMPLE = string.ascii_letters + string.digits + string.punctuation + " \t\n\r\f\v" + "é中\u00a0"
 _PORTABLE_FLAGS = set("ims")

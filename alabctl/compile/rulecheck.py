@@ -24,7 +24,6 @@ from alabctl.compile.contextual import EXTRA_ANNOTATION, OMIT_ANNOTATION, read_a
 from alabctl.compile.dictionary import UNREADABLE, ParsedDictionary, check_entries, parse_dictionary
 from alabctl.compile.memo import Memo
 from alabctl.compile.regexcheck import Atom, Group, Item, RegexFinding, chars_of, check_regex, parse_regex
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import RuleManifest
@@ -39,11 +38,6 @@ NOT_A_TOKEN = "ALB341"
 MULTI_WORD = "ALB342"
 VERTICAL_ENTRIES = "ALB343"
 ANNOTATION = "ALB345"
-register(SENTENCE_WHITESPACE, "regex needs whitespace but runs per token")
-register(NOT_A_TOKEN, "context word is not a single token")
-register(MULTI_WORD, "multi-word dictionary entry needs document scope")
-register(VERTICAL_ENTRIES, "vertical dictionary with several entries")
-register(ANNOTATION, "malformed rule import annotation")
 
 MAX_DICTIONARY_BYTES = 16 * 1024 * 1024
 _WHITESPACE = frozenset(" \t\n\r\f\v")

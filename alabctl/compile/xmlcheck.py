@@ -22,22 +22,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.schema import Resource
-
-register("ALB360", "labeling config is not well-formed XML")
-register("ALB361", "labeling config has a wrong structure")
-register("ALB362", "unknown tag in labeling config")
-register("ALB363", "missing attribute in labeling config")
-register("ALB364", "toName does not name a compatible object tag")
-register("ALB365", "duplicate name in labeling config")
-register("ALB366", "duplicate label value in a control")
-register("ALB367", "tag in the wrong parent")
-register("ALB368", "attribute value not allowed")
-register("ALB369", "relation constraint names an unknown label")
 
 OBJECT_TAGS = frozenset(
     {

@@ -6,18 +6,26 @@ import json
 
 from alabctl import __version__
 from alabctl.api import ValidationReport
-from alabctl.spec.codes import title
+from alabctl.spec.codes import Code, lookup
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _rule(code: Code) -> dict[str, object]:
+    rule: dict[str, object] = {
+        "id": code.code,
+        "name": code.title.title().replace(" ", ""),
+        "shortDescription": {"text": code.title},
+    }
+    if code.summary:
+        rule["fullDescription"] = {"text": code.summary}
+    return rule
 
 
 def render(report: ValidationReport, color: bool = False) -> str:
     codes = sorted({d.code for d in report.diagnostics})
     index = {code: i for i, code in enumerate(codes)}
-    rules = [
-        {"id": code, "name": title(code).title().replace(" ", ""), "shortDescription": {"text": title(code)}}
-        for code in codes
-    ]
+    rules = [_rule(lookup(code)) for code in codes]
     results = []
     for d in report.diagnostics:
         result: dict[str, object] = {

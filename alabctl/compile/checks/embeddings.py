@@ -15,7 +15,6 @@ from typing import cast
 
 from alabctl.compile.checks.usage import Use, all_uses, by_model, project_names, quoted, server_uses
 from alabctl.compile.sparkmeta import MetadataError, SparkMetadata, read_metadata
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import ModelManifest
 from alabctl.spec.kinds.server import EmbeddingsPolicy
@@ -26,10 +25,6 @@ MIXED = "ALB301"
 UNKNOWN = "ALB302"
 DECLARED_DIFFERS = "ALB303"
 UNREADABLE = "ALB304"
-register(MIXED, "mixed embeddings on a strict server")
-register(UNKNOWN, "model embeddings unknown")
-register(DECLARED_DIFFERS, "declared embeddings differ from the model's own")
-register(UNREADABLE, "model metadata cannot be read")
 
 
 @dataclass(frozen=True)

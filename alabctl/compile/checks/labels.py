@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 from alabctl.compile.checks.embeddings import read_model_metadata
 from alabctl.compile.checks.usage import Use, project_uses, quoted
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic, Severity, hint
 from alabctl.spec.kinds import ModelBinding, ProjectManifest
 from alabctl.spec.repository import Repository
@@ -26,14 +25,6 @@ RENAME_COLLISION = "ALB324"
 LABELS_UNKNOWN = "ALB325"
 RELATION_NEEDS_LABELS = "ALB326"
 LANGUAGE_MISMATCH = "ALB327"
-register(NOT_PREDICTED, "label not predicted by the model")
-register(NO_NER_SOURCE, "assertion or relations without a NER source")
-register(WRONG_TASK, "model task does not fit where it is bound")
-register(UNKNOWN_PAIR_LABEL, "relation pair names an unknown label")
-register(RENAME_COLLISION, "rename targets collide")
-register(LABELS_UNKNOWN, "model labels unknown")
-register(RELATION_NEEDS_LABELS, "relation model needs NER labels the project lacks")
-register(LANGUAGE_MISMATCH, "models of different languages")
 
 TASK_OF_SECTION = {
     "ner": "ner",

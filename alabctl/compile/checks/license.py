@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any, cast
 
 from alabctl.compile.checks.usage import engine_of, project_uses, quoted
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import LicenseManifest, ProjectManifest
 from alabctl.spec.kinds.license import SCOPE_PATTERN
@@ -48,12 +47,6 @@ MALFORMED = "ALB312"
 EXPIRED = "ALB313"
 MISSING_SCOPE = "ALB314"
 SCOPE_NOT_GRANTED = "ALB315"
-register(NO_LICENSE, "license needed but none named")
-register(UNREADABLE, "license material cannot be read")
-register(MALFORMED, "license material is malformed")
-register(EXPIRED, "license expired")
-register(MISSING_SCOPE, "license lacks a needed scope")
-register(SCOPE_NOT_GRANTED, "declared scope not granted by the license")
 
 NLP_FIELDS = ("SPARK_NLP_LICENSE", "license")
 VISUAL_FIELDS = ("SPARK_OCR_LICENSE", "license", "SPARK_NLP_LICENSE")

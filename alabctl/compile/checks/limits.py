@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from alabctl.compile.checks.usage import Use, by_model, project_names, quoted, server_uses
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.repository import Repository
 
 TOO_MANY_MODELS = "ALB300"
-register(TOO_MANY_MODELS, "too many models on one server")
 
 
 def split_projects(models_by_project: dict[str, set[str]], limit: int) -> list[list[str]]:

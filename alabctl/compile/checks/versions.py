@@ -13,7 +13,6 @@ from typing import cast
 
 from alabctl.compile.checks.usage import all_uses
 from alabctl.compile.versions import format_version, is_compatible, is_supported_pair, parse, supported_spark
-from alabctl.spec.codes import register
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import EmbeddingsManifest, HubManifest, ModelManifest
@@ -24,8 +23,6 @@ from alabctl.spec.schema import Resource
 INCOMPATIBLE = "ALB350"
 UNSUPPORTED_PAIR = "ALB351"
 NOT_LOCKED = "ALB402"
-register(INCOMPATIBLE, "hub asset incompatible with the Hub's versions")
-register(UNSUPPORTED_PAIR, "unsupported Spark NLP and Spark versions")
 
 _KIND = {AssetType.MODEL: "Model", AssetType.EMBEDDINGS: "Embeddings"}
 
