@@ -72,7 +72,10 @@ class HubRecord:
 
 
 def make_key(name: str, language: str | None, lib: Version | None, spark: Version | None, ms: int) -> str:
-    """The cache key; a missing part becomes the empty string, as upstream."""
+    """The cache key; a missing part becomes the empty string, and the key is the bare name when the
+    language and both versions are all missing (``ResourceMetadata.key``)."""
+    if language is None and lib is None and spark is None:
+        return name
     return f"{name}_{language or ''}_{format_version(lib)}_{format_version(spark)}_{ms}"
 
 

@@ -1,12 +1,13 @@
-"""Pure version choice (Spark NLP's ``ResourceMetadata.resolveResource``) and index search."""
+"""Pure version choice (Spark NLP 5.5.3's ``ResourceMetadata.resolveResource``) and index search."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cmp_to_key
 
 from alabctl.assets.metadata import HubRecord
-from alabctl.compile.versions import Version, is_compatible
+from alabctl.compile.versions import Version, compare_candidates, is_compatible
 
 
 @dataclass(frozen=True)
@@ -20,21 +21,33 @@ class Request:
 
 
 def candidates(records: Iterable[HubRecord], request: Request) -> list[HubRecord]:
-    """Ready records with that exact name and a compatible language, lib and Spark version, oldest first."""
+    """Ready records with both versions, that exact name and a compatible language, lib and Spark
+    version, in Spark NLP's order (Spark version, then Spark NLP version, then upload time): best last.
+    """
     found = [
         r
         for r in records
         if r.ready
+        and r.lib_version is not None
+        and r.spark_version is not None
         and r.name == request.name
         and (not request.language or not r.language or r.language == request.language)
         and is_compatible(request.lib_version, r.lib_version)
         and is_compatible(request.spark_version, r.spark_version)
     ]
-    return sorted(found, key=lambda r: r.time_ms)
+    return sorted(found, key=cmp_to_key(_compare))
+
+
+def _compare(this: HubRecord, that: HubRecord) -> int:
+    assert this.lib_version and this.spark_version and that.lib_version and that.spark_version
+    return compare_candidates(
+        (this.lib_version, this.spark_version, this.time_ms),
+        (that.lib_version, that.spark_version, that.time_ms),
+    )
 
 
 def resolve(records: Iterable[HubRecord], request: Request) -> HubRecord | None:
-    """The newest upload among the candidates (not the highest version), or ``None``."""
+    """Spark NLP's ``ResourceMetadata.resolveResource`` (5.5.3): the last candidate, or ``None``."""
     found = candidates(records, request)
     return found[-1] if found else None
 

@@ -2,7 +2,8 @@
 
 ``parse`` and ``is_compatible`` are ``com.johnsnowlabs.util.Version.parse`` and
 ``Version.isCompatible`` (research/sparknlp.md §1.4): the rule the Models Hub uses to decide whether
-an asset built for one version may be loaded by another. ``supported_spark`` is the table of
+an asset built for one version may be loaded by another; ``compare_candidates`` is
+``ResourceMetadata.compare``, which orders the compatible ones (Spark NLP 5.5.3's source). ``supported_spark`` is the table of
 research/sparknlp.md §5.2. ``parse_version`` is ``parse`` for text that may be absent (the hub's
 index, the Hub manifest). This is the only copy: the hub layer (``alabctl.assets``) imports it, and
 ``validate`` needs nothing above ``compile``.
@@ -11,6 +12,7 @@ index, the Hub manifest). This is the only copy: the hub layer (``alabctl.assets
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Sequence
 
 Version = tuple[int, ...]
@@ -52,6 +54,36 @@ def is_compatible(current: Sequence[int] | None, found: Sequence[int] | None) ->
         if cur != fnd:
             return cur > fnd
     return True
+
+
+def to_float(version: Sequence[int]) -> float:
+    """``Version.toFloat``: ``a`` -> ``a``, ``a.b`` -> ``a.b``, ``a.b.c`` -> ``a.bc``, as a 32-bit float.
+
+    So 5.5.3 orders as 5.53 and 4.4.10 equals 4.4.1 (both 4.41): upstream's quirk, kept.
+    """
+    parts = [str(p) for p in version]
+    if not parts or len(parts) > 3:
+        raise ValueError(f"cannot order version {format_version(version)!r}")
+    text = parts[0] if len(parts) == 1 else f"{parts[0]}.{''.join(parts[1:])}"
+    return float(struct.unpack("f", struct.pack("f", float(text)))[0])
+
+
+Candidate = tuple[Version, Version, int]
+"""A hub record as the version choice sees it: (libVersion, sparkVersion, upload time in ms)."""
+
+
+def compare_candidates(this: Candidate, that: Candidate) -> int:
+    """``ResourceMetadata.compare``: Spark version first, then Spark NLP version, then upload time.
+
+    Versions compare by :func:`to_float`; equal upload times count as older (upstream never
+    answers 0 for them either).
+    """
+    (this_lib, this_spark, this_time), (that_lib, that_spark, that_time) = this, that
+    if this_spark != that_spark:
+        return 1 if to_float(this_spark) > to_float(that_spark) else -1
+    if to_float(this_lib) != to_float(that_lib):
+        return 1 if to_float(this_lib) > to_float(that_lib) else -1
+    return 1 if this_time > that_time else -1
 
 
 def format_version(version: Sequence[int] | None) -> str:

@@ -53,9 +53,16 @@ def test_extras_and_edition_from_folder() -> None:
 
 
 def test_missing_parts_give_empty_key_parts() -> None:
-    [record] = parse_index('{"name":"x","readyToUse":true,"time":"2020-01-01T00:00:00Z"}', "public/models")
-    assert record.key == "x____1577836800000"
+    [record] = parse_index(
+        '{"name":"x","language":"en","readyToUse":true,"time":"2020-01-01T00:00:00Z"}', "public/models"
+    )
+    assert record.key == "x_en___1577836800000"
     assert not record.zipped
+
+
+def test_the_key_is_the_bare_name_without_language_and_versions() -> None:
+    [record] = parse_index('{"name":"x","readyToUse":true,"time":"2020-01-01T00:00:00Z"}', "public/models")
+    assert record.key == "x"  # ResourceMetadata.key in Spark NLP 5.5.3
 
 
 def test_bad_line_is_a_located_error() -> None:

@@ -1,10 +1,13 @@
-"""Version choice: ready, exact name, compatible language/lib/spark, newest upload wins."""
+"""Version choice as Spark NLP 5.5.3 makes it: ready, both versions, exact name, compatible
+language/lib/spark; then the highest Spark version, the highest Spark NLP version, the newest upload."""
 
 from __future__ import annotations
 
+import pytest
+
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.assets.resolve import Request, resolve, search
-from alabctl.compile.versions import parse_version
+from alabctl.compile.versions import parse_version, to_float
 from tests.assets.hubserver import index_line
 
 RECORDS: list[HubRecord] = parse_index(
@@ -26,25 +29,69 @@ RECORDS: list[HubRecord] = parse_index(
 )
 
 
-def test_newest_compatible_upload_wins() -> None:
-    found = resolve(RECORDS, Request("ner_dl", "en", parse_version("5.5.1"), parse_version("3.5.1")))
-    assert found is not None
-    assert (found.lib_version, found.time_ms) == ((4, 2, 0), 1690848000000)
+@pytest.mark.parametrize(
+    ("lib", "spark", "chosen"),
+    [
+        # the highest Spark version wins first: 5.0.0/3.4 over the newer upload 4.2.0/3.0
+        ("5.5.1", "3.5.1", ((5, 0, 0), (3, 4), 1685577600000)),
+        # same Spark 3.0: the higher Spark NLP version wins over the newer upload (4.4.0 over 4.2.0)
+        ("4.4.1", "3.3.0", ((4, 4, 0), (3, 0), 1672531200000)),
+        ("4.3.0", "3.3.0", ((4, 2, 0), (3, 0), 1690848000000)),  # 4.4.0 is too new for 4.3.0
+        ("4.1.0", "3.3.0", None),
+    ],
+)
+def test_spark_then_library_version_then_upload_time(lib: str, spark: str, chosen: object) -> None:
+    found = resolve(RECORDS, Request("ner_dl", "en", parse_version(lib), parse_version(spark)))
+    assert (found.lib_version, found.spark_version, found.time_ms) == chosen if found else chosen is None
 
 
-def test_older_runtime_gets_older_build() -> None:
-    found = resolve(RECORDS, Request("ner_dl", "en", parse_version("4.4.1"), parse_version("3.3.0")))
-    assert found is not None and found.lib_version == (4, 2, 0)
-    found = resolve(RECORDS, Request("ner_dl", "en", parse_version("4.3.0"), parse_version("3.3.0")))
-    assert found is not None and found.lib_version == (4, 2, 0)
-    assert resolve(RECORDS, Request("ner_dl", "en", parse_version("4.1.0"), parse_version("3.3.0"))) is None
+def test_same_versions_the_newest_upload_wins() -> None:
+    records = parse_index(
+        "\n".join(
+            index_line("m", "en", [5, 1, 0], [3, 0], when)
+            for when in ("2024-02-01T00:00:00Z", "2024-03-01T00:00:00Z", "2024-01-01T00:00:00Z")
+        ),
+        "public/models",
+    )
+    found = resolve(records, Request("m", "en", (5, 5, 3), (3, 5)))
+    assert found is not None and found.time_ms == 1709251200000
+
+
+def test_records_without_both_versions_are_dropped() -> None:
+    lines = [
+        '{"name": "m", "language": "en", "readyToUse": true, "time": "2025-01-01T00:00:00Z"}',
+        '{"name": "m", "language": "en", "libVersion": {"parts": [5]}, "readyToUse": true, "time": "2025-01-01T00:00:00Z"}',
+        index_line("m", "en", [3, 0, 0], [2, 4], "2020-01-01T00:00:00Z"),
+    ]
+    found = resolve(parse_index("\n".join(lines), "public/models"), Request("m", "en", None, None))
+    assert found is not None and found.lib_version == (3, 0, 0)
+
+
+def test_versions_order_as_spark_nlps_floats() -> None:
+    # Version.toFloat: 5.5.3 is 5.53, so 5.10.0 (5.1) orders below 5.5.3; 4.4.10 and 4.4.1 are equal
+    assert to_float((5, 5, 3)) > to_float((5, 10, 0))
+    assert to_float((4, 4, 10)) == to_float((4, 4, 1))
+    records = parse_index(
+        "\n".join(
+            [
+                index_line("m", "en", [5, 5, 3], [3, 0], "2024-01-01T00:00:00Z"),
+                index_line("m", "en", [5, 10, 0], [3, 0], "2024-06-01T00:00:00Z"),
+            ]
+        ),
+        "public/models",
+    )
+    found = resolve(records, Request("m", "en", (6, 0, 0), (3, 5)))
+    assert found is not None and found.lib_version == (5, 5, 3)
 
 
 def test_language_and_name_are_exact() -> None:
     found = resolve(RECORDS, Request("ner_dl", "de", parse_version("5.5.1"), parse_version("3.5.1")))
     assert found is not None and found.language == "de"
     any_lang = resolve(RECORDS, Request("ner_dl", None, parse_version("5.5.1"), parse_version("3.5.1")))
-    assert any_lang is not None and any_lang.language == "de"
+    assert any_lang is not None and (any_lang.language, any_lang.lib_version) == (
+        "en",
+        (5, 0, 0),
+    )  # Spark 3.4 first
     assert resolve(RECORDS, Request("NER_DL", "en", None, None)) is None
     assert resolve(RECORDS, Request("ner_d", "en", None, None)) is None
 
