@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alabctl import replay
+from alabctl.files import swap_folder
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -207,14 +208,10 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[s
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if not swap_folder(staging, out):
+            raise UserError(
+                f"cannot replace {out}", "check that nothing else holds the folder, then compile again"
+            )
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from alabctl.files import swap_folder
 from alabctl.spec.errors import PermanentError
 
 _CHUNK = 1 << 20
@@ -100,24 +101,7 @@ def model_root(folder: Path) -> Path:
 
 def install_tree(staged: Path, target: Path, *, replace: bool = False) -> bool:
     """Move a staged folder into place atomically; ``False`` when something else got there first."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    old: Path | None = None
-    if target.exists():
-        if not replace:
-            shutil.rmtree(staged, ignore_errors=True)
-            return False
-        old = Path(tempfile.mkdtemp(prefix=".old-", dir=staged.parent)) / "x"
-        target.rename(old)
-    try:
-        staged.rename(target)
-    except OSError:
-        shutil.rmtree(staged, ignore_errors=True)
-        if old is not None and not target.exists():
-            old.rename(target)
-        return False
-    if old is not None:
-        shutil.rmtree(old.parent, ignore_errors=True)
-    return True
+    return swap_folder(staged, target, replace=replace, aside=staged.parent)
 
 
 def unpack(

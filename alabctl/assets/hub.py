@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from requests.auth import AuthBase
 
 from alabctl.assets.credentials import AwsCredentials
 from alabctl.assets.metadata import HubRecord, parse_index
+from alabctl.files import write_atomic
 from alabctl.spec.errors import PermanentError, TransientError, UserError
 from alabctl.spec.kinds.hub import PUBLIC_HUB_URL
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
@@ -131,11 +131,7 @@ class HubClient:
         response = self.get(url, folder)
         text = response.text
         if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".index-", dir=cached.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            Path(tmp).replace(cached)
+            write_atomic(cached, text)
         return text
 
     def get(self, url: str, folder: str) -> requests.Response:

@@ -13,11 +13,11 @@ import functools
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity
 
 SCHEMA_VERSION = 1
@@ -53,18 +53,8 @@ def read_json(path: Path) -> Any:
 
 def write_json(path: Path, value: Any) -> None:
     """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
-    tmp: Path | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(value, out, separators=(",", ":"))
-        tmp.replace(path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+    with contextlib.suppress(OSError):
+        write_atomic(path, json.dumps(value, separators=(",", ":")))
 
 
 @dataclass

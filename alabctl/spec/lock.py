@@ -8,14 +8,13 @@ resolving again with nothing new on the hub changes no byte.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
 from alabctl.spec.yamlsrc import parse_yaml
 
@@ -232,10 +231,5 @@ def write_lock(path: Path, lock: LockFile) -> bool:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".alabctl-lock-", dir=path.parent)
-    os.fchmod(fd, 0o644)  # committed and shared, like any source file (mkstemp makes it 0600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    Path(tmp).replace(path)
+    write_atomic(path, text, mode=0o644)  # committed and shared, like any source file
     return True
