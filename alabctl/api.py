@@ -20,12 +20,17 @@ from alabctl.files import swap_folder
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
-from alabctl.spec.errors import UserError
-from alabctl.spec.loader import SourceIndex
+from alabctl.spec.errors import UsageError, UserError
+from alabctl.spec.loader import SourceIndex as SourceIndex  # re-exported: the CLI renders excerpts from it
 from alabctl.spec.repository import Repository
 from alabctl.spec.validate import SpecResult, load_repository
 
 if TYPE_CHECKING:
+    from alabctl.assets.home import Home
+    from alabctl.assets.pull import Installed
+    from alabctl.assets.session import HubSession
+    from alabctl.assets.store import AssetRow as AssetRow  # the CLI prints its fields
+    from alabctl.assets.store import Store
     from alabctl.compile.build import Build
 
 
@@ -174,6 +179,369 @@ def compile(
     build = compile_repository(report.repository, read_dictionaries(report.repository))
     written, unchanged, removed = write_tree(out, build.files)
     return CompileReport(report, build, written, unchanged, removed)
+
+
+# -- what the CLI needs besides validate and compile -------------------------------------------------
+# The CLI imports alabctl.api and nothing below it (error types, diagnostics and codes excepted:
+# alabctl.spec.errors, alabctl.spec.diagnostics, alabctl.spec.codes); each function here loads its
+# implementation lazily, so 'alabctl --help' stays fast.
+
+
+def template_values(files: Sequence[Path], assignments: Sequence[str]) -> dict[str, Any]:
+    """Template values from ``--values FILE`` and ``--set key=value`` (YAML, as in Helm)."""
+    from alabctl.spec.loader import parse_values
+
+    return parse_values(files, assignments)
+
+
+def schema(kind: str | None = None) -> dict[str, Any]:
+    """The JSON Schema of the manifests (all kinds, or one); ``KeyError`` for an unknown kind."""
+    from alabctl.spec.jsonschema import manifest_schema
+
+    return manifest_schema(kind)
+
+
+@dataclass(frozen=True)
+class RulesImport:
+    """What ``rules import`` wrote."""
+
+    written: list[Path]
+    notes: list[str]
+    rules: int
+
+
+def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
+    """Annotation Lab rule JSON (or a ZIP of them) as Rule manifests under ``out``.
+
+    Everything is read and checked first; existing files are refused unless ``force``; then every
+    file is written atomically. Nothing is written when anything fails.
+    """
+    from alabctl.compile.exchange import plan_import
+    from alabctl.compile.rulesio import read_rules
+    from alabctl.files import write_all_atomic
+
+    if not file.exists():
+        raise UsageError(f"{file}: no such file", "name an exported rule .json or .zip")
+    plan = plan_import(read_rules(file), out)
+    if plan.problems:
+        raise UserError(
+            f"{len(plan.problems)} problem(s) in {file}; nothing was written:\n  "
+            + "\n  ".join(plan.problems),
+            "fix the rule JSON, or import the other rules separately",
+        )
+    if not plan.files:
+        raise UserError(f"{file}: no rules found")
+    existing = sorted(str(p) for p in plan.files if p.exists())
+    if existing and not force:
+        raise UserError(
+            "these files exist already; nothing was written:\n  " + "\n  ".join(existing),
+            "pass --force to overwrite them, or choose another --out",
+        )
+    try:
+        write_all_atomic(plan.files)
+    except OSError as exc:
+        raise UserError(
+            f"cannot write {exc.filename or 'output'}: {exc.strerror}", "check the folder"
+        ) from exc
+    return RulesImport(sorted(plan.files), plan.notes, len(plan.names))
+
+
+@dataclass(frozen=True)
+class RulesExport:
+    """What ``rules export`` found: the errors that stopped it, or how many rules it wrote."""
+
+    errors: list[Diagnostic]
+    rules: int = 0
+
+
+def export_rules(inputs: Inputs, out: Path) -> RulesExport:
+    """Load and check the manifests, then write one ContextualParser JSON (and CSV) per Rule into a ZIP."""
+    from alabctl.compile.exchange import export_files
+    from alabctl.compile.rulecheck import check_rules, read_dictionary
+    from alabctl.compile.rulesio import build_rule_archive
+    from alabctl.files import write_atomic
+    from alabctl.spec.kinds import RuleManifest
+
+    result = load_repository(
+        inputs.paths, values=inputs.values, root=inputs.root, cwd=inputs.cwd, lockfile=inputs.lockfile
+    )
+    diagnostics = [*result.diagnostics, *check_rules(result.repository)]
+    errors = [d for d in sort_diagnostics(diagnostics) if d.is_error]
+    if errors:
+        return RulesExport(errors)
+    resources = result.repository.of_kind("Rule")
+    if not resources:
+        raise UserError("no Rule manifests found", "name the folder of the rules with -f")
+    rules: list[RuleManifest] = []
+    dictionaries: dict[str, str] = {}
+    for resource in resources:
+        rule = resource.manifest
+        assert isinstance(rule, RuleManifest)
+        rules.append(rule)
+        dictionary = rule.spec.dictionary
+        if dictionary is not None and dictionary.file is not None:
+            text, why = read_dictionary(resource.origin.directory / dictionary.file)
+            if text is None:
+                raise UserError(f"rule '{rule.name}': cannot read '{dictionary.file}': {why}")
+            dictionaries[rule.name] = text
+    data = build_rule_archive(export_files(rules, dictionaries))
+    try:
+        write_atomic(out, data)
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror}", "check the folder") from exc
+    return RulesExport([], len(rules))
+
+
+@dataclass(frozen=True)
+class HubOptions:
+    """Which store and hub: ``--home``, ``--hub``, the ``-f`` manifests (Hub, License), ``--license``."""
+
+    home: Path | None = None
+    hub: str | None = None
+    inputs: Sequence[str] = ()
+    license: str | None = None
+    refresh: bool = False
+    lockfile: Path | None = None
+
+
+def editions() -> list[str]:
+    """The Spark NLP editions (``hub search --edition``)."""
+    from alabctl.spec.lock import Edition
+
+    return [str(e) for e in Edition]
+
+
+def _session(options: HubOptions) -> HubSession:
+    from alabctl.assets.session import open_session
+
+    return open_session(
+        home=options.home,
+        hub=options.hub,
+        inputs=options.inputs,
+        license=options.license,
+        refresh=options.refresh,
+        lockfile=options.lockfile,
+    )
+
+
+@dataclass(frozen=True)
+class HubHit:
+    """One row of ``hub search``."""
+
+    name: str
+    language: str
+    edition: str
+    task: str
+    repository: str
+    versions: str
+    date: str
+
+
+def hub_search(
+    options: HubOptions,
+    text: str | None = None,
+    *,
+    language: str | None = None,
+    edition: str | None = None,
+    task: str | None = None,
+    compatible: bool = False,
+    repositories: Sequence[str] = (),
+) -> list[HubHit]:
+    """Hub assets like the Models Hub page; ``edition`` searches that edition's folders."""
+    from alabctl.assets.resolve import search
+    from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+    from alabctl.spec.lock import EDITION_REPOSITORIES, Edition
+
+    session = _session(options)
+    folders = list(repositories) or (
+        list(EDITION_REPOSITORIES[Edition(edition)]) if edition else [PUBLIC_REPOSITORY]
+    )
+    records = [r for folder in folders for r in session.client.index(folder)]
+    versions = (session.lib_version, session.spark_version) if compatible else None
+    hits = search(records, text, language=language, edition=edition, task=task, compatible=versions)
+    return [
+        HubHit(
+            name=h.newest.name,
+            language=h.newest.language or "",
+            edition=h.newest.effective_edition.value,
+            task=h.newest.task or ("embeddings" if h.newest.is_embeddings else ""),
+            repository=h.newest.repository,
+            versions=",".join(h.versions),
+            date=datetime.fromtimestamp(h.newest.time_ms / 1000, UTC).strftime("%Y-%m-%d"),
+        )
+        for h in hits
+    ]
+
+
+def hub_pull(
+    options: HubOptions,
+    name: str,
+    *,
+    language: str | None = None,
+    repository: str | None = None,
+    workers: int = 4,
+    force: bool = False,
+    report: Callable[[str], None] = print,
+) -> list[Installed]:
+    """Download an asset and the embeddings it needs (``force``: again, replacing what is installed)."""
+    from alabctl.assets.pull import Puller, PullOptions, Target
+    from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+
+    session = _session(options)
+    known = session.store.get(name)
+    if force and known is None and repository is None:
+        raise UserError(f"'{name}' is not in the store", f"use 'alabctl hub pull {name}'")
+    target = Target(
+        name,
+        language or (known.language if known else None) or "en",
+        repository or (known.repository if known else None) or PUBLIC_REPOSITORY,
+        known.type if known else None,
+    )
+    pull_options = PullOptions(
+        lib_version=session.lib_version, spark_version=session.spark_version, workers=workers, report=report
+    )
+    return Puller(session.home, session.client, session.store, pull_options).pull([target], force=force)
+
+
+@dataclass(frozen=True)
+class LockReport:
+    """What ``lock`` wrote."""
+
+    path: Path
+    assets: int
+    changed: bool
+
+
+def lock(options: HubOptions, *, head: bool = True) -> LockReport:
+    """Resolve every hub asset the manifests need (all a compiled pipeline loads) into the lock file."""
+    from dataclasses import replace
+
+    from alabctl.assets.lockgen import Locker
+    from alabctl.spec.lock import DEFAULT_LOCKFILE, write_lock
+
+    if not options.inputs:
+        raise UsageError("alabctl lock needs -f with the manifests", "e.g. alabctl lock -f examples/")
+    path = options.lockfile or Path.cwd() / DEFAULT_LOCKFILE
+    session = _session(replace(options, refresh=True))  # a fresh look at the hub, never the 1 h cache
+    assert session.repository is not None
+    locker = Locker(session.client, session.lib_version, session.spark_version, head=head)
+    locked = locker.lock(session.repository)
+    return LockReport(path, len(locked.assets), write_lock(path, locked))
+
+
+def human(size: int | None) -> str:
+    """A byte count for people: ``12.3 MB`` (``?`` when unknown)."""
+    from alabctl.assets.download import human as human_size
+
+    return human_size(size)
+
+
+def _store(home: Path | None) -> tuple[Home, Store]:
+    from alabctl.assets.home import resolve_home
+    from alabctl.assets.store import Store
+
+    where = resolve_home(home)
+    return where, Store(where.db)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Installed assets of one type, and the store's disk usage."""
+
+    rows: list[AssetRow]
+    root: Path
+    used: int
+    free: int
+    total: int
+
+
+def assets(home: Path | None, type_: str) -> Inventory:
+    """Every installed asset of ``type_`` (``model`` or ``embeddings``: ``get models``), with the disk
+    the store uses and has."""
+    from alabctl.assets.download import disk_free
+    from alabctl.spec.lock import AssetType
+
+    where, store = _store(home)
+    used = sum(r.size or 0 for r in store.rows())
+    total = shutil.disk_usage(where.root).total if where.root.exists() else 0
+    return Inventory(store.rows(AssetType(type_)), where.root, used, disk_free(where.root), total)
+
+
+@dataclass(frozen=True)
+class AssetInfo:
+    """Everything the store knows about one asset (``describe``)."""
+
+    row: AssetRow
+    path: Path
+    servers: list[str]
+
+
+def describe_asset(home: Path | None, type_: str, name: str) -> AssetInfo:
+    """One installed asset (``type_``: ``model`` or ``embeddings``), its folder and the servers
+    recorded as using it."""
+    from alabctl.assets.removal import find
+    from alabctl.spec.lock import AssetType
+
+    where, store = _store(home)
+    row = find(store, name, AssetType(type_))
+    return AssetInfo(row, where.asset_dir(row.key), store.servers_using(row.name))
+
+
+def delete_asset(
+    home: Path | None, type_: str, name: str, *, inputs: Sequence[str] = (), force: bool = False
+) -> tuple[AssetRow, Path]:
+    """Remove an installed asset; refused, naming them, while servers or installed assets need it.
+
+    ``inputs`` are manifests whose servers count too (their compiled pipelines' assets).
+    """
+    from alabctl.assets.removal import delete
+    from alabctl.spec.lock import AssetType
+
+    where, store = _store(home)
+    repo = load_repository(list(inputs)).repository if inputs else None
+    return delete(where, store, name, AssetType(type_), repo=repo, force=force)
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """An uploaded model, and the manifest to commit for it."""
+
+    row: AssetRow
+    path: Path
+    name: str
+    """The valid manifest name it was installed under."""
+    manifest: str
+    where: str
+    """Where to save the manifest (and copy the model, when it is outside the working folder)."""
+
+
+def upload_model(
+    path: Path,
+    *,
+    name: str,
+    task: str,
+    labels: str,
+    embeddings: str | None = None,
+    language: str = "en",
+    home: Path | None = None,
+    cwd: Path | None = None,
+) -> UploadReport:
+    """Install a saved Spark NLP model folder or zip; the manifest it returns validates as it is."""
+    from alabctl.assets.upload import (
+        Upload,
+        manifest_name,
+        manifest_path,
+        manifest_yaml,
+        split_labels,
+        upload,
+    )
+
+    where, store = _store(home)
+    valid = manifest_name(name)
+    request = Upload(path, valid, task, split_labels(labels), embeddings, language)
+    row = upload(request, where, store)
+    source_path, save = manifest_path(path, cwd or Path.cwd())
+    return UploadReport(row, where.asset_dir(row.key), valid, manifest_yaml(request, row, source_path), save)
 
 
 def _existing(out: Path) -> dict[str, bytes]:

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from alabctl.api import Inputs
-from alabctl.spec.loader import parse_values
+from alabctl import api
 
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +36,8 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="a template value (dotted keys nest: a.b=1); repeatable, wins over --values",
+        help="a template value, read as YAML: sites=[north,south], beds=12 (dotted keys nest: a.b=1); "
+        "repeatable, wins over --values",
     )
     group.add_argument(
         "--root",
@@ -59,10 +59,10 @@ def add_license_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def inputs_from(args: argparse.Namespace) -> Inputs:
-    return Inputs(
+def inputs_from(args: argparse.Namespace) -> api.Inputs:
+    return api.Inputs(
         paths=list(args.inputs),
-        values=parse_values(args.values, args.assignments),
+        values=api.template_values(args.values, args.assignments),
         root=args.root,
         lockfile=args.lockfile,
         cache=not args.no_cache and os.environ.get("ALABCTL_NO_CACHE", "") in ("", "0"),

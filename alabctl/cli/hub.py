@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
+from dataclasses import asdict
 from pathlib import Path
 
-from alabctl.assets.pull import Puller, PullOptions, Target
-from alabctl.assets.resolve import search
-from alabctl.assets.session import HubSession, open_session
-from alabctl.assets.store import Status
-from alabctl.spec.errors import UserError
-from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
-from alabctl.spec.lock import EDITION_REPOSITORIES, Edition
+from alabctl import api
 
 HELP = "search the Models Hub and download models and embeddings into the local store"
 
@@ -45,9 +39,9 @@ def add_hub_options(parser: argparse.ArgumentParser, *, inputs: bool = True) -> 
     )
 
 
-def session_from(args: argparse.Namespace) -> HubSession:
-    """Open the store and hub the options name."""
-    return open_session(
+def hub_options(args: argparse.Namespace) -> api.HubOptions:
+    """The store and hub the options name."""
+    return api.HubOptions(
         home=args.home,
         hub=args.hub,
         inputs=getattr(args, "inputs", []) or [],
@@ -95,7 +89,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     found.add_argument("--language", help="e.g. en")
     found.add_argument(
         "--edition",
-        choices=[str(e) for e in Edition],
+        choices=api.editions(),
         help="only this edition, searched in its hub folders (healthcare: clinical/models)",
     )
     found.add_argument("--task", help="e.g. ner, embeddings")
@@ -134,38 +128,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=None)
 
 
-def _date(ms: int) -> str:
-    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).strftime("%Y-%m-%d")
-
-
 def run_search(args: argparse.Namespace) -> int:
-    session = session_from(args)
-    folders = args.repository or (
-        list(EDITION_REPOSITORIES[Edition(args.edition)]) if args.edition else [PUBLIC_REPOSITORY]
+    hits = api.hub_search(
+        hub_options(args),
+        args.text,
+        language=args.language,
+        edition=args.edition,
+        task=args.task,
+        compatible=args.compatible,
+        repositories=args.repository or (),
     )
-    records = [r for folder in folders for r in session.client.index(folder)]
-    versions = (session.lib_version, session.spark_version) if args.compatible else None
-    hits = search(
-        records, args.text, language=args.language, edition=args.edition, task=args.task, compatible=versions
-    )
-    rows: list[dict[str, str]] = [
-        {
-            "name": h.newest.name,
-            "language": h.newest.language or "",
-            "edition": h.newest.effective_edition.value,
-            "task": h.newest.task or ("embeddings" if h.newest.is_embeddings else ""),
-            "repository": h.newest.repository,
-            "versions": ",".join(h.versions),
-            "date": _date(h.newest.time_ms),
-        }
-        for h in hits
-    ]
     if args.output == "json":
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([asdict(h) for h in hits], indent=2))
         return 0
     print_table(
         ["NAME", "LANGUAGE", "EDITION", "TASK", "VERSIONS", "DATE"],
-        [[r["name"], r["language"], r["edition"], r["task"], r["versions"], r["date"]] for r in rows],
+        [[h.name, h.language, h.edition, h.task, h.versions, h.date] for h in hits],
     )
     return 0
 
@@ -178,30 +156,17 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    session = session_from(args)
-    known = session.store.get(args.name)
-    if args.force and known is None and args.repository is None:
-        raise UserError(f"'{args.name}' is not in the store", f"use 'alabctl hub pull {args.name}'")
-    target = Target(
+    results = api.hub_pull(
+        hub_options(args),
         args.name,
-        args.language or (known.language if known else None) or "en",
-        args.repository or (known.repository if known else None) or PUBLIC_REPOSITORY,
-        known.type if known else None,
+        language=args.language,
+        repository=args.repository,
+        workers=args.workers,
+        force=args.force,
+        report=lambda line: print(line, flush=True),
     )
-    puller = Puller(
-        session.home,
-        session.client,
-        session.store,
-        PullOptions(
-            lib_version=session.lib_version,
-            spark_version=session.spark_version,
-            workers=args.workers,
-            report=lambda line: print(line, flush=True),
-        ),
-    )
-    results = puller.pull([target], force=args.force)
     for result in results:
         row = result.row
         state = "downloaded" if result.downloaded else "present"
         print(f"{row.type.value} {row.name} {row.key} {state} -> {result.path}")
-    return 0 if all(r.row.status is Status.READY for r in results) else 1
+    return 0 if all(r.row.status == "ready" for r in results) else 1

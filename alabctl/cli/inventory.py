@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 
-from alabctl.assets.download import disk_free, human
-from alabctl.assets.home import Home, resolve_home
-from alabctl.assets.removal import delete, find
-from alabctl.assets.store import AssetRow, Store
-from alabctl.assets.upload import Upload, manifest_name, manifest_path, manifest_yaml, split_labels, upload
+from alabctl import api
 from alabctl.cli.hub import print_table
-from alabctl.spec.lock import AssetType
-from alabctl.spec.validate import load_repository
 
-_TYPES = {
-    "model": AssetType.MODEL,
-    "models": AssetType.MODEL,
-    "embedding": AssetType.EMBEDDINGS,
-    "embeddings": AssetType.EMBEDDINGS,
-}
+_TYPES = {"model": "model", "models": "model", "embedding": "embeddings", "embeddings": "embeddings"}
 """Singular or plural, as kubectl takes them."""
 
 
@@ -137,16 +125,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models.set_defaults(run=None)
 
 
-def _open(args: argparse.Namespace) -> tuple[Home, Store]:
-    home = resolve_home(args.home)
-    return home, Store(home.db)
-
-
-def _version(row: AssetRow) -> str:
+def _version(row: api.AssetRow) -> str:
     return "/".join(v for v in (row.lib_version, row.spark_version) if v) or "-"
 
 
-def _public(row: AssetRow) -> dict[str, object]:
+def _public(row: api.AssetRow) -> dict[str, object]:
     data = asdict(row)
     data["labels"] = list(row.labels) if row.labels is not None else None
     return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
@@ -163,8 +146,8 @@ def _yaml(rows: list[dict[str, object]]) -> str:
 
 
 def run_get(args: argparse.Namespace) -> int:
-    home, store = _open(args)
-    rows = store.rows(_TYPES[args.what])
+    inventory = api.assets(args.home, _TYPES[args.what])
+    rows = inventory.rows
     if args.output == "json":
         print(json.dumps([_public(r) for r in rows], indent=2))
         return 0
@@ -178,7 +161,7 @@ def run_get(args: argparse.Namespace) -> int:
                 r.name,
                 r.source.value,
                 r.status.value,
-                human(r.size),
+                api.human(r.size),
                 r.language or "-",
                 _version(r),
                 r.edition or "-",
@@ -187,48 +170,46 @@ def run_get(args: argparse.Namespace) -> int:
             for r in rows
         ],
     )
-    used = sum(r.size or 0 for r in store.rows())
-    total = shutil.disk_usage(home.root).total if home.root.exists() else 0
-    print(f"\ndisk: store {human(used)} in {home.root}, {human(disk_free(home.root))} free of {human(total)}")
+    print(
+        f"\ndisk: store {api.human(inventory.used)} in {inventory.root}, "
+        f"{api.human(inventory.free)} free of {api.human(inventory.total)}"
+    )
     return 0
 
 
 def run_describe(args: argparse.Namespace) -> int:
-    home, store = _open(args)
-    row = find(store, args.name, _TYPES[args.what])
-    for key, value in _public(row).items():
+    info = api.describe_asset(args.home, _TYPES[args.what], args.name)
+    for key, value in _public(info.row).items():
         print(f"{key + ':':15} {value if value is not None else '-'}")
-    print(f"{'path:':15} {home.asset_dir(row.key)}")
-    print(f"{'servers:':15} {', '.join(store.servers_using(row.name)) or '-'}")
+    print(f"{'path:':15} {info.path}")
+    print(f"{'servers:':15} {', '.join(info.servers) or '-'}")
     return 0
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    home, store = _open(args)
-    repo = load_repository(args.inputs).repository if args.inputs else None
-    row, folder = delete(home, store, args.name, _TYPES[args.what], repo=repo, force=args.force)
+    row, folder = api.delete_asset(
+        args.home, _TYPES[args.what], args.name, inputs=args.inputs, force=args.force
+    )
     print(f"deleted {row.type.value} {row.name} ({folder})")
     return 0
 
 
 def run_upload(args: argparse.Namespace) -> int:
-    home, store = _open(args)
-    name = manifest_name(args.name)
-    request = Upload(
-        path=args.path,
-        name=name,
+    report = api.upload_model(
+        args.path,
+        name=args.name,
         task=args.task,
-        labels=split_labels(args.labels),
+        labels=args.labels,
         embeddings=args.embeddings,
         language=args.language,
+        home=args.home,
     )
-    row = upload(request, home, store)
-    print(f"# installed {row.type.value} {row.name} ({human(row.size)}) in {home.asset_dir(row.key)}")
-    if name != args.name:
+    row = report.row
+    print(f"# installed {row.type.value} {row.name} ({api.human(row.size)}) in {report.path}")
+    if report.name != args.name:
         print(
-            f"# named '{name}': '{args.name}' is not a valid name (lowercase letters, digits, '_', '.', '-')"
+            f"# named '{report.name}': '{args.name}' is not a valid name (lowercase letters, digits, '_', '.', '-')"
         )
-    source_path, where = manifest_path(args.path, Path.cwd())
-    print(f"# commit this manifest; {where}:")
-    print(manifest_yaml(request, row, source_path), end="")
+    print(f"# commit this manifest; {report.where}:")
+    print(report.manifest, end="")
     return 0

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from alabctl.assets.lockgen import Locker
-from alabctl.cli.hub import add_hub_options, session_from
-from alabctl.spec.errors import UsageError
-from alabctl.spec.lock import DEFAULT_LOCKFILE, write_lock
+from alabctl import api
+from alabctl.cli.hub import add_hub_options, hub_options
 
 HELP = "resolve every hub asset the manifests need and write alabctl.lock"
 
@@ -39,15 +37,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.inputs:
-        raise UsageError("alabctl lock needs -f with the manifests", "e.g. alabctl lock -f examples/")
-    path = args.lockfile or Path.cwd() / DEFAULT_LOCKFILE
-    args.refresh = True  # the lock is a fresh look at the hub, never the 1 h index cache
-    session = session_from(args)
-    assert session.repository is not None
-    lock = Locker(session.client, session.lib_version, session.spark_version, head=not args.no_head).lock(
-        session.repository
-    )
-    changed = write_lock(path, lock)
-    print(f"{path}: {len(lock.assets)} assets, {'updated' if changed else 'unchanged'}")
+    report = api.lock(hub_options(args), head=not args.no_head)
+    print(f"{report.path}: {report.assets} assets, {'updated' if report.changed else 'unchanged'}")
     return 0

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
+from alabctl import api
 from alabctl.spec.errors import UsageError
-from alabctl.spec.jsonschema import manifest_schema
 
 HELP = "print the JSON Schema of the manifests (all kinds, or one)"
 
@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        schema = manifest_schema(args.kind)
+        schema = api.schema(args.kind)
     except KeyError as exc:
         raise UsageError(str(exc.args[0])) from exc
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from alabctl.api import ValidationReport
+from alabctl.api import SourceIndex, ValidationReport
 from alabctl.spec.diagnostics import Diagnostic, Severity
-from alabctl.spec.loader import SourceIndex
 
 _RED, _YELLOW, _BLUE, _BOLD, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m"
 
