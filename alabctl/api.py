@@ -256,8 +256,8 @@ class RulesExport:
 
 def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     """Load and check the manifests, then write one ContextualParser JSON (and CSV) per Rule into a ZIP."""
+    from alabctl.compile.checks.rulecheck import check_rules, read_dictionary
     from alabctl.compile.exchange import export_files
-    from alabctl.compile.rulecheck import check_rules, read_dictionary
     from alabctl.compile.rulesio import build_rule_archive
     from alabctl.files import write_atomic
     from alabctl.spec.kinds import RuleManifest

@@ -10,7 +10,7 @@ import pytest
 
 from alabctl.api import Inputs, compile, write_tree
 from alabctl.cli.main import main
-from alabctl.compile.xmlcheck import check_label_config
+from alabctl.compile.checks.xmlcheck import check_label_config
 from alabctl.spec.errors import UserError
 from tests.conftest import GOLDEN, REPO
 

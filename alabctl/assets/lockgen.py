@@ -18,9 +18,9 @@ from typing import cast
 from alabctl.assets.hub import HubClient
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
-from alabctl.compile.annotators import AnnotatorType
 from alabctl.compile.pipeline import compile_pipeline
-from alabctl.compile.versions import Version, format_version, parse_version
+from alabctl.compile.sparknlp.annotators import AnnotatorType
+from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.kinds import EmbeddingsManifest, ModelManifest
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY

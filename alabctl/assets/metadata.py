@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from alabctl.compile.versions import Version, format_version, parse_version
+from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.lock import Edition, edition_of
 

@@ -33,8 +33,8 @@ from alabctl.assets.lockfile import key_lock
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
 from alabctl.assets.store import AssetRow, Source, Status, Store
-from alabctl.compile.sparkmeta import MetadataError, SparkMetadata, read_metadata
-from alabctl.compile.versions import Version, format_version
+from alabctl.compile.sparknlp.metadata import MetadataError, SparkMetadata, read_metadata
+from alabctl.compile.sparknlp.versions import Version, format_version
 from alabctl.spec.errors import AlabctlError, PermanentError
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.lock import AssetType

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cmp_to_key
 
 from alabctl.assets.metadata import HubRecord
-from alabctl.compile.versions import Version, compare_candidates, is_compatible
+from alabctl.compile.sparknlp.versions import Version, compare_candidates, is_compatible
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from alabctl.assets.home import Home, resolve_home
 from alabctl.assets.hub import HubClient, hub_url
 from alabctl.assets.lockgen import hub_versions
 from alabctl.assets.store import Store
-from alabctl.compile.versions import Version
+from alabctl.compile.sparknlp.versions import Version
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LicenseManifest
 from alabctl.spec.repository import Repository

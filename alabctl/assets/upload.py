@@ -20,7 +20,7 @@ from alabctl.assets.archive import DEFAULT_LIMITS, Limits, install_tree, model_r
 from alabctl.assets.download import check_space, disk_free
 from alabctl.assets.home import Home
 from alabctl.assets.store import AssetRow, Source, Status, Store
-from alabctl.compile.sparkmeta import MetadataError, read_metadata
+from alabctl.compile.sparknlp.metadata import MetadataError, read_metadata
 from alabctl.spec.errors import PermanentError, UserError
 from alabctl.spec.lock import AssetType
 from alabctl.spec.yamlsrc import resolve_plain

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alabctl.compile.checks.license import decode_token, license_path
-from alabctl.compile.sparkmeta import METADATA
+from alabctl.compile.sparknlp.metadata import METADATA
 from alabctl.spec.kinds import LicenseManifest, RuleManifest
 from alabctl.spec.repository import Repository
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from alabctl.compile.checks.regexcheck import check_regex
 from alabctl.compile.contextual import (
     DICTIONARY_FOLDER,
     archive_dictionary_name,
@@ -27,7 +28,6 @@ from alabctl.compile.contextual import (
     to_contextual_parser,
 )
 from alabctl.compile.dictionary import parse_dictionary, sniff_dictionary
-from alabctl.compile.regexcheck import check_regex
 from alabctl.compile.rulesio import RuleFile
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import RuleManifest

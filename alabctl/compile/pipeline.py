@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from alabctl.compile.annotators import ANNOTATORS, RAW_TEXT, Annotator, AnnotatorType, Storage
 from alabctl.compile.labelconfig import PredictorKind, PredictorLabels, Section, label_map
+from alabctl.compile.sparknlp.annotators import ANNOTATORS, RAW_TEXT, Annotator, AnnotatorType, Storage
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY, EmbeddingsType
 from alabctl.spec.kinds.server import Engine

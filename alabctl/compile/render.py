@@ -1,7 +1,7 @@
 """Render a pipeline spec as a runnable Spark NLP script (SPEC §4 ``build/servers/<server>/pipeline.py``).
 
 Steps: ``_context`` turns the spec into template values, checking that every class is one of
-:data:`~alabctl.compile.annotators.ANNOTATORS` and every setter name an identifier; then the
+:data:`~alabctl.compile.sparknlp.annotators.ANNOTATORS` and every setter name an identifier; then the
 packaged ``templates/pipeline.py.j2`` renders in a sandboxed Jinja2 environment with strict undefined
 variables. Every value from the spec reaches the script only through the ``py`` filter, which
 writes a Python literal (``repr`` of JSON data), so a rule path or a name can never become code.
@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import StrictUndefined, Template
 from jinja2.sandbox import SandboxedEnvironment
 
-from alabctl.compile.annotators import ANNOTATORS, OPEN_BASE, Annotator
+from alabctl.compile.sparknlp.annotators import ANNOTATORS, OPEN_BASE, Annotator
 
 TEMPLATE = "pipeline.py.j2"
 _PARAM = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")

@@ -15,10 +15,10 @@ from datetime import datetime
 
 from alabctl import __version__
 from alabctl.compile.checks import check_repository
+from alabctl.compile.checks.rulecheck import check_rules
+from alabctl.compile.checks.xmlcheck import XmlFinding, check_label_config, findings_diagnostics
 from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.memo import Memo
-from alabctl.compile.rulecheck import check_rules
-from alabctl.compile.xmlcheck import XmlFinding, check_label_config, findings_diagnostics
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository, bindings

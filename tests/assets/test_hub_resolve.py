@@ -7,7 +7,7 @@ import pytest
 
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.assets.resolve import Request, resolve, search
-from alabctl.compile.versions import parse_version, to_float
+from alabctl.compile.sparknlp.versions import parse_version, to_float
 from tests.assets.hubserver import index_line
 
 RECORDS: list[HubRecord] = parse_index(

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from alabctl.compile.checks.xmlcheck import check_label_config, findings_summary
 from alabctl.compile.colors import PALETTE, color_for, distinct_colors
 from alabctl.compile.labelconfig import (
     ControlType,
@@ -21,7 +22,6 @@ from alabctl.compile.labelconfig import (
     compile_label_config,
     label_map,
 )
-from alabctl.compile.xmlcheck import check_label_config, findings_summary
 from alabctl.spec.diagnostics import has_errors
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository

@@ -1,7 +1,7 @@
 """Conformance: every config alabctl compiles passes Label Studio's own SDK validation.
 
 The SDK is a large optional test dependency (``pip install label-studio-sdk``); without it these
-tests are skipped. Our checker (:mod:`alabctl.compile.xmlcheck`) is stricter; this is the floor.
+tests are skipped. Our checker (:mod:`alabctl.compile.checks.xmlcheck`) is stricter; this is the floor.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from alabctl.compile.checks.xmlcheck import check_label_config, findings_summary
 from alabctl.compile.labelconfig import compile_label_config
-from alabctl.compile.xmlcheck import check_label_config, findings_summary
 from alabctl.spec.validate import load_repository
 from tests.compile.test_labelconfig import ASSETS, CLASSIFICATION, NER, RELATIONS, VISUAL
 

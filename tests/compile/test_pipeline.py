@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from alabctl.compile.annotators import ANNOTATORS
 from alabctl.compile.pipeline import UNPINNED_NOTE, UPLOADED_NOTE, check_pipeline, compile_pipeline
+from alabctl.compile.sparknlp.annotators import ANNOTATORS
 from alabctl.spec.diagnostics import Severity
 from alabctl.spec.lock import AssetType, LockedAsset, LockFile, write_lock
 from alabctl.spec.repository import Repository

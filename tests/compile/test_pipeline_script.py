@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from alabctl.compile.annotators import ANNOTATORS, LICENSED_ANNOTATOR
 from alabctl.compile.render import RenderError, py_literal, render_pipeline_script
+from alabctl.compile.sparknlp.annotators import ANNOTATORS, LICENSED_ANNOTATOR
 from tests.compile.test_pipeline import CASES, compile_case
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from alabctl.compile.checks.usage import Use, all_uses, by_model, project_names, quoted, server_uses
-from alabctl.compile.sparkmeta import MetadataError, SparkMetadata, read_metadata
+from alabctl.compile.sparknlp.metadata import MetadataError, SparkMetadata, read_metadata
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import ModelManifest
 from alabctl.spec.kinds.server import EmbeddingsPolicy

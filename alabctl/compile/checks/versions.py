@@ -12,7 +12,13 @@ from collections.abc import Iterator
 from typing import cast
 
 from alabctl.compile.checks.usage import all_uses
-from alabctl.compile.versions import format_version, is_compatible, is_supported_pair, parse, supported_spark
+from alabctl.compile.sparknlp.versions import (
+    format_version,
+    is_compatible,
+    is_supported_pair,
+    parse,
+    supported_spark,
+)
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import EmbeddingsManifest, HubManifest, ModelManifest

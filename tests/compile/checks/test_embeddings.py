@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alabctl.compile.sparkmeta import MetadataError, metadata_member, parse_metadata, read_metadata
+from alabctl.compile.sparknlp.metadata import MetadataError, metadata_member, parse_metadata, read_metadata
 from tests.compile.checks.conftest import HEAD, Repo, at, lock_entry, model_doc, only, write_models
 
 PROJECT = """

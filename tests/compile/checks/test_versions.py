@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from alabctl.compile.versions import format_version, is_compatible, is_supported_pair, parse, parse_version
+from alabctl.compile.sparknlp.versions import (
+    format_version,
+    is_compatible,
+    is_supported_pair,
+    parse,
+    parse_version,
+)
 from tests.compile.checks.conftest import HEAD, Repo, at, lock_entry, model_doc, only
 
 

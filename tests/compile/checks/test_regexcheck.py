@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alabctl.compile.regexcheck import BACKTRACKING, COMPILE, PORTABILITY, check_regex
+from alabctl.compile.checks.regexcheck import BACKTRACKING, COMPILE, PORTABILITY, check_regex
 from alabctl.spec.diagnostics import Severity
 
 CLEAN = [

@@ -2,7 +2,7 @@
 
 For every Rule resource, in order:
 
-1. the regex: :func:`~alabctl.compile.regexcheck.check_regex` (compiles, portable Java/Python,
+1. the regex: :func:`~alabctl.compile.checks.regexcheck.check_regex` (compiles, portable Java/Python,
    no catastrophic backtracking), plus a warning when a sentence-scope regex needs whitespace;
 2. the dictionary: the file (read here; a missing or escaping file is already reported by
    :mod:`alabctl.spec.refs`) or the inline entries, through :mod:`alabctl.compile.dictionary`;
@@ -20,10 +20,18 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+from alabctl.compile.checks.regexcheck import (
+    Atom,
+    Group,
+    Item,
+    RegexFinding,
+    chars_of,
+    check_regex,
+    parse_regex,
+)
 from alabctl.compile.contextual import EXTRA_ANNOTATION, OMIT_ANNOTATION, read_annotations
 from alabctl.compile.dictionary import UNREADABLE, ParsedDictionary, check_entries, parse_dictionary
 from alabctl.compile.memo import Memo
-from alabctl.compile.regexcheck import Atom, Group, Item, RegexFinding, chars_of, check_regex, parse_regex
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import RuleManifest

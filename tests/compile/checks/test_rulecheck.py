@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alabctl.compile.rulecheck import check_rules, whitespace_offset
+from alabctl.compile.checks.rulecheck import check_rules, whitespace_offset
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.validate import load_repository
 

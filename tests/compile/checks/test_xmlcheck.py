@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from alabctl.compile.xmlcheck import check_label_config, config_diagnostics, split_allowed
+from alabctl.compile.checks.xmlcheck import check_label_config, config_diagnostics, split_allowed
 from alabctl.spec.codes import CODES
 from alabctl.spec.validate import load_repository
 
