@@ -260,7 +260,7 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     from alabctl.compile.exchange import export_files
     from alabctl.compile.rulesio import build_rule_archive
     from alabctl.files import write_atomic
-    from alabctl.spec.kinds import RuleManifest
+    from alabctl.spec.kinds import Kind, RuleManifest
 
     result = load_repository(
         inputs.paths, values=inputs.values, root=inputs.root, cwd=inputs.cwd, lockfile=inputs.lockfile
@@ -269,7 +269,7 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     errors = [d for d in sort_diagnostics(diagnostics) if d.is_error]
     if errors:
         return RulesExport(errors)
-    resources = result.repository.of_kind("Rule")
+    resources = result.repository.of_kind(Kind.RULE)
     if not resources:
         raise UserError("no Rule manifests found", "name the folder of the rules with -f")
     rules: list[RuleManifest] = []

@@ -22,6 +22,7 @@ from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.files import write_atomic
 from alabctl.spec.errors import PermanentError, TransientError, UserError
 from alabctl.spec.kinds.hub import PUBLIC_HUB_URL
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.repository import Repository
 
@@ -36,7 +37,7 @@ def hub_url(flag: str | None, repository: Repository | None, env: Mapping[str, s
     env = os.environ if env is None else env
     if flag:
         return flag.rstrip("/")
-    if repository is not None and repository.of_kind("Hub"):
+    if repository is not None and repository.of_kind(Kind.HUB):
         return repository.hub().url
     if env.get(HUB_ENV):
         return env[HUB_ENV].rstrip("/")

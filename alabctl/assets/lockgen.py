@@ -23,6 +23,7 @@ from alabctl.compile.sparknlp.annotators import AnnotatorType
 from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.kinds import EmbeddingsManifest, ModelManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.lock import AssetType, LockedAsset, LockFile
 from alabctl.spec.repository import Repository, bindings
@@ -48,7 +49,7 @@ class Need:
 def needs(repo: Repository) -> list[Need]:
     """The hub assets named by the manifests (dependencies excluded), in a stable order."""
     out: dict[tuple[AssetType, str], Need] = {}
-    for resource in repo.of_kind("Model"):
+    for resource in repo.of_kind(Kind.MODEL):
         model = cast(ModelManifest, resource.manifest)
         hub = model.spec.source.hub
         if hub is not None:
@@ -61,7 +62,7 @@ def needs(repo: Repository) -> list[Need]:
                 model.spec.task.value,
                 model.spec.embeddings,
             )
-    for resource in repo.of_kind("Embeddings"):
+    for resource in repo.of_kind(Kind.EMBEDDINGS):
         emb = cast(EmbeddingsManifest, resource.manifest)
         hub = emb.spec.source.hub
         if hub is not None:
@@ -69,7 +70,7 @@ def needs(repo: Repository) -> list[Need]:
             out[(AssetType.EMBEDDINGS, name)] = Need(name, AssetType.EMBEDDINGS, hub.language, hub.repository)
     for project, _ in repo.projects():
         for binding in bindings(project):
-            if repo.get("Model", binding.model) is not None or (AssetType.MODEL, binding.model) in out:
+            if repo.get(Kind.MODEL, binding.model) is not None or (AssetType.MODEL, binding.model) in out:
                 continue
             locked = repo.locked(binding.model, AssetType.MODEL)
             out[(AssetType.MODEL, binding.model)] = Need(

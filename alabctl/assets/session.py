@@ -15,6 +15,7 @@ from alabctl.assets.store import Store
 from alabctl.compile.sparknlp.versions import Version
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LicenseManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import Repository
 from alabctl.spec.validate import load_repository
 
@@ -37,7 +38,7 @@ def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | 
         if name:
             raise UserError(f"--license {name} needs -f with the License manifest")
         return None
-    licenses = repo.of_kind("License")
+    licenses = repo.of_kind(Kind.LICENSE)
     if name:
         chosen = [r for r in licenses if r.name == name]
         if not chosen:

@@ -19,6 +19,7 @@ from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.pipeline import compile_pipeline
 from alabctl.compile.render import render_pipeline_script
 from alabctl.spec.kinds import RuleManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import DEFAULT_EMBEDDINGS, Repository, bindings
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -101,7 +102,7 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
         server = repo.server_name(project)
         resources.append(
             {
-                "kind": "Project",
+                "kind": Kind.PROJECT,
                 "name": project.name,
                 "artifacts": {path: sha256(files[path])},
                 "sha256": sha256(files[path]),
@@ -113,7 +114,7 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
         paths = [f"servers/{server}/pipeline.json", f"servers/{server}/pipeline.py"]
         servers.append(
             {
-                "kind": "Server",
+                "kind": Kind.SERVER,
                 "name": server,
                 "artifacts": {p: sha256(files[p]) for p in paths if p in files},
                 "dependsOn": _server_dependencies(repo, server),
@@ -124,14 +125,19 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
         artifacts = {p: sha256(files[p]) for p in (f"rules/{name}.json", f"rules/{name}.csv") if p in files}
         combined = sha256(canonical_json(artifacts))
         resources.append(
-            {"kind": "Rule", "name": name, "artifacts": artifacts, "sha256": combined, "dependsOn": []}
+            {"kind": Kind.RULE, "name": name, "artifacts": artifacts, "sha256": combined, "dependsOn": []}
         )
     models = sorted({d.split("/", 1)[1] for r in servers for d in r["dependsOn"] if d.startswith("Model/")})
     for name in models:
         facts = repo.model_facts(name)
         deps = [f"Embeddings/{facts.embeddings}"] if facts and facts.embeddings else []
         resources.append(
-            {"kind": "Model", "name": name, "sha256": _asset_digest(repo, "Model", name), "dependsOn": deps}
+            {
+                "kind": Kind.MODEL,
+                "name": name,
+                "sha256": _asset_digest(repo, Kind.MODEL, name),
+                "dependsOn": deps,
+            }
         )
     embeddings = sorted(
         {
@@ -144,11 +150,11 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
     for name in embeddings:
         resources.append(
             {
-                "kind": "Embeddings",
+                "kind": Kind.EMBEDDINGS,
                 "name": name,
-                "sha256": _asset_digest(repo, "Embeddings", name),
+                "sha256": _asset_digest(repo, Kind.EMBEDDINGS, name),
                 "dependsOn": [],
-                "builtin": name == DEFAULT_EMBEDDINGS and repo.get("Embeddings", name) is None,
+                "builtin": name == DEFAULT_EMBEDDINGS and repo.get(Kind.EMBEDDINGS, name) is None,
             }
         )
     # a server's hash covers what it runs: its pipeline and everything the pipeline loads, so a
@@ -182,7 +188,7 @@ def compile_repository(repo: Repository, dictionaries: Mapping[str, str]) -> Bui
 def read_dictionaries(repo: Repository) -> dict[str, str]:
     """The text of every rule's dictionary file (the one read the compile step does)."""
     texts: dict[str, str] = {}
-    for resource in repo.of_kind("Rule"):
+    for resource in repo.of_kind(Kind.RULE):
         rule = resource.manifest
         assert isinstance(rule, RuleManifest)
         dictionary = rule.spec.dictionary

@@ -25,6 +25,7 @@ from alabctl.compile.dictionary import normalise_text, render_dictionary, sniff_
 from alabctl.spec.diagnostics import format_path
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import API_VERSION, RuleManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleScope
 
 EXTRA_ANNOTATION = "alabctl.io/contextual-parser-extra"
@@ -242,7 +243,7 @@ def from_contextual_parser(
         spec.pop("caseSensitive")  # regex rules are always case-sensitive; the value is kept verbatim
     manifest: dict[str, Any] = {
         "apiVersion": API_VERSION,
-        "kind": "Rule",
+        "kind": str(Kind.RULE),
         "metadata": {"name": name},
         "spec": {k: spec[k] for k in _ORDER if k in spec},
     }

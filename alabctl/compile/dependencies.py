@@ -16,6 +16,7 @@ from pathlib import Path
 from alabctl.compile.checks.license import decode_token, license_path
 from alabctl.compile.sparknlp.metadata import METADATA
 from alabctl.spec.kinds import LicenseManifest, RuleManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import Repository
 
 
@@ -28,7 +29,7 @@ class ExternalInputs:
 
 
 def _rule_files(repo: Repository) -> Iterator[Path]:
-    for resource in repo.of_kind("Rule"):
+    for resource in repo.of_kind(Kind.RULE):
         rule = resource.manifest
         assert isinstance(rule, RuleManifest)
         if rule.spec.dictionary is not None and rule.spec.dictionary.file is not None:
@@ -36,7 +37,7 @@ def _rule_files(repo: Repository) -> Iterator[Path]:
 
 
 def _model_files(repo: Repository) -> Iterator[Path]:
-    for kind in ("Model", "Embeddings"):
+    for kind in (Kind.MODEL, Kind.EMBEDDINGS):
         for resource in repo.of_kind(kind):
             source = resource.manifest.spec.source  # type: ignore[union-attr]
             if source.path is not None:
@@ -58,7 +59,7 @@ def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
     files = [*_rule_files(repo), *_model_files(repo)]
     names: list[str] = []
     expiries: list[float] = []
-    for resource in repo.of_kind("License"):
+    for resource in repo.of_kind(Kind.LICENSE):
         manifest = resource.manifest
         assert isinstance(manifest, LicenseManifest)
         spec = manifest.spec

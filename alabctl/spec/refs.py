@@ -12,6 +12,7 @@ from pathlib import Path
 
 from alabctl.spec.diagnostics import Diagnostic, hint
 from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.loader import Origin
 from alabctl.spec.repository import Repository, bindings
 from alabctl.spec.schema import Resource
@@ -42,9 +43,9 @@ def _dangling(
 
 
 def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
-    servers = set(repo.names("Server"))
-    licenses = set(repo.names("License"))
-    rules = set(repo.names("Rule"))
+    servers = set(repo.names(Kind.SERVER))
+    licenses = set(repo.names(Kind.LICENSE))
+    rules = set(repo.names(Kind.RULE))
     models = repo.known_models()
     for project, resource in repo.projects():
         origin = resource.origin
@@ -53,7 +54,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
             yield _dangling(
                 origin,
                 ("spec", "server"),
-                "Server",
+                Kind.SERVER,
                 spec.server,
                 servers,
                 "add a Server manifest with that name, or remove 'server' to get a server "
@@ -63,7 +64,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
             yield _dangling(
                 origin,
                 ("spec", "license"),
-                "License",
+                Kind.LICENSE,
                 spec.license,
                 licenses,
                 "add a License manifest with that name",
@@ -73,7 +74,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
                 yield _dangling(
                     origin,
                     binding.path,
-                    "Model",
+                    Kind.MODEL,
                     binding.model,
                     models,
                     "add a Model manifest for it, or pin it from the hub with 'alabctl lock'",
@@ -84,7 +85,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
                     yield _dangling(
                         origin,
                         ("spec", "ner", "rules", i),
-                        "Rule",
+                        Kind.RULE,
                         rule,
                         rules,
                         "add a Rule manifest with that name",
@@ -93,7 +94,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
 
 def check_model_references(repo: Repository) -> Iterator[Diagnostic]:
     known = repo.known_embeddings()
-    for resource in repo.of_kind("Model"):
+    for resource in repo.of_kind(Kind.MODEL):
         model = resource.manifest
         assert isinstance(model, ModelManifest)
         ref = model.spec.embeddings
@@ -101,7 +102,7 @@ def check_model_references(repo: Repository) -> Iterator[Diagnostic]:
             yield _dangling(
                 resource.origin,
                 ("spec", "embeddings"),
-                "Embeddings",
+                Kind.EMBEDDINGS,
                 ref,
                 known,
                 "add an Embeddings manifest with that name, or pin it with 'alabctl lock'",
@@ -273,7 +274,7 @@ def check_file(
 
 
 def check_files(repo: Repository) -> Iterator[Diagnostic]:
-    for resource in repo.of_kind("Rule"):
+    for resource in repo.of_kind(Kind.RULE):
         rule = resource.manifest
         assert isinstance(rule, RuleManifest)
         dictionary = rule.spec.dictionary
@@ -283,7 +284,7 @@ def check_files(repo: Repository) -> Iterator[Diagnostic]:
             )
             if problem:
                 yield problem
-    for kind in ("Model", "Embeddings"):
+    for kind in (Kind.MODEL, Kind.EMBEDDINGS):
         for resource in repo.of_kind(kind):
             source = resource.manifest.spec.source  # type: ignore[union-attr]
             if source.path is not None:

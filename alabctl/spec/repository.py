@@ -23,6 +23,7 @@ from alabctl.spec.kinds import (
     ServerManifest,
     ServerSpec,
 )
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.lock import AssetType, Edition, LockedAsset, LockFile, edition_of
 from alabctl.spec.schema import Resource
 
@@ -94,37 +95,37 @@ class Repository:
         return [r.name for r in self.of_kind(kind)]
 
     def projects(self) -> list[tuple[ProjectManifest, Resource]]:
-        return [(cast(ProjectManifest, r.manifest), r) for r in self._by_kind.get("Project", ())]
+        return [(cast(ProjectManifest, r.manifest), r) for r in self._by_kind.get(Kind.PROJECT, ())]
 
     def rule(self, name: str) -> RuleManifest | None:
-        r = self.get("Rule", name)
+        r = self.get(Kind.RULE, name)
         return cast(RuleManifest, r.manifest) if r else None
 
     def model(self, name: str) -> ModelManifest | None:
-        r = self.get("Model", name)
+        r = self.get(Kind.MODEL, name)
         return cast(ModelManifest, r.manifest) if r else None
 
     def embeddings(self, name: str) -> EmbeddingsManifest | None:
-        r = self.get("Embeddings", name)
+        r = self.get(Kind.EMBEDDINGS, name)
         return cast(EmbeddingsManifest, r.manifest) if r else None
 
     def license(self, name: str) -> LicenseManifest | None:
-        r = self.get("License", name)
+        r = self.get(Kind.LICENSE, name)
         return cast(LicenseManifest, r.manifest) if r else None
 
     def hub(self) -> HubSpec:
-        hubs = self._by_kind.get("Hub")
+        hubs = self._by_kind.get(Kind.HUB)
         return cast(HubManifest, hubs[0].manifest).spec if hubs else _DEFAULT_HUB
 
     def server_name(self, project: ProjectManifest) -> str:
         return project.spec.server or project.name
 
     def server(self, name: str) -> ServerSpec:
-        r = self.get("Server", name)
+        r = self.get(Kind.SERVER, name)
         return cast(ServerManifest, r.manifest).spec if r else ServerSpec()
 
     def server_names(self) -> list[str]:
-        names = set(self.names("Server"))
+        names = set(self.names(Kind.SERVER))
         names.update(self.server_name(p) for p, _ in self.projects())
         return sorted(names)
 
@@ -141,7 +142,7 @@ class Repository:
         return self._facts[name]
 
     def _model_facts(self, name: str) -> ModelFacts | None:
-        resource = self.get("Model", name)
+        resource = self.get(Kind.MODEL, name)
         manifest = cast(ModelManifest, resource.manifest) if resource else None
         hub = manifest.spec.source.hub if manifest else None
         hub_name = (hub.name or name) if hub else (None if manifest else name)
@@ -173,13 +174,13 @@ class Repository:
         )
 
     def known_embeddings(self) -> set[str]:
-        names = set(self.names("Embeddings")) | {DEFAULT_EMBEDDINGS}
+        names = set(self.names(Kind.EMBEDDINGS)) | {DEFAULT_EMBEDDINGS}
         if self.lock:
             names.update(a.name for a in self.lock.assets if a.type is AssetType.EMBEDDINGS)
         return names
 
     def known_models(self) -> set[str]:
-        names = set(self.names("Model"))
+        names = set(self.names(Kind.MODEL))
         if self.lock:
             names.update(a.name for a in self.lock.assets if a.type is AssetType.MODEL)
         return names

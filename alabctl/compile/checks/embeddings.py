@@ -17,6 +17,7 @@ from alabctl.compile.checks.usage import Use, all_uses, by_model, project_names,
 from alabctl.compile.sparknlp.metadata import MetadataError, SparkMetadata, read_metadata
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import ModelManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.server import EmbeddingsPolicy
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
@@ -138,7 +139,7 @@ def _unknown(server: str, use: Use, repo: Repository) -> Diagnostic:
 
 def check_embeddings(repo: Repository) -> Iterator[Diagnostic]:
     names = list(by_model(all_uses(repo)))
-    names += [m for m in repo.names("Model") if m not in names]
+    names += [m for m in repo.names(Kind.MODEL) if m not in names]
     refs: dict[str, ModelRef] = {}
     for model in names:
         refs[model], problems = model_ref(repo, model)

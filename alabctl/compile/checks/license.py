@@ -36,6 +36,7 @@ from alabctl.compile.checks.usage import engine_of, project_uses, quoted
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import LicenseManifest, ProjectManifest
 from alabctl.spec.kinds.license import SCOPE_PATTERN
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.server import Engine
 from alabctl.spec.lock import AssetType, Edition, edition_of
 from alabctl.spec.repository import Repository
@@ -352,7 +353,7 @@ class _LicenseState:
 
 
 def _load(repo: Repository, name: str, env: Mapping[str, str], now: datetime) -> _LicenseState | None:
-    resource = repo.get("License", name)
+    resource = repo.get(Kind.LICENSE, name)
     if resource is None:
         return None  # a dangling reference: reported as ALB202
     manifest = cast(LicenseManifest, resource.manifest)

@@ -35,6 +35,7 @@ from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import RuleManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleScope
 from alabctl.spec.loader import Origin
 from alabctl.spec.refs import check_file
@@ -54,7 +55,7 @@ _WHITESPACE = frozenset(" \t\n\r\f\v")
 def check_rules(repo: Repository, memo: Memo | None = None) -> list[Diagnostic]:
     """Every rule problem of SPEC §3 item 9 in the repository (regex analyses reused from ``memo``)."""
     out: list[Diagnostic] = []
-    for resource in repo.of_kind("Rule"):
+    for resource in repo.of_kind(Kind.RULE):
         rule = resource.manifest
         assert isinstance(rule, RuleManifest)
         out.extend(_check_regex(resource.origin, rule, memo))

@@ -22,6 +22,7 @@ from alabctl.compile.sparknlp.versions import (
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import EmbeddingsManifest, HubManifest, ModelManifest
+from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.lock import AssetType, LockedAsset
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
@@ -30,7 +31,7 @@ INCOMPATIBLE = "ALB350"
 UNSUPPORTED_PAIR = "ALB351"
 NOT_LOCKED = "ALB402"
 
-_KIND = {AssetType.MODEL: "Model", AssetType.EMBEDDINGS: "Embeddings"}
+_KIND = {AssetType.MODEL: Kind.MODEL, AssetType.EMBEDDINGS: Kind.EMBEDDINGS}
 
 
 def hub_name(resource: Resource) -> str | None:
@@ -51,7 +52,7 @@ def asset_location(repo: Repository, asset: LockedAsset) -> tuple[Resource, Node
             if facts is not None and facts.hub_name == asset.name:
                 return use.resource, use.binding.path
         return None
-    for resource in repo.of_kind("Model"):
+    for resource in repo.of_kind(Kind.MODEL):
         if cast(ModelManifest, resource.manifest).spec.embeddings == asset.name:
             return resource, ("spec", "embeddings")
     return None
@@ -82,7 +83,7 @@ def check_asset(repo: Repository, asset: LockedAsset) -> Diagnostic | None:
 
 
 def check_pair(repo: Repository) -> Diagnostic | None:
-    hubs = repo.of_kind("Hub")
+    hubs = repo.of_kind(Kind.HUB)
     if not hubs:
         return None
     spec = cast(HubManifest, hubs[0].manifest).spec
@@ -113,7 +114,7 @@ def _used_embeddings(repo: Repository) -> set[str]:
 def check_unlocked(repo: Repository) -> Iterator[Diagnostic]:
     """ALB402 for each hub Model, and each hub Embeddings a model uses, with no lock entry."""
     used = _used_embeddings(repo)
-    for kind, type_ in (("Model", AssetType.MODEL), ("Embeddings", AssetType.EMBEDDINGS)):
+    for kind, type_ in ((Kind.MODEL, AssetType.MODEL), (Kind.EMBEDDINGS, AssetType.EMBEDDINGS)):
         for resource in repo.of_kind(kind):
             name = hub_name(resource)
             if name is None or repo.locked(name, type_) is not None:
