@@ -269,21 +269,16 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     errors = [d for d in sort_diagnostics(diagnostics) if d.is_error]
     if errors:
         return RulesExport(errors)
-    resources = result.repository.of_kind(Kind.RULE)
-    if not resources:
+    rules = [r.manifest for r in result.repository.of_kind(Kind.RULE) if isinstance(r.manifest, RuleManifest)]
+    if not rules:
         raise UserError("no Rule manifests found", "name the folder of the rules with -f")
-    rules: list[RuleManifest] = []
     dictionaries: dict[str, str] = {}
-    for resource in resources:
-        rule = resource.manifest
-        assert isinstance(rule, RuleManifest)
-        rules.append(rule)
-        dictionary = rule.spec.dictionary
-        if dictionary is not None and dictionary.file is not None:
-            text, why = read_dictionary(resource.origin.directory / dictionary.file)
-            if text is None:
-                raise UserError(f"rule '{rule.name}': cannot read '{dictionary.file}': {why}")
-            dictionaries[rule.name] = text
+    for resource, rule, path in result.repository.dictionary_files():
+        text, why = read_dictionary(path)
+        if text is None:
+            where = path.relative_to(resource.origin.directory)
+            raise UserError(f"rule '{rule.name}': cannot read '{where}': {why}")
+        dictionaries[rule.name] = text
     data = build_rule_archive(export_files(rules, dictionaries))
     try:
         write_atomic(out, data)

@@ -26,7 +26,7 @@ from alabctl.spec.kinds import EmbeddingsManifest, ModelManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.lock import AssetType, LockedAsset, LockFile
-from alabctl.spec.repository import Repository, bindings
+from alabctl.spec.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def needs(repo: Repository) -> list[Need]:
             name = hub.name or emb.metadata.name
             out[(AssetType.EMBEDDINGS, name)] = Need(name, AssetType.EMBEDDINGS, hub.language, hub.repository)
     for project, _ in repo.projects():
-        for binding in bindings(project):
+        for binding in project.bindings():
             if repo.get(Kind.MODEL, binding.model) is not None or (AssetType.MODEL, binding.model) in out:
                 continue
             locked = repo.locked(binding.model, AssetType.MODEL)

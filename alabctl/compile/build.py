@@ -20,7 +20,7 @@ from alabctl.compile.pipeline import compile_pipeline
 from alabctl.compile.render import render_pipeline_script
 from alabctl.spec.kinds import RuleManifest
 from alabctl.spec.kinds.manifest import Kind
-from alabctl.spec.repository import DEFAULT_EMBEDDINGS, Repository, bindings
+from alabctl.spec.repository import DEFAULT_EMBEDDINGS, Repository
 
 MANIFEST_SCHEMA_VERSION = 1
 
@@ -84,7 +84,7 @@ def _asset_digest(repo: Repository, kind: str, name: str) -> str:
 def _server_dependencies(repo: Repository, server: str) -> list[str]:
     deps: set[str] = set()
     for project, _ in repo.projects_on(server):
-        for binding in bindings(project):
+        for binding in project.bindings():
             deps.add(f"Model/{binding.model}")
             facts = repo.model_facts(binding.model)
             if facts is not None and facts.embeddings:
@@ -188,12 +188,8 @@ def compile_repository(repo: Repository, dictionaries: Mapping[str, str]) -> Bui
 def read_dictionaries(repo: Repository) -> dict[str, str]:
     """The text of every rule's dictionary file (the one read the compile step does)."""
     texts: dict[str, str] = {}
-    for resource in repo.of_kind(Kind.RULE):
-        rule = resource.manifest
-        assert isinstance(rule, RuleManifest)
-        dictionary = rule.spec.dictionary
-        if dictionary is not None and dictionary.file is not None:
-            path = (resource.origin.directory / dictionary.file).resolve()
-            if repo.root in path.parents:
-                texts[rule.name] = path.read_text(encoding="utf-8-sig")
+    for _, rule, file in repo.dictionary_files():
+        path = file.resolve()
+        if repo.root in path.parents:
+            texts[rule.name] = path.read_text(encoding="utf-8-sig")
     return texts

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from alabctl.compile.checks.license import decode_token, license_path
 from alabctl.compile.sparknlp.metadata import METADATA
-from alabctl.spec.kinds import LicenseManifest, RuleManifest
+from alabctl.spec.kinds import LicenseManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import Repository
 
@@ -29,11 +29,8 @@ class ExternalInputs:
 
 
 def _rule_files(repo: Repository) -> Iterator[Path]:
-    for resource in repo.of_kind(Kind.RULE):
-        rule = resource.manifest
-        assert isinstance(rule, RuleManifest)
-        if rule.spec.dictionary is not None and rule.spec.dictionary.file is not None:
-            yield (resource.origin.directory / rule.spec.dictionary.file).resolve()
+    for _, _, path in repo.dictionary_files():
+        yield path.resolve()
 
 
 def _model_files(repo: Repository) -> Iterator[Path]:

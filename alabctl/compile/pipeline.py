@@ -28,7 +28,6 @@ from alabctl.compile.labelconfig import PredictorKind, PredictorLabels, Section,
 from alabctl.compile.sparknlp.annotators import ANNOTATORS, RAW_TEXT, Annotator, AnnotatorType, Storage
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY, EmbeddingsType
-from alabctl.spec.kinds.server import Engine
 from alabctl.spec.lock import AssetType, LockedAsset
 from alabctl.spec.repository import DEFAULT_EMBEDDINGS, ModelFacts, Repository
 
@@ -75,29 +74,17 @@ def _add(table: dict[str, list[str]], name: str, project: str) -> None:
 def _uses(projects: Iterable[ProjectManifest]) -> _Uses:
     uses = _Uses()
     for project in projects:
-        spec, name = project.spec, project.name
-        if spec.ner:
-            for binding in spec.ner.models:
-                _add(uses.ner, binding.model, name)
-            for rule in spec.ner.rules:
-                _add(uses.rules, rule, name)
-        if spec.assertion:
-            for binding in spec.assertion.models:
-                _add(uses.assertion, binding.model, name)
-        if spec.relations:
-            for binding in spec.relations.models:
-                _add(uses.relation, binding.model, name)
-        for block in spec.classification:
-            if block.model:
-                _add(uses.classification, block.model, name)
+        tables = {
+            "ner": uses.ner,
+            "assertion": uses.assertion,
+            "relations": uses.relation,
+            "classification": uses.classification,
+        }
+        for binding in project.bindings():
+            _add(tables[binding.section], binding.model, project.name)
+        for rule in project.spec.ner.rules if project.spec.ner else ():
+            _add(uses.rules, rule, project.name)
     return uses
-
-
-def resolve_engine(engine: Engine, uses_models: bool) -> Engine:
-    """``auto`` runs natively when the server has only rules, on Spark NLP otherwise."""
-    if engine is not Engine.AUTO:
-        return engine
-    return Engine.SPARKNLP if uses_models else Engine.NATIVE
 
 
 # -- step 2: the stages --------------------------------------------------------------------------
@@ -492,14 +479,13 @@ def _outputs(
 def compile_pipeline(server: str, repo: Repository) -> Spec:
     """The JSON-serialisable pipeline spec of one pre-annotation server (all projects on it)."""
     projects = [p for p, _ in repo.projects_on(server)]
-    uses = _uses(projects)
     maps = {p.name: label_map(p, repo).predictors for p in projects}
     stages, cols = _stages(repo, projects, [e for entries in maps.values() for e in entries])
     hub = repo.hub()
     return {
         "schemaVersion": PIPELINE_SCHEMA_VERSION,
         "server": server,
-        "engine": str(resolve_engine(repo.server(server).engine, uses.models)),
+        "engine": str(repo.engine(server)),
         "sparkNlpVersion": hub.spark_nlp_version,
         "sparkVersion": hub.spark_version,
         "licensed": any(s["licensed"] for s in stages),

@@ -21,12 +21,12 @@ from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
-from alabctl.spec.repository import Repository, bindings
+from alabctl.spec.repository import Repository
 
 
 def config_key(project: ProjectManifest, repo: Repository) -> str:
     """A digest of everything a project's labeling config is compiled from."""
-    labels = {b.model: (f.labels if (f := repo.model_facts(b.model)) else None) for b in bindings(project)}
+    labels = {b.model: (f.labels if (f := repo.model_facts(b.model)) else None) for b in project.bindings()}
     rules = project.spec.ner.rules if project.spec.ner else []
     entities = {name: (r.spec.entity if (r := repo.rule(name)) else None) for name in rules}
     inputs = {

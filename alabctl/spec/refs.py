@@ -14,7 +14,7 @@ from alabctl.spec.diagnostics import Diagnostic, hint
 from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.loader import Origin
-from alabctl.spec.repository import Repository, bindings
+from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
 
 
@@ -69,7 +69,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
                 licenses,
                 "add a License manifest with that name",
             )
-        for binding in bindings(project):
+        for binding in project.bindings():
             if binding.model not in models:
                 yield _dangling(
                     origin,

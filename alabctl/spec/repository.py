@@ -16,7 +16,6 @@ from alabctl.spec.kinds import (
     HubManifest,
     HubSpec,
     LicenseManifest,
-    ModelBinding,
     ModelManifest,
     ProjectManifest,
     RuleManifest,
@@ -24,6 +23,8 @@ from alabctl.spec.kinds import (
     ServerSpec,
 )
 from alabctl.spec.kinds.manifest import Kind
+from alabctl.spec.kinds.project import Binding as Binding  # re-exported: where the walk used to live
+from alabctl.spec.kinds.server import Engine
 from alabctl.spec.lock import AssetType, Edition, LockedAsset, LockFile, edition_of
 from alabctl.spec.schema import Resource
 
@@ -47,16 +48,6 @@ class ModelFacts:
     hub_name: str | None
     resource: Resource | None
     locked: LockedAsset | None
-
-
-@dataclass(frozen=True)
-class Binding:
-    """A model used by a project, where the project names it, and for what."""
-
-    section: str  # ner | assertion | relations | classification
-    model: str
-    path: tuple[str | int, ...]
-    binding: ModelBinding | None
 
 
 @dataclass
@@ -173,6 +164,23 @@ class Repository:
             locked=locked,
         )
 
+    def engine(self, server: str) -> Engine:
+        """What runs a server: its ``engine``; ``auto`` is ``sparknlp`` when a project on it names a
+        model, ``native`` (rules only) otherwise."""
+        engine = self.server(server).engine
+        if engine is not Engine.AUTO:
+            return engine
+        uses_models = any(p.uses_models() for p, _ in self.projects_on(server))
+        return Engine.SPARKNLP if uses_models else Engine.NATIVE
+
+    def dictionary_files(self) -> Iterator[tuple[Resource, RuleManifest, Path]]:
+        """Each Rule with a dictionary file, and the file (relative paths joined to the manifest's folder)."""
+        for resource in self.of_kind(Kind.RULE):
+            rule = cast(RuleManifest, resource.manifest)
+            dictionary = rule.spec.dictionary
+            if dictionary is not None and dictionary.file is not None:
+                yield resource, rule, resource.origin.directory / dictionary.file
+
     def known_embeddings(self) -> set[str]:
         names = set(self.names(Kind.EMBEDDINGS)) | {DEFAULT_EMBEDDINGS}
         if self.lock:
@@ -187,17 +195,5 @@ class Repository:
 
 
 def bindings(project: ProjectManifest) -> Iterator[Binding]:
-    """Every model a project names, in document order."""
-    spec = project.spec
-    if spec.ner:
-        for i, b in enumerate(spec.ner.models):
-            yield Binding("ner", b.model, ("spec", "ner", "models", i, "model"), b)
-    if spec.assertion:
-        for i, b in enumerate(spec.assertion.models):
-            yield Binding("assertion", b.model, ("spec", "assertion", "models", i, "model"), b)
-    for i, block in enumerate(spec.classification):
-        if block.model:
-            yield Binding("classification", block.model, ("spec", "classification", i, "model"), None)
-    if spec.relations:
-        for i, b in enumerate(spec.relations.models):
-            yield Binding("relations", b.model, ("spec", "relations", "models", i, "model"), b)
+    """Every model a project names, in document order (:meth:`ProjectManifest.bindings`)."""
+    return project.bindings()

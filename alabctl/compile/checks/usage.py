@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.kinds.server import Engine
-from alabctl.spec.repository import Binding, Repository, bindings
+from alabctl.spec.repository import Binding, Repository
 from alabctl.spec.schema import Resource
 
 
@@ -35,7 +35,7 @@ class Use:
 
 
 def project_uses(project: ProjectManifest, resource: Resource) -> list[Use]:
-    return [Use(project, resource, b) for b in bindings(project)]
+    return [Use(project, resource, b) for b in project.bindings()]
 
 
 def server_uses(repo: Repository, server: str) -> list[Use]:
@@ -67,11 +67,8 @@ def project_names(uses: Iterable[Use]) -> list[str]:
 
 
 def engine_of(repo: Repository, server: str) -> Engine:
-    """What runs the server: ``auto`` is ``sparknlp`` when any project on it names a model, else ``native``."""
-    engine = repo.server(server).engine
-    if engine is not Engine.AUTO:
-        return engine
-    return Engine.SPARKNLP if server_uses(repo, server) else Engine.NATIVE
+    """What runs the server (:meth:`Repository.engine`)."""
+    return repo.engine(server)
 
 
 def quoted(names: Iterable[str], limit: int = 8) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -11,7 +12,7 @@ from alabctl.spec.kinds.common import Metadata, Strict
 from alabctl.spec.kinds.hub import HubSpec
 from alabctl.spec.kinds.license import LicenseSpec
 from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
-from alabctl.spec.kinds.project import ProjectSpec
+from alabctl.spec.kinds.project import Binding, ProjectSpec, spec_bindings
 from alabctl.spec.kinds.rule import RuleSpec
 from alabctl.spec.kinds.server import ServerSpec
 
@@ -53,6 +54,14 @@ class _Manifest(Strict, Generic[S]):
 
 class ProjectManifest(_Manifest[ProjectSpec]):
     kind: Literal["Project"]
+
+    def bindings(self) -> Iterator[Binding]:
+        """Every model the project names (NER, assertion, classification, relations), in document order."""
+        return spec_bindings(self.spec)
+
+    def uses_models(self) -> bool:
+        """Whether the project names any model (so a server hosting it needs Spark NLP)."""
+        return any(True for _ in self.bindings())
 
 
 class RuleManifest(_Manifest[RuleSpec]):

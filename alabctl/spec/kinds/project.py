@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -126,3 +128,29 @@ class ProjectSpec(Strict):
     assertion: AssertionSpec | None = None
     classification: list[ClassificationBlock] = Field(default_factory=list)
     relations: RelationsSpec | None = None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A model used by a project, where the project names it, and for what."""
+
+    section: str  # ner | assertion | relations | classification
+    model: str
+    path: tuple[str | int, ...]
+    binding: ModelBinding | None
+
+
+def spec_bindings(spec: ProjectSpec) -> Iterator[Binding]:
+    """Every model a project spec names, in document order (the one walk of a project's models)."""
+    if spec.ner:
+        for i, b in enumerate(spec.ner.models):
+            yield Binding("ner", b.model, ("spec", "ner", "models", i, "model"), b)
+    if spec.assertion:
+        for i, b in enumerate(spec.assertion.models):
+            yield Binding("assertion", b.model, ("spec", "assertion", "models", i, "model"), b)
+    for i, block in enumerate(spec.classification):
+        if block.model:
+            yield Binding("classification", block.model, ("spec", "classification", i, "model"), None)
+    if spec.relations:
+        for i, b in enumerate(spec.relations.models):
+            yield Binding("relations", b.model, ("spec", "relations", "models", i, "model"), b)
