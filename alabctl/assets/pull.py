@@ -29,7 +29,7 @@ from alabctl.assets.download import (
 )
 from alabctl.assets.home import Home
 from alabctl.assets.hub import HubClient
-from alabctl.assets.lockfile import key_lock
+from alabctl.assets.keylock import key_lock
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
 from alabctl.assets.store import AssetRow, Source, Status, Store

@@ -23,10 +23,10 @@ COMMANDS = {
     "rules": "alabctl.cli.rules",
     "hub": "alabctl.cli.hub",
     "lock": "alabctl.cli.lock",
-    "get": "alabctl.cli.inventory",
-    "describe": "alabctl.cli.inventory",
-    "delete": "alabctl.cli.inventory",
-    "models": "alabctl.cli.inventory",
+    "get": "alabctl.cli.store",
+    "describe": "alabctl.cli.store",
+    "delete": "alabctl.cli.store",
+    "models": "alabctl.cli.store",
 }
 """Each command and the module that registers it. Only the module of the command being run is
 imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""
