@@ -57,6 +57,8 @@ class ValidationReport:
     sources: SourceIndex
     _repository: Repository | None = None
     _load: Callable[[], Repository] | None = field(default=None, repr=False)
+    _configs: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """Labeling configs the checks compiled, by project: ``compile`` writes them as they are."""
 
     @property
     def valid(self) -> bool:
@@ -135,7 +137,8 @@ def _validate(
     result = _load(inputs, cwd)
     diagnostics = list(result.diagnostics)
     memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{code_digest()}")
-    diagnostics.extend(verify(result.repository, env=env, now=now, memo=memo))
+    configs: dict[str, bytes] = {}
+    diagnostics.extend(verify(result.repository, env=env, now=now, memo=memo, configs=configs))
     memo.save()
     if skip_license_check:
         diagnostics = [d.as_warning() if d.code in LICENSE_CODES else d for d in diagnostics]
@@ -145,6 +148,7 @@ def _validate(
         manifests=len(result.repository.resources),
         sources=result.sources,
         _repository=result.repository,
+        _configs=configs,
     )
 
 
@@ -176,7 +180,7 @@ def compile(
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
     if not report.valid:
         return CompileReport(report)
-    build = compile_repository(report.repository, read_dictionaries(report.repository))
+    build = compile_repository(report.repository, read_dictionaries(report.repository), report._configs)
     written, unchanged, removed = write_tree(out, build.files)
     return CompileReport(report, build, written, unchanged, removed)
 

@@ -149,3 +149,23 @@ def test_compiled_outputs_only_mention_commands_that_exist() -> None:
         if path.is_file():
             mentioned.update(re.findall(r"'alabctl ([a-z-]+)", path.read_text(encoding="utf-8")))
     assert mentioned and mentioned <= set(COMMANDS), mentioned - set(COMMANDS)
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_each_labeling_config_is_built_once(tmp_path: Path, monkeypatch, cache: bool) -> None:
+    import alabctl.compile.build
+    import alabctl.compile.verify
+    from alabctl.compile.labelconfig import compile_label_config
+
+    built: list[str] = []
+
+    def counting(project, repo):
+        built.append(project.name)
+        return compile_label_config(project, repo)
+
+    monkeypatch.setattr(alabctl.compile.build, "compile_label_config", counting)
+    monkeypatch.setattr(alabctl.compile.verify, "compile_label_config", counting)
+    report = compile(Inputs([str(REPO / "examples")], cache=cache), tmp_path / "out")
+    assert report.build is not None
+    projects = sorted(p for p in report.build.files if p.endswith("config.xml"))
+    assert len(projects) > 3 and sorted(built) == sorted(set(built)) and len(built) == len(projects)

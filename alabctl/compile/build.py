@@ -171,11 +171,18 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
     return {"schemaVersion": MANIFEST_SCHEMA_VERSION, "resources": resources}
 
 
-def compile_repository(repo: Repository, dictionaries: Mapping[str, str]) -> Build:
-    """Every artifact. ``dictionaries`` maps a rule name to its dictionary file's text."""
+def compile_repository(
+    repo: Repository, dictionaries: Mapping[str, str], configs: Mapping[str, bytes] | None = None
+) -> Build:
+    """Every artifact. ``dictionaries`` maps a rule name to its dictionary file's text; ``configs``
+    holds labeling configs the checks already compiled (by project name), built only when missing."""
     files: dict[str, bytes] = {}
+    built = configs or {}
     for project, _ in repo.projects():
-        files[f"projects/{project.name}/config.xml"] = compile_label_config(project, repo)
+        xml = built.get(project.name)
+        files[f"projects/{project.name}/config.xml"] = (
+            xml if xml is not None else compile_label_config(project, repo)
+        )
     for server in repo.server_names():
         spec = compile_pipeline(server, repo)
         files[f"servers/{server}/pipeline.json"] = canonical_json(spec)

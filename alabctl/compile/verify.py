@@ -38,11 +38,14 @@ def config_key(project: ProjectManifest, repo: Repository) -> str:
     return "xml:" + hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def check_label_configs(repo: Repository, memo: Memo | None = None) -> list[Diagnostic]:
+def check_label_configs(
+    repo: Repository, memo: Memo | None = None, configs: dict[str, bytes] | None = None
+) -> list[Diagnostic]:
     """Compile each project's labeling config and check it as Label Studio's browser would.
 
     With a ``memo``, a project whose inputs have not changed since a previous run reuses that run's
-    findings instead of compiling and checking again.
+    findings instead of compiling and checking again. Each config compiled here is kept in
+    ``configs`` (by project name), so ``compile`` writes it without building it again.
     """
     out: list[Diagnostic] = []
     for project, resource in repo.projects():
@@ -51,7 +54,10 @@ def check_label_configs(repo: Repository, memo: Memo | None = None) -> list[Diag
         if isinstance(cached, list):
             findings = [XmlFinding(**row) for row in cached]
         else:
-            findings = check_label_config(compile_label_config(project, repo))
+            xml = compile_label_config(project, repo)
+            if configs is not None:
+                configs[project.name] = xml
+            findings = check_label_config(xml)
             if memo is not None:
                 memo.put(key, [asdict(f) for f in findings])
         out.extend(findings_diagnostics(resource, findings))
@@ -59,10 +65,18 @@ def check_label_configs(repo: Repository, memo: Memo | None = None) -> list[Diag
 
 
 def verify(
-    repo: Repository, *, env: Mapping[str, str], now: datetime, memo: Memo | None = None
+    repo: Repository,
+    *,
+    env: Mapping[str, str],
+    now: datetime,
+    memo: Memo | None = None,
+    configs: dict[str, bytes] | None = None,
 ) -> list[Diagnostic]:
-    """The compiler's diagnostics for ``repo`` (which already passed or failed the spec stage)."""
+    """The compiler's diagnostics for ``repo`` (which already passed or failed the spec stage).
+
+    ``configs`` receives the labeling configs compiled on the way (see :func:`check_label_configs`).
+    """
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
-    out.extend(check_label_configs(repo, memo))
+    out.extend(check_label_configs(repo, memo, configs))
     return out
