@@ -220,8 +220,8 @@ def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
     Everything is read and checked first; existing files are refused unless ``force``; then every
     file is written atomically. Nothing is written when anything fails.
     """
+    from alabctl.assets.rulesio import read_rules
     from alabctl.compile.exchange import plan_import
-    from alabctl.compile.rulesio import read_rules
     from alabctl.files import write_all_atomic
 
     if not file.exists():
@@ -260,9 +260,9 @@ class RulesExport:
 
 def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     """Load and check the manifests, then write one ContextualParser JSON (and CSV) per Rule into a ZIP."""
+    from alabctl.assets.rulesio import build_rule_archive
     from alabctl.compile.checks.rulecheck import check_rules, read_dictionary
     from alabctl.compile.exchange import export_files
-    from alabctl.compile.rulesio import build_rule_archive
     from alabctl.files import write_atomic
     from alabctl.spec.kinds import Kind, RuleManifest
 

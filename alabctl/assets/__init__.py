@@ -9,8 +9,13 @@ The steps, in order:
    :mod:`archive` (safe unzip, atomic install into ``cache/<key>/``),
    :mod:`alabctl.compile.sparknlp.metadata` (storageRef), and dependencies; every step recorded in
    :mod:`store` (SQLite).
-5. :mod:`lockgen` — resolve every hub asset the manifests need into an ``alabctl.lock``.
-6. :mod:`upload` — install a model folder or zip from disk.
+5. :mod:`lockgen` — resolve every hub asset the manifests need (all a compiled pipeline loads)
+   into an ``alabctl.lock``.
+6. :mod:`upload` — install a model folder or zip from disk; :mod:`removal` — delete one, refused
+   while something needs it; :mod:`keylock` — the per-key file lock installs hold.
+
+Beside the hub: :mod:`rulesio` reads Annotation Lab rule exports (a JSON, or a ZIP read defensively)
+and writes the ZIP ``rules export`` produces.
 
 This package may import :mod:`alabctl.spec` and :mod:`alabctl.compile`, never the reconciler, the
 runtime, the API or the CLI, and never Spark.

@@ -28,9 +28,19 @@ from alabctl.compile.contextual import (
     to_contextual_parser,
 )
 from alabctl.compile.dictionary import parse_dictionary, sniff_dictionary
-from alabctl.compile.rulesio import RuleFile
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import RuleManifest
+
+
+@dataclass(frozen=True)
+class RuleFile:
+    """One rule as read from an export: its file stem, the JSON object, and the dictionary text paired with it."""
+
+    stem: str
+    source: str
+    data: dict[str, Any]
+    csv_text: str | None = None
+    csv_name: str = ""
 
 
 @dataclass

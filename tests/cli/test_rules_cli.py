@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from alabctl.assets.rulesio import build_rule_archive, read_archive, read_rules
 from alabctl.cli.main import main
-from alabctl.compile.rulesio import build_rule_archive, read_archive, read_rules
 from alabctl.spec.errors import PermanentError
 
 REGEX_RULE: dict[str, Any] = {
@@ -178,13 +178,13 @@ def test_symlinks_are_refused() -> None:
 
 
 def test_too_many_entries_and_bombs_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("alabctl.compile.rulesio.MAX_ENTRIES", 2)
+    monkeypatch.setattr("alabctl.assets.rulesio.MAX_ENTRIES", 2)
     with pytest.raises(PermanentError, match="more than 2"):
         read_archive(_bytes({f"{i}.json": "{}" for i in range(3)}), "a.zip")
-    monkeypatch.setattr("alabctl.compile.rulesio.RATIO_FLOOR", 10)
+    monkeypatch.setattr("alabctl.assets.rulesio.RATIO_FLOOR", 10)
     with pytest.raises(PermanentError, match="expands"):
         read_archive(_bytes({"x.json": " " * 100_000}), "a.zip")
-    monkeypatch.setattr("alabctl.compile.rulesio.MAX_TOTAL_BYTES", 100)
+    monkeypatch.setattr("alabctl.assets.rulesio.MAX_TOTAL_BYTES", 100)
     with pytest.raises(PermanentError, match="too large"):
         read_archive(_bytes({"x.csv": "a" * 60, "y.csv": "b" * 60}), "a.zip")
 

@@ -18,10 +18,10 @@ import re
 import stat
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alabctl.compile.exchange import RuleFile
 from alabctl.spec.errors import PermanentError, UserError
 
 MAX_ENTRIES = 1000
@@ -33,17 +33,6 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644
 DICTIONARY_SUFFIXES = (".csv", ".tsv")
 _IGNORED = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|\._)")
-
-
-@dataclass(frozen=True)
-class RuleFile:
-    """One rule as read: its file stem, the JSON object, and the dictionary text paired with it."""
-
-    stem: str
-    source: str
-    data: dict[str, Any]
-    csv_text: str | None = None
-    csv_name: str = ""
 
 
 def read_rules(path: Path) -> list[RuleFile]:
