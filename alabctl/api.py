@@ -454,7 +454,7 @@ class Inventory:
     total: int
 
 
-def assets(home: Path | None, type_: str) -> Inventory:
+def installed_assets(home: Path | None, type_: str) -> Inventory:
     """Every installed asset of ``type_`` (``model`` or ``embeddings``: ``get models``), with the disk
     the store uses and has."""
     from alabctl.assets.download import disk_free

@@ -146,7 +146,7 @@ def _yaml(rows: list[dict[str, object]]) -> str:
 
 
 def run_get(args: argparse.Namespace) -> int:
-    inventory = api.assets(args.home, _TYPES[args.what])
+    inventory = api.installed_assets(args.home, _TYPES[args.what])
     rows = inventory.rows
     if args.output == "json":
         print(json.dumps([_public(r) for r in rows], indent=2))
