@@ -31,13 +31,17 @@ from alabctl.assets.home import Home
 from alabctl.assets.hub import HubClient
 from alabctl.assets.lockfile import key_lock
 from alabctl.assets.metadata import HubRecord
+from alabctl.assets.names import check_name, name_problem
 from alabctl.assets.resolve import Request, resolve
 from alabctl.assets.store import AssetRow, Source, Status, Store
-from alabctl.compile.sparkmeta import MetadataError, SparkMetadata, read_metadata
+from alabctl.compile.sparkmeta import METADATA, MetadataError, SparkMetadata, read_metadata
 from alabctl.compile.versions import Version, format_version
 from alabctl.spec.errors import AlabctlError, PermanentError
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.lock import AssetType
+
+RESERVE = 64 << 20
+"""Bytes left free when a download's size is unknown, so the database stays writable."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +202,7 @@ class Puller:
     def install(self, planned: Planned) -> Installed:
         """Download, verify and install one asset under its key's file lock."""
         record, target = planned.record, self.home.asset_dir(planned.record.key)
-        with key_lock(self.home.locks / f"{record.key}.lock"):
+        with key_lock(self.home.lock_file(record.key)):
             if target.exists() and not planned.force:
                 row = self.store.get(record.name, planned.type)
                 if row is None or row.key != record.key or row.status is not Status.READY:
@@ -208,8 +212,9 @@ class Puller:
             self.store.put(self._row(planned, Status.DOWNLOADING))
             try:
                 digest = self._download(planned, target)
-            except AlabctlError as exc:
-                self.store.set_status(record.name, planned.type, Status.FAILED, exc.message)
+            except BaseException as exc:
+                message = exc.message if isinstance(exc, AlabctlError) else type(exc).__name__
+                self.store.set_status(record.name, planned.type, Status.FAILED, message)
                 raise
             row = self._record(planned, target, digest.size, digest.sha256)
             self.options.report(f"{record.name}: installed in {target}")
@@ -217,7 +222,7 @@ class Puller:
 
     def _download(self, planned: Planned, target: Path) -> Digest:
         record = planned.record
-        part = self.home.tmp / f"{record.file_name}.part"
+        part = self.home.part_file(record.file_name)
         self.options.report(
             f"{record.name}: downloading {record.file_name} ({human(planned.size)}) from {planned.url}"
         )
@@ -231,17 +236,23 @@ class Puller:
                 progress=Progress(record.name, planned.size, self.options.progress),
                 size=planned.size,
                 md5=needs_md5(record.checksum),
+                max_bytes=None if planned.size is not None else self._room(),
             )
             verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)
             if record.zipped:
-                unpack(part, target, self.home.tmp, self.options.limits, replace=planned.force)
+                limits = replace(self.options.limits, free_space=self.options.free_space(self.home.root))
+                unpack(part, target, self.home.tmp, limits, replace=planned.force)
             else:
                 part.replace(target)
-        except PermanentError:
+        except (PermanentError, OSError):
             part.unlink(missing_ok=True)
             raise
         part.unlink(missing_ok=True)
         return digest
+
+    def _room(self) -> int:
+        """The most a download of unknown size may take: half the free disk, less a reserve."""
+        return max(0, self.options.free_space(self.home.root) // 2 - RESERVE)
 
     def _row(self, planned: Planned, status: Status) -> AssetRow:
         record = planned.record
@@ -276,6 +287,9 @@ class Puller:
         ref = (meta.storage_ref or row.name) if kind is AssetType.EMBEDDINGS and meta else None
         if kind is AssetType.MODEL:
             ref = (meta.needs if meta else None) or row.storage_ref
+        if ref and name_problem(ref) is not None:
+            remove_tree(target)
+            check_name(ref, f"{planned.record.name}: the storageRef in {METADATA}")
         row = replace(
             row,
             size=size if size is not None else _tree_size(target),

@@ -268,14 +268,14 @@ _CONCAT = "alabctl_concat"
 class _Guards(NodeTransformer):
     """Wraps every ``for`` loop's iterable in the step counter and every ``~`` in a checked join."""
 
-    def visit_For(self, node: nodes.For) -> nodes.Node:  # noqa: N802 - NodeTransformer's naming
+    def visit_For(self, node: nodes.For) -> nodes.Node:
         self.generic_visit(node)
         node.iter = nodes.Call(
             nodes.Name(_LOOP_GUARD, "load"), [node.iter], [], None, None, lineno=node.lineno
         )
         return node
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:  # noqa: N802
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
         return nodes.Call(nodes.Name(_CONCAT, "load"), list(node.nodes), [], None, None, lineno=node.lineno)
 
