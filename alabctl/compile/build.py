@@ -19,6 +19,7 @@ from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.pipeline import compile_pipeline
 from alabctl.compile.render import render_pipeline_script
 from alabctl.spec.kinds import RuleManifest
+from alabctl.spec.readfile import FileKind, read_text
 from alabctl.spec.repository import DEFAULT_EMBEDDINGS, Repository, bindings
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -189,5 +190,5 @@ def read_dictionaries(repo: Repository) -> dict[str, str]:
         if dictionary is not None and dictionary.file is not None:
             path = (resource.origin.directory / dictionary.file).resolve()
             if repo.root in path.parents:
-                texts[rule.name] = path.read_text(encoding="utf-8-sig")
+                texts[rule.name] = read_text(path, FileKind.DICTIONARY, encoding="utf-8-sig")
     return texts

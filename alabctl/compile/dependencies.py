@@ -15,13 +15,16 @@ from pathlib import Path
 
 from alabctl.compile.checks.license import decode_token, license_path
 from alabctl.compile.sparkmeta import METADATA
+from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LicenseManifest, RuleManifest
+from alabctl.spec.readfile import FileKind, read_text
 from alabctl.spec.repository import Repository
 
 
 @dataclass(frozen=True)
 class ExternalInputs:
     files: tuple[Path, ...]
+    """As the manifests name them (not resolved): a replay resolves them again and compares."""
     env: tuple[str, ...]
     expires: float | None
     """The earliest ``exp`` (epoch seconds) of the license tokens read, if any."""
@@ -32,7 +35,7 @@ def _rule_files(repo: Repository) -> Iterator[Path]:
         rule = resource.manifest
         assert isinstance(rule, RuleManifest)
         if rule.spec.dictionary is not None and rule.spec.dictionary.file is not None:
-            yield (resource.origin.directory / rule.spec.dictionary.file).resolve()
+            yield resource.origin.directory / rule.spec.dictionary.file
 
 
 def _model_files(repo: Repository) -> Iterator[Path]:
@@ -40,8 +43,10 @@ def _model_files(repo: Repository) -> Iterator[Path]:
         for resource in repo.of_kind(kind):
             source = resource.manifest.spec.source  # type: ignore[union-attr]
             if source.path is not None:
-                path = (resource.origin.directory / source.path).resolve()
-                yield path / METADATA if path.is_dir() else path
+                path = resource.origin.directory / source.path
+                yield path
+                if path.is_dir():
+                    yield path / METADATA
 
 
 def _expiry(text: str) -> float | None:
@@ -56,7 +61,7 @@ def _expiry(text: str) -> float | None:
 
 def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
     files = [*_rule_files(repo), *_model_files(repo)]
-    names: list[str] = []
+    names: list[str] = ["HOME"]  # '~' in License fromFile paths
     expiries: list[float] = []
     for resource in repo.of_kind("License"):
         manifest = resource.manifest
@@ -69,7 +74,7 @@ def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
         if spec.from_file is not None:
             path = license_path(spec.from_file, env, resource.origin.directory)
             files.append(path)
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                texts.append(path.read_text(encoding="utf-8"))
+            with contextlib.suppress(OSError, UserError):
+                texts.append(read_text(path, FileKind.LICENSE))
         expiries.extend(e for t in texts if (e := _expiry(t)) is not None)
     return ExternalInputs(tuple(sorted(set(files))), tuple(sorted(set(names))), min(expiries, default=None))

@@ -30,6 +30,7 @@ from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.kinds import RuleManifest
 from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleScope
 from alabctl.spec.loader import Origin
+from alabctl.spec.readfile import FileKind, FileReadError, read_bytes
 from alabctl.spec.refs import check_file
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
@@ -184,11 +185,9 @@ def _check_dictionary(resource: Resource, rule: RuleManifest, root: Path) -> Ite
 def read_dictionary(path: Path) -> tuple[str | None, str]:
     """A dictionary file's text, or None and why not."""
     try:
-        if path.stat().st_size > MAX_DICTIONARY_BYTES:
-            return None, f"it is larger than {MAX_DICTIONARY_BYTES} bytes; split the rule"
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, f"{exc.strerror}; check that it is a readable file"
+        raw = read_bytes(path, FileKind.DICTIONARY, limit=MAX_DICTIONARY_BYTES)
+    except FileReadError as exc:
+        return None, f"{exc.reason}; {exc.hint or 'check that it is a readable file'}"
     try:
         return raw.decode("utf-8-sig"), ""
     except UnicodeDecodeError as exc:
