@@ -147,7 +147,7 @@ class Puller:
         while batch:
             batch = self._with_index_dependencies([p for p in batch if p.record.key not in seen])
             seen.update(p.record.key for p in batch)
-            self._check_space(batch)
+            batch = self._check_space(batch)
             results = self._install_all(batch)
             out.extend(results)
             batch = self._found_dependencies(batch, results)
@@ -178,13 +178,15 @@ class Puller:
                 out.append(self.dependency(ref, planned.record))
         return out
 
-    def _check_space(self, batch: list[Planned]) -> None:
+    def _check_space(self, batch: list[Planned]) -> list[Planned]:
+        """Refuse unless 2 x the bytes to download are free; returns the batch with sizes HEAD gave."""
         todo = [p for p in batch if p.force or not self.home.asset_dir(p.record.key).exists()]
-        sized = [p if p.size is not None else replace(p, size=self._head(p)) for p in todo]
-        needed = sum(p.size or 0 for p in sized)
+        sized = {id(p): p if p.size is not None else replace(p, size=self._head(p)) for p in todo}
+        needed = sum(p.size or 0 for p in sized.values())
         if needed:
-            what = ", ".join(p.record.name for p in sized)
+            what = ", ".join(p.record.name for p in sized.values())
             check_space(needed, self.options.free_space(self.home.root), what)
+        return [sized.get(id(p), p) for p in batch]
 
     def _head(self, planned: Planned) -> int | None:
         return self.client.head_size(planned.url, planned.record.repository)
@@ -233,6 +235,7 @@ class Puller:
                 part,
                 auth=self.client.auth(record.repository),
                 retry=self.options.retry,
+                timeout=self.client.timeout,
                 progress=Progress(record.name, planned.size, self.options.progress),
                 size=planned.size,
                 md5=needs_md5(record.checksum),
