@@ -151,8 +151,11 @@ IGNORE_FILE = ".alabctlignore"
 def _ignore_patterns(folder: Path) -> list[str]:
     """Patterns of a folder's ``.alabctlignore``: one glob per line, ``#`` comments, ``dir/`` for folders."""
     try:
-        text = (folder / IGNORE_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        path = folder / IGNORE_FILE
+        if not os.path.lexists(path):
+            return []
+        text = read_text(path, FileKind.MANIFEST)
+    except FileReadError:
         return []
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 

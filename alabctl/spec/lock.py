@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
+from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.yamlsrc import parse_yaml
 
 LOCK_VERSION = 1
@@ -166,14 +167,14 @@ def dump_lock(lock: LockFile) -> str:
 def read_lock(path: Path, display: str | None = None) -> tuple[LockFile | None, list[Diagnostic]]:
     """The lock file at ``path`` (``None`` when there is none), with located problems."""
     display = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None, []
-    except OSError as exc:
+    try:
+        text = read_text(path, FileKind.MANIFEST)
+    except FileReadError as exc:
         return None, [
             Diagnostic(
-                "ALB401", Severity.ERROR, f"cannot read the lock file: {exc.strerror}", "", display, 1, 1
+                "ALB401", Severity.ERROR, f"cannot read the lock file: {exc.reason}", exc.hint, display, 1, 1
             )
         ]
     parsed = parse_yaml(text, display)

@@ -34,7 +34,7 @@ class FileKind(StrEnum):
 
 LIMITS: dict[FileKind, int] = {
     FileKind.MANIFEST: 16 << 20,
-    FileKind.DICTIONARY: 64 << 20,
+    FileKind.DICTIONARY: 16 << 20,
     FileKind.LICENSE: 1 << 20,
     FileKind.VALUES: 4 << 20,
     FileKind.HUB_INDEX: 64 << 20,
