@@ -461,12 +461,27 @@ def test_validate_on_every_hostile_input_stays_under_512_mb(tmp_path: Path) -> N
         (tmp_path / f"re-{name}.yaml").write_text(
             H + f"kind: Rule\nmetadata: {{name: re-{name}}}\nspec: {{entity: X, regex: '{regex}'}}\n"
         )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = cli("validate", "-f", ".", cwd=tmp_path)
+    home, tmp = tmp_path.parent / f"{tmp_path.name}-home", tmp_path.parent / f"{tmp_path.name}-tmp"
+    home.mkdir()
+    tmp.mkdir()
+    repo_before = sorted(tmp_path.rglob("*"))
+    env = {**os.environ, "HOME": str(home), "TMPDIR": str(tmp)}
+    result = subprocess.run(
+        [sys.executable, "-m", "alabctl", "validate", "-f", "."],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     assert result.returncode == 1, result.stderr
     assert "internal error" not in result.stderr
-    assert max(peak_kb, before) < 512 * 1024, f"peak RSS {peak_kb} KB"
+    assert peak_kb < 512 * 1024, f"peak RSS {peak_kb} KB"
+    # nothing written in the repository, the home folder or the temporary folder (only the cache folder)
+    assert sorted(tmp_path.rglob("*")) == repo_before
+    assert list(home.iterdir()) == [] and list(tmp.iterdir()) == []
 
 
 def test_threads_render_templates_with_separate_budgets(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from alabctl.assets.home import Home
 from alabctl.assets.hub import HubClient
 from alabctl.assets.pull import Puller, PullOptions, Target
 from alabctl.assets.store import Status, Store
+from alabctl.cli.main import main
 from alabctl.spec import readfile
 from alabctl.spec.errors import PermanentError, TransientError, UserError
 from alabctl.spec.lock import AssetType
@@ -223,3 +224,32 @@ def test_a_deeply_nested_hub_index_line_is_an_error(hub: HubServer, tmp_path: Pa
     (folder / "metadata.json").write_text("[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(PermanentError, match=r"metadata\.json:1"):
         _puller(hub, tmp_path).pull([Target("ner_dl")])
+
+
+def test_hub_pull_of_a_hostile_index_is_exit_1_and_writes_nothing_outside(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    publish(
+        hub.state.root, "public/models", "ner_dl", spark_model_zip(storage_ref=None), dependencies=["../../x"]
+    )
+    before = _files(tmp_path)
+    code = main(["hub", "pull", "ner_dl", "--hub", hub.url, "--home", str(tmp_path / "home")])
+    err = capsys.readouterr().err
+    assert code == 1 and "'../../x' is not a Spark NLP name" in err and "ner_dl" in err
+    assert _outside(tmp_path, before) == set()
+
+
+def test_hub_pull_from_a_stalled_hub_is_exit_1(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub.state.stall.add("/public/models/metadata.json")
+    client_init = HubClient.__init__
+
+    def quick(self: HubClient, url: str, **kwargs: object) -> None:
+        kwargs.update(timeout=0.3, base_delay=0.01)
+        client_init(self, url, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HubClient, "__init__", quick)
+    code = main(["hub", "pull", "ner_dl", "--hub", hub.url, "--home", str(tmp_path / "home"), "--refresh"])
+    err = capsys.readouterr().err
+    assert code == 1 and "gave up after 4 attempts" in err and "internal error" not in err
