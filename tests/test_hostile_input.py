@@ -497,3 +497,25 @@ def test_threads_render_templates_with_separate_budgets(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert results == [True] * 4
+
+
+def test_check_memo_entries_of_the_wrong_shape_are_recomputed(tmp_path: Path) -> None:
+    rule = H + "kind: Rule\nmetadata: {name: r}\nspec: {entity: X, regex: '(a'}\n"
+    (tmp_path / "r.yaml").write_text(rule)
+    assert not validate(Inputs(["r.yaml"], cwd=tmp_path)).valid
+    memo = default_cache_dir() / f"checks-{code_digest()}.json"
+    from alabctl.spec.cachesign import read_signed
+
+    kept = read_signed(memo, "memo", 2)
+    assert kept and kept["entries"]
+    for bad in ({"findings": [{"code": 1}]}, {"findings": "x"}, {"findings": [], "whitespace": "x"}, []):
+        write_signed(memo, "memo", 2, {"entries": dict.fromkeys(kept["entries"], bad)})
+        _results_file().unlink(missing_ok=True)  # no replay: the checks run against the memo
+        report = validate(Inputs(["r.yaml"], cwd=tmp_path))
+        assert "ALB330" in {d.code for d in report.diagnostics}, bad
+    forged = json.dumps({"entries": dict.fromkeys(kept["entries"], {"findings": [], "whitespace": None})})
+    memo.write_text(
+        json.dumps({"format": "alabctl-cache", "kind": "memo", "version": 2, "mac": "0" * 64}) + "\n" + forged
+    )
+    _results_file().unlink(missing_ok=True)
+    assert "ALB330" in {d.code for d in validate(Inputs(["r.yaml"], cwd=tmp_path)).diagnostics}

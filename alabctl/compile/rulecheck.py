@@ -76,13 +76,32 @@ def _regex_diagnostic(origin: Origin, finding: RegexFinding) -> Diagnostic:
     )
 
 
+def _is_count(value: object, *, optional: bool = False) -> bool:
+    return (optional and value is None) or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    )
+
+
+def _well_formed(finding: RegexFinding) -> bool:
+    """Whether a finding read from the memo has the types this code writes."""
+    texts = (finding.code, finding.summary, finding.detail)
+    return all(isinstance(t, str) for t in texts) and _is_count(finding.offset) and _is_count(finding.length)
+
+
 def analyse_regex(pattern: str, memo: Memo | None = None) -> tuple[list[RegexFinding], int | None]:
     """The pattern's findings and where it needs whitespace: pure, so kept in ``memo`` by the pattern."""
     key = "re:" + hashlib.sha256(pattern.encode()).hexdigest()
     cached = memo.get(key) if memo is not None else None
     if isinstance(cached, dict):
-        found = [RegexFinding(**{**row, "severity": Severity(row["severity"])}) for row in cached["findings"]]
-        return found, cached["whitespace"]
+        try:
+            found = [
+                RegexFinding(**{**row, "severity": Severity(row["severity"])}) for row in cached["findings"]
+            ]
+            offset = cached["whitespace"]
+            if _is_count(offset, optional=True) and all(_well_formed(f) for f in found):
+                return found, offset
+        except (KeyError, TypeError, ValueError):
+            pass  # not the shape this code writes: recompute (and overwrite) below
     findings = check_regex(pattern)
     offset = None if findings else whitespace_offset(pattern)
     if memo is not None:
