@@ -513,9 +513,9 @@ def test_check_memo_entries_of_the_wrong_shape_are_recomputed(tmp_path: Path) ->
         _results_file().unlink(missing_ok=True)  # no replay: the checks run against the memo
         report = validate(Inputs(["r.yaml"], cwd=tmp_path))
         assert "ALB330" in {d.code for d in report.diagnostics}, bad
-    forged = json.dumps({"entries": dict.fromkeys(kept["entries"], {"findings": [], "whitespace": None})})
-    memo.write_text(
-        json.dumps({"format": "alabctl-cache", "kind": "memo", "version": 2, "mac": "0" * 64}) + "\n" + forged
-    )
+    # well-formed and clean, but unsigned: what a stranger could write
+    forged = json.dumps({"entries": {key: {"findings": [], "whitespace": None} for key in kept["entries"]}})
+    header = json.dumps({"format": "alabctl-cache", "kind": "memo", "version": 2, "mac": "0" * 64})
+    memo.write_text(header + "\n" + forged)
     _results_file().unlink(missing_ok=True)
     assert "ALB330" in {d.code for d in validate(Inputs(["r.yaml"], cwd=tmp_path)).diagnostics}
