@@ -65,6 +65,9 @@ TEMPLATES = {
     "replace": "{% set x = 'a' * 10000 %}{{ x|replace('a', 'b' * 10000) }}",
     "join": "{% set x = ['a' * 1000000] * 100 %}{{ x|join('') }}",
     "power": "{{ 7 ** 100000000 }}",
+    "doubling-list": "{% set x = ['a'] %}" + "{% set x = [x, x] %}" * 40 + "{{ x|length }}",
+    "tuple-hash": "{% set t = (1,) %}" + "{% set t = (t, t) %}" * 60 + "{{ {t: 1} }}",
+    "percent-nested": "{% set x = [[1] * 1000] * 1000 %}{% set y = [x] * 8 %}{{ '%s' % y }}",
 }
 
 

@@ -39,7 +39,9 @@ class Caps:
     """The limits of one render."""
 
     value: int = 8 * 1024 * 1024
-    """Characters of a string, or items (walked, nested) of a value."""
+    """Characters of a value (all its strings, walked)."""
+    items: int = 1_000_000
+    """Items of a value (walked: nested containers and repeated references count each time)."""
     width: int = 10_000
     """A width, padding or precision argument."""
     range: int = 10_000
@@ -83,31 +85,35 @@ class Budget:
                 f"{what} would hold {size} items or characters (the cap is {self.caps.value})"
             )
 
-    def measure(self, value: Any, what: str) -> None:
-        """Walk ``value`` (strings by length, containers by items) and refuse it when over the cap."""
-        left = self.caps.value
+    def footprint(self, value: Any) -> tuple[int, int]:
+        """Characters and items of ``value``, walking containers (repeated references counted each time).
+
+        The walk stops as soon as either count passes its cap, so it costs at most ``caps.items`` steps.
+        """
+        chars = items = 0
         stack = [value]
-        while stack:
+        while stack and chars <= self.caps.value and items <= self.caps.items:
             item = stack.pop()
+            items += 1
             if isinstance(item, str | bytes):
-                left -= len(item)
+                chars += len(item)
             elif isinstance(item, Mapping):
-                left -= len(item)
-                if left >= 0:
-                    stack.extend(item.keys())
-                    stack.extend(item.values())
+                stack.extend(item.keys())
+                stack.extend(item.values())
             elif isinstance(item, list | tuple | set | frozenset):
-                left -= len(item)
-                if left >= 0:
-                    stack.extend(item)
+                stack.extend(item)
             elif isinstance(item, range):
-                left -= len(item)
-            else:
-                left -= 1
-            if left < 0:
-                raise BudgetExceeded(
-                    f"{what} is larger than the cap of {self.caps.value} items or characters"
-                )
+                items += len(item)
+        return chars, items
+
+    def measure(self, value: Any, what: str, times: int = 1) -> None:
+        """Refuse ``value`` (repeated ``times``) when its characters or items pass their caps."""
+        chars, items = self.footprint(value)
+        times = max(times, 0)
+        if chars * times > self.caps.value:
+            raise BudgetExceeded(f"{what} would hold more than {self.caps.value} characters")
+        if items * times > self.caps.items:
+            raise BudgetExceeded(f"{what} would hold more than {self.caps.items} items")
 
 
 _BUDGET: ContextVar[Budget | None] = ContextVar("alabctl_template_budget", default=None)
@@ -158,12 +164,15 @@ def _check_binop(budget: Budget, operator: str, left: Any, right: Any) -> None:
             size = _sequence_len(seq)
             if size is not None and isinstance(times, int):
                 budget.check_size(size * max(times, 0), "a repeated value")
+                budget.measure(seq, "a repeated value", times)
     elif operator == "+":
         a, b = _sequence_len(left), _sequence_len(right)
         if a is not None and b is not None:
             budget.check_size(a + b, "a joined value")
+            budget.measure((left, right), "a joined value")
     elif operator == "%" and isinstance(left, str):
         _check_percent(budget, left)
+        budget.measure(right, "a %-format argument")
     elif operator == "**" and isinstance(left, int) and isinstance(right, int | float):
         bits = max(abs(left).bit_length(), 1) * max(float(right), 0.0)
         if abs(left) > 1 and bits > budget.caps.power_bits:
@@ -263,6 +272,14 @@ def _safe_range(*args: int) -> range:
 
 _LOOP_GUARD = "alabctl_loop_guard"
 _CONCAT = "alabctl_concat"
+_VALUE = "alabctl_value"
+
+
+def _value(value: Any) -> Any:
+    budget = _budget()
+    budget.step()
+    budget.measure(value, "a list, tuple or dict")
+    return value
 
 
 class _Guards(NodeTransformer):
@@ -274,6 +291,20 @@ class _Guards(NodeTransformer):
             nodes.Name(_LOOP_GUARD, "load"), [node.iter], [], None, None, lineno=node.lineno
         )
         return node
+
+    def visit_List(self, node: nodes.List) -> nodes.Node:
+        return self._literal(node)
+
+    def visit_Tuple(self, node: nodes.Tuple) -> nodes.Node:
+        return self._literal(node) if node.ctx == "load" else self.generic_visit(node) or node
+
+    def visit_Dict(self, node: nodes.Dict) -> nodes.Node:
+        return self._literal(node)
+
+    def _literal(self, node: nodes.Expr) -> nodes.Node:
+        """A list, tuple or dict literal, measured when it is built (nesting can double its size)."""
+        self.generic_visit(node)
+        return nodes.Call(nodes.Name(_VALUE, "load"), [node], [], None, None, lineno=node.lineno)
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
@@ -299,7 +330,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     def base_globals(self) -> dict[str, Any]:
         """The only globals a template gets: ``range`` (capped), ``dict`` and the guards."""
-        return {"range": _safe_range, "dict": dict, _LOOP_GUARD: _counted, _CONCAT: _concat}
+        return {"range": _safe_range, "dict": dict, _LOOP_GUARD: _counted, _CONCAT: _concat, _VALUE: _value}
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         template = super()._parse(source, name, filename)
