@@ -522,3 +522,15 @@ def test_check_memo_entries_of_the_wrong_shape_are_recomputed(tmp_path: Path) ->
     memo.write_text(header + "\n" + forged)
     _results_file().unlink(missing_ok=True)
     assert "ALB330" in {d.code for d in validate(Inputs(["r.yaml"], cwd=tmp_path)).diagnostics}
+
+
+def test_a_lock_file_key_that_leaves_the_store_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "h.yaml").write_text(HUB + "  url: http://x\n")
+    lock = (
+        "version: 1\nassets:\n  - name: x\n    type: model\n    language: en\n    repository: public/models\n"
+        "    key: {key}\n    libVersion: '4.4.0'\n    sparkVersion: '3.0'\n    url: http://x/y\n"
+    )
+    for key in ("../../../etc/x", "a..b", "/abs"):
+        (tmp_path / "alabctl.lock").write_text(lock.format(key=key))
+        report = validate(Inputs(["."], cwd=tmp_path, cache=False))
+        assert "ALB401" in {d.code for d in report.diagnostics}, key

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
@@ -65,16 +65,30 @@ def edition_of(repository: str) -> Edition:
     }.get(head, Edition.OPENSOURCE)
 
 
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,254}$"
+"""A cache key is one plain file name in the store (``alabctl.assets.names`` checks the same shape)."""
+
+
 class LockedAsset(BaseModel):
     """One pinned hub asset."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @field_validator("key")
+    @classmethod
+    def _no_parent(cls, value: str) -> str:
+        if ".." in value:
+            raise ValueError("a cache key cannot contain '..'")
+        return value
+
     name: str
     type: AssetType
     language: str
     repository: str
-    key: str = Field(description="Spark NLP's cache key: <name>_<lang>_<libv>_<sparkv>_<epochms>")
+    key: str = Field(
+        description="Spark NLP's cache key: <name>_<lang>_<libv>_<sparkv>_<epochms>",
+        pattern=KEY_PATTERN,
+    )
     lib_version: str = Field(alias="libVersion")
     spark_version: str = Field(alias="sparkVersion")
     url: str
