@@ -80,7 +80,8 @@ def _refuse_foreign(out: Path) -> None:
     if out.is_dir() and any(out.iterdir()) and not is_build(out):
         raise UserError(
             f"{out} is not empty and is not an alabctl build folder (it has no {MARKER})",
-            "choose an empty or new folder for --out (alabctl replaces its whole content)",
+            "choose an empty or new folder for --out (alabctl replaces its whole content); "
+            "a build written by an older alabctl has no marker: delete it once",
         )
 
 
