@@ -184,7 +184,6 @@ _WIDTH_FILTERS: dict[str, tuple[int, str]] = {
     "indent": (1, "width"),
     "wordwrap": (1, "width"),
     "truncate": (1, "length"),
-    "filesizeformat": (99, ""),
     "round": (1, "precision"),
 }
 _WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
@@ -234,8 +233,9 @@ def _guard_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]
         if name == "replace" and len(values) >= 3:
             _estimate_replace(budget, str(values[0]), values[1], values[2], *values[3:4])
         if name == "join" and values:
+            separator = values[1] if len(values) > 1 else kwargs.get("d", "")
             _estimate_join(
-                budget, list(values[0]) if isinstance(values[0], list | tuple) else None, values[1:2] or ""
+                budget, list(values[0]) if isinstance(values[0], list | tuple) else None, separator
             )
         return function(*args, **kwargs)
 
@@ -251,14 +251,12 @@ def _counted(iterable: Iterable[Any]) -> Iterator[Any]:
 
 def _concat(*parts: Any) -> str:
     budget = _budget()
-    texts = [p if isinstance(p, str) else str(p) if _small(budget, p) else "" for p in parts]
+    for part in parts:
+        if not isinstance(part, str):
+            budget.measure(part, "a value turned into text")
+    texts = [p if isinstance(p, str) else str(p) for p in parts]
     budget.check_size(sum(len(t) for t in texts), "a '~' concatenation")
     return "".join(texts)
-
-
-def _small(budget: Budget, value: Any) -> bool:
-    budget.measure(value, "a value turned into text")
-    return True
 
 
 def _safe_range(*args: int) -> range:
