@@ -80,7 +80,10 @@ def secret(cache_dir: Path) -> bytes | None:
     explicit = os.environ.get(KEY_ENV)
     if explicit:
         return hashlib.sha256(explicit.encode()).digest()
-    path = key_file()
+    try:
+        path = key_file()
+    except (RuntimeError, KeyError):  # no home folder to keep the key in: no caches
+        return None
     if _within(path, cache_dir):
         return None
     return _read_key(path) or _create_key(path)
