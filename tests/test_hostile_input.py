@@ -534,3 +534,29 @@ def test_a_lock_file_key_that_leaves_the_store_is_an_error(tmp_path: Path) -> No
         (tmp_path / "alabctl.lock").write_text(lock.format(key=key))
         report = validate(Inputs(["."], cwd=tmp_path, cache=False))
         assert "ALB401" in {d.code for d in report.diagnostics}, key
+
+
+def test_a_write_failure_mid_compile_is_a_clear_error_and_keeps_the_old_build(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    first = cli("compile", "-f", ".", "--out", str(out), "--skip-license-check", cwd=EXAMPLES)
+    assert first.returncode == 0, first.stderr
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    (out / "manifest.json").unlink()  # so the next compile has something to write
+
+    def small_files() -> None:  # like a full disk: any file over 2 KB cannot be written
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "alabctl", "compile", "-f", ".", "--out", str(out), "--skip-license-check"],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        preexec_fn=small_files,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "cannot write the build folder" in result.stderr and "internal error" not in result.stderr
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == {k: v for k, v in before.items() if k.name != "manifest.json"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
