@@ -24,6 +24,7 @@ from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import STDIN, SourceIndex, discover, repository_root
 from alabctl.spec.lock import DEFAULT_LOCKFILE
 from alabctl.spec.readfile import FileKind, read_bytes
+from alabctl.spec.readfile import digest as file_digest
 
 MAX_RESULTS = 64
 ENTRY_SCHEMA = 2
@@ -103,15 +104,8 @@ def _state(path: Path) -> list[Any]:
     real = Path(os.path.realpath(path))
     exists = os.path.lexists(path)
     kind = "dir" if real.is_dir() else "file" if real.is_file() else "other" if exists else None
-    content = _digest(_read_regular(real)) if kind == "file" else None
+    content = file_digest(real) if kind == "file" else None
     return [str(path), str(real), exists, kind, content]
-
-
-def _read_regular(path: Path) -> bytes | None:
-    try:
-        return read_bytes(path, FileKind.DICTIONARY)
-    except UserError:
-        return None
 
 
 def _env_digest(value: str | None) -> str | None:

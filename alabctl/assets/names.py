@@ -22,7 +22,6 @@ MAX_NAME = 200
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 _LANGUAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
-_VERSION = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 
 
 def name_problem(name: object) -> str | None:
@@ -55,15 +54,6 @@ def key_problem(key: str) -> str | None:
         return "a cache key cannot start with '.' or contain '..'"
     if "/" in key or "\\" in key or "\0" in key or any(ord(c) < 32 for c in key):
         return "a cache key cannot contain '/', '\\' or control characters"
-    if os.sep in key or (os.altsep and os.altsep in key):
-        return "a cache key cannot contain a path separator"
-    return None
-
-
-def version_problem(version: str) -> str | None:
-    """Why a formatted version is not digits and dots, or ``None`` (empty means 'none given')."""
-    if version and not _VERSION.match(version):
-        return "a version is digits separated by dots"
     return None
 
 

@@ -10,6 +10,7 @@ names the cap, so the user knows what the limit is.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from enum import StrEnum
@@ -113,6 +114,26 @@ def read_bytes(path: Path | str, kind: FileKind, *, limit: int | None = None) ->
         return b"".join(chunks)
     except OSError as exc:
         raise FileReadError(path, f"cannot read {kind.value} file: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+
+
+def digest(path: Path | str) -> str | None:
+    """The sha256 of the regular file at ``path`` (streamed, any size), or ``None`` when it is not one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        os.set_blocking(fd, True)
+        hasher = hashlib.sha256()
+        while chunk := os.read(fd, _CHUNK):
+            hasher.update(chunk)
+        return hasher.hexdigest()
+    except OSError:
+        return None
     finally:
         os.close(fd)
 
