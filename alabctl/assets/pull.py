@@ -247,9 +247,15 @@ class Puller:
                 unpack(part, target, self.home.tmp, limits, replace=planned.force)
             else:
                 part.replace(target)
-        except (PermanentError, OSError):
+        except PermanentError:
             part.unlink(missing_ok=True)
             raise
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            raise PermanentError(
+                f"{record.name}: cannot install into {target.parent}: {exc.strerror or exc}",
+                "check the free disk space and permissions of the store (--home)",
+            ) from None
         part.unlink(missing_ok=True)
         return digest
 
