@@ -79,7 +79,7 @@ def fingerprint(
         if data is None:
             return None
         texts[item.display] = data.decode("utf-8-sig", errors="replace")
-        listing.append((item.display, _digest(data)))
+        listing.append((item.display, str(item.path), _digest(data)))  # the real path: relative paths resolve from it
     lock = _read(lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE)
     inputs = {
         "code": code_digest(),

@@ -560,3 +560,18 @@ def test_a_write_failure_mid_compile_is_a_clear_error_and_keeps_the_old_build(tm
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == {k: v for k, v in before.items() if k.name != "manifest.json"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["build"]
+
+
+def test_a_retargeted_manifest_link_is_noticed(tmp_path: Path, no_full_run: list[int]) -> None:
+    repo = tmp_path / "repo"
+    for folder, words in (("a", "female,woman\n"), ("b", "female,,woman\n")):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "r.yaml").write_text(RULE)  # the same manifest, beside different dictionaries
+        (repo / folder / "g.csv").write_text(words)
+    (repo / "rule.yaml").symlink_to(repo / "a" / "r.yaml")
+    (repo / ".alabctlignore").write_text("a/\nb/\n")
+    first = validate(Inputs(["."], cwd=repo))
+    (repo / "rule.yaml").unlink()
+    (repo / "rule.yaml").symlink_to(repo / "b" / "r.yaml")
+    second = validate(Inputs(["."], cwd=repo))
+    assert len(no_full_run) == 2 and first.valid and not second.valid
