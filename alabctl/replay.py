@@ -79,7 +79,9 @@ def fingerprint(
         if data is None:
             return None
         texts[item.display] = data.decode("utf-8-sig", errors="replace")
-        listing.append((item.display, str(item.path), _digest(data)))  # the real path: relative paths resolve from it
+        listing.append(
+            (item.display, str(item.path), _digest(data))
+        )  # the real path: relative paths resolve from it
     lock = _read(lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE)
     inputs = {
         "code": code_digest(),
