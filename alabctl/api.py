@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from alabctl import replay
-from alabctl.files import swap_folder
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -543,43 +541,12 @@ def upload_model(
     return UploadReport(row, where.asset_dir(row.key), valid, manifest_yaml(request, row, source_path), save)
 
 
-def _existing(out: Path) -> dict[str, bytes]:
-    if not out.exists():
-        return {}
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-
-
 def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
     """Make ``out`` hold exactly ``files``: built in a sibling folder, then swapped in by rename.
 
-    Refuses to replace a non-empty folder that is not a previous build (no ``manifest.json``), so a
-    mistaken ``--out .`` cannot delete a repository.
+    Refuses to replace a non-empty folder that is not a previous build (alabctl's own marker file,
+    see :mod:`alabctl.outdir`), so a mistaken ``--out .`` cannot delete a repository.
     """
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out} exists and is not a folder", "choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
-        raise UserError(
-            f"{out} is not empty and is not an alabctl build folder",
-            "choose an empty or new folder for --out (alabctl replaces its whole content)",
-        )
-    before = _existing(out)
-    written = sorted(p for p, data in files.items() if before.get(p) != data)
-    unchanged = sorted(p for p, data in files.items() if before.get(p) == data)
-    removed = sorted(p for p in before if p not in files)
-    if not written and not removed:
-        return written, unchanged, removed
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        for rel, data in files.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        if not swap_folder(staging, out):
-            raise UserError(
-                f"cannot replace {out}", "check that nothing else holds the folder, then compile again"
-            )
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return written, unchanged, removed
+    from alabctl.outdir import write_build
+
+    return write_build(out, files)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,11 +20,15 @@ from typing import Any
 
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, Severity
-from alabctl.spec.errors import UsageError
+from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, SourceIndex, discover, repository_root
 from alabctl.spec.lock import DEFAULT_LOCKFILE
+from alabctl.spec.readfile import FileKind, read_bytes
+from alabctl.spec.readfile import digest as file_digest
 
 MAX_RESULTS = 64
+ENTRY_SCHEMA = 2
+"""The shape of a kept result; entries of another shape are ignored and rewritten."""
 
 
 @dataclass(frozen=True)
@@ -54,8 +59,8 @@ def _digest(data: bytes | None) -> str | None:
 
 def _read(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_bytes(path, FileKind.MANIFEST)
+    except UserError:
         return None
 
 
@@ -79,7 +84,9 @@ def fingerprint(
         if data is None:
             return None
         texts[item.display] = data.decode("utf-8-sig", errors="replace")
-        listing.append((item.display, _digest(data)))
+        listing.append(
+            (item.display, str(item.path), _digest(data))
+        )  # the real path: relative paths resolve from it
     lock = _read(lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE)
     inputs = {
         "code": code_digest(),
@@ -99,24 +106,51 @@ def _memo() -> Memo:
     return Memo.open(default_cache_dir(), f"results-{code_digest()}")
 
 
+def _state(path: Path) -> list[Any]:
+    """What a check sees of ``path``: its real path, whether it exists, its kind and its content's digest."""
+    real = Path(os.path.realpath(path))
+    exists = os.path.lexists(path)
+    kind = "dir" if real.is_dir() else "file" if real.is_file() else "other" if exists else None
+    content = file_digest(real) if kind == "file" else None
+    return [str(path), str(real), exists, kind, content]
+
+
+def _env_digest(value: str | None) -> str | None:
+    return _digest(value.encode("utf-8", "surrogateescape")) if value is not None else None
+
+
 def _externals_unchanged(entry: Mapping[str, Any], env: Mapping[str, str], now: float) -> bool:
     expires = entry.get("expires")
     if expires is not None and now >= expires:
         return False
-    for path, digest in entry.get("reads", []):
-        if _digest(_read(Path(path))) != digest:
+    for recorded in entry["reads"]:
+        if _state(Path(recorded[0])) != recorded:
             return False
-    for name, digest in entry.get("env", []):
-        value = env.get(name)
-        if _digest(value.encode() if value is not None else None) != digest:
-            return False
-    return True
+    return all(_env_digest(env.get(name)) == digest for name, digest in entry["env"])
+
+
+def _well_formed(entry: Any) -> bool:
+    """Whether a kept result has exactly the shape :func:`remember` writes."""
+    if not isinstance(entry, dict) or entry.get("schema") != ENTRY_SCHEMA:
+        return False
+    reads, env, diagnostics = entry.get("reads"), entry.get("env"), entry.get("diagnostics")
+    if not (isinstance(reads, list) and isinstance(env, list) and isinstance(diagnostics, list)):
+        return False
+    if not all(isinstance(r, list) and len(r) == 5 and isinstance(r[0], str) for r in reads):
+        return False
+    if not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in env):
+        return False
+    counts = (entry.get("count"), entry.get("manifests"))
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        return False
+    expires = entry.get("expires")
+    return expires is None or isinstance(expires, int | float)
 
 
 def replay(fp: Fingerprint, env: Mapping[str, str], now: float) -> Replayed | None:
     """The kept result for these inputs, if there is one and nothing it read has changed."""
     entry = _memo().get(fp.key)
-    if not isinstance(entry, dict) or not _externals_unchanged(entry, env, now):
+    if not _well_formed(entry) or entry.get("key") != fp.key or not _externals_unchanged(entry, env, now):
         return None
     try:
         diagnostics = [
@@ -160,8 +194,10 @@ def remember(
             "diagnostics": [d.to_json() for d in diagnostics],
             "count": fp.files,
             "manifests": manifests,
-            "reads": [[str(p), _digest(_read(p))] for p in external_files],
-            "env": [[n, _digest(env[n].encode()) if n in env else None] for n in env_names],
+            "schema": ENTRY_SCHEMA,
+            "key": fp.key,
+            "reads": [_state(p) for p in external_files],
+            "env": [[n, _env_digest(env.get(n))] for n in sorted(set(env_names) | {"HOME"})],
             "expires": expires,
             "rendered": dict(rendered or {}),
         },

@@ -20,6 +20,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads or writes the user's parse cache."""
     monkeypatch.setenv("ALABCTL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))  # the cache key
+    monkeypatch.delenv("ALABCTL_CACHE_KEY", raising=False)
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
 

@@ -123,6 +123,7 @@ def test_write_tree_replaces_stale_files(tmp_path) -> None:
     written, unchanged, removed = write_tree(out, {"manifest.json": b"1", "new/y.txt": b"y"})
     assert (written, unchanged, removed) == (["new/y.txt"], ["manifest.json"], ["old/x.txt"])
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        ".alabctl-build",
         "manifest.json",
         "new/y.txt",
     ]

@@ -30,8 +30,10 @@ class Limits:
     max_total: int = 64 << 30
     """Total uncompressed bytes."""
     max_ratio: float = 200.0
-    """Uncompressed / compressed size of one entry (only checked above ``ratio_floor`` bytes)."""
+    """Uncompressed / compressed size of one entry above ``ratio_floor`` bytes, and of the whole archive."""
     ratio_floor: int = 1 << 20
+    free_space: int | None = None
+    """Free bytes where the archive is unpacked: what it expands to must be at most half of it."""
 
 
 DEFAULT_LIMITS = Limits()
@@ -45,24 +47,54 @@ def check_entries(archive: Path, infos: list[zipfile.ZipInfo], limits: Limits) -
     """Refuse unsafe entries before anything is written."""
     if len(infos) > limits.max_entries:
         raise _refuse(archive, f"{len(infos)} entries (the cap is {limits.max_entries})")
-    total = 0
+    total = compressed = 0
+    files: set[tuple[str, ...]] = set()
+    folders: set[tuple[str, ...]] = set()
     for info in infos:
-        name = info.filename.replace("\\", "/")
-        path = PurePosixPath(name)
-        if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
-            raise _refuse(archive, f"entry '{info.filename}' has an absolute path")
-        if ".." in path.parts:
-            raise _refuse(archive, f"entry '{info.filename}' leaves the folder ('..')")
+        parts = _entry_parts(archive, info)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise _refuse(archive, f"entry '{info.filename}' is a symbolic link")
+        if info.is_dir():
+            folders.add(parts)
+        elif parts in files:
+            raise _refuse(archive, f"entry '{info.filename}' appears twice")
+        else:
+            files.add(parts)
+        folders.update(parts[:i] for i in range(1, len(parts)))
         total += info.file_size
+        compressed += info.compress_size
         if total > limits.max_total:
             raise _refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
             info.compress_size, 1
         ):
             raise _refuse(archive, f"entry '{info.filename}' is compressed more than {limits.max_ratio:g}:1")
+    clash = files & folders
+    if clash:
+        raise _refuse(archive, f"'{'/'.join(min(clash))}' is both a file and a folder")
+    if total > limits.ratio_floor and total > limits.max_ratio * max(compressed, 1):
+        raise _refuse(archive, f"its entries together are compressed more than {limits.max_ratio:g}:1")
+    if limits.free_space is not None and 2 * total > limits.free_space:
+        raise PermanentError(
+            f"not enough free disk space to unpack {archive.name}: it expands to {total} bytes, "
+            f"which needs 2 x that free; {limits.free_space} bytes are free",
+            "free some space (alabctl delete model NAME) or use another --home",
+        )
+
+
+def _entry_parts(archive: Path, info: zipfile.ZipInfo) -> tuple[str, ...]:
+    """The entry's path parts; absolute paths, ``..``, ``.`` and empty names are refused."""
+    name = info.filename.replace("\\", "/")
+    path = PurePosixPath(name)
+    if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
+        raise _refuse(archive, f"entry '{info.filename}' has an absolute path")
+    raw = [p for p in name.split("/") if p]
+    if ".." in raw:
+        raise _refuse(archive, f"entry '{info.filename}' leaves the folder ('..')")
+    if not raw or "." in raw or any("\0" in p for p in raw):
+        raise _refuse(archive, f"entry '{info.filename}' is not a plain path")
+    return tuple(raw)
 
 
 def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
@@ -74,7 +106,7 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
             written = 0
             dest.mkdir(parents=True)
             for info in infos:
-                target = dest.joinpath(*PurePosixPath(info.filename.replace("\\", "/")).parts)
+                target = dest.joinpath(*_entry_parts(archive, info))
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
@@ -85,8 +117,13 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
                         if written > limits.max_total:
                             raise _refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
                         out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise _refuse(archive, f"not a valid zip ({exc})") from None
+    except OSError as exc:
+        raise PermanentError(
+            f"cannot unpack {archive.name}: {exc.strerror or exc}",
+            "check the free disk space and permissions of the store (--home)",
+        ) from None
 
 
 def model_root(folder: Path) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LicenseSpec
+from alabctl.spec.readfile import FileKind, FileReadError, read_text
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def load_credentials(
     if not path.is_absolute() and base is not None:
         path = base / path
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read the license file {path}: {exc.strerror}") from None
+        text = read_text(path, FileKind.LICENSE)
+    except FileReadError as exc:
+        raise UserError(f"cannot read the license file {path}: {exc.reason}", exc.hint) from None
     return parse_license(text, str(path))

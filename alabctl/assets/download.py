@@ -127,23 +127,39 @@ def fetch(
     timeout: float = 60.0,
     size: int | None = None,
     md5: bool = False,
+    max_bytes: int | None = None,
 ) -> Digest:
-    """Download ``url`` into ``dest``, continuing a partial ``dest`` when the server allows it."""
+    """Download ``url`` into ``dest``, continuing a partial ``dest`` when the server allows it.
+
+    ``max_bytes`` bounds the download as it streams (when the hub gives no size, it is what the
+    free disk allows); going over it is a permanent error and ``dest`` is removed. When the
+    retries run out, ``dest`` is kept only if the server takes ``Range`` requests (so the next run
+    resumes), and removed otherwise.
+    """
     attempt = 0
+    resumable: list[bool] = []
     while True:
         try:
-            digest = _attempt(session, url, dest, auth, progress, timeout, md5)
+            digest = _attempt(session, url, dest, auth, progress, timeout, md5, max_bytes, resumable)
             if size is not None and digest.size < size:
                 raise TransientError(f"the transfer stopped at {digest.size} of {size} bytes", delay=0)
             return digest
         except TransientError as exc:
             attempt += 1
             if attempt >= retry.attempts:
+                keep = any(resumable) and dest.exists()
+                if not keep:
+                    dest.unlink(missing_ok=True)
                 raise TransientError(
                     f"download of {url} failed after {attempt} attempts: {exc.message}",
-                    hint="run the command again; it resumes where it stopped",
+                    hint="run the command again; it resumes where it stopped"
+                    if keep
+                    else "check the hub URL and the network, then run the command again",
                 ) from None
             sleep(retry.delay(attempt))
+        except PermanentError:
+            dest.unlink(missing_ok=True)
+            raise
 
 
 def _attempt(
@@ -154,6 +170,8 @@ def _attempt(
     progress: Progress | None,
     timeout: float,
     want_md5: bool,
+    max_bytes: int | None = None,
+    resumable: list[bool] | None = None,
 ) -> Digest:
     hashers = _hashers(want_md5)
     have = _hash_prefix(dest, hashers) if dest.exists() else 0
@@ -164,6 +182,10 @@ def _attempt(
                 dest.unlink()
                 raise TransientError("the partial download did not fit; starting again", delay=0)
             check_status(response, url)
+            if resumable is not None and (
+                response.status_code == 206 or response.headers.get("Accept-Ranges", "") == "bytes"
+            ):
+                resumable.append(True)
             mode = "ab"
             if have and response.status_code != 206:
                 hashers, have, mode = _hashers(want_md5), 0, "wb"
@@ -177,16 +199,29 @@ def _attempt(
                     for chunk in _chunks(response):
                         if pending is not None:
                             pending.result()
-                        pending = sink.submit(_consume, out, hashers, chunk)
                         done += len(chunk)
+                        if max_bytes is not None and done > max_bytes:
+                            raise PermanentError(
+                                f"the download of {url} passed {human(max_bytes)}, the most the free "
+                                "disk allows (2 x the download must stay free)",
+                                "free some space or use another --home",
+                            )
+                        pending = sink.submit(_consume, out, hashers, chunk)
                         if progress is not None:
                             progress.update(done)
                 finally:
                     if pending is not None:
                         pending.result()
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
-            raise
+        # requests' exceptions subclass OSError: a network problem is transient, a local one is not
+        network = isinstance(
+            exc, requests.RequestException | urllib3.exceptions.HTTPError | ConnectionError | TimeoutError
+        )
+        if not network:
+            raise PermanentError(
+                f"cannot write {dest}: {getattr(exc, 'strerror', None) or exc}",
+                "check the free disk space and permissions of the store (--home)",
+            ) from None
         raise TransientError(f"connection problem: {type(exc).__name__}") from None
     if progress is not None:
         progress.close()

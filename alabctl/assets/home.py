@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from alabctl.assets.names import inside
+
 HOME_ENV = "ALABCTL_HOME"
 
 
@@ -42,8 +44,16 @@ class Home:
         return self.root / "alabctl.db"
 
     def asset_dir(self, key: str) -> Path:
-        """Where the asset with this cache key is (or will be) installed."""
-        return self.cache / key
+        """Where the asset with this cache key is (or will be) installed; refused if it leaves ``cache``."""
+        return inside(self.cache, key)
+
+    def part_file(self, file_name: str) -> Path:
+        """Where the download of the archive ``file_name`` is kept until it is complete."""
+        return inside(self.tmp, f"{file_name}.part")
+
+    def lock_file(self, key: str) -> Path:
+        """The lock file of one cache key."""
+        return inside(self.locks, f"{key}.lock")
 
     def ensure(self) -> Home:
         """Create the folders; returns ``self``."""

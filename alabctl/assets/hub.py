@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import cast
+from typing import TypeVar, cast
 from urllib.parse import quote
 
 import requests
@@ -24,7 +24,10 @@ from alabctl.spec.errors import PermanentError, TransientError, UserError
 from alabctl.spec.kinds.hub import PUBLIC_HUB_URL
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+from alabctl.spec.readfile import LIMITS, FileKind, read_text, too_large
 from alabctl.spec.repository import Repository
+
+T = TypeVar("T")
 
 HUB_ENV = "ALABCTL_HUB_URL"
 COMMUNITY_HUB_URL = "https://s3.amazonaws.com/community.johnsnowlabs.com"
@@ -78,7 +81,11 @@ class HubClient:
         ttl: float = INDEX_TTL,
         timeout: float = 30.0,
         session: requests.Session | None = None,
+        attempts: int = 4,
+        base_delay: float = 0.5,
+        max_delay: float = 8.0,
     ) -> None:
+        self.attempts, self.base_delay, self.max_delay = max(1, attempts), base_delay, max_delay
         self.url = url.rstrip("/")
         self.cache_dir = cache_dir
         self.credentials = credentials
@@ -126,23 +133,60 @@ class HubClient:
         if cached is not None and not self.refresh:
             try:
                 if time.time() - cached.stat().st_mtime < self.ttl:
-                    return cached.read_text(encoding="utf-8")
-            except OSError:
+                    return read_text(cached, FileKind.HUB_INDEX)
+            except (OSError, UserError):
                 pass
-        response = self.get(url, folder)
-        text = response.text
+        text = self._get_index(url, folder)
         if cached is not None:
             write_atomic(cached, text)
         return text
 
     def get(self, url: str, folder: str) -> requests.Response:
-        """GET a small object; HTTP and connection failures become alabctl errors."""
+        """GET a small object (retried with backoff); HTTP and connection failures become alabctl errors."""
+        return self._retrying(lambda: self._get_once(url, folder))
+
+    def _get_once(self, url: str, folder: str) -> requests.Response:
         try:
             response = self.session.get(url, auth=self.auth(folder), timeout=self.timeout)
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the hub at {self.url}: {type(exc).__name__}") from None
         check_status(response, url)
         return response
+
+    def _get_index(self, url: str, folder: str) -> str:
+        """A ``metadata.json`` read as it streams, refused past the hub index cap."""
+        return self._retrying(lambda: self._get_index_once(url, folder))
+
+    def _get_index_once(self, url: str, folder: str) -> str:
+        cap = LIMITS[FileKind.HUB_INDEX]
+        try:
+            with self.session.get(url, auth=self.auth(folder), timeout=self.timeout, stream=True) as response:
+                check_status(response, url)
+                body = bytearray()
+                for chunk in response.iter_content(1 << 16):
+                    body += chunk
+                    if len(body) > cap:
+                        raise too_large(url, FileKind.HUB_INDEX)
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot reach the hub at {self.url}: {type(exc).__name__}") from None
+        try:
+            return body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise PermanentError(f"{url}: the hub index is not UTF-8 text") from None
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except TransientError as exc:
+                attempt += 1
+                if attempt >= self.attempts:
+                    raise TransientError(
+                        f"{exc.message} (gave up after {attempt} attempts)",
+                        hint="check the hub URL (--hub) and the network, then run the command again",
+                    ) from None
+                time.sleep(min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
 
     def head_size(self, url: str, folder: str) -> int | None:
         """The archive's size from a HEAD request, or ``None`` when the hub does not say."""

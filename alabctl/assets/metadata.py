@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from alabctl.assets.names import language_problem, name_problem
 from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
 from alabctl.spec.lock import Edition, edition_of
@@ -124,6 +125,7 @@ def parse_record(data: dict[str, Any], repository: str) -> HubRecord:
     time_ms = time_value if isinstance(time_value, int) else parse_time(str(time_value or ""))
     size = data.get("size")
     edition = data.get("edition")
+    _check_names(name, data)
     return HubRecord(
         name=name,
         repository=repository,
@@ -147,6 +149,23 @@ def parse_record(data: dict[str, Any], repository: str) -> HubRecord:
     )
 
 
+def _check_names(name: str, data: dict[str, Any]) -> None:
+    """Refuse a record whose name, language, storageRef or dependencies are not Spark NLP names."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValueError(f"record name {name!r} is not a Spark NLP name ({problem})")
+    language = data.get("language") or None
+    problem = language_problem(language)
+    if problem is not None:
+        raise ValueError(f"record {name!r}: language {language!r} is refused ({problem})")
+    refs = [("storageRef", data.get("storageRef"))] if data.get("storageRef") else []
+    refs += [("dependency", d) for d in _strings(data.get("dependencies")) or ()]
+    for what, ref in refs:
+        problem = name_problem(ref)
+        if problem is not None:
+            raise ValueError(f"record {name!r}: {what} {ref!r} is not a Spark NLP name ({problem})")
+
+
 def parse_index(text: str, repository: str, source: str = "metadata.json") -> list[HubRecord]:
     """Every record of a JSON-lines index; empty lines skipped; a bad line is a permanent error."""
     records = []
@@ -158,7 +177,9 @@ def parse_index(text: str, repository: str, source: str = "metadata.json") -> li
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             records.append(parse_record(data, repository))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                exc = ValueError("the JSON nests too deeply")
             raise PermanentError(
                 f"{source}:{number}: invalid hub index record: {exc}",
                 "the hub's metadata.json must hold one JSON object per line (Spark NLP's format)",

@@ -31,13 +31,17 @@ from alabctl.assets.home import Home
 from alabctl.assets.hub import HubClient
 from alabctl.assets.keylock import key_lock
 from alabctl.assets.metadata import HubRecord
+from alabctl.assets.names import check_name, name_problem
 from alabctl.assets.resolve import Request, resolve
 from alabctl.assets.store import AssetRow, Source, Status, Store
-from alabctl.compile.sparknlp.metadata import MetadataError, SparkMetadata, read_metadata
+from alabctl.compile.sparknlp.metadata import METADATA, MetadataError, SparkMetadata, read_metadata
 from alabctl.compile.sparknlp.versions import Version, format_version
 from alabctl.spec.errors import AlabctlError, PermanentError
 from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
 from alabctl.spec.lock import AssetType
+
+RESERVE = 64 << 20
+"""Bytes left free when a download's size is unknown, so the database stays writable."""
 
 
 @dataclass(frozen=True)
@@ -175,14 +179,14 @@ class Puller:
         return out
 
     def _check_space(self, batch: list[Planned]) -> list[Planned]:
-        """Refuse a batch the disk cannot take twice; returns it with the sizes asked of the hub."""
+        """Refuse unless 2 x the bytes to download are free; returns the batch with sizes HEAD gave."""
         todo = [p for p in batch if p.force or not self.home.asset_dir(p.record.key).exists()]
-        sized = {p.record.key: p if p.size is not None else replace(p, size=self._head(p)) for p in todo}
+        sized = {id(p): p if p.size is not None else replace(p, size=self._head(p)) for p in todo}
         needed = sum(p.size or 0 for p in sized.values())
         if needed:
             what = ", ".join(p.record.name for p in sized.values())
             check_space(needed, self.options.free_space(self.home.root), what)
-        return [sized.get(p.record.key, p) for p in batch]
+        return [sized.get(id(p), p) for p in batch]
 
     def _head(self, planned: Planned) -> int | None:
         return self.client.head_size(planned.url, planned.record.repository)
@@ -200,7 +204,7 @@ class Puller:
     def install(self, planned: Planned) -> Installed:
         """Download, verify and install one asset under its key's file lock."""
         record, target = planned.record, self.home.asset_dir(planned.record.key)
-        with key_lock(self.home.locks / f"{record.key}.lock"):
+        with key_lock(self.home.lock_file(record.key)):
             if target.exists() and not planned.force:
                 row = self.store.get(record.name, planned.type)
                 if row is None or row.key != record.key or row.status is not Status.READY:
@@ -210,8 +214,9 @@ class Puller:
             self.store.put(self._row(planned, Status.DOWNLOADING))
             try:
                 digest = self._download(planned, target)
-            except AlabctlError as exc:
-                self.store.set_status(record.name, planned.type, Status.FAILED, exc.message)
+            except BaseException as exc:
+                message = exc.message if isinstance(exc, AlabctlError) else type(exc).__name__
+                self.store.set_status(record.name, planned.type, Status.FAILED, message)
                 raise
             row = self._record(planned, target, digest.size, digest.sha256)
             self.options.report(f"{record.name}: installed in {target}")
@@ -219,7 +224,7 @@ class Puller:
 
     def _download(self, planned: Planned, target: Path) -> Digest:
         record = planned.record
-        part = self.home.tmp / f"{record.file_name}.part"
+        part = self.home.part_file(record.file_name)
         self.options.report(
             f"{record.name}: downloading {record.file_name} ({human(planned.size)}) from {planned.url}"
         )
@@ -230,20 +235,33 @@ class Puller:
                 part,
                 auth=self.client.auth(record.repository),
                 retry=self.options.retry,
+                timeout=self.client.timeout,
                 progress=Progress(record.name, planned.size, self.options.progress),
                 size=planned.size,
                 md5=needs_md5(record.checksum),
+                max_bytes=None if planned.size is not None else self._room(),
             )
             verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)
             if record.zipped:
-                unpack(part, target, self.home.tmp, self.options.limits, replace=planned.force)
+                limits = replace(self.options.limits, free_space=self.options.free_space(self.home.root))
+                unpack(part, target, self.home.tmp, limits, replace=planned.force)
             else:
                 part.replace(target)
         except PermanentError:
             part.unlink(missing_ok=True)
             raise
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            raise PermanentError(
+                f"{record.name}: cannot install into {target.parent}: {exc.strerror or exc}",
+                "check the free disk space and permissions of the store (--home)",
+            ) from None
         part.unlink(missing_ok=True)
         return digest
+
+    def _room(self) -> int:
+        """The most a download of unknown size may take: half the free disk, less a reserve."""
+        return max(0, self.options.free_space(self.home.root) // 2 - RESERVE)
 
     def _row(self, planned: Planned, status: Status) -> AssetRow:
         record = planned.record
@@ -278,6 +296,9 @@ class Puller:
         ref = (meta.storage_ref or row.name) if kind is AssetType.EMBEDDINGS and meta else None
         if kind is AssetType.MODEL:
             ref = (meta.needs if meta else None) or row.storage_ref
+        if ref and name_problem(ref) is not None:
+            remove_tree(target)
+            check_name(ref, f"{planned.record.name}: the storageRef in {METADATA}")
         row = replace(
             row,
             size=size if size is not None else _tree_size(target),

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from alabctl.compile.exchange import RuleFile
-from alabctl.spec.errors import PermanentError, UserError
+from alabctl.spec.errors import PermanentError
+from alabctl.spec.readfile import FileKind, read_bytes
 
 MAX_ENTRIES = 1000
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
@@ -37,13 +38,7 @@ _IGNORED = re.compile(r"(^|/)(__MACOSX/|\.DS_Store$|\._)")
 
 def read_rules(path: Path) -> list[RuleFile]:
     """The rules in a ``.json`` file (one object or a list) or a ``.zip`` of them, safely."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_TOTAL_BYTES:
-            raise PermanentError(f"{path}: larger than {MAX_TOTAL_BYTES} bytes", "split the export")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise UserError(f"{path}: {exc.strerror}", "check the file name") from exc
+    raw = read_bytes(path, FileKind.RULES, limit=MAX_TOTAL_BYTES)
     if zipfile.is_zipfile(io.BytesIO(raw)):
         return read_archive(raw, str(path))
     stem = path.name.rsplit(".", 1)[0]
@@ -60,8 +55,10 @@ def _siblings(path: Path, stem: str, parsed: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for name in names:
         candidate = path.parent / name
-        if candidate.is_file() and candidate.stat().st_size <= MAX_ENTRY_BYTES:
-            out[name] = _decode(candidate.read_bytes(), str(candidate))
+        if candidate.is_file():
+            out[name] = _decode(
+                read_bytes(candidate, FileKind.DICTIONARY, limit=MAX_ENTRY_BYTES), str(candidate)
+            )
     return out
 
 
@@ -140,8 +137,11 @@ def _check_name(name: str, display: str) -> None:
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, display: str) -> bytes:
-    with archive.open(info) as stream:
-        data = stream.read(MAX_ENTRY_BYTES + 1)
+    try:
+        with archive.open(info) as stream:
+            data = stream.read(MAX_ENTRY_BYTES + 1)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+        raise PermanentError(f"{display}: entry '{info.filename}' cannot be read ({exc})") from None
     if len(data) > MAX_ENTRY_BYTES or len(data) != info.file_size:
         raise PermanentError(f"{display}: entry '{info.filename}' is not the size its header says")
     return data
@@ -171,6 +171,10 @@ def _parse_json(raw: bytes, source: str) -> Any:
         raise PermanentError(f"{source}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from exc
     except ValueError as exc:
         raise PermanentError(f"{source}: invalid JSON: {exc}") from exc
+    except RecursionError:
+        raise PermanentError(
+            f"{source}: invalid JSON: it nests too deeply", "rules are shallow JSON"
+        ) from None
 
 
 def _rules_from_json(

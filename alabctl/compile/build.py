@@ -20,6 +20,7 @@ from alabctl.compile.pipeline import compile_pipeline
 from alabctl.compile.render import render_pipeline_script
 from alabctl.spec.kinds import RuleManifest
 from alabctl.spec.kinds.manifest import Kind
+from alabctl.spec.readfile import FileKind, read_text
 from alabctl.spec.repository import DEFAULT_EMBEDDINGS, Repository
 
 MANIFEST_SCHEMA_VERSION = 1
@@ -198,5 +199,5 @@ def read_dictionaries(repo: Repository) -> dict[str, str]:
     for _, rule, file in repo.dictionary_files():
         path = file.resolve()
         if repo.root in path.parents:
-            texts[rule.name] = path.read_text(encoding="utf-8-sig")
+            texts[rule.name] = read_text(path, FileKind.DICTIONARY, encoding="utf-8-sig")
     return texts

@@ -15,14 +15,17 @@ from pathlib import Path
 
 from alabctl.compile.checks.license import decode_token, license_path
 from alabctl.compile.sparknlp.metadata import METADATA
+from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LicenseManifest
 from alabctl.spec.kinds.manifest import Kind
+from alabctl.spec.readfile import FileKind, read_text
 from alabctl.spec.repository import Repository
 
 
 @dataclass(frozen=True)
 class ExternalInputs:
     files: tuple[Path, ...]
+    """As the manifests name them (not resolved): a replay resolves them again and compares."""
     env: tuple[str, ...]
     expires: float | None
     """The earliest ``exp`` (epoch seconds) of the license tokens read, if any."""
@@ -30,7 +33,7 @@ class ExternalInputs:
 
 def _rule_files(repo: Repository) -> Iterator[Path]:
     for _, _, path in repo.dictionary_files():
-        yield path.resolve()
+        yield path
 
 
 def _model_files(repo: Repository) -> Iterator[Path]:
@@ -38,8 +41,10 @@ def _model_files(repo: Repository) -> Iterator[Path]:
         for resource in repo.of_kind(kind):
             source = resource.manifest.spec.source  # type: ignore[union-attr]
             if source.path is not None:
-                path = (resource.origin.directory / source.path).resolve()
-                yield path / METADATA if path.is_dir() else path
+                path = resource.origin.directory / source.path
+                yield path
+                if path.is_dir():
+                    yield path / METADATA
 
 
 def _expiry(text: str) -> float | None:
@@ -54,7 +59,7 @@ def _expiry(text: str) -> float | None:
 
 def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
     files = [*_rule_files(repo), *_model_files(repo)]
-    names: list[str] = []
+    names: list[str] = ["HOME"]  # '~' in License fromFile paths
     expiries: list[float] = []
     for resource in repo.of_kind(Kind.LICENSE):
         manifest = resource.manifest
@@ -67,7 +72,7 @@ def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
         if spec.from_file is not None:
             path = license_path(spec.from_file, env, resource.origin.directory)
             files.append(path)
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                texts.append(path.read_text(encoding="utf-8"))
+            with contextlib.suppress(OSError, UserError):
+                texts.append(read_text(path, FileKind.LICENSE))
         expiries.extend(e for t in texts if (e := _expiry(t)) is not None)
     return ExternalInputs(tuple(sorted(set(files))), tuple(sorted(set(names))), min(expiries, default=None))

@@ -38,6 +38,26 @@ def config_key(project: ProjectManifest, repo: Repository) -> str:
     return "xml:" + hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
+def _cached_findings(cached: object) -> list[XmlFinding] | None:
+    """Findings kept in the memo, or ``None`` when the entry does not have their exact shape."""
+    if not isinstance(cached, list) or not all(isinstance(row, dict) for row in cached):
+        return None
+    try:
+        findings = [XmlFinding(**row) for row in cached]
+    except TypeError:
+        return None
+    for f in findings:
+        texts = (f.code, f.summary, f.detail)
+        optional = (f.tag, f.subject)
+        if not all(isinstance(t, str) for t in texts) or not all(
+            o is None or isinstance(o, str) for o in optional
+        ):
+            return None
+        if f.line is not None and (not isinstance(f.line, int) or isinstance(f.line, bool)):
+            return None
+    return findings
+
+
 def check_label_configs(
     repo: Repository, memo: Memo | None = None, configs: dict[str, bytes] | None = None
 ) -> list[Diagnostic]:
@@ -51,8 +71,9 @@ def check_label_configs(
     for project, resource in repo.projects():
         key = config_key(project, repo) if memo is not None else ""
         cached = memo.get(key) if memo is not None else None
-        if isinstance(cached, list):
-            findings = [XmlFinding(**row) for row in cached]
+        findings_or_none = _cached_findings(cached)
+        if findings_or_none is not None:
+            findings = findings_or_none
         else:
             xml = compile_label_config(project, repo)
             if configs is not None:

@@ -8,19 +8,17 @@ rebuilt by re-parsing only the files a diagnostic points into.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alabctl.files import write_atomic
+from alabctl.spec.cachesign import read_signed, write_signed
 from alabctl.spec.diagnostics import Diagnostic, Severity
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_ENTRIES = 100_000
 
 
@@ -43,20 +41,6 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "alabctl"
 
 
-def read_json(path: Path) -> Any:
-    """A cache file's JSON, or ``None`` when it is missing or unreadable (a cache never fails a run)."""
-    try:
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-
-
-def write_json(path: Path, value: Any) -> None:
-    """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
-    with contextlib.suppress(OSError):
-        write_atomic(path, json.dumps(value, separators=(",", ":")))
-
-
 @dataclass
 class Memo:
     """Results of pure checks keyed by a digest of their inputs, kept between runs (JSON values only)."""
@@ -70,12 +54,8 @@ class Memo:
         if directory is None:
             return cls(None)
         path = directory / f"{name}.json"
-        raw = read_json(path)
-        if (
-            isinstance(raw, dict)
-            and raw.get("version") == SCHEMA_VERSION
-            and isinstance(raw.get("entries"), dict)
-        ):
+        raw = read_signed(path, "memo", SCHEMA_VERSION)
+        if isinstance(raw, dict) and isinstance(raw.get("entries"), dict):
             return cls(path, raw["entries"])
         return cls(path)
 
@@ -89,7 +69,7 @@ class Memo:
     def save(self) -> None:
         if self.path is not None and self.dirty:
             entries = dict(list(self.entries.items())[-MAX_ENTRIES:])
-            write_json(self.path, {"version": SCHEMA_VERSION, "entries": entries})
+            write_signed(self.path, "memo", SCHEMA_VERSION, {"entries": entries})
 
 
 @dataclass(slots=True)
@@ -102,8 +82,18 @@ def _diag_to_json(d: Diagnostic) -> list[Any]:
     return [d.code, str(d.severity), d.summary, d.detail, d.line, d.column, list(d.path)]
 
 
-def _diag_from_json(row: list[Any], file: str) -> Diagnostic:
+def _diag_from_json(row: Any, file: str) -> Diagnostic:
+    """A cached diagnostic; ``ValueError`` when the row does not have exactly the written shape."""
+    if not isinstance(row, list) or len(row) != 7:
+        raise ValueError("not a diagnostic row")
     code, severity, summary, detail, line, column, path = row
+    texts = (code, severity, summary, detail)
+    if not all(isinstance(t, str) for t in texts) or not isinstance(path, list):
+        raise ValueError("not a diagnostic row")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in (line, column)):
+        raise ValueError("not a diagnostic row")
+    if not all(isinstance(p, str | int) for p in path):
+        raise ValueError("not a diagnostic row")
     return Diagnostic(code, Severity(severity), summary, detail, file, line, column, tuple(path))
 
 
@@ -121,22 +111,28 @@ class ParseCache:
         if directory is None:
             return cls(None)
         path = directory / f"parse-{parser}.json"
-        raw = read_json(path)
-        if not isinstance(raw, dict) or raw.get("version") != SCHEMA_VERSION:
-            return cls(path)
-        entries = raw.get("entries")
+        raw = read_signed(path, f"parse-{parser}", SCHEMA_VERSION)
+        entries = raw.get("entries") if isinstance(raw, dict) else None
         return cls(path, entries if isinstance(entries, dict) else {})
 
     def get(self, digest: str, file: str) -> CachedParse | None:
+        """The cached parse of content with this digest; a row of the wrong shape is dropped (and rewritten)."""
         row = self.entries.get(digest)
         if row is None:
             return None
-        self.used[digest] = row
         try:
+            if not isinstance(row, list) or len(row) != 2:
+                raise ValueError("not a parse row")
             documents, diagnostics = row
-            return CachedParse(list(documents), [_diag_from_json(d, file) for d in diagnostics])
+            if not isinstance(documents, list) or not isinstance(diagnostics, list):
+                raise ValueError("not a parse row")
+            parsed = CachedParse(list(documents), [_diag_from_json(d, file) for d in diagnostics])
         except (TypeError, ValueError):
+            del self.entries[digest]
+            self.dirty = True
             return None
+        self.used[digest] = row
+        return parsed
 
     def put(self, digest: str, documents: list[Any], diagnostics: list[Diagnostic]) -> None:
         row = [documents, [_diag_to_json(d) for d in diagnostics]]
@@ -151,4 +147,4 @@ class ParseCache:
         keep = {k: v for k, v in self.entries.items() if k not in self.used}
         merged = list(keep.items())[-(MAX_ENTRIES - len(self.used)) :] if len(self.used) < MAX_ENTRIES else []
         entries = dict(merged) | self.used
-        write_json(self.path, {"version": SCHEMA_VERSION, "entries": entries})
+        write_signed(self.path, self.path.stem, SCHEMA_VERSION, {"entries": entries})

@@ -20,7 +20,7 @@ import fnmatch
 import hashlib
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
+from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
 from alabctl.spec.template import TEMPLATE_CODES, render_template
 from alabctl.spec.yamlsrc import C_PARSER, SourceMap, parse_yaml
 
@@ -160,8 +161,11 @@ IGNORE_FILE = ".alabctlignore"
 def _ignore_patterns(folder: Path) -> list[str]:
     """Patterns of a folder's ``.alabctlignore``: one glob per line, ``#`` comments, ``dir/`` for folders."""
     try:
-        text = (folder / IGNORE_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        path = folder / IGNORE_FILE
+        if not os.path.lexists(path):
+            return []
+        text = read_text(path, FileKind.MANIFEST)
+    except FileReadError:
         return []
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
@@ -182,6 +186,28 @@ def _ignored(rel: str, is_dir: bool, patterns: list[tuple[str, str]]) -> bool:
     return False
 
 
+def _unreadable(given: str, top: Path, out: list[Diagnostic]) -> Callable[[OSError], None]:
+    """An ``os.walk`` error handler: a folder that cannot be listed is an error, never skipped."""
+
+    def record(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else top
+        rel = "" if where == top else where.relative_to(top).as_posix() if _within(where, top) else str(where)
+        display = _display(given, rel) if rel else given
+        out.append(
+            Diagnostic(
+                "ALB004",
+                Severity.ERROR,
+                f"cannot read folder: {exc.strerror}",
+                "make the folder readable, or list it in .alabctlignore to skip it",
+                display,
+                1,
+                1,
+            )
+        )
+
+    return record
+
+
 def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input], list[Diagnostic]]:
     """Every manifest file the inputs name, in a stable order, and the links refused on the way.
 
@@ -198,14 +224,14 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
         path = (cwd / given).resolve()
         if not path.exists():
             raise UsageError(f"{given}: no such file or directory", "check the -f argument")
-        if path.is_file():
+        if not path.is_dir():  # a file, or a FIFO/device the reader will refuse with a diagnostic
             resolved = path.resolve()
             if resolved not in seen:
                 seen.add(resolved)
                 found.append(_Input(given.replace(os.sep, "/"), resolved))
             continue
         patterns: list[tuple[str, str]] = []
-        for folder, dirnames, filenames in os.walk(path):
+        for folder, dirnames, filenames in os.walk(path, onerror=_unreadable(given, path, diagnostics)):
             here = Path(folder)
             rel_folder = "" if here == path else here.relative_to(path).as_posix()
             patterns.extend((rel_folder, p) for p in _ignore_patterns(here))
@@ -255,27 +281,10 @@ def _read(item: _Input, stdin_text: str | None) -> tuple[bytes | None, Diagnosti
     if item.path is None:
         return (stdin_text or "").encode(), None
     try:
-        size = item.path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, Diagnostic(
-                "ALB004",
-                Severity.ERROR,
-                f"file is larger than {MAX_FILE_BYTES} bytes",
-                "split it into smaller manifest files",
-                item.display,
-                1,
-                1,
-            )
-        return item.path.read_bytes(), None
-    except OSError as exc:
+        return read_bytes(item.path, FileKind.MANIFEST), None
+    except FileReadError as exc:
         return None, Diagnostic(
-            "ALB004",
-            Severity.ERROR,
-            f"cannot read file: {exc.strerror}",
-            "check that the file exists and is readable",
-            item.display,
-            1,
-            1,
+            "ALB004", Severity.ERROR, exc.reason, exc.hint or "check the file", item.display, 1, 1
         )
 
 
@@ -398,7 +407,10 @@ def load(
                 f"{given} is outside the repository root {root}", "pass a --root that contains it"
             )
     if STDIN in inputs and stdin_text is None:
-        stdin_text = sys.stdin.read()
+        try:
+            stdin_text = read_stream(sys.stdin, FileKind.MANIFEST, STDIN_NAME)
+        except FileReadError as exc:
+            raise UsageError(exc.message, exc.hint) from None
     files, diagnostics = discover(inputs, root, cwd)
     cache = ParseCache.open(cache_dir, PARSER_ID)
     sources = SourceIndex()
@@ -430,9 +442,9 @@ def parse_values(files: Iterable[Path], assignments: Iterable[str]) -> dict[str,
     values: dict[str, Any] = {}
     for path in files:
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--values {path}: {exc.strerror}") from exc
+            text = read_text(path, FileKind.VALUES)
+        except FileReadError as exc:
+            raise UsageError(f"--values {exc.message}", exc.hint) from None
         parsed = parse_yaml(text, str(path))
         if parsed.diagnostics:
             first = parsed.diagnostics[0]

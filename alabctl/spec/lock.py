@@ -8,14 +8,16 @@ resolving again with nothing new on the hub changes no byte.
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
+from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.yamlsrc import parse_yaml
 
 LOCK_VERSION = 1
@@ -73,16 +75,30 @@ def edition_of(repository: str) -> Edition:
     }.get(head, Edition.OPENSOURCE)
 
 
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,254}$"
+"""A cache key is one plain file name in the store (``alabctl.assets.names`` checks the same shape)."""
+
+
 class LockedAsset(BaseModel):
     """One pinned hub asset."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @field_validator("key")
+    @classmethod
+    def _no_parent(cls, value: str) -> str:
+        if ".." in value:
+            raise ValueError("a cache key cannot contain '..'")
+        return value
+
     name: str
     type: AssetType
     language: str
     repository: str
-    key: str = Field(description="Spark NLP's cache key: <name>_<lang>_<libv>_<sparkv>_<epochms>")
+    key: str = Field(
+        description="Spark NLP's cache key: <name>_<lang>_<libv>_<sparkv>_<epochms>",
+        pattern=KEY_PATTERN,
+    )
     lib_version: str = Field(alias="libVersion")
     spark_version: str = Field(alias="sparkVersion")
     url: str
@@ -175,14 +191,14 @@ def dump_lock(lock: LockFile) -> str:
 def read_lock(path: Path, display: str | None = None) -> tuple[LockFile | None, list[Diagnostic]]:
     """The lock file at ``path`` (``None`` when there is none), with located problems."""
     display = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None, []
-    except OSError as exc:
+    try:
+        text = read_text(path, FileKind.MANIFEST)
+    except FileReadError as exc:
         return None, [
             Diagnostic(
-                "ALB401", Severity.ERROR, f"cannot read the lock file: {exc.strerror}", "", display, 1, 1
+                "ALB401", Severity.ERROR, f"cannot read the lock file: {exc.reason}", exc.hint, display, 1, 1
             )
         ]
     parsed = parse_yaml(text, display)

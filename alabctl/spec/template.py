@@ -17,9 +17,9 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from alabctl.spec.diagnostics import Diagnostic, Severity
+from alabctl.spec.sandbox import BoundedEnvironment, BudgetExceeded, Caps, start
 
 MAX_OUTPUT = 8 * 1024 * 1024
 """Bytes one template may render to."""
@@ -30,8 +30,8 @@ TEMPLATE_CODES = frozenset({"ALB003", "ALB008", "ALB010"})
 """Codes of problems found while rendering: their line is the template's, not the rendered text's."""
 
 
-class _Environment(ImmutableSandboxedEnvironment):
-    """The sandbox, with nothing but the builtin filters and tests."""
+class _Environment(BoundedEnvironment):
+    """The bounded sandbox, with nothing but the builtin filters and tests."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -42,7 +42,7 @@ class _Environment(ImmutableSandboxedEnvironment):
             extensions=[],
         )
         # no lipsum, cycler, joiner or namespace: values in, text out
-        self.globals = {"range": self.globals["range"], "dict": dict}
+        self.globals = self.base_globals()
 
 
 _ENV: _Environment | None = None
@@ -126,9 +126,14 @@ def _template_line(tb: TracebackType | None) -> int | None:
     return line
 
 
-def render_template(source: str, file: str, values: Mapping[str, Any]) -> Rendered:
-    """Render ``source`` with ``values``; problems come back as diagnostics at the template's line."""
+def render_template(source: str, file: str, values: Mapping[str, Any], caps: Caps | None = None) -> Rendered:
+    """Render ``source`` with ``values``; problems come back as diagnostics at the template's line.
+
+    The render is bounded (:mod:`alabctl.spec.sandbox`): value sizes, loop iterations, calls and
+    wall time each have a cap, and hitting one is an ``ALB008`` diagnostic, never a hang.
+    """
     env = _env()
+    stop = start(caps or Caps(value=MAX_OUTPUT))
     try:
         code = env.compile(source, name=file, filename=_TEMPLATE_FILE)
         template = env.template_class.from_code(env, code, env.make_globals(None))
@@ -163,12 +168,30 @@ def render_template(source: str, file: str, values: Mapping[str, Any]) -> Render
         KeyError,
         IndexError,
         RecursionError,
+        MemoryError,
+        OverflowError,
     ) as exc:
         return Rendered(None, [_runtime_diagnostic(exc, _template_line(sys.exc_info()[2]) or 1)])
+    finally:
+        stop()
 
 
 def _runtime_diagnostic(exc: BaseException, line: int) -> Diagnostic:
     """What went wrong while rendering, and how to fix it."""
+    if isinstance(exc, BudgetExceeded):
+        return _diag(
+            "ALB008",
+            line,
+            f"template over its limits: {exc}",
+            "templates are bounded (sizes, loop iterations, time): render smaller values",
+        )
+    if isinstance(exc, RecursionError | MemoryError):
+        return _diag(
+            "ALB008",
+            line,
+            f"template over its limits: {type(exc).__name__}",
+            "templates are bounded (recursion, memory): simplify the template",
+        )
     if isinstance(exc, SecurityError):
         return _diag(
             "ALB008",

@@ -37,6 +37,8 @@ try:  # libyaml through ruamel.yaml.clib: about six times faster than the pure c
 except ImportError:  # pragma: no cover - depends on the installation
     C_PARSER = False
 
+MAX_DEPTH = 64
+"""How deeply collections may nest: deeper input is refused before Python's recursion limit."""
 MAX_NODES = 200_000
 """Nodes one document may expand to (aliases included): a guard against alias bombs."""
 
@@ -149,6 +151,13 @@ class _Converter:
                 f"document expands to more than {MAX_NODES} nodes",
                 "aliases that repeat large structures make a document explode in size; "
                 "write the values out or split the document",
+            )
+        if len(path) > MAX_DEPTH:
+            raise self.refuse(
+                node,
+                "ALB006",
+                f"document nests more than {MAX_DEPTH} levels deep",
+                "manifests are shallow data; flatten the structure",
             )
         self.values.setdefault(path, _pos(node))
         if node.tag not in _SAFE_TAGS:
@@ -305,4 +314,16 @@ def _parse(text: str, file: str, *, fast: bool) -> ParseResult:
         diagnostics.append(_syntax_diagnostic(file, exc))
     except YAMLError as exc:  # pragma: no cover - unmarked libyaml errors
         diagnostics.append(_syntax_diagnostic(file, exc))
+    except RecursionError:
+        diagnostics.append(
+            Diagnostic(
+                "ALB006",
+                Severity.ERROR,
+                f"document nests more than {MAX_DEPTH} levels deep",
+                "manifests are shallow data; flatten the structure",
+                file,
+                1,
+                1,
+            )
+        )
     return ParseResult(documents, diagnostics)

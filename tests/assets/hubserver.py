@@ -33,6 +33,11 @@ class HubState:
     fail_once: dict[str, int] = field(default_factory=dict)
     """path -> HTTP status to answer once."""
     corrupt: set[str] = field(default_factory=set)
+    stall: set[str] = field(default_factory=set)
+    """Paths answered with nothing at all (the client's read times out); HEAD too."""
+    unsized: set[str] = field(default_factory=set)
+    """Paths served without Content-Length, Range support or HEAD (the size is unknown until the end)."""
+    released: threading.Event = field(default_factory=threading.Event)
     licensed: tuple[str, ...] = ("/clinical/",)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -69,10 +74,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._plain(403, b"AccessDenied")
         if status is not None:
             return self._plain(status, b"try again")
+        if path in state.stall:
+            state.released.wait(30)  # hold the connection open, send nothing
+            self.close_connection = True
+            return None
         file = state.root / path.lstrip("/")
         if not file.is_file():
             return self._plain(404, b"NoSuchKey")
         data = file.read_bytes()
+        if path in state.unsized:
+            return self._unsized(data, head)
         if path in state.corrupt:
             data = bytes([data[0] ^ 0xFF]) + data[1:]
         start, code = 0, 200
@@ -99,6 +110,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         return None
 
+    def _unsized(self, data: bytes, head: bool) -> None:
+        """No length, no ranges: the body runs until the connection closes."""
+        if head:
+            return self._plain(405, b"")
+        self.send_response(200)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        for start in range(0, len(data), 1 << 16):
+            self.wfile.write(data[start : start + (1 << 16)])
+        return None
+
     def _plain(self, code: int, body: bytes) -> None:
         self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
@@ -120,6 +143,7 @@ class HubServer:
         self.thread.start()
 
     def close(self) -> None:
+        self.state.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

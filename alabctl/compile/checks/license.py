@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from alabctl.spec.kinds.license import SCOPE_PATTERN
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.server import Engine
 from alabctl.spec.lock import AssetType, Edition, edition_of
+from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
 
@@ -165,6 +167,15 @@ def _where(spec: LicenseManifest) -> str:
     return f"file {spec.spec.from_file}"
 
 
+def _is_text(value: str) -> bool:
+    """Whether an environment value decoded as UTF-8 (Python keeps undecodable bytes as surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def license_path(from_file: str, env: Mapping[str, str], base: Path) -> Path:
     """``fromFile`` with ``~`` expanded from ``HOME`` in ``env``, relative paths from the manifest's folder."""
     if from_file == "~" or from_file.startswith("~/"):
@@ -180,6 +191,12 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
     spec = manifest.spec
     if spec.from_env is not None:
         value = env.get(spec.from_env)
+        if value and not _is_text(value):
+            return Problem(
+                UNREADABLE,
+                f"environment variable {spec.from_env} for License '{manifest.name}' is not UTF-8 text",
+                f"set {spec.from_env} to the contents of your license JSON, saved as UTF-8",
+            )
         if value:
             return value
         if spec.from_file is None:
@@ -192,13 +209,9 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
             )
     path = license_path(cast(str, spec.from_file), env, base)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = (
-            "does not exist"
-            if isinstance(exc, FileNotFoundError)
-            else f"cannot be read ({type(exc).__name__})"
-        )
+        return read_text(path, FileKind.LICENSE)
+    except FileReadError as exc:
+        reason = "does not exist" if not os.path.lexists(path) else f"cannot be read ({exc.reason})"
         return Problem(
             UNREADABLE,
             f"license file {spec.from_file} for License '{manifest.name}' {reason}",

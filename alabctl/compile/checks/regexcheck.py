@@ -442,7 +442,12 @@ def parse_regex(pattern: str) -> tuple[tuple[Item, ...], ...]:
 def check_regex(pattern: str) -> list[RegexFinding]:
     """Every problem with ``pattern``, by offset: compile errors, non-portable constructs, backtracking risks."""
     parser = _Parser(pattern)
-    tree = parser.parse()
+    try:
+        tree = parser.parse()
+    except RecursionError:
+        return [_compile_finding(pattern, f"it nests groups more than {MAX_NESTING} deep", 0)]
+    if _depth(tree) > MAX_NESTING:
+        return [_compile_finding(pattern, f"it nests groups more than {MAX_NESTING} deep", 0)]
     findings = list(parser.findings)
     error = _compile_error(pattern)
     if error is not None:
@@ -456,6 +461,20 @@ def check_regex(pattern: str) -> list[RegexFinding]:
     return sorted(findings, key=lambda f: (f.offset, f.code, f.summary))
 
 
+MAX_NESTING = 50
+"""Groups inside groups: deeper patterns are refused before any recursive analysis."""
+
+
+def _depth(branches: tuple[tuple[Item, ...], ...]) -> int:
+    """How deeply groups nest (iteratively, so a deep pattern cannot exhaust the stack)."""
+    deepest, stack = 0, [(branches, 0)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((i.node.branches, level + 1) for b in current for i in b if isinstance(i.node, Group))
+    return deepest
+
+
 def _compile_error(pattern: str) -> tuple[str, int | None] | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -463,7 +482,7 @@ def _compile_error(pattern: str) -> tuple[str, int | None] | None:
             re.compile(pattern, re.ASCII)
         except re.error as exc:
             return exc.msg, exc.pos
-        except (OverflowError, RecursionError) as exc:
+        except (OverflowError, RecursionError, ValueError) as exc:
             return str(exc) or type(exc).__name__, None
     return None
 
@@ -521,7 +540,7 @@ def _chars(text: str) -> frozenset[str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             compiled = re.compile(text, re.ASCII)
-    except re.error:
+    except (re.error, ValueError, OverflowError, RecursionError):
         return frozenset(_SAMPLE)
     return frozenset(c for c in _SAMPLE if compiled.fullmatch(c))
 
@@ -550,9 +569,14 @@ def _nullable(item: Item) -> bool:
     return any(all(_nullable(i) for i in branch) for branch in node.branches)
 
 
+LARGE_SPAN = 4
+"""A quantifier whose upper bound exceeds its lower bound by more than this is treated like ``+``:
+``(a{1,1000})+`` splits its input in exponentially many ways just as ``(a+)+`` does."""
+
+
 def _unbounded(item: Item) -> bool:
-    """Whether an item can match strings of unbounded length in more than one way of splitting."""
-    if item.high is None and chars_of(item.node):
+    """Whether an item can match strings of (practically) unbounded length in more than one way of splitting."""
+    if (item.high is None or item.high - item.low > LARGE_SPAN) and chars_of(item.node):
         return True
     node = item.node
     return isinstance(node, Group) and any(_unbounded(i) for b in node.branches for i in b)

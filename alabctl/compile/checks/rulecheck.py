@@ -38,6 +38,7 @@ from alabctl.spec.kinds import RuleManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleScope
 from alabctl.spec.loader import Origin
+from alabctl.spec.readfile import FileKind, FileReadError, read_bytes
 from alabctl.spec.refs import check_file
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
@@ -78,13 +79,32 @@ def _regex_diagnostic(origin: Origin, finding: RegexFinding) -> Diagnostic:
     )
 
 
+def _is_count(value: object, *, optional: bool = False) -> bool:
+    return (optional and value is None) or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    )
+
+
+def _well_formed(finding: RegexFinding) -> bool:
+    """Whether a finding read from the memo has the types this code writes."""
+    texts = (finding.code, finding.summary, finding.detail)
+    return all(isinstance(t, str) for t in texts) and _is_count(finding.offset) and _is_count(finding.length)
+
+
 def analyse_regex(pattern: str, memo: Memo | None = None) -> tuple[list[RegexFinding], int | None]:
     """The pattern's findings and where it needs whitespace: pure, so kept in ``memo`` by the pattern."""
     key = "re:" + hashlib.sha256(pattern.encode()).hexdigest()
     cached = memo.get(key) if memo is not None else None
     if isinstance(cached, dict):
-        found = [RegexFinding(**{**row, "severity": Severity(row["severity"])}) for row in cached["findings"]]
-        return found, cached["whitespace"]
+        try:
+            found = [
+                RegexFinding(**{**row, "severity": Severity(row["severity"])}) for row in cached["findings"]
+            ]
+            offset = cached["whitespace"]
+            if _is_count(offset, optional=True) and all(_well_formed(f) for f in found):
+                return found, offset
+        except (KeyError, TypeError, ValueError):
+            pass  # not the shape this code writes: recompute (and overwrite) below
     findings = check_regex(pattern)
     offset = None if findings else whitespace_offset(pattern)
     if memo is not None:
@@ -187,11 +207,9 @@ def _check_dictionary(resource: Resource, rule: RuleManifest, root: Path) -> Ite
 def read_dictionary(path: Path) -> tuple[str | None, str]:
     """A dictionary file's text, or None and why not."""
     try:
-        if path.stat().st_size > MAX_DICTIONARY_BYTES:
-            return None, f"it is larger than {MAX_DICTIONARY_BYTES} bytes; split the rule"
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, f"{exc.strerror}; check that it is a readable file"
+        raw = read_bytes(path, FileKind.DICTIONARY, limit=MAX_DICTIONARY_BYTES)
+    except FileReadError as exc:
+        return None, f"{exc.reason}; {exc.hint or 'check that it is a readable file'}"
     try:
         return raw.decode("utf-8-sig"), ""
     except UnicodeDecodeError as exc:

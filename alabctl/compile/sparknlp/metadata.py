@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from alabctl.spec.readfile import FileKind, FileReadError, read_bytes
+
 METADATA = "metadata/part-00000"
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 _PRODUCERS = ("Embeddings", "SentenceEncoder")
@@ -106,11 +108,10 @@ def _read_folder(path: Path) -> str:
     if not target.is_file():
         raise MetadataError(f"has no {METADATA}: is it a saved Spark NLP model?")
     try:
-        if target.stat().st_size > MAX_METADATA_BYTES:
-            raise MetadataError(f"{METADATA} is larger than {MAX_METADATA_BYTES} bytes")
-        return target.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise MetadataError(f"{METADATA} cannot be read ({type(exc).__name__})") from None
+        raw = read_bytes(target, FileKind.METADATA, limit=MAX_METADATA_BYTES)
+    except FileReadError as exc:
+        raise MetadataError(f"{METADATA}: {exc.reason}") from None
+    return raw.decode("utf-8", errors="replace")
 
 
 def metadata_member(names: list[str]) -> str | None:
