@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from alabctl.files import swap_folder
 from alabctl.spec.errors import UserError
 
 MARKER = ".alabctl-build"
@@ -69,7 +70,7 @@ def _clean_leftovers(out: Path) -> None:
             if (
                 leftover.is_dir()
                 and not leftover.is_symlink()
-                and (is_build(leftover) or not any(leftover.iterdir()))
+                and (is_build(leftover) or is_build(leftover / "x") or not any(leftover.iterdir()))
             ):
                 shutil.rmtree(leftover, ignore_errors=True)
 
@@ -114,14 +115,10 @@ def _write(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str],
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-            old.rmdir()
-            out.rename(old)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        if not swap_folder(staging, out):
+            raise UserError(
+                f"cannot replace {out}", "check that nothing else holds the folder, then compile again"
+            )
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

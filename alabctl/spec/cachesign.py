@@ -24,9 +24,10 @@ import json
 import os
 import secrets
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from alabctl.files import write_atomic
 
 KEY_ENV = "ALABCTL_CACHE_KEY"
 FORMAT = "alabctl-cache"
@@ -135,15 +136,6 @@ def write_signed(path: Path, kind: str, version: int, value: Any) -> None:
     header = json.dumps(
         {"format": FORMAT, "kind": kind, "version": version, "mac": _mac(key, kind, version, body)}
     )
-    tmp: Path | None = None
-    try:
+    with contextlib.suppress(OSError, ValueError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", dir=path.parent)
-        tmp = Path(name)
-        with os.fdopen(fd, "wb") as out:
-            out.write(header.encode() + b"\n" + body)
-        tmp.replace(path)
-    except (OSError, ValueError):
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        write_atomic(path, header.encode() + b"\n" + body)
