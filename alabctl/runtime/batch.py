@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
 from alabctl.runtime.taskfile import BadTask, read_tasks
-from alabctl.runtime.tasks import TaskError, task_data, task_text
+from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_data, task_text
 from alabctl.spec.errors import UserError
 
 CHUNK = 256
@@ -222,8 +222,11 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
         raise UserError(f"unknown engine {job.engine!r}", "use --engine local or --engine spark")
     server = server_of(job.build, job.project)
     deployment = load_deployment(job.build, server)  # fails fast, before any output
-    report = BatchReport(model_version=deployment.view(job.project).model_version)
+    view = deployment.view(job.project)
     deployment.close()
+    if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
+        raise UserError(VISUAL_NOT_HERE, "pre-annotate a text project, or use an alabctl with Visual NER")
+    report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
     show = _progress(err, job.progress)
     chunks = _chunks(read_tasks(job.tasks))

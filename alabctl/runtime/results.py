@@ -37,6 +37,11 @@ class ProjectView:
     model_version: str
 
     @property
+    def visual(self) -> bool:
+        """A Visual NER project (its outputs annotate an ``<Image>``: boxes on a document's words)."""
+        return any(self.config.object_tags.get(o.to_name) == "Image" for o in self.outputs)
+
+    @property
     def text_key(self) -> str:
         """The task data key holding the text the project's outputs annotate."""
         for output in self.outputs:
