@@ -221,15 +221,16 @@ def wrk_load(port: int, seconds: float, connections: int, tmp: Path) -> dict[str
 
 def latency(port: int, seconds: float, connections: int, tmp: Path) -> list[dict[str, Any]]:
     rows = []
-    found = wrk_load(port, seconds, connections, tmp)
-    if found:
-        rows.append(found)
+    for clients in sorted({1, connections}):
+        found = wrk_load(port, seconds, clients, tmp)
+        if found:
+            rows.append(found)
     samples = python_load(port, seconds, connections)
     times = [(end - began) * 1000 for began, end, status in samples if status == 200]
     span = max(end for _, end, _ in samples) - min(began for began, _, _ in samples)
     rows.append(
         {
-            "tool": f"python client ({connections} threads)",
+            "tool": f"python ({connections} threads)",
             "p50_ms": statistics.median(times),
             "p99_ms": _percentile(times, 0.99),
             "rps": len(samples) / span,
@@ -336,7 +337,11 @@ def _facts() -> str:
             for line in Path("/proc/cpuinfo").read_text().splitlines()
             if line.startswith("model name")
         )
-    return f"alabctl {__version__}, Python {platform.python_version()}, {os.cpu_count()} cores ({cpu}), {platform.system()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (
+        f"alabctl {__version__}, Python {platform.python_version()}, {os.cpu_count()} cores ({cpu}), "
+        f"{platform.system()}, load average {load} at start"
+    )
 
 
 def main() -> int:
@@ -375,9 +380,7 @@ def main() -> int:
                 python_load(port, 1.0, args.connections)  # warm-up
                 rows = latency(port, args.duration, args.connections, tmp)
                 figures["predict"] = rows
-                print(
-                    f"\n/predict, one short task, {args.connections} connections, {args.duration:.0f} s each"
-                )
+                print(f"\n/predict, one short task, {args.duration:.0f} s per row")
                 print(f"{'client':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'non-200':>8}")
                 for row in rows:
                     print(
