@@ -14,9 +14,10 @@ a 50k-phrase dictionary (one dictionary Rule per label, tab-separated, multi-wor
 2. Hot reload under that load: a Python client drives ``/predict`` while ``/admin/reload`` reloads
    the build (the 50k-phrase automaton included) every ``--reload-every`` seconds; requests that did
    not get a 200 (goal 0), and the longest request while reloads ran (the stall).
-3. ``alabctl preannotate`` of every document as JSONL tasks, 1 and 2 workers: docs/s (wall clock of
-   the process, start-up and rule loading included) and peak RSS (``VmHWM`` of the main process and
-   of the largest worker, polled every 50 ms).
+3. ``alabctl preannotate`` of the documents as a JSON array of tasks (the export format, parsed
+   as a stream), a tenth of them with 1 worker (memory stays flat: same peak RSS), all of them with
+   1 and 2 workers: docs/s (wall clock of the process, start-up and rule loading included) and peak
+   RSS (``VmHWM`` of the main process and of the largest worker, polled every 50 ms).
 """
 
 from __future__ import annotations
@@ -326,6 +327,17 @@ def preannotate(
     }
 
 
+def write_tasks(corpus: Path, out: Path, count: int) -> None:
+    """The first ``count`` documents as a JSON array of Label Studio tasks."""
+    with corpus.open() as src, out.open("w") as dst:
+        dst.write("[")
+        for i, line in enumerate(src):
+            if i == count:
+                break
+            dst.write(("," if i else "") + "\n" + json.dumps({"id": i, "data": {"text": line.rstrip("\n")}}))
+        dst.write("\n]\n")
+
+
 # -- main -----------------------------------------------------------------------------------------
 
 
@@ -398,22 +410,25 @@ def main() -> int:
                 stop(process)
 
         if not args.skip_batch:
-            tasks = tmp / "tasks.jsonl"
-            with (data / "corpus.txt").open() as src, tasks.open("w") as out:
-                for i, line in enumerate(src):
-                    out.write(json.dumps({"id": i, "data": {"text": line.rstrip("\n")}}) + "\n")
+            small = max(1, args.docs // 10)
+            files = {n: tmp / f"tasks-{n}.json" for n in (small, args.docs)}
+            for count, path in files.items():
+                write_tasks(data / "corpus.txt", path, count)
+            runs = [(small, 1), (args.docs, 1), (args.docs, 2)]
             rows = [
-                preannotate(args.alabctl, build, tasks, tmp / f"out{w}.jsonl", w, args.docs) for w in (1, 2)
+                preannotate(args.alabctl, build, files[n], tmp / f"out-{n}-{w}.jsonl", w, n) | {"tasks": n}
+                for n, w in runs
             ]
             figures["preannotate"] = rows
-            print(f"\nalabctl preannotate, {args.docs:,} tasks (JSONL), dictionary + regex rules")
+            print("\nalabctl preannotate, tasks as a JSON array (export format), dictionary + regex rules")
             print(
-                f"{'workers':>7} {'seconds':>8} {'docs/s':>9} {'results':>9} {'main RSS MB':>12} {'worker RSS MB':>14}"
+                f"{'tasks':>8} {'workers':>7} {'seconds':>8} {'docs/s':>9} {'results':>9} "
+                f"{'main RSS MB':>12} {'worker RSS MB':>14}"
             )
             for row in rows:
                 print(
-                    f"{row['workers']:>7} {row['seconds']:>8.1f} {row['docs_per_s']:>9,.0f} {row['results']:>9,} "
-                    f"{row['main_mb']:>12.0f} {row['worker_mb']:>14.0f}"
+                    f"{row['tasks']:>8,} {row['workers']:>7} {row['seconds']:>8.1f} {row['docs_per_s']:>9,.0f} "
+                    f"{row['results']:>9,} {row['main_mb']:>12.0f} {row['worker_mb']:>14.0f}"
                 )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
