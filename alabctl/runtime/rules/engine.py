@@ -67,6 +67,7 @@ class RuleEngine:
         if duplicate is not None:
             raise UserError(f"rule '{duplicate}' is given twice; each rule name must be unique")
         self._rules = list(rules)
+        self._rank = {r.spec.name: i for i, r in enumerate(self._rules)}
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
         self._scan: MultiScan | None = choose_backend(backend, regex_rules)
         scanned = self._scan.indices if self._scan is not None else frozenset()
@@ -139,7 +140,7 @@ class RuleEngine:
     # --- running ----------------------------------------------------------------------------------
 
     def annotate(self, text: str) -> list[Chunk]:
-        """Every rule's chunks, each rule's overlaps resolved, sorted by ``(start, end)``.
+        """Every rule's chunks, each rule's overlaps resolved, sorted by ``(start, end)`` (then rule order).
 
         Never raises: a text that is not a string finds nothing, and a rule that fails on a text
         (which would be a bug) is logged and finds nothing there.
@@ -174,7 +175,8 @@ class RuleEngine:
                 else:
                     out.extend(self._guarded(rule, doc, ends))
         if len(out) > 1 and len(self._rules) > 1:
-            out.sort(key=_span)
+            rank = self._rank
+            out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
         return out
 
     def _guarded(self, rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
@@ -228,10 +230,6 @@ def _chunks(
             norm = None if normalized is None else normalized[i]
             chunks.append(Chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
     return resolve_rule(chunks)
-
-
-def _span(chunk: Chunk) -> tuple[int, int]:
-    return chunk.start, chunk.end
 
 
 def _plain_name(name: str) -> bool:
