@@ -164,3 +164,28 @@ def test_compiles_first_with_f_and_errors_are_clear(tmp_path: Path) -> None:
     assert broken.returncode == 1 and "invalid JSON after task 1" in broken.stderr
     assert not (tmp_path / "o.json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.json")]
+
+
+def test_json_arrays_are_read_as_a_stream(tmp_path: Path) -> None:
+    from alabctl.runtime.taskfile import read_tasks
+
+    path = tmp_path / "big.json"
+    with path.open("w") as out:
+        out.write('\ufeff [{"data": {"text": "first", "weight": 0.5}},\n')
+        out.write(" ".join(['{"data": {"text": "x"}},'] * 20000))
+        out.write("this is not JSON")
+    tasks = read_tasks(path)
+    first = next(tasks)  # the broken end of the file has not been read yet
+    assert first == {"data": {"text": "first", "weight": 0.5}}
+    assert isinstance(first["data"]["weight"], float)
+    tasks.close()
+
+
+def test_an_empty_task_file_writes_an_empty_array(build: Path, tmp_path: Path) -> None:
+    (tmp_path / "none.json").write_text("[]")
+    done = _run(
+        "--project", "quickstart", "--build", str(build), "--tasks", str(tmp_path / "none.json"),
+        "--out", str(tmp_path / "o.json"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "o.json").read_text()) == []
