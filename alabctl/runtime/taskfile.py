@@ -63,6 +63,8 @@ def _lines(stream: IO[bytes]) -> Iterator[Any]:
             yield json.loads(line)
         except ValueError as exc:
             yield BadTask(f"line {number} is not JSON ({exc})")
+        except RecursionError:
+            yield BadTask(f"line {number} is JSON nested too deeply")
 
 
 def read_tasks(path: Path) -> Iterator[Any]:
