@@ -189,3 +189,36 @@ def test_an_empty_task_file_writes_an_empty_array(build: Path, tmp_path: Path) -
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "o.json").read_text()) == []
+
+
+def test_a_killed_worker_fails_the_run_cleanly(build: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    tasks = tmp_path / "many.jsonl"
+    with tasks.open("w") as out:
+        for i in range(60000):
+            out.write(json.dumps({"data": {"text": NOTES[i % 4]}}) + "\n")
+    target = tmp_path / "o.jsonl"
+    cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart", "--build", str(build)]
+    cmd += ["--tasks", str(tasks), "--out", str(target), "--workers", "2"]
+    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        children: list[int] = []
+        deadline = time.monotonic() + 30
+        while not children and time.monotonic() < deadline and process.poll() is None:
+            children = [
+                int(c) for c in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            ]
+            time.sleep(0.05)
+        assert children, "no worker started"
+        time.sleep(0.5)
+        os.kill(children[0], signal.SIGKILL)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 1, err
+    assert "worker process died" in err and "Traceback" not in err
+    assert not target.exists()
