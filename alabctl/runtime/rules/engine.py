@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from alabctl.runtime.engine import Chunk
+from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
 from alabctl.runtime.rules.context import BARE, Context
 from alabctl.runtime.rules.dictionary import DictionaryMatcher, parse_entries
 from alabctl.runtime.rules.document import Document
@@ -28,7 +29,7 @@ __all__ = ["RuleEngine", "merge_chunks"]
 
 log = logging.getLogger(__name__)
 
-_NO_METADATA: Mapping[str, str] = MappingProxyType({})
+_NO_METADATA = NO_METADATA
 _MAX_RULE_FILE = 16 << 20
 """A rule JSON or dictionary bigger than this is refused (16 MiB)."""
 
@@ -176,7 +177,7 @@ class RuleEngine:
         if len(plain) > 1:
             plain.sort()
         made = [
-            Chunk(s, e, text[s:e], rules[i].spec.entity, BARE, rules[i].spec.name, None, _NO_METADATA)
+            make_chunk(s, e, text[s:e], rules[i].spec.entity, BARE, rules[i].spec.name, None, _NO_METADATA)
             for s, e, i in plain
         ]
         if out:
@@ -201,7 +202,7 @@ class RuleEngine:
             if rule.context is None and rule.regex.disjoint:  # already in order, without overlaps
                 text = doc.text
                 label, name = rule.spec.entity, rule.spec.name
-                return [Chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
+                return [make_chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
             return _chunks(rule, doc, spans, None)
         assert rule.dictionary is not None
         hits = rule.dictionary.find(doc)
@@ -218,7 +219,7 @@ class RuleEngine:
         if rule.context is None:  # the common case, kept tight: hits are already disjoint and in order
             spec = rule.spec
             label, name = spec.entity, spec.name
-            return [Chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
+            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
         return _chunks(rule, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
@@ -242,7 +243,7 @@ def _chunks(
         score = BARE if context is None else context.score(doc, s, e)
         if score is not None:
             norm = None if normalized is None else normalized[i]
-            chunks.append(Chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
+            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
     return resolve_rule(chunks)
 
 

@@ -211,12 +211,17 @@ class RegexMatcher:
     def confirmed(self, text: str, ends: Sequence[int]) -> list[Span]:
         """``finditer``'s non-empty matches, searching only from where a match can start.
 
-        Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends``, and starts at
-        or after ``e - max_width``; so searching from ``max(pos, first end >= pos - max_width)``
-        finds the same next match. Only for patterns that never match empty.
+        Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends`` and starts at
+        or after ``e - max_width``. The next match after position ``pos`` ends at or after the
+        first of ``ends`` beyond ``pos``, so searching from that end minus ``max_width`` (or from
+        ``pos``, whichever is later) finds the same next match. Only for patterns that never match
+        empty.
         """
         width = self._facts.max_width
         search = self._search
+        if len(ends) == 1:  # the common case: one possible end, so at most one match
+            m = search(text, max(0, ends[0] - width) if width < _UNBOUNDED else 0)
+            return [] if m is None else [m.span()]
         out: list[Span] = []
         pos = 0
         i = 0

@@ -227,3 +227,24 @@ def test_annotate_never_raises(backend: str, text: str) -> None:
     chunks = engine.annotate(text)
     assert all(text[c.start : c.end] == c.text for c in chunks)
     assert engine.annotate(None) == []  # type: ignore[arg-type]
+
+
+def test_dictionary_chunks_are_whole_tokens_whatever_match_scope_says(found: Found) -> None:
+    dictionary = {"g.csv": GENDER}
+    for fields in ({"matchScope": "sub-token"}, {"completeMatchRegex": "true"}, {"matchScope": "token"}):
+        assert found("a boy, boys", rule(dictionary="g.csv", **fields), dictionaries=dictionary) == ["boy"]
+
+
+def test_a_word_listed_twice_belongs_to_the_first_entry() -> None:
+    engine = RuleEngine.from_specs([rule(dictionary="d.csv")], {"d.csv": "first,kid\nsecond,kid,child\n"})
+    assert [(c.text, c.normalized) for c in engine.annotate("kid child")] == [
+        ("kid", "first"),
+        ("child", "second"),
+    ]
+
+
+def test_unknown_backend_is_a_user_error() -> None:
+    from alabctl.spec.errors import UserError
+
+    with pytest.raises(UserError, match="backend 'pcre' is not one of: auto, re, hyperscan"):
+        RuleEngine.from_specs([rule(regex="a")], backend="pcre")
