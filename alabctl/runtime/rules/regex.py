@@ -199,7 +199,7 @@ class RegexMatcher:
             if self._complete:
                 return [(s, e) for s, e in spans if doc.is_token_start(s) and doc.is_token_end(e)]
             if self._token:
-                return [doc.covering(s, e) for s, e in spans]
+                return _distinct([doc.covering(s, e) for s, e in spans])
             return spans
         return self._tokens(doc, ends)
 
@@ -262,6 +262,15 @@ class RegexMatcher:
             else:
                 out.extend((s + a, s + b) for a, b in (m.span() for m in self._rx.finditer(token)) if b > a)
         return out
+
+
+def _distinct(spans: list[Span]) -> list[Span]:
+    """The spans without repeats of the one before (widening makes many matches one token)."""
+    out: list[Span] = []
+    for span in spans:
+        if not out or out[-1] != span:
+            out.append(span)
+    return out
 
 
 def _touching(spans: list[Span], ends: Sequence[int]) -> list[Span]:

@@ -212,7 +212,17 @@ def test_duplicate_rule_names_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["\x00\x01\xff binary \ud800 junk", "\U0010ffff" * 50, "\r\n" * 100, "a" * 200_000 + " 12 mg", " "],
+    [
+        "\x00\x01\xff binary \ud800 junk",
+        "\U0010ffff" * 50,
+        "\r\n" * 100,
+        "a" * 200_000 + " 12 mg",
+        " ",
+        # one huge piece: boundary checks and widening to tokens must stay linear
+        "man-" * 50_000,
+        "1-" * 100_000,
+        "-" * 100_000 + "man",
+    ],
 )
 def test_annotate_never_raises(backend: str, text: str) -> None:
     engine = RuleEngine.from_specs(
@@ -220,6 +230,8 @@ def test_annotate_never_raises(backend: str, text: str) -> None:
             rule(name="a", regex=r"\d+ mg", ruleScope="document", prefix=["take"]),
             rule(name="b", regex=r"(a|b)+", matchScope="sub-token"),
             rule(name="c", dictionary="g.csv", caseSensitive=False),
+            rule(name="d", regex=r"\d", ruleScope="document"),
+            rule(name="e", regex=r"man", ruleScope="document", completeMatchRegex="true"),
         ],
         {"g.csv": GENDER},
         backend=backend,
