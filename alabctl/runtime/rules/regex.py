@@ -36,6 +36,8 @@ _CONTEXT_OPS = frozenset(
 _UNBOUNDED = 1 << 32
 
 Span = tuple[int, int]
+Hint = Sequence[tuple[int, int]]
+"""From a prefilter: ``(end, lowest start)`` of every place a rule's match can end, sorted."""
 
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
@@ -184,11 +186,12 @@ class RegexMatcher:
     def pattern(self) -> str:
         return self._rx.pattern
 
-    def find(self, doc: Document, ends: Sequence[int] | None = None) -> list[Span]:
+    def find(self, doc: Document, ends: Hint | None = None) -> list[Span]:
         """Spans in text order (may overlap after widening to tokens; the engine resolves that).
 
-        ``ends``, when given, are sorted positions that include every position where a match of this
-        pattern can end (from a prefilter); the result is the same as without them.
+        ``ends``, when given, are ``(end, lowest start)`` pairs sorted by end, covering every
+        position where a match of this pattern can end (from a prefilter); the result is the same
+        as without them.
         """
         if ends is not None and not ends:
             return []
@@ -203,42 +206,50 @@ class RegexMatcher:
             return spans
         return self._tokens(doc, ends)
 
-    def _document(self, text: str, ends: Sequence[int] | None) -> list[Span]:
+    def _document(self, text: str, ends: Hint | None) -> list[Span]:
         if ends is None:
             return [m.span() for m in self._rx.finditer(text) if m.end() > m.start()]
         return self.confirmed(text, ends)
 
-    def confirmed(self, text: str, ends: Sequence[int]) -> list[Span]:
-        """``finditer``'s non-empty matches, searching only from where a match can start.
+    def confirmed(self, text: str, ends: Hint) -> list[Span]:
+        """``finditer``'s non-empty matches, searching only from where the next match can start.
 
-        Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends`` and starts at
-        or after ``e - max_width``. The next match after position ``pos`` ends at or after the
-        first of ``ends`` beyond ``pos``, so searching from that end minus ``max_width`` (or from
-        ``pos``, whichever is later) finds the same next match. Only for patterns that never match
-        empty.
+        ``ends`` holds every ``(end, lowest start)`` at which a match of this pattern can end, by
+        end: a match ``[s, e)`` that ``finditer`` returns ends at one of them, and starts at or after
+        ``e - max_width`` and at or after the lowest start given for ``e``. The next match after
+        ``pos`` ends at or after the first end beyond ``pos``; so searching from the latest of
+        ``pos``, that end minus ``max_width`` and the lowest start of that end or any later one
+        finds the same next match. Only for patterns that never match empty.
         """
         width = self._facts.max_width
+        bounded = width < _UNBOUNDED
         search = self._search
-        if len(ends) == 1:  # the common case: one possible end, so at most one match
-            m = search(text, max(0, ends[0] - width) if width < _UNBOUNDED else 0)
+        n = len(ends)
+        if n == 1:  # the common case: one possible end, so at most one match
+            e, lowest = ends[0]
+            m = search(text, max(lowest, e - width) if bounded else lowest)
             return [] if m is None else [m.span()]
+        floor = [0] * n  # floor[i]: the lowest start of ends[i:]
+        running = len(text)
+        for k in range(n - 1, -1, -1):
+            running = min(running, ends[k][1])
+            floor[k] = running
         out: list[Span] = []
         pos = 0
         i = 0
-        n = len(ends)
         while i < n:
-            e = ends[i]
+            e = ends[i][0]
             if e <= pos:
                 i += 1
                 continue
-            m = search(text, max(pos, e - width) if width < _UNBOUNDED else pos)
+            m = search(text, max(pos, floor[i], e - width) if bounded else max(pos, floor[i]))
             if m is None:
                 break
             s, pos = m.span()
             out.append((s, pos))
         return out
 
-    def _tokens(self, doc: Document, ends: Sequence[int] | None) -> list[Span]:
+    def _tokens(self, doc: Document, ends: Hint | None) -> list[Span]:
         text = doc.text
         facts = self._facts
         if facts.context_free:
@@ -247,7 +258,7 @@ class RegexMatcher:
                 return []
             spans = doc.token_spans()
             if ends is not None:
-                spans = _touching(spans, ends)
+                spans = _touching(spans, [e for e, _ in ends])
         else:
             spans = doc.token_spans()
         out: list[Span] = []
