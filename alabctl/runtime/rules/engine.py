@@ -29,7 +29,6 @@ __all__ = ["RuleEngine", "merge_chunks"]
 
 log = logging.getLogger(__name__)
 
-_NO_METADATA = NO_METADATA
 _MAX_RULE_FILE = 16 << 20
 """A rule JSON or dictionary bigger than this is refused (16 MiB)."""
 
@@ -69,7 +68,7 @@ class _Rule:
                 return []
             if self.context is None and self.regex.disjoint:  # already in order, without overlaps
                 label, name = self.label, self.name
-                return [make_chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
+                return [make_chunk(s, e, text[s:e], label, BARE, name, None, NO_METADATA) for s, e in spans]
             return _chunks(self, doc, spans, None)
         assert self.dictionary is not None
         hits = self.dictionary.find(doc)
@@ -84,7 +83,7 @@ class _Rule:
             ]
         if self.context is None:  # the common case, kept tight: hits are already disjoint and in order
             label, name = self.label, self.name
-            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
+            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits]
         return _chunks(self, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
@@ -92,10 +91,11 @@ class RuleEngine:
     """Regex and dictionary rules with ContextualParser semantics, loaded once, run on any text."""
 
     def __init__(self, rules: Sequence[_Rule], *, backend: str = "auto") -> None:
-        names = [r.spec.name for r in rules]
-        duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate is not None:
-            raise UserError(f"rule '{duplicate}' is given twice; each rule name must be unique")
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.name in seen:
+                raise UserError(f"rule '{rule.name}' is given twice; each rule name must be unique")
+            seen.add(rule.name)
         self._rules = list(rules)
         self._rank = {r.spec.name: i for i, r in enumerate(self._rules)}
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
@@ -214,7 +214,7 @@ class RuleEngine:
         if len(plain) > 1:
             plain.sort()
         made = [
-            make_chunk(s, e, text[s:e], rules[i].label, BARE, rules[i].name, None, _NO_METADATA)
+            make_chunk(s, e, text[s:e], rules[i].label, BARE, rules[i].name, None, NO_METADATA)
             for s, e, i in plain
         ]
         if out:
@@ -255,7 +255,7 @@ def _chunks(
         score = BARE if context is None else context.score(doc, s, e)
         if score is not None:
             norm = None if normalized is None else normalized[i]
-            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
+            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, NO_METADATA))
     return resolve_rule(chunks)
 
 
