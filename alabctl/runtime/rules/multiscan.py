@@ -6,7 +6,9 @@ for each rule, every position where one of its matches can end; ``re`` then conf
 only from where a match can start (:meth:`RegexMatcher.confirmed`). The chunks are the same as
 with ``re`` alone, by construction:
 
-- a rule is eligible when hyperscan compiles it and it never matches the empty string; in
+- a rule is eligible when its pattern is in the portable subset the compiler checks (ALB331: no
+  construct Java and Python read differently, which is also what PCRE-syntax hyperscan could read
+  differently), hyperscan compiles it and it never matches the empty string; in
   ``ruleScope: sentence`` it must also not look outside its match (no anchors, ``\\b`` or
   lookarounds), so that a match inside a token is a match in the text;
 - only ASCII texts are prefiltered (byte offsets are then character offsets, and hyperscan's
@@ -25,8 +27,10 @@ from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
+from alabctl.compile.regexcheck import check_regex
 from alabctl.runtime.rules.regex import RegexMatcher
 from alabctl.runtime.rules.spec import RuleScope
+from alabctl.spec.diagnostics import Severity
 from alabctl.spec.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -47,7 +51,11 @@ def _eligible(matcher: RegexMatcher) -> bool:
     facts = matcher.facts
     if facts.min_width == 0:
         return False
-    return matcher.scope is RuleScope.DOCUMENT or facts.context_free
+    if matcher.scope is not RuleScope.DOCUMENT and not facts.context_free:
+        return False
+    # only patterns in the subset Java and Python read alike: hyperscan (PCRE syntax) reads some of
+    # the others differently (``{,2}`` is literal text to it, ``\Q`` starts a quote)
+    return not any(f.severity is Severity.ERROR for f in check_regex(matcher.pattern))
 
 
 class MultiScan:
