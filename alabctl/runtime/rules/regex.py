@@ -18,6 +18,7 @@ then confirms with ``re`` from there, so both paths give the same spans (see :mo
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
 
@@ -286,8 +287,6 @@ def _distinct(spans: list[Span]) -> list[Span]:
 
 def _touching(spans: list[Span], ends: Sequence[int]) -> list[Span]:
     """The tokens in which some position of ``ends`` falls (``start < end_pos <= end``)."""
-    from bisect import bisect_left
-
     out: list[Span] = []
     for s, e in spans:
         i = bisect_left(ends, s + 1)
