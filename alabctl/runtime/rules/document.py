@@ -71,14 +71,15 @@ class Document:
         j = bisect_right(ends, end)
         return list(zip(starts[i:j], ends[i:j], strict=True))
 
-    def covering(self, start: int, end: int) -> tuple[int, int]:
-        """The span of the whole tokens that ``[start, end)`` touches (itself if it touches none)."""
+    def covering(self, start: int, end: int) -> tuple[int, int] | None:
+        """The span of the whole tokens that ``[start, end)`` touches; None when it touches none
+        (it is all whitespace)."""
         starts, ends = self._tokens()
         i = bisect_right(ends, start)  # first token ending after start
         j = bisect_left(starts, end) - 1  # last token starting before end
         if i > j:
-            return start, end
-        return min(start, starts[i]), max(end, ends[j])
+            return None
+        return starts[i], ends[j]
 
     def _boundaries(self) -> seg.Boundaries:
         if self._bounds is None:

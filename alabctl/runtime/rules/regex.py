@@ -203,7 +203,7 @@ class RegexMatcher:
             if self._complete:
                 return [(s, e) for s, e in spans if doc.is_token_start(s) and doc.is_token_end(e)]
             if self._token:
-                return _distinct([doc.covering(s, e) for s, e in spans])
+                return _distinct([c for s, e in spans if (c := doc.covering(s, e)) is not None])
             return spans
         return self._tokens(doc, ends)
 

@@ -45,6 +45,9 @@ Found = Callable[..., list[str]]
         ({"regex": "Girl", "caseSensitive": False}, "girl Girl GIRL", ["Girl"]),
         # a regex that can match empty never makes an empty chunk
         ({"regex": "a*", "matchScope": "sub-token"}, "bbb baab", ["aa"]),
+        # a match that touches no token (only whitespace) makes no chunk when widened to tokens
+        ({"regex": r"\s+", "ruleScope": "document"}, "a  b", []),
+        ({"regex": r"\s+", "ruleScope": "document", "matchScope": "sub-token"}, "a  b", ["  "]),
         # widening to tokens merges the rule's own overlaps: one chunk per token
         ({"regex": r"\d", "ruleScope": "document"}, "12345 x", ["12345"]),
         # Java-like ASCII classes: \w does not match é
