@@ -154,7 +154,9 @@ class RuleEngine:
                 raise UserError(f"rule name {name!r} is not a plain name (letters, digits, '.', '_', '-')")
             path = folder / f"{name}.json"
             data = _read_json(path)
-            data.setdefault("name", name)
+            data["name"] = (
+                name  # the build's name for it (a JSON imported from Annotation Lab may say otherwise)
+            )
             dictionary = data.get("dictionary")
             if isinstance(dictionary, str) and dictionary:
                 if not _plain_name(dictionary):
