@@ -74,7 +74,7 @@ class DictionaryMatcher:
         view, where = doc.view(self._caseless)
         n = len(view)
         cands: list[tuple[int, int, str]] = []
-        bounds = seg.Boundaries(view)
+        bounds: seg.Boundaries | None = None  # made on the first hit next to punctuation runs
         cc = seg.CONTEXT_CHARS
         # In the view every whitespace is one " ". A hit starts on a token start when the character
         # before it is a space, or a lone leading punctuation mark, or (rarely) a longer run of
@@ -87,18 +87,30 @@ class DictionaryMatcher:
                 before = view[s - 1]
                 if before != " ":
                     if before in cc:
-                        if s > 1 and view[s - 2] != " " and not bounds.start(s):
-                            continue
-                    elif view[s] not in cc or not bounds.start(s):
+                        if s > 1 and view[s - 2] != " ":
+                            bounds = bounds or seg.Boundaries(view)
+                            if not bounds.start(s):
+                                continue
+                    elif view[s] not in cc:
                         continue
+                    else:
+                        bounds = bounds or seg.Boundaries(view)
+                        if not bounds.start(s):
+                            continue
             if e < n:
                 after = view[e]
                 if after != " ":
                     if after in cc:
-                        if e + 1 < n and view[e + 1] != " " and not bounds.end(e):
-                            continue
-                    elif view[end] not in cc or not bounds.end(e):
+                        if e + 1 < n and view[e + 1] != " ":
+                            bounds = bounds or seg.Boundaries(view)
+                            if not bounds.end(e):
+                                continue
+                    elif view[end] not in cc:
                         continue
+                    else:
+                        bounds = bounds or seg.Boundaries(view)
+                        if not bounds.end(e):
+                            continue
             cands.append((s, e, normalized))
         if not cands:
             return cands
