@@ -251,17 +251,40 @@ class RegexMatcher:
         return out
 
     def _tokens(self, doc: Document, ends: Hint | None) -> list[Span]:
-        text = doc.text
-        facts = self._facts
-        if facts.context_free:
-            # a match inside a token is a match in the text: no match in the text, none in any token
-            if ends is None and self._search(text) is None:
-                return []
-            spans = doc.token_spans()
+        if self._facts.context_free:
             if ends is not None:
-                spans = _touching(spans, [e for e, _ in ends])
-        else:
-            spans = doc.token_spans()
+                return self._in_tokens(doc, _touching(doc.token_spans(), [e for e, _ in ends]))
+            return self._candidate_tokens(doc)
+        return self._in_tokens(doc, doc.token_spans())
+
+    def _candidate_tokens(self, doc: Document) -> list[Span]:
+        """Only the tokens where a match in the text starts: the same as trying every token.
+
+        The pattern never looks outside its match, so a match inside a token is a match in the
+        text at the same place. Searching the text from ``pos`` gives the leftmost place where one
+        starts; no token before it can hold a match (it would have been found first), so the next
+        token to try is the one holding that place; after it, the search goes on from its end.
+        """
+        text = doc.text
+        search = self._search
+        out: list[Span] = []
+        pos = 0
+        n = len(text)
+        while pos < n:
+            m = search(text, pos)
+            if m is None:
+                break
+            token = doc.token_at(m.start()) if m.start() < n else None
+            if token is None:  # the match starts on whitespace: no token starts a match before it
+                pos = m.start() + 1
+                continue
+            out.extend(self._in_tokens(doc, [token]))
+            pos = token[1]
+        return out
+
+    def _in_tokens(self, doc: Document, spans: Sequence[Span]) -> list[Span]:
+        """Each token tried on its own: fullmatch (complete), search (token) or finditer (sub-token)."""
+        text = doc.text
         out: list[Span] = []
         for s, e in spans:
             token = text[s:e]
