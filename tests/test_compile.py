@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from alabctl.api import Inputs, compile, write_tree
 from alabctl.cli.main import main
 from alabctl.compile.checks.xmlcheck import check_label_config
+from alabctl.outdir import MARKER
 from alabctl.spec.errors import UserError
 from tests.conftest import GOLDEN, REPO
 
@@ -29,7 +31,9 @@ def test_every_example_artifact_is_pinned(tmp_path, monkeypatch, request) -> Non
     files = report.build.files
     golden_dir = GOLDEN / "build"
     if request.config.getoption("--update-goldens"):
+        shutil.rmtree(golden_dir, ignore_errors=True)
         write_tree(golden_dir, files)
+        (golden_dir / MARKER).unlink()
     pinned = {
         p.relative_to(golden_dir).as_posix(): p.read_bytes() for p in golden_dir.rglob("*") if p.is_file()
     }

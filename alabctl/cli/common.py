@@ -11,7 +11,7 @@ from typing import TextIO
 from alabctl import api
 
 
-def add_input_options(parser: argparse.ArgumentParser) -> None:
+def add_input_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     group = parser.add_argument_group("inputs")
     group.add_argument(
         "-f",
@@ -19,7 +19,7 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         dest="inputs",
         action="append",
         metavar="PATH",
-        required=True,
+        required=required,
         help="a manifest file, a folder (walked recursively) or - for stdin; repeatable",
     )
     group.add_argument(

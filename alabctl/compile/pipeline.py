@@ -482,9 +482,12 @@ def compile_pipeline(server: str, repo: Repository) -> Spec:
     maps = {p.name: label_map(p, repo).predictors for p in projects}
     stages, cols = _stages(repo, projects, [e for entries in maps.values() for e in entries])
     hub = repo.hub()
+    manifest = repo.server(server)
     return {
         "schemaVersion": PIPELINE_SCHEMA_VERSION,
         "server": server,
+        "host": manifest.host,
+        "port": manifest.port,
         "engine": str(repo.engine(server)),
         "sparkNlpVersion": hub.spark_nlp_version,
         "sparkVersion": hub.spark_version,
