@@ -1,0 +1,50 @@
+"""Tesseract OCR (the ``tesseract`` program, through pytesseract) on an image -> a page of words."""
+
+from __future__ import annotations
+
+import shutil
+from typing import TYPE_CHECKING
+
+from alabctl.runtime.visual.errors import DocumentError, Problem
+from alabctl.runtime.visual.hocr import parse_hocr
+from alabctl.runtime.visual.page import Page, TextOrigin
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+def tesseract_available() -> bool:
+    """Whether the ``tesseract`` program is on the PATH."""
+    return shutil.which("tesseract") is not None
+
+
+def recognize(image: Image.Image, index: int, *, language: str, timeout: float, name: str) -> Page:
+    """OCR one page image; stopped (and refused) after ``timeout`` seconds."""
+    if not tesseract_available():
+        raise DocumentError(
+            Problem.OCR_UNAVAILABLE,
+            f"{name}: needs OCR but the 'tesseract' program is not installed "
+            "(Debian/Ubuntu: apt-get install tesseract-ocr)",
+        )
+    import pytesseract
+
+    if timeout <= 0:
+        raise _timeout(name, index)
+    try:
+        hocr = pytesseract.image_to_pdf_or_hocr(image, lang=language, extension="hocr", timeout=timeout)
+    except RuntimeError as exc:  # pytesseract's timeout
+        if "timeout" in str(exc).lower():
+            raise _timeout(name, index) from None
+        raise DocumentError(Problem.CORRUPT, f"{name}: page {index + 1}: OCR failed ({exc})") from None
+    except pytesseract.TesseractError as exc:
+        raise DocumentError(Problem.CORRUPT, f"{name}: page {index + 1}: OCR failed ({exc})") from None
+    (page,) = parse_hocr(hocr, first_index=index, origin=TextOrigin.TESSERACT, name=name)[:1]
+    return page
+
+
+def _timeout(name: str, index: int) -> DocumentError:
+    return DocumentError(
+        Problem.TIMEOUT,
+        f"{name}: page {index + 1}: OCR did not finish within the time allowed for the document; "
+        "raise the timeout (--visual-timeout) or send fewer pages per task",
+    )

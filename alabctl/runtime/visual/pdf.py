@@ -1,0 +1,189 @@
+"""Born-digital PDFs through PDFium (pypdfium2): the text layer's characters -> words with boxes,
+and pages rendered to images for OCR. PDFium is not thread-safe: every use holds ``PDFIUM``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from alabctl.runtime.visual.errors import DocumentError, Problem
+from alabctl.runtime.visual.geometry import Box, union
+from alabctl.runtime.visual.page import Page, TextOrigin, Word
+
+if TYPE_CHECKING:
+    import pypdfium2
+    from PIL import Image
+
+PDFIUM = threading.RLock()
+"""Held around every PDFium call (the library keeps global state)."""
+
+POINTS_PER_INCH = 72
+_SKIPPED = {"\x00", "\ufffe", "\uffff"}
+
+
+@contextmanager
+def open_pdf(data: bytes, max_pages: int, name: str) -> Iterator[pypdfium2.PdfDocument]:
+    """The opened document, refused when it is corrupt, encrypted or longer than ``max_pages``."""
+    import pypdfium2
+
+    with PDFIUM:
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError as exc:
+            raise _open_error(str(exc), name) from None
+        try:
+            pages = len(pdf)
+            if pages > max_pages:
+                raise DocumentError(
+                    Problem.TOO_MANY_PAGES,
+                    f"{name}: {pages} pages, more than the {max_pages} allowed; split the document "
+                    "or raise the page limit (--max-pages)",
+                )
+            if pages == 0:
+                raise DocumentError(Problem.CORRUPT, f"{name}: the PDF has no pages")
+            yield pdf
+        finally:
+            pdf.close()
+
+
+def _open_error(reason: str, name: str) -> DocumentError:
+    if "password" in reason.lower() or "security" in reason.lower():
+        return DocumentError(
+            Problem.ENCRYPTED,
+            f"{name}: the PDF is encrypted (it needs a password); import a decrypted copy",
+        )
+    return DocumentError(Problem.CORRUPT, f"{name}: not a readable PDF ({reason})")
+
+
+def page_size(page: pypdfium2.PdfPage, dpi: int) -> tuple[int, int]:
+    """The displayed page's size in pixels at ``dpi`` (rotation applied)."""
+    with PDFIUM:
+        width, height = page.get_size()
+    scale = dpi / POINTS_PER_INCH
+    return round(width * scale), round(height * scale)
+
+
+def text_layer(page: pypdfium2.PdfPage, index: int, dpi: int) -> Page:
+    """The page's own text as words with boxes (pixels at ``dpi``), no OCR."""
+    with PDFIUM:
+        frame = _Frame.of(page)
+        textpage = page.get_textpage()
+        try:
+            found = list(_words(_chars(textpage, frame)))
+        finally:
+            textpage.close()
+    width, height = page_size(page, dpi)
+    scale = dpi / POINTS_PER_INCH
+    tops: dict[int, float] = {}
+    for _, box, line in found:
+        tops[line] = min(tops.get(line, box.top), box.top)
+    words = tuple(
+        Word(text, Box(box.left, tops[line], box.right, box.bottom).scaled(scale), line)
+        for text, box, line in found
+    )
+    return Page(index, width, height, words, TextOrigin.TEXT_LAYER)
+
+
+def render(page: pypdfium2.PdfPage, dpi: int, max_pixels: int, name: str) -> Image.Image:
+    """The page as a greyscale image at ``dpi``; refused when that would exceed ``max_pixels``."""
+    width, height = page_size(page, dpi)
+    if width * height > max_pixels:
+        raise DocumentError(
+            Problem.TOO_LARGE,
+            f"{name}: a page of {width}x{height} pixels at {dpi} dpi is more than the "
+            f"{max_pixels} pixels allowed; lower the DPI or raise the pixel limit",
+        )
+    with PDFIUM:
+        bitmap = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True)
+        try:
+            picture: Image.Image = bitmap.to_pil().copy()
+            return picture
+        finally:
+            bitmap.close()
+
+
+class _Frame:
+    """PDF user space (origin bottom-left, y up, page /Rotate not applied) -> the displayed page
+    with its origin top-left and y down."""
+
+    def __init__(self, left: float, bottom: float, right: float, top: float, rotation: int) -> None:
+        self.left, self.bottom, self.right, self.top = left, bottom, right, top
+        self.rotation = rotation % 360
+
+    @classmethod
+    def of(cls, page: pypdfium2.PdfPage) -> _Frame:
+        left, bottom, right, top = page.get_bbox()
+        return cls(left, bottom, right, top, page.get_rotation())
+
+    def to_top_left(self, left: float, bottom: float, right: float, top: float) -> Box:
+        """A user-space rectangle as a box on the displayed page (points)."""
+        corners = [self._point(left, top), self._point(right, bottom)]
+        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+        return Box(min(xs), min(ys), max(xs), max(ys))
+
+    def _point(self, x: float, y: float) -> tuple[float, float]:
+        u, v = x - self.left, self.top - y
+        w, h = self.right - self.left, self.top - self.bottom
+        if self.rotation == 90:
+            return h - v, u
+        if self.rotation == 180:
+            return w - u, h - v
+        if self.rotation == 270:
+            return v, w - u
+        return u, v
+
+
+def _chars(textpage: pypdfium2.PdfTextPage, frame: _Frame) -> Iterator[tuple[str, Box | None]]:
+    """Every character of the text layer with its box on the displayed page in points (None for
+    a space or a line break, PDFium's generated ones included)."""
+    count = textpage.count_chars()
+    text = textpage.get_text_range(0, count)
+    if len(text) != count:  # characters outside the BMP: ask one at a time
+        text = "".join(textpage.get_text_range(i, 1)[:1] or "\x00" for i in range(count))
+    for i, char in enumerate(text):
+        if char.isspace() or char in _SKIPPED:
+            yield char, None
+            continue
+        # advance widths and the font's descent from the loose box, the ink's top from the tight one
+        left, bottom, right, _ = textpage.get_charbox(i, loose=True)
+        top = textpage.get_charbox(i)[3]
+        yield ("-" if char == "\x02" else char), frame.to_top_left(left, bottom, right, top)
+
+
+def _words(chars: Iterable[tuple[str, Box | None]]) -> Iterator[tuple[str, Box, int]]:
+    """Group characters into words (split at whitespace) and number lines (at line breaks, or
+    when a character sits below and left of the previous one)."""
+    line = 0
+    started = False
+    line_break = False
+    current: list[tuple[str, Box]] = []
+    for char, box in chars:
+        if box is None:
+            if current:
+                yield _word(current, line)
+                current = []
+            line_break = line_break or char in "\r\n"
+            continue
+        if current and _below(current[-1][1], box):
+            yield _word(current, line)
+            current = []
+            line_break = True
+        if not current:
+            if line_break and started:
+                line += 1
+            started, line_break = True, False
+        current.append((char, box))
+    if current:
+        yield _word(current, line)
+
+
+def _below(previous: Box, box: Box) -> bool:
+    """A glyph starts a new line when its top is under the previous glyph's middle and it lies
+    to the left of it."""
+    return box.top > (previous.top + previous.bottom) / 2 and box.left < previous.left
+
+
+def _word(chars: list[tuple[str, Box]], line: int) -> tuple[str, Box, int]:
+    return "".join(c for c, _ in chars), union(b for _, b in chars), line
