@@ -61,6 +61,8 @@ def page_size(page: pypdfium2.PdfPage, dpi: int) -> tuple[int, int]:
     """The displayed page's size in pixels at ``dpi`` (rotation applied)."""
     with PDFIUM:
         width, height = page.get_size()
+        if page.get_rotation() % 180 == 90:
+            width, height = height, width
     scale = dpi / POINTS_PER_INCH
     return round(width * scale), round(height * scale)
 
@@ -80,7 +82,7 @@ def text_layer(page: pypdfium2.PdfPage, index: int, dpi: int) -> Page:
     for _, box, line in found:
         tops[line] = min(tops.get(line, box.top), box.top)
     words = tuple(
-        Word(text, Box(box.left, tops[line], box.right, box.bottom).scaled(scale), line)
+        Word(text, frame.displayed(Box(box.left, tops[line], box.right, box.bottom)).scaled(scale), line)
         for text, box, line in found
     )
     return Page(index, width, height, words, TextOrigin.TEXT_LAYER)
@@ -114,30 +116,28 @@ class _Frame:
 
     @classmethod
     def of(cls, page: pypdfium2.PdfPage) -> _Frame:
-        left, bottom, right, top = page.get_bbox()
+        left, bottom, right, top = page.get_cropbox()
         return cls(left, bottom, right, top, page.get_rotation())
 
-    def to_top_left(self, left: float, bottom: float, right: float, top: float) -> Box:
-        """A user-space rectangle as a box on the displayed page (points)."""
-        corners = [self._point(left, top), self._point(right, bottom)]
-        xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-        return Box(min(xs), min(ys), max(xs), max(ys))
+    def upright(self, left: float, bottom: float, right: float, top: float) -> Box:
+        """A user-space rectangle on the page before its /Rotate, origin top-left (points)."""
+        return Box(left - self.left, self.top - top, right - self.left, self.top - bottom)
 
-    def _point(self, x: float, y: float) -> tuple[float, float]:
-        u, v = x - self.left, self.top - y
+    def displayed(self, box: Box) -> Box:
+        """An upright box on the page as displayed (its /Rotate applied, clockwise)."""
         w, h = self.right - self.left, self.top - self.bottom
         if self.rotation == 90:
-            return h - v, u
+            return Box(h - box.bottom, box.left, h - box.top, box.right)
         if self.rotation == 180:
-            return w - u, h - v
+            return Box(w - box.right, h - box.bottom, w - box.left, h - box.top)
         if self.rotation == 270:
-            return v, w - u
-        return u, v
+            return Box(box.top, w - box.right, box.bottom, w - box.left)
+        return box
 
 
 def _chars(textpage: pypdfium2.PdfTextPage, frame: _Frame) -> Iterator[tuple[str, Box | None]]:
-    """Every character of the text layer with its box on the displayed page in points (None for
-    a space or a line break, PDFium's generated ones included)."""
+    """Every character of the text layer with its upright box in points (None for a space or a
+    line break, PDFium's generated ones included)."""
     count = textpage.count_chars()
     text = textpage.get_text_range(0, count)
     if len(text) != count:  # characters outside the BMP: ask one at a time
@@ -149,7 +149,7 @@ def _chars(textpage: pypdfium2.PdfTextPage, frame: _Frame) -> Iterator[tuple[str
         # advance widths and the font's descent from the loose box, the ink's top from the tight one
         left, bottom, right, _ = textpage.get_charbox(i, loose=True)
         top = textpage.get_charbox(i)[3]
-        yield ("-" if char == "\x02" else char), frame.to_top_left(left, bottom, right, top)
+        yield ("-" if char == "\x02" else char), frame.upright(left, bottom, right, top)
 
 
 def _words(chars: Iterable[tuple[str, Box | None]]) -> Iterator[tuple[str, Box, int]]:
