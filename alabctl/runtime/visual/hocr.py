@@ -55,8 +55,8 @@ def _page(element: etree._Element, index: int, origin: TextOrigin, name: str) ->
     if size is None or size.width <= 0 or size.height <= 0:
         raise DocumentError(Problem.CORRUPT, f"{name}: page {index + 1} has no bbox with its size")
     words: list[Word] = []
-    lines: dict[int, int] = {}
-    blocks: dict[int, int] = {}
+    lines: dict[etree._Element, int] = {}
+    blocks: dict[etree._Element, int] = {}
     for el in element.iter():
         if "ocrx_word" not in _classes(el):
             continue
@@ -64,8 +64,8 @@ def _page(element: etree._Element, index: int, origin: TextOrigin, name: str) ->
         text = " ".join("".join(str(t) for t in el.itertext()).split())
         if box is None or not text:
             continue
-        line = lines.setdefault(id(_ancestor(el, _LINES, element)), len(lines))
-        block = blocks.setdefault(id(_ancestor(el, _BLOCKS, element)), len(blocks))
+        line = lines.setdefault(_ancestor(el, _LINES, element), len(lines))
+        block = blocks.setdefault(_ancestor(el, _BLOCKS, element), len(blocks))
         conf = _CONF.search(el.get("title") or "")
         confidence = min(1.0, max(0.0, float(conf.group(1)) / 100)) if conf else 1.0
         words.append(Word(text.replace(" ", "\u00a0"), box, line, block, confidence))
