@@ -95,20 +95,31 @@ def _merge(chunks: list[Chunk]) -> list[Chunk]:
     return list(merge_chunks(chunks))
 
 
+def region_chunks(
+    outputs: Sequence[Output], findings: Findings, region_type: str = "labels"
+) -> dict[tuple[str, str, str], list[Chunk]]:
+    """Per control ``(from_name, to_name, type)``: the rule and NER chunks renamed by their
+    outputs and merged across sources, in text order. Visual NER boxes them (``rectanglelabels``)."""
+    by_control: dict[tuple[str, str, str], list[Chunk]] = {}
+    for output in outputs:
+        if output.kind in REGION_KINDS and output.type == region_type:
+            key = (output.from_name, output.to_name, output.type)
+            by_control.setdefault(key, []).extend(_renamed(output, findings.get(output.column, ())))
+    return {
+        key: sorted(_merge(chunks), key=lambda c: (c.start, c.end, c.label))
+        for key, chunks in sorted(by_control.items())
+    }
+
+
 def _regions(
     outputs: Sequence[Output], findings: Findings
 ) -> tuple[list[Result], dict[tuple[int, int], str]]:
     """One result per merged chunk per control; and span -> region id, for relations."""
-    by_control: dict[tuple[str, str, str], list[Chunk]] = {}
-    for output in outputs:
-        if output.kind in REGION_KINDS and output.type == "labels":
-            key = (output.from_name, output.to_name, output.type)
-            by_control.setdefault(key, []).extend(_renamed(output, findings.get(output.column, ())))
     results: list[Result] = []
     spans: dict[tuple[int, int], str] = {}
-    for (from_name, to_name, type_), chunks in sorted(by_control.items()):
+    for (from_name, to_name, type_), chunks in region_chunks(outputs, findings).items():
         template = Output("", "", "", "", from_name, to_name, type_, {})
-        for chunk in sorted(_merge(chunks), key=lambda c: (c.start, c.end, c.label)):
+        for chunk in chunks:
             rid = _id(from_name, chunk.start, chunk.end, chunk.label)
             results.append(_region(template, chunk, rid))
             spans.setdefault((chunk.start, chunk.end), rid)

@@ -34,7 +34,9 @@ class DrawnWord:
     """Pixels at ``DPI``, origin top-left."""
 
 
-def layout(pages: list[list[str]], *, left: float = 72.0, top: float = 700.0, leading: float = 22.0) -> list[DrawnWord]:
+def layout(
+    pages: list[list[str]], *, left: float = 72.0, top: float = 700.0, leading: float = 22.0
+) -> list[DrawnWord]:
     """Where every word of every line goes (the true boxes)."""
     ascent, descent = getAscentDescent(FONT, SIZE)
     scale = DPI / 72

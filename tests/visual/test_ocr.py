@@ -17,7 +17,8 @@ from tests.visual.conftest import INVOICE_PATTERNS, PatternEngine
 from tests.visual.drawing import INVOICE, layout, scanned_pdf, truth
 
 pytestmark = pytest.mark.skipif(
-    shutil.which("tesseract") is None, reason="the tesseract program is not installed (apt-get install tesseract-ocr)"
+    shutil.which("tesseract") is None,
+    reason="the tesseract program is not installed (apt-get install tesseract-ocr)",
 )
 WORDS = layout([INVOICE])
 HOCR_PAGE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -97,7 +98,9 @@ def test_spark_ocr_style_hocr_pages_lines_and_confidence() -> None:
     ]
     assert page.words[0].confidence == pytest.approx(0.96)
     results = annotate_pages(pages, PatternEngine({"Vendor": r"Acme Corporation", "No": r"INV-\d+"}))
-    vendor = [r for r in results if r["type"] == "rectanglelabels" and r["value"]["text"] == "Acme Corporation"]
+    vendor = [
+        r for r in results if r["type"] == "rectanglelabels" and r["value"]["text"] == "Acme Corporation"
+    ]
     assert [r["item_index"] for r in vendor] == [0, 1]
     assert vendor[0]["value"] | {} == {
         "x": 1.0,

@@ -33,7 +33,9 @@ def test_nothing_local_is_read_without_a_folder(documents: Path) -> None:
     assert "--documents" in str(error)
 
 
-@pytest.mark.parametrize("reference", ["../secret.pdf", "/etc/passwd", "file:///etc/passwd", "sub/../../secret.pdf"])
+@pytest.mark.parametrize(
+    "reference", ["../secret.pdf", "/etc/passwd", "file:///etc/passwd", "sub/../../secret.pdf"]
+)
 def test_paths_outside_the_folder_are_refused(documents: Path, reference: str) -> None:
     (documents.parent / "secret.pdf").write_bytes(b"%PDF-1.7 secret")
     error = _refused(reference, VisualSettings(documents=documents))
