@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,10 @@ def recognize(image: Image.Image, index: int, *, language: str, timeout: float, 
         )
     import pytesseract
 
+    # Tesseract's OpenMP threads spin and crawl when the cores are busy (five times slower on a
+    # loaded two-core machine); pages run in parallel through tasks and workers instead. A value
+    # the user set is kept.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     if timeout <= 0:
         raise _timeout(name, index)
     try:
