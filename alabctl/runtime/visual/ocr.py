@@ -27,7 +27,12 @@ def recognize(image: Image.Image, index: int, *, language: str, timeout: float, 
             f"{name}: needs OCR but the 'tesseract' program is not installed "
             "(Debian/Ubuntu: apt-get install tesseract-ocr)",
         )
-    import pytesseract
+    try:
+        import pytesseract
+    except ImportError:
+        raise DocumentError(
+            Problem.OCR_UNAVAILABLE, f"{name}: OCR needs pytesseract: pip install 'alabctl[visual]'"
+        ) from None
 
     # Tesseract's OpenMP threads spin and crawl when the cores are busy (five times slower on a
     # loaded two-core machine); pages run in parallel through tasks and workers instead. A value

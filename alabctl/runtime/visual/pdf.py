@@ -26,7 +26,12 @@ _SKIPPED = {"\x00", "\ufffe", "\uffff"}
 @contextmanager
 def open_pdf(data: bytes, max_pages: int, name: str) -> Iterator[pypdfium2.PdfDocument]:
     """The opened document, refused when it is corrupt, encrypted or longer than ``max_pages``."""
-    import pypdfium2
+    try:
+        import pypdfium2
+    except ImportError:
+        raise DocumentError(
+            Problem.UNSUPPORTED, f"{name}: reading PDFs needs pypdfium2: pip install 'alabctl[visual]'"
+        ) from None
 
     with PDFIUM:
         try:

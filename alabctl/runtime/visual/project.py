@@ -15,8 +15,7 @@ from alabctl.runtime.engine import Engine, Findings
 from alabctl.runtime.labeling import LabelingConfig, check_result
 from alabctl.runtime.results import Prediction, ProjectView, region_chunks
 from alabctl.runtime.tasks import TaskError, task_data
-from alabctl.runtime.visual.document import read_pages
-from alabctl.runtime.visual.errors import DocumentError
+from alabctl.runtime.visual.errors import DocumentError, Problem
 from alabctl.runtime.visual.page import Page, PageText, page_text
 from alabctl.runtime.visual.regions import ResultNames, page_regions, region_results
 from alabctl.runtime.visual.settings import VisualSettings
@@ -33,6 +32,13 @@ def task_pages(task: Any, view: ProjectView, settings: VisualSettings) -> list[P
     if carried is None and key not in data:
         keys = ", ".join(sorted(map(str, data))) or "none"
         raise TaskError(f"no '{key}' in the task's data (the config reads ${key}; the data has: {keys})")
+    try:
+        from alabctl.runtime.visual.document import read_pages
+    except ImportError as exc:  # Pillow / pypdfium2 / pytesseract: the [visual] extra
+        raise DocumentError(
+            Problem.OCR_UNAVAILABLE,
+            f"Visual NER needs the '{exc.name}' package: pip install 'alabctl[visual]'",
+        ) from None
     return read_pages(data.get(key) or "", settings, carried_ocr=carried)
 
 
