@@ -19,6 +19,12 @@ from tests.runtime.lscheck import ls_errors
 from tests.visual.drawing import INVOICE, draw_pdf, layout, render_png, truth
 
 WORDS = layout([INVOICE])
+CARRIED = """<html><body><div class="ocr_page" title="bbox 0 0 1000 800; ppageno 0">
+<span class="ocr_line" title="bbox 10 10 400 40">
+<span class="ocrx_word" title="bbox 10 10 90 40; x_wconf 95">Invoice</span>
+<span class="ocrx_word" title="bbox 100 10 140 40; x_wconf 95">no.</span>
+<span class="ocrx_word" title="bbox 200 10 350 40; x_wconf 93">AB-12345</span>
+</span></div></body></html>"""
 
 
 @pytest.fixture
@@ -103,6 +109,7 @@ def test_preannotate_writes_boxes_and_skips_documents_it_may_not_read(
                 {"id": 2, "data": {"image": "/etc/passwd"}},
                 {"id": 3, "data": {"image": "invoice.png"}},
                 {"id": 4, "data": {"text": "no image key"}},
+                {"id": 5, "data": {"image": "not-there.png", "hocr": CARRIED}},
             ]
         )
     )
@@ -115,6 +122,12 @@ def test_preannotate_writes_boxes_and_skips_documents_it_may_not_read(
     assert "task 1: /etc/passwd: outside the documents folder" in done.stderr
     assert "task 3: no 'image' in the task's data" in done.stderr
     written = json.loads(out.read_text())
-    assert [t["id"] for t in written] == [1, 3]
+    assert [t["id"] for t in written] == [1, 3, 5]
     _check_invoice(written[0]["predictions"][0], build, 0.8)
     _check_invoice(written[1]["predictions"][0], build, 0.6)
+    # the OCR the task carried was used: its document (absent) was never read
+    carried = written[2]["predictions"][0]
+    assert ls_errors(build, "invoices", carried) == []
+    (number,) = [r for r in carried["result"] if r["type"] == "rectanglelabels"]
+    assert number["value"]["text"] == "AB-12345" and number["original_width"] == 1000
+    assert (number["value"]["x"], number["value"]["width"]) == (20.0, 15.0)
