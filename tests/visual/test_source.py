@@ -27,6 +27,15 @@ def test_a_file_under_the_folder_is_read(settings: VisualSettings, invoice_pdf: 
     assert fetch("/data/local-files/?d=invoice.png", settings).kind is Kind.IMAGE
 
 
+def test_label_studio_uploads_are_read_from_its_media_folder(documents: Path, invoice_pdf: bytes) -> None:
+    (documents / "upload" / "12").mkdir(parents=True)
+    (documents / "upload" / "12" / "a1b2-invoice.pdf").write_bytes(invoice_pdf)
+    document = fetch("/data/upload/12/a1b2-invoice.pdf", VisualSettings(documents=documents))
+    assert document.data == invoice_pdf
+    error = _refused("/data/upload/../../secret.pdf", VisualSettings(documents=documents))
+    assert error.problem is Problem.NOT_ALLOWED
+
+
 def test_nothing_local_is_read_without_a_folder(documents: Path) -> None:
     error = _refused(str(documents / "invoice.pdf"), VisualSettings())
     assert error.problem is Problem.NOT_ALLOWED

@@ -15,6 +15,8 @@ from alabctl.runtime.visual.settings import VisualSettings
 
 LOCAL_FILES_PREFIX = "/data/local-files/"
 """Label Studio's URL for local-storage files: ``/data/local-files/?d=<path under the root>``."""
+UPLOAD_PREFIX = "/data/upload/"
+"""Label Studio's URL for uploaded files, kept under ``<its media folder>/upload/``."""
 
 
 class Kind(StrEnum):
@@ -77,6 +79,8 @@ def _local_path(reference: str) -> str:
     if reference.startswith(LOCAL_FILES_PREFIX):
         found = parse_qs(parts.query).get("d")
         return found[0] if found else ""
+    if reference.startswith(UPLOAD_PREFIX):  # --documents is Label Studio's media folder
+        return unquote(parts.path)[len("/data/") :]
     return reference
 
 
