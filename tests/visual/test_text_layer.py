@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from alabctl.runtime.visual.annotate import annotate_pages
 from alabctl.runtime.visual.document import read_pages
+from alabctl.runtime.visual.errors import DocumentError, Problem
 from alabctl.runtime.visual.geometry import Box, iou, union
 from alabctl.runtime.visual.page import TextOrigin, page_text
 from alabctl.runtime.visual.regions import chunk_regions
@@ -108,3 +111,16 @@ def test_a_rotated_page_reports_boxes_on_the_page_as_displayed(documents, settin
         )
         best = max(iou(t.box, expected) for t in page.words if t.text == word.text)
         assert best >= 0.9, word
+
+
+def test_a_list_of_documents_is_one_document_of_their_pages(documents, settings: VisualSettings) -> None:  # type: ignore[no-untyped-def]
+    (documents / "p1.pdf").write_bytes(draw_pdf([["first INV-1"]]))
+    (documents / "p2.pdf").write_bytes(draw_pdf([["second INV-2"], ["third INV-3"]]))
+    pages = read_pages(["p1.pdf", "/data/local-files/?d=p2.pdf"], settings)
+    assert [(p.index, p.words[0].text) for p in pages] == [(0, "first"), (1, "second"), (2, "third")]
+    results = annotate_pages(pages, PatternEngine({"InvoiceNumber": r"INV-\d"}))
+    found = [(r["item_index"], r["value"]["text"]) for r in results if r["type"] == "rectanglelabels"]
+    assert found == [(0, "INV-1"), (1, "INV-2"), (2, "INV-3")]
+    with pytest.raises(DocumentError) as caught:
+        read_pages(["p1.pdf", "p2.pdf"], VisualSettings(documents=documents, max_pages=2))
+    assert caught.value.problem is Problem.TOO_MANY_PAGES
