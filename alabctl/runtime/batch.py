@@ -241,6 +241,17 @@ def _spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchReport:
     return result
 
 
+def _checked(job: BatchJob) -> tuple[str, ProjectView]:
+    """Load the build once in the main process so a broken one fails before any output is written;
+    the deployment is released on return (workers load their own)."""
+    server = server_of(job.build, job.project)
+    deployment = load_deployment(job.build, server)
+    try:
+        return server, deployment.view(job.project)
+    finally:
+        deployment.close()
+
+
 def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> BatchReport:
     """Pre-annotate ``job.tasks``; the report counts tasks, skipped ones (with reasons) and results."""
     err = stderr or sys.stderr
@@ -248,10 +259,7 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
         return _spark(job, stdout, err)
     if job.engine != "local":
         raise UserError(f"unknown engine {job.engine!r}", "use --engine local or --engine spark")
-    server = server_of(job.build, job.project)
-    deployment = load_deployment(job.build, server)  # fails fast, before any output
-    view = deployment.view(job.project)
-    deployment.close()
+    server, view = _checked(job)
     report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
     show = _progress(err, job.progress)

@@ -74,15 +74,25 @@ class DictionaryMatcher:
         view, where = doc.view(self._caseless)
         n = len(view)
         cands: list[tuple[int, int, str]] = []
+        start_ok = seg.is_token_start
+        end_ok = seg.is_token_end
         for end, (length, normalized) in self._iter(view):
             s = end - length + 1
             e = end + 1
-            if (s == 0 or view[s - 1] == " " or seg.is_token_start(view, s)) and (
-                e == n or view[e] == " " or seg.is_token_end(view, e)
-            ):
-                cands.append((s, e, normalized))
+            # cheap cases first: next to a space or an edge; inside a word (two letters or digits)
+            if s and view[s - 1] != " ":
+                if view[s - 1].isalnum() and view[s].isalnum():
+                    continue
+                if not start_ok(view, s):
+                    continue
+            if e < n and view[e] != " ":
+                if view[e].isalnum() and view[end].isalnum():
+                    continue
+                if not end_ok(view, e):
+                    continue
+            cands.append((s, e, normalized))
         if not cands:
-            return []
+            return cands
         if len(cands) > 1:
             cands.sort(key=_leftmost_longest)
             kept: list[Hit] = []

@@ -12,7 +12,6 @@ from bisect import bisect_left, bisect_right
 
 from alabctl.runtime.rules import text as seg
 
-_ODD_SPACE = re.compile(r"[^\S ]| {2}")
 _SPACES = re.compile(r"\s+")
 
 
@@ -28,15 +27,29 @@ def fold(text: str) -> str:
 class Document:
     """The text plus its lazily computed tokens, sentences and matching views."""
 
-    __slots__ = ("_sentence_starts", "_sentences", "_token_ends", "_token_starts", "_views", "text")
+    __slots__ = (
+        "_lowered",
+        "_sentence_starts",
+        "_sentences",
+        "_token_ends",
+        "_token_starts",
+        "_views",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._token_starts: list[int] | None = None
-        self._token_ends: list[int] = []
         self._sentences: list[tuple[int, int]] | None = None
-        self._sentence_starts: list[int] = []
         self._views: dict[bool, tuple[str, list[int] | None]] = {}
+        self._lowered: str | None = None
+
+    @property
+    def lowered(self) -> str:
+        """``text.lower()`` (for substring tests only: its offsets may differ)."""
+        if self._lowered is None:
+            self._lowered = self.text.lower()
+        return self._lowered
 
     # --- tokens -----------------------------------------------------------------------------------
 
@@ -45,6 +58,7 @@ class Document:
             spans = seg.tokens(self.text)
             self._token_starts = [s for s, _ in spans]
             self._token_ends = [e for _, e in spans]
+            return self._token_starts, self._token_ends
         return self._token_starts, self._token_ends
 
     def token_spans(self, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -106,7 +120,7 @@ class Document:
 
     def _make_view(self, caseless: bool) -> tuple[str, list[int] | None]:
         text = self.text
-        if _ODD_SPACE.search(text) is None:
+        if text.isprintable() and "  " not in text:  # only single ' ' separate words
             return (fold(text) if caseless else text), None
         parts: list[str] = []
         where: list[int] = []

@@ -21,7 +21,7 @@ from alabctl.runtime.rules.document import Document
 from alabctl.runtime.rules.merge import merge_chunks, resolve_rule
 from alabctl.runtime.rules.multiscan import Backend, MultiScan, choose_backend
 from alabctl.runtime.rules.regex import RegexMatcher
-from alabctl.runtime.rules.spec import RuleScope, RuleSpec, read_spec
+from alabctl.runtime.rules.spec import MatchScope, RuleScope, RuleSpec, read_spec
 from alabctl.spec.errors import UserError
 
 __all__ = ["RuleEngine", "merge_chunks"]
@@ -36,7 +36,7 @@ _MAX_RULE_FILE = 16 << 20
 class _Rule:
     """One loaded rule: its spec, its matcher and its context check."""
 
-    __slots__ = ("context", "dictionary", "regex", "sentence_scope", "spec")
+    __slots__ = ("context", "dictionary", "plain", "regex", "sentence_scope", "spec")
 
     def __init__(self, spec: RuleSpec, entries: dict[str, list[str]] | None, where: str) -> None:
         self.spec = spec
@@ -48,6 +48,14 @@ class _Rule:
         )
         self.context = Context(spec) if spec.has_context else None
         self.sentence_scope = spec.rule_scope is RuleScope.SENTENCE
+        self.plain = (
+            self.regex is not None
+            and self.context is None
+            and not self.sentence_scope
+            and spec.match_scope is MatchScope.SUB_TOKEN
+            and not spec.complete_match
+        )
+        """A document-scope sub-token regex without context: its matches are its chunks."""
 
 
 class RuleEngine:
@@ -59,8 +67,11 @@ class RuleEngine:
         if duplicate is not None:
             raise UserError(f"rule '{duplicate}' is given twice; each rule name must be unique")
         self._rules = list(rules)
+        self._rank = {r.spec.name: i for i, r in enumerate(self._rules)}
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
         self._scan: MultiScan | None = choose_backend(backend, regex_rules)
+        scanned = self._scan.indices if self._scan is not None else frozenset()
+        self._unscanned = [r for i, r in enumerate(self._rules) if i not in scanned]
 
     @property
     def backend(self) -> Backend:
@@ -129,7 +140,7 @@ class RuleEngine:
     # --- running ----------------------------------------------------------------------------------
 
     def annotate(self, text: str) -> list[Chunk]:
-        """Every rule's chunks, each rule's overlaps resolved, sorted by ``(start, end)``.
+        """Every rule's chunks, each rule's overlaps resolved, sorted by ``(start, end)`` (then rule order).
 
         Never raises: a text that is not a string finds nothing, and a rule that fails on a text
         (which would be a bug) is logged and finds nothing there.
@@ -140,48 +151,85 @@ class RuleEngine:
         scan = self._scan
         hints = scan.scan(text) if scan is not None else None
         out: list[Chunk] = []
-        for i, rule in enumerate(self._rules):
-            hint = None
-            if hints is not None and scan is not None and i in scan.indices:
-                hint = hints.get(i, _NONE)
-            try:
-                out.extend(self._run(rule, doc, hint))
-            except Exception:  # one rule's bug must not lose the other rules' chunks
-                log.exception("rule '%s' failed on a text of %d characters", rule.spec.name, len(text))
-        if len(self._rules) > 1:
-            out.sort(key=lambda c: (c.start, c.end))
+        if hints is None:
+            for rule in self._rules:
+                out.extend(self._guarded(rule, doc, None))
+        else:  # rules the prefilter covers run only where it saw a match
+            for rule in self._unscanned:
+                out.extend(self._guarded(rule, doc, None))
+            rules = self._rules
+            for i, ends in hints.items():
+                rule = rules[i]
+                if rule.plain and rule.regex is not None:  # the hot path: spans are the chunks
+                    try:
+                        spans = rule.regex.confirmed(text, ends)
+                    except Exception:  # one rule's bug must not lose the other rules' chunks
+                        log.exception(
+                            "rule '%s' failed on a text of %d characters", rule.spec.name, len(text)
+                        )
+                        continue
+                    label, name = rule.spec.entity, rule.spec.name
+                    out.extend(
+                        Chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans
+                    )
+                else:
+                    out.extend(self._guarded(rule, doc, ends))
+        if len(out) > 1 and len(self._rules) > 1:
+            rank = self._rank
+            out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
         return out
+
+    def _guarded(self, rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
+        try:
+            return self._run(rule, doc, hint)
+        except Exception:  # one rule's bug must not lose the other rules' chunks
+            log.exception("rule '%s' failed on a text of %d characters", rule.spec.name, len(doc.text))
+            return []
 
     @staticmethod
     def _run(rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
-        spec = rule.spec
-        text = doc.text
-        normalized: dict[tuple[int, int], str] = {}
         if rule.regex is not None:
             spans = rule.regex.find(doc, hint)
-        else:
-            assert rule.dictionary is not None
-            spans = []
-            for s, e, norm in rule.dictionary.find(doc):
-                if rule.sentence_scope and " " in text[s:e] and doc.sentence_span(s, e) is None:
-                    continue  # a multi-token entry never crosses a sentence end in sentence scope
-                spans.append((s, e))
-                normalized[(s, e)] = norm
-        if not spans:
+            if not spans:
+                return []
+            if rule.context is None and rule.regex.disjoint:  # already in order, without overlaps
+                text = doc.text
+                label, name = rule.spec.entity, rule.spec.name
+                return [Chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
+            return _chunks(rule, doc, spans, None)
+        assert rule.dictionary is not None
+        hits = rule.dictionary.find(doc)
+        if not hits:
             return []
-        chunks: list[Chunk] = []
-        label = spec.entity
-        name = spec.name
-        context = rule.context
-        for s, e in spans:
-            score = BARE if context is None else context.score(doc, s, e)
-            if score is None:
-                continue
-            chunks.append(Chunk(s, e, text[s:e], label, score, name, normalized.get((s, e)), _NO_METADATA))
-        return resolve_rule(chunks)
+        text = doc.text
+        if rule.sentence_scope:
+            # a multi-token entry never crosses a sentence end in sentence scope
+            hits = [
+                h for h in hits if " " not in text[h[0] : h[1]] or doc.sentence_span(h[0], h[1]) is not None
+            ]
+        if rule.context is None:  # the common case, kept tight: hits are already disjoint and in order
+            spec = rule.spec
+            label, name = spec.entity, spec.name
+            return [Chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
+        return _chunks(rule, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
-_NONE: tuple[int, ...] = ()
+def _chunks(
+    rule: _Rule, doc: Document, spans: Sequence[tuple[int, int]], normalized: Sequence[str] | None
+) -> list[Chunk]:
+    """Chunks for a rule's spans whose context allows them, overlaps resolved."""
+    if not spans:
+        return []
+    text = doc.text
+    spec = rule.spec
+    label, name, context = spec.entity, spec.name, rule.context
+    chunks: list[Chunk] = []
+    for i, (s, e) in enumerate(spans):
+        score = BARE if context is None else context.score(doc, s, e)
+        if score is not None:
+            norm = None if normalized is None else normalized[i]
+            chunks.append(Chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
+    return resolve_rule(chunks)
 
 
 def _plain_name(name: str) -> bool:

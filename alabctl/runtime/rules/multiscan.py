@@ -3,7 +3,7 @@
 Hyperscan and Python ``re`` differ (hyperscan reports every end of every match; ``re`` picks one
 match per position, by backtracking order). So hyperscan is only a **prefilter**: one scan tells,
 for each rule, every position where one of its matches can end; ``re`` then confirms, searching
-only from where a match can start (:meth:`RegexMatcher._confirmed`). The chunks are the same as
+only from where a match can start (:meth:`RegexMatcher.confirmed`). The chunks are the same as
 with ``re`` alone, by construction:
 
 - a rule is eligible when hyperscan compiles it and it never matches the empty string; in

@@ -63,11 +63,70 @@ def _ops(parsed: Any) -> set[str]:
     return names
 
 
-class PatternFacts:
-    """What the matcher may assume about a pattern: its width bounds, and whether it looks outside
-    the characters it matches (anchors, ``\\b``, lookarounds)."""
+def _local_ignorecase(parsed: Any) -> bool:
+    """Whether a group turns case-insensitivity on (``(?i:...)``)."""
+    stack = [parsed]
+    while stack:
+        node = stack.pop()
+        for op, av in node:
+            if str(op) == "SUBPATTERN" and av[1] & re.IGNORECASE:
+                return True
+            items = av if isinstance(av, (list, tuple)) else [av]
+            for item in items:
+                if isinstance(item, _parser.SubPattern):
+                    stack.append(item)
+                elif isinstance(item, (list, tuple)):
+                    stack.extend(x for x in item if isinstance(x, _parser.SubPattern))
+    return False
 
-    __slots__ = ("context_free", "max_width", "min_width")
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Strings one of which every match contains (ASCII literals only), or None when unsure.
+
+    A run of literal characters in a sequence is required; a group or a repeat of at least one
+    passes on what its body requires; a branch requires one of what each alternative requires. Of
+    several candidates the most selective (longest shortest string) is kept.
+    """
+    best: frozenset[str] | None = None
+
+    def consider(candidate: frozenset[str] | None) -> None:
+        nonlocal best
+        if candidate and all(candidate) and (best is None or _rank(candidate) > _rank(best)):
+            best = candidate
+
+    run: list[str] = []
+    for op, av in items:
+        name = str(op)
+        if name == "LITERAL" and av < 128:
+            run.append(chr(av))
+            continue
+        if run:
+            consider(frozenset(["".join(run)]))
+            run = []
+        if name == "SUBPATTERN":
+            consider(_required(av[-1]))
+        elif name == "ATOMIC_GROUP":
+            consider(_required(av))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and av[0] >= 1:
+            consider(_required(av[2]))
+        elif name == "BRANCH":
+            alternatives = [_required(branch) for branch in av[1]]
+            if all(alternatives):
+                consider(frozenset().union(*alternatives))  # type: ignore[arg-type]
+    if run:
+        consider(frozenset(["".join(run)]))
+    return best
+
+
+def _rank(candidate: frozenset[str]) -> tuple[int, int]:
+    return min(len(s) for s in candidate), -len(candidate)
+
+
+class PatternFacts:
+    """What the matcher may assume about a pattern: its width bounds, whether it looks outside the
+    characters it matches (anchors, ``\\b``, lookarounds), and strings every match contains."""
+
+    __slots__ = ("caseless", "context_free", "max_width", "min_width", "needles")
 
     def __init__(self, pattern: str) -> None:
         try:
@@ -75,8 +134,22 @@ class PatternFacts:
             self.min_width, high = parsed.getwidth()
             self.max_width = high if high < _constants.MAXREPEAT else _UNBOUNDED
             self.context_free = not (_ops(parsed) & _CONTEXT_OPS)
+            self.caseless = bool(parsed.state.flags & re.IGNORECASE) or _local_ignorecase(parsed)
+            needles = _required(parsed.data)
+            if needles is not None and self.caseless:
+                needles = frozenset(n.lower() for n in needles)
+            self.needles: tuple[str, ...] | None = tuple(sorted(needles)) if needles else None
         except Exception:  # a tree this reader does not know just turns the shortcuts off
             self.min_width, self.max_width, self.context_free = 0, _UNBOUNDED, False
+            self.caseless, self.needles = False, None
+
+    def may_match(self, text: str, lowered: str) -> bool:
+        """False only when no match can exist: none of the required strings is in the text."""
+        needles = self.needles
+        if needles is None:
+            return True
+        hay = lowered if self.caseless else text
+        return any(n in hay for n in needles)
 
 
 class RegexMatcher:
@@ -99,6 +172,11 @@ class RegexMatcher:
         return self._facts
 
     @property
+    def disjoint(self) -> bool:
+        """Whether ``find`` returns spans in order and without overlaps (no widening to tokens)."""
+        return self._complete or not self._token
+
+    @property
     def scope(self) -> RuleScope:
         return self._scope
 
@@ -114,6 +192,8 @@ class RegexMatcher:
         """
         if ends is not None and not ends:
             return []
+        if ends is None and not self._facts.may_match(doc.text, doc.lowered if self._facts.caseless else ""):
+            return []
         if self._scope is RuleScope.DOCUMENT:
             spans = self._document(doc.text, ends)
             if self._complete:
@@ -126,9 +206,9 @@ class RegexMatcher:
     def _document(self, text: str, ends: Sequence[int] | None) -> list[Span]:
         if ends is None:
             return [m.span() for m in self._rx.finditer(text) if m.end() > m.start()]
-        return self._confirmed(text, ends)
+        return self.confirmed(text, ends)
 
-    def _confirmed(self, text: str, ends: Sequence[int]) -> list[Span]:
+    def confirmed(self, text: str, ends: Sequence[int]) -> list[Span]:
         """``finditer``'s non-empty matches, searching only from where a match can start.
 
         Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends``, and starts at
