@@ -38,6 +38,32 @@ def many_pages_pdf(count: int) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
     page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"
     objects.extend([page] * count)
+    return _pdf(objects)
+
+
+def image_bomb_pdf(side: int) -> bytes:
+    """One letter page showing one image whose dictionary says ``side`` x ``side`` grey pixels,
+    all zeros: a few hundred bytes of Flate data that would inflate to side² bytes."""
+    pixels = zlib.compress(b"\x00" * 65536, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R"
+        b" /Resources << /XObject << /Im0 5 0 R >> >> >>",
+    ]
+    content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
+    objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray"
+        b" /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n"
+        % (side, side, len(pixels))
+        + pixels
+        + b"\nendstream"
+    )
+    return _pdf(objects)
+
+
+def _pdf(objects: list[bytes]) -> bytes:
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
     for n, body in enumerate(objects, start=1):
@@ -104,6 +130,12 @@ def test_a_pdf_page_too_large_to_render_is_refused(documents: Path) -> None:
     error = _error(documents, "poster.pdf", data)
     assert error.problem is Problem.TOO_LARGE
     assert "at 300 dpi" in str(error)
+
+
+def test_an_image_bomb_inside_a_pdf_is_refused_before_rendering(documents: Path) -> None:
+    error = _error(documents, "bomb.pdf", image_bomb_pdf(100_000))
+    assert error.problem is Problem.TOO_LARGE
+    assert "100000x100000 pixels inside the PDF" in str(error)
 
 
 def test_a_file_over_the_byte_cap_is_refused_unread(documents: Path) -> None:

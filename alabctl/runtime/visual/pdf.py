@@ -102,6 +102,7 @@ def render(page: pypdfium2.PdfPage, dpi: int, max_pixels: int, name: str) -> Ima
             f"{name}: a page of {width}x{height} pixels at {dpi} dpi is more than the "
             f"{max_pixels} pixels allowed; lower the DPI or raise the pixel limit",
         )
+    _check_images(page, max_pixels, name)
     with PDFIUM:
         bitmap = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True)
         try:
@@ -109,6 +110,22 @@ def render(page: pypdfium2.PdfPage, dpi: int, max_pixels: int, name: str) -> Ima
             return picture
         finally:
             bitmap.close()
+
+
+def _check_images(page: pypdfium2.PdfPage, max_pixels: int, name: str) -> None:
+    """Refuse a page whose embedded images would decode to more than ``max_pixels`` each (their
+    sizes are read from the image dictionaries, nothing is decoded): a bomb inside a PDF."""
+    import pypdfium2.raw
+
+    with PDFIUM:
+        for found in page.get_objects(filter=[pypdfium2.raw.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+            width, height = found.get_px_size()
+            if width * height > max_pixels:
+                raise DocumentError(
+                    Problem.TOO_LARGE,
+                    f"{name}: an image of {width}x{height} pixels inside the PDF is more than the "
+                    f"{max_pixels} pixels allowed (a decompression bomb?); raise the pixel limit",
+                )
 
 
 class _Frame:
