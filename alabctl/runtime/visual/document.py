@@ -33,7 +33,7 @@ class _Budget:
             raise DocumentError(
                 Problem.TIMEOUT,
                 f"{self.name}: still unfinished at page {page + 1} when the time allowed ran out; "
-                "raise the timeout or send fewer pages per task",
+                "raise the timeout (--document-timeout) or send fewer pages per task",
             )
 
 

@@ -27,7 +27,7 @@ def frames(data: bytes, *, max_pixels: int, max_pages: int, name: str) -> Iterat
         if count > max_pages:
             raise DocumentError(
                 Problem.TOO_MANY_PAGES,
-                f"{name}: {count} frames (pages), more than the {max_pages} allowed; raise the page limit",
+                f"{name}: {count} frames (pages), more than the {max_pages} allowed; raise the page limit (--max-pages)",
             )
         for frame in ImageSequence.Iterator(image):
             width, height = frame.size
@@ -44,5 +44,5 @@ def _too_large(name: str, size: tuple[int, int] | None, max_pixels: int) -> Docu
     return DocumentError(
         Problem.TOO_LARGE,
         f"{name}: {what}, more than the {max_pixels} pixels allowed (a decompression bomb?); "
-        "scale it down or raise the pixel limit",
+        "scale it down or raise the pixel limit (--max-pixels)",
     )

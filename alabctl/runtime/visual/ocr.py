@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from alabctl.runtime.visual.errors import DocumentError, Problem
@@ -12,6 +14,11 @@ from alabctl.runtime.visual.page import Page, TextOrigin
 
 if TYPE_CHECKING:
     from PIL import Image
+
+
+RUNNING = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+"""At most one Tesseract per core in this process, whatever the number of requests in flight:
+OCR memory and CPU stay bounded; a page waits for its turn within its document's time."""
 
 
 def tesseract_available() -> bool:
@@ -38,16 +45,22 @@ def recognize(image: Image.Image, index: int, *, language: str, timeout: float, 
     # loaded two-core machine); pages run in parallel through tasks and workers instead. A value
     # the user set is kept.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    if timeout <= 0:
+    began = time.monotonic()
+    if timeout <= 0 or not RUNNING.acquire(timeout=timeout):
         raise _timeout(name, index)
+    left = timeout - (time.monotonic() - began)
     try:
-        hocr = pytesseract.image_to_pdf_or_hocr(image, lang=language, extension="hocr", timeout=timeout)
+        if left <= 0:
+            raise _timeout(name, index)
+        hocr = pytesseract.image_to_pdf_or_hocr(image, lang=language, extension="hocr", timeout=left)
     except RuntimeError as exc:  # pytesseract's timeout
         if "timeout" in str(exc).lower():
             raise _timeout(name, index) from None
         raise DocumentError(Problem.CORRUPT, f"{name}: page {index + 1}: OCR failed ({exc})") from None
     except pytesseract.TesseractError as exc:
         raise DocumentError(Problem.CORRUPT, f"{name}: page {index + 1}: OCR failed ({exc})") from None
+    finally:
+        RUNNING.release()
     (page,) = parse_hocr(hocr, first_index=index, origin=TextOrigin.TESSERACT, name=name)[:1]
     return page
 
@@ -56,5 +69,5 @@ def _timeout(name: str, index: int) -> DocumentError:
     return DocumentError(
         Problem.TIMEOUT,
         f"{name}: page {index + 1}: OCR did not finish within the time allowed for the document; "
-        "raise the timeout (--visual-timeout) or send fewer pages per task",
+        "raise the timeout (--document-timeout) or send fewer pages per task",
     )

@@ -100,7 +100,7 @@ def render(page: pypdfium2.PdfPage, dpi: int, max_pixels: int, name: str) -> Ima
         raise DocumentError(
             Problem.TOO_LARGE,
             f"{name}: a page of {width}x{height} pixels at {dpi} dpi is more than the "
-            f"{max_pixels} pixels allowed; lower the DPI or raise the pixel limit",
+            f"{max_pixels} pixels allowed; lower the DPI (--dpi) or raise the pixel limit (--max-pixels)",
         )
     _check_images(page, max_pixels, name)
     with PDFIUM:
@@ -124,7 +124,7 @@ def _check_images(page: pypdfium2.PdfPage, max_pixels: int, name: str) -> None:
                 raise DocumentError(
                     Problem.TOO_LARGE,
                     f"{name}: an image of {width}x{height} pixels inside the PDF is more than the "
-                    f"{max_pixels} pixels allowed (a decompression bomb?); raise the pixel limit",
+                    f"{max_pixels} pixels allowed (a decompression bomb?); raise the pixel limit (--max-pixels)",
                 )
 
 
