@@ -98,8 +98,9 @@ def _preannotate(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 def test_preannotate_writes_boxes_and_skips_documents_it_may_not_read(
-    build: Path, documents: Path, tmp_path: Path
+    build: Path, documents: Path, tmp_path: Path, workers: str
 ) -> None:
     tasks = tmp_path / "tasks.json"
     tasks.write_text(
@@ -116,7 +117,7 @@ def test_preannotate_writes_boxes_and_skips_documents_it_may_not_read(
     out = tmp_path / "out.json"
     done = _preannotate(
         "--project", "invoices", "--build", str(build), "--tasks", str(tasks), "--out", str(out),
-        "--documents", str(documents), "--workers", "1",
+        "--documents", str(documents), "--workers", workers,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # two tasks skipped
     assert "task 1: /etc/passwd: outside the documents folder" in done.stderr
