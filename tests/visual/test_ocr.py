@@ -125,3 +125,26 @@ def test_unreadable_hocr_is_a_clear_error() -> None:
         read_pages("x", VisualSettings(), carried_ocr="<html><body><p>no pages</p></body></html>")
     assert caught.value.problem is Problem.CORRUPT
     assert "ocr_page" in str(caught.value)
+
+
+def test_a_scanned_pdf_being_ocred_does_not_hold_up_other_pdfs(documents: Path, invoice_png: bytes) -> None:
+    import threading
+    import time
+
+    (documents / "scan.pdf").write_bytes(scanned_pdf(invoice_png))
+    settings = VisualSettings(documents=documents)
+    finished: dict[str, float] = {}
+
+    def ocr() -> None:
+        read_pages("scan.pdf", settings)
+        finished["scan"] = time.monotonic()
+
+    worker = threading.Thread(target=ocr)
+    worker.start()
+    try:
+        time.sleep(0.3)  # the scan is being rendered or OCRed now (OCR alone takes seconds)
+        read_pages("invoice.pdf", settings)
+        finished["text"] = time.monotonic()
+    finally:
+        worker.join()
+    assert finished["text"] < finished["scan"]

@@ -88,7 +88,9 @@ def _pages(document: Document, first: int, settings: VisualSettings, budget: _Bu
 def _pdf_pages(document: Document, first: int, settings: VisualSettings, budget: _Budget) -> list[Page]:
     pages = []
     with pdf.open_pdf(document.data, settings.max_pages, document.name) as opened:
-        for n in range(len(opened)):
+        with pdf.PDFIUM:
+            count = len(opened)
+        for n in range(count):
             budget.check(first + n)
             with pdf.PDFIUM:
                 handle = opened[n]

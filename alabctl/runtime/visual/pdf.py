@@ -25,7 +25,8 @@ _SKIPPED = {"\x00", "\ufffe", "\uffff"}
 
 @contextmanager
 def open_pdf(data: bytes, max_pages: int, name: str) -> Iterator[pypdfium2.PdfDocument]:
-    """The opened document, refused when it is corrupt, encrypted or longer than ``max_pages``."""
+    """The opened document, refused when it is corrupt, encrypted or longer than ``max_pages``.
+    The lock is held only around PDFium calls, never while a page is OCRed."""
     try:
         import pypdfium2
     except ImportError:
@@ -38,18 +39,19 @@ def open_pdf(data: bytes, max_pages: int, name: str) -> Iterator[pypdfium2.PdfDo
             pdf = pypdfium2.PdfDocument(data)
         except pypdfium2.PdfiumError as exc:
             raise _open_error(str(exc), name) from None
-        try:
-            pages = len(pdf)
-            if pages > max_pages:
-                raise DocumentError(
-                    Problem.TOO_MANY_PAGES,
-                    f"{name}: {pages} pages, more than the {max_pages} allowed; split the document "
-                    "or raise the page limit (--max-pages)",
-                )
-            if pages == 0:
-                raise DocumentError(Problem.CORRUPT, f"{name}: the PDF has no pages")
-            yield pdf
-        finally:
+        pages = len(pdf)
+    try:
+        if pages > max_pages:
+            raise DocumentError(
+                Problem.TOO_MANY_PAGES,
+                f"{name}: {pages} pages, more than the {max_pages} allowed; split the document "
+                "or raise the page limit (--max-pages)",
+            )
+        if pages == 0:
+            raise DocumentError(Problem.CORRUPT, f"{name}: the PDF has no pages")
+        yield pdf
+    finally:
+        with PDFIUM:
             pdf.close()
 
 
