@@ -59,14 +59,25 @@ def draw_pdf(pages: list[list[str]], *, encrypt: str | None = None, rotate: int 
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=PAGE, encrypt=encrypt, invariant=1)
     for lines in pages:
-        if rotate:
-            pdf.setPageRotation(rotate)
         pdf.setFont(FONT, SIZE)
         for n, line in enumerate(lines):
             pdf.drawString(72.0, 700.0 - n * 22.0, line)
         pdf.showPage()
     pdf.save()
-    return buffer.getvalue()
+    return _rotated(buffer.getvalue(), rotate) if rotate else buffer.getvalue()
+
+
+def _rotated(data: bytes, rotate: int) -> bytes:
+    """The same PDF with ``/Rotate`` set on every page: upright content, displayed turned."""
+    document = pypdfium2.PdfDocument(data)
+    try:
+        for page in document:
+            page.set_rotation(rotate)
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+    finally:
+        document.close()
 
 
 def render_png(pdf_bytes: bytes, page: int = 0, dpi: int = DPI) -> bytes:

@@ -124,3 +124,23 @@ def test_a_list_of_documents_is_one_document_of_their_pages(documents, settings:
     with pytest.raises(DocumentError) as caught:
         read_pages(["p1.pdf", "p2.pdf"], VisualSettings(documents=documents, max_pages=2))
     assert caught.value.problem is Problem.TOO_MANY_PAGES
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+def test_a_rotated_page_renders_as_displayed_with_its_text_where_the_text_layer_says(rotate: int) -> None:
+    import pypdfium2
+    from PIL import ImageOps
+
+    from alabctl.runtime.visual.pdf import render, text_layer
+
+    document = pypdfium2.PdfDocument(draw_pdf([INVOICE], rotate=rotate))
+    try:
+        page = document[0]
+        picture = render(page, 72, 10**8, "rotated.pdf")
+        words = text_layer(page, 0, 72).words
+    finally:
+        document.close()
+    assert picture.size == ((792, 612) if rotate % 180 else (612, 792))  # turned a quarter: landscape
+    left, top, right, bottom = ImageOps.invert(picture).getbbox()
+    ink = Box(left, top, right, bottom)
+    assert iou(ink, union(w.box for w in words)) >= 0.8

@@ -67,9 +67,7 @@ def _open_error(reason: str, name: str) -> DocumentError:
 def page_size(page: pypdfium2.PdfPage, dpi: int) -> tuple[int, int]:
     """The displayed page's size in pixels at ``dpi`` (rotation applied)."""
     with PDFIUM:
-        width, height = page.get_size()
-        if page.get_rotation() % 180 == 90:
-            width, height = height, width
+        width, height = page.get_size()  # PDFium's: the crop box with /Rotate applied
     scale = dpi / POINTS_PER_INCH
     return round(width * scale), round(height * scale)
 
