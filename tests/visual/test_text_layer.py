@@ -144,3 +144,21 @@ def test_a_rotated_page_renders_as_displayed_with_its_text_where_the_text_layer_
     left, top, right, bottom = ImageOps.invert(picture).getbbox()
     ink = Box(left, top, right, bottom)
     assert iou(ink, union(w.box for w in words)) >= 0.8
+
+
+def test_text_outside_the_crop_box_gets_no_box(documents, settings: VisualSettings) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(draw_pdf([INVOICE]))
+    try:
+        document[0].set_cropbox(0, 0, 612, 660)  # cuts off the first two lines (baselines 700, 678)
+        out = io.BytesIO()
+        document.save(out)
+    finally:
+        document.close()
+    (documents / "cropped.pdf").write_bytes(out.getvalue())
+    (page,) = read_pages("cropped.pdf", settings)
+    assert page_text(page).text.split("\n") == INVOICE[2:]
+    assert all(w.box.bottom > 0 and w.box.top < page.height for w in page.words)

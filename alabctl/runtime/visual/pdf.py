@@ -86,11 +86,17 @@ def text_layer(page: pypdfium2.PdfPage, index: int, dpi: int) -> Page:
     tops: dict[int, float] = {}
     for _, box, line in found:
         tops[line] = min(tops.get(line, box.top), box.top)
-    words = tuple(
+    words = (
         Word(text, frame.displayed(Box(box.left, tops[line], box.right, box.bottom)).scaled(scale), line)
         for text, box, line in found
     )
-    return Page(index, width, height, words, TextOrigin.TEXT_LAYER)
+    # text outside the crop box is not shown, so it gets no box
+    shown = tuple(w for w in words if _on_page(w.box, width, height))
+    return Page(index, width, height, shown, TextOrigin.TEXT_LAYER)
+
+
+def _on_page(box: Box, width: int, height: int) -> bool:
+    return box.right > 0 and box.bottom > 0 and box.left < width and box.top < height
 
 
 def render(page: pypdfium2.PdfPage, dpi: int, max_pixels: int, name: str) -> Image.Image:
