@@ -56,9 +56,7 @@ def page_results(
     """One page's region results (each checked against the config) and why any were dropped."""
     kept: list[dict[str, Any]] = []
     reasons: list[str] = []
-    for (from_name, to_name, _), chunks in region_chunks(
-        view.outputs, findings, frozenset({RECTANGLES})
-    ).items():
+    for (from_name, to_name, _), chunks in region_chunks(view, findings, frozenset({RECTANGLES})).items():
         names = ResultNames(from_name, to_name, transcription_of(view.config, to_name))
         for region in page_regions(text, chunks):
             results = region_results(region, region.chunk.label, names)
