@@ -591,6 +591,8 @@ class ServeOptions:
     max_tasks: int = 1000
     max_body: int = 20 * 1024 * 1024
     skip_license_check: bool = False
+    documents: DocumentOptions | None = None
+    """Visual NER: where task documents may come from (None: the defaults, nothing read)."""
 
 
 def serve(options: ServeOptions) -> None:
@@ -627,7 +629,7 @@ def serve(options: ServeOptions) -> None:
         deployment = load(None)
         token = admin_token(resolve_home(options.home))
         limits = Limits(max_body=options.max_body, max_tasks=options.max_tasks)
-        state = ServerState(Slot(deployment, load), token, limits)
+        state = ServerState(Slot(deployment, load), token, limits, visual=visual_settings(options.documents))
         host = options.host or deployment.pipeline.host
         port = options.port if options.port is not None else (deployment.pipeline.port or 0)
         run_server(state, host, port)
@@ -650,6 +652,8 @@ class PreannotateOptions:
     master: str | None = None
     progress: bool = False
     skip_license_check: bool = False
+    documents: DocumentOptions | None = None
+    """Visual NER: where task documents may come from (None: the defaults, nothing read)."""
 
 
 def _cores() -> int:
@@ -683,8 +687,45 @@ def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = N
             engine=options.engine,
             master=options.master,
             progress=options.progress,
+            visual=visual_settings(options.documents),
         )
         return run_batch(job, stdout or sys.stdout, stderr or sys.stderr)
     finally:
         if temp is not None:
             shutil.rmtree(temp.parent, ignore_errors=True)
+
+
+# -- Visual NER: task documents -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DocumentOptions:
+    """Where a Visual NER task's PDF or image may be read from, and what one document may cost."""
+
+    folder: Path | None = None
+    """Local documents only from under this folder; None: none at all."""
+    allow_remote: bool = False
+    dpi: int = 300
+    max_pages: int = 500
+    max_pixels: int = 80_000_000
+    max_bytes: int = 64 * 1024 * 1024
+    timeout: float = 120.0
+    ocr_language: str = "eng"
+
+
+def visual_settings(options: DocumentOptions | None) -> Any:
+    """The runtime's ``VisualSettings`` for ``options`` (the defaults for None)."""
+    from alabctl.runtime.visual.settings import VisualSettings
+
+    if options is None:
+        return VisualSettings()
+    return VisualSettings(
+        documents=options.folder,
+        allow_remote=options.allow_remote,
+        dpi=options.dpi,
+        max_pages=options.max_pages,
+        max_pixels=options.max_pixels,
+        max_bytes=options.max_bytes,
+        timeout=options.timeout,
+        ocr_language=options.ocr_language,
+    )

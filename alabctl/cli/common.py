@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from alabctl import api
+from alabctl.spec.errors import UsageError
 
 
 def add_input_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -75,3 +76,72 @@ def use_color(stream: TextIO = sys.stdout) -> bool:
     if os.environ.get("FORCE_COLOR"):
         return True
     return stream.isatty()
+
+
+def add_document_options(parser: argparse.ArgumentParser) -> None:
+    """Visual NER (image / PDF projects): where task documents may come from, and their bounds."""
+    group = parser.add_argument_group("Visual NER documents (image and PDF projects)")
+    group.add_argument(
+        "--documents",
+        type=Path,
+        metavar="DIR",
+        help="read tasks' local PDFs and images only from under DIR (e.g. --documents scans/); default: none",
+    )
+    group.add_argument(
+        "--allow-remote", action="store_true", help="fetch http(s):// documents named by tasks (default: off)"
+    )
+    group.add_argument(
+        "--dpi", type=int, default=300, metavar="N", help="render PDF pages for OCR at N dpi (default: 300)"
+    )
+    group.add_argument(
+        "--max-pages", type=int, default=500, metavar="N", help="refuse documents over N pages (default: 500)"
+    )
+    group.add_argument(
+        "--max-pixels",
+        type=int,
+        default=80_000_000,
+        metavar="N",
+        help="refuse images or rendered pages over N pixels (default: 80000000)",
+    )
+    group.add_argument(
+        "--max-bytes",
+        type=int,
+        default=64 * 1024 * 1024,
+        metavar="N",
+        help="refuse documents over N bytes (default: 64 MiB)",
+    )
+    group.add_argument(
+        "--document-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="seconds one document may take, OCR included (default: 120)",
+    )
+    group.add_argument(
+        "--ocr-language",
+        default="eng",
+        metavar="LANG",
+        help="Tesseract language(s), e.g. eng+deu (default: eng)",
+    )
+
+
+def documents_from(args: argparse.Namespace) -> api.DocumentOptions:
+    for flag, value in (
+        ("--dpi", args.dpi),
+        ("--max-pages", args.max_pages),
+        ("--max-pixels", args.max_pixels),
+    ):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: at least 1")
+    if args.max_bytes < 1 or args.document_timeout <= 0:
+        raise UsageError("--max-bytes and --document-timeout must be positive")
+    return api.DocumentOptions(
+        folder=args.documents,
+        allow_remote=args.allow_remote,
+        dpi=args.dpi,
+        max_pages=args.max_pages,
+        max_pixels=args.max_pixels,
+        max_bytes=args.max_bytes,
+        timeout=args.document_timeout,
+        ocr_language=args.ocr_language,
+    )

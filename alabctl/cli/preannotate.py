@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, add_license_option, inputs_from
+from alabctl.cli.common import (
+    add_document_options,
+    add_input_options,
+    add_license_option,
+    documents_from,
+    inputs_from,
+)
 from alabctl.spec.errors import UsageError
 
 HELP = (
@@ -22,6 +28,7 @@ with its index and skipped (exit 1 after writing the others).
 examples:
   alabctl preannotate --project quickstart --build build/ --tasks notes.jsonl --out notes.pre.json
   alabctl preannotate --project triage-north -f examples/ --tasks tasks.json --workers 2 > out.jsonl
+  alabctl preannotate --project invoices --build build/ --tasks scans.json --documents scans/
 """
 
 
@@ -57,6 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--master", metavar="URL", help="Spark master with --engine spark (default: local[*])"
     )
     add_license_option(parser)
+    add_document_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -78,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         master=args.master,
         progress=sys.stderr.isatty(),
         skip_license_check=args.skip_license_check,
+        documents=documents_from(args),
     )
     report = api.preannotate(options)
     for problem in report.problems:

@@ -6,7 +6,13 @@ import argparse
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, add_license_option, inputs_from
+from alabctl.cli.common import (
+    add_document_options,
+    add_input_options,
+    add_license_option,
+    documents_from,
+    inputs_from,
+)
 from alabctl.spec.errors import UsageError
 
 HELP = "run a pre-annotation server (Label Studio's ML-backend protocol) in the foreground"
@@ -21,6 +27,7 @@ examples:
   alabctl serve quickstart --build build/
   alabctl serve triage -f examples/ --port 8702
   curl -s localhost:8702/health
+  alabctl serve invoices --build build/ --documents scans/   # Visual NER: PDFs and images under scans/
 """
 
 
@@ -59,6 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="request body cap (default: 20 MiB)",
     )
     add_license_option(parser)
+    add_document_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -77,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         max_tasks=args.max_tasks,
         max_body=args.max_body,
         skip_license_check=args.skip_license_check,
+        documents=documents_from(args),
     )
     api.serve(options)
     return 0

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
-from alabctl.runtime.results import ProjectView
+from alabctl.runtime.results import Prediction, ProjectView
 from alabctl.runtime.taskfile import BadTask, read_tasks
-from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_data, task_text
+from alabctl.runtime.tasks import TaskError, task_data, task_text
+from alabctl.runtime.visual.settings import VisualSettings
 from alabctl.spec.errors import UserError
 
 CHUNK = 256
@@ -51,6 +52,8 @@ class BatchJob:
     engine: str = "local"
     master: str | None = None
     progress: bool = False
+    visual: VisualSettings = field(default_factory=VisualSettings)
+    """Where a Visual NER project's documents may come from, and what one may cost."""
 
 
 @dataclass
@@ -79,6 +82,7 @@ Line = tuple[int, str | None, str | None, int, int]
 
 _DEPLOYMENT: Deployment | None = None
 _PROJECT = ""
+_VISUAL = VisualSettings()
 
 
 def _die_with_parent(parent: int) -> None:
@@ -95,10 +99,11 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _init(build: str, server: str, project: str) -> None:
-    global _DEPLOYMENT, _PROJECT
+def _init(build: str, server: str, project: str, visual: VisualSettings) -> None:
+    global _DEPLOYMENT, _PROJECT, _VISUAL
     _DEPLOYMENT = load_deployment(Path(build), server, smoke=False)
     _PROJECT = project
+    _VISUAL = visual
 
 
 def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
@@ -107,14 +112,42 @@ def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _init_worker(parent: int, build: str, server: str, project: str) -> None:
+def _init_worker(parent: int, build: str, server: str, project: str, visual: VisualSettings) -> None:
     _die_with_parent(parent)
-    _init(build, server, project)
+    _init(build, server, project, visual)
+
+
+def _line(index: int, task: Any, prediction: Prediction) -> Line:
+    payload = {
+        "model_version": prediction.model_version,
+        "score": prediction.score,
+        "result": prediction.result,
+    }
+    dumped = json.dumps(_with_prediction(task, payload), ensure_ascii=False, separators=(",", ":"))
+    return (index, dumped, None, len(prediction.result), prediction.dropped)
+
+
+def _visual_chunk(deployment: Deployment, view: ProjectView, items: list[tuple[int, Any]]) -> list[Line]:
+    """Visual NER: each task's document read (one that cannot be is skipped with the reason)."""
+    from alabctl.runtime.visual.project import predict_documents, read_tasks_pages
+
+    lines: list[Line] = [(i, None, t.reason, 0, 0) for i, t in items if isinstance(t, BadTask)]
+    good = [(i, t) for i, t in items if not isinstance(t, BadTask)]
+    read = read_tasks_pages([t for _, t in good], view, _VISUAL)
+    documents = [pages for pages in read if not isinstance(pages, str)]
+    predictions = iter(predict_documents(deployment.engine, view, documents))
+    for (index, task), pages in zip(good, read, strict=True):
+        lines.append(
+            (index, None, pages, 0, 0) if isinstance(pages, str) else _line(index, task, next(predictions))
+        )
+    return sorted(lines)
 
 
 def _chunk(items: list[tuple[int, Any]]) -> list[Line]:
     assert _DEPLOYMENT is not None
     view = _DEPLOYMENT.view(_PROJECT)
+    if view.visual:
+        return _visual_chunk(_DEPLOYMENT, view, items)
     lines: list[Line] = []
     readable: list[tuple[int, Any, str]] = []
     for index, task in items:
@@ -128,13 +161,7 @@ def _chunk(items: list[tuple[int, Any]]) -> list[Line]:
             lines.append((index, None, str(exc), 0, 0))
     predictions = _DEPLOYMENT.predict(_PROJECT, [text for _, _, text in readable])
     for (index, task, _), prediction in zip(readable, predictions, strict=True):
-        payload = {
-            "model_version": prediction.model_version,
-            "score": prediction.score,
-            "result": prediction.result,
-        }
-        dumped = json.dumps(_with_prediction(task, payload), ensure_ascii=False, separators=(",", ":"))
-        lines.append((index, dumped, None, len(prediction.result), prediction.dropped))
+        lines.append(_line(index, task, prediction))
     return sorted(lines)
 
 
@@ -158,7 +185,7 @@ def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]])
         job.workers,
         multiprocessing.get_context(method),
         _init_worker,
-        (os.getpid(), str(job.build), server, job.project),
+        (os.getpid(), str(job.build), server, job.project, job.visual),
     )
     try:
         pending: deque[Future[list[Line]]] = deque()
@@ -178,7 +205,7 @@ def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]])
 
 
 def _in_process(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
-    _init(str(job.build), server, job.project)
+    _init(str(job.build), server, job.project, job.visual)
     for chunk in chunks:
         yield _chunk(chunk)
 
@@ -269,8 +296,6 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
     if job.engine != "local":
         raise UserError(f"unknown engine {job.engine!r}", "use --engine local or --engine spark")
     server, view = _checked(job)
-    if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
-        raise UserError(VISUAL_NOT_HERE, "pre-annotate a text project, or use an alabctl with Visual NER")
     report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
     show = _progress(err, job.progress)

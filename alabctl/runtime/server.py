@@ -38,7 +38,8 @@ from alabctl.runtime.deployment import Deployment
 from alabctl.runtime.metrics import Metrics
 from alabctl.runtime.results import Prediction, ProjectView
 from alabctl.runtime.slot import Slot
-from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_text
+from alabctl.runtime.tasks import TaskError, task_text
+from alabctl.runtime.visual.settings import VisualSettings
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_TASKS = 1000
@@ -70,6 +71,8 @@ class ServerState:
     admin_token: str
     limits: Limits = field(default_factory=Limits)
     metrics: Metrics = field(default_factory=Metrics)
+    visual: VisualSettings = field(default_factory=VisualSettings)
+    """Where Visual NER tasks' documents may come from, and what one may cost."""
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def health(self) -> dict[str, Any]:
@@ -143,7 +146,7 @@ def _view(deployment: Deployment, request: Request, label_config: Any) -> Projec
     )
 
 
-def _texts(tasks: Any, view: ProjectView, limits: Limits) -> list[str]:
+def _tasks(tasks: Any, limits: Limits) -> list[Any]:
     if not isinstance(tasks, list):
         raise HttpError(400, "'tasks' must be a JSON array of tasks", 'send {"tasks": [{"data": {...}}]}')
     if len(tasks) > limits.max_tasks:
@@ -152,8 +155,11 @@ def _texts(tasks: Any, view: ProjectView, limits: Limits) -> list[str]:
             f"{len(tasks):,} tasks in one request; at most {limits.max_tasks:,}",
             "send the tasks in batches (--max-tasks to raise the cap)",
         )
-    if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
-        raise HttpError(501, VISUAL_NOT_HERE, f"project '{view.name}' annotates data.{view.text_key}")
+    return tasks
+
+
+def _texts(tasks: Any, view: ProjectView, limits: Limits) -> list[str]:
+    tasks = _tasks(tasks, limits)
     texts: list[str] = []
     for index, task in enumerate(tasks):
         try:
@@ -215,10 +221,38 @@ async def setup(request: Request, state: ServerState) -> Response:
         return JSONResponse({"model_version": view.model_version})
 
 
+def _predict_visual(
+    deployment: Deployment, view: ProjectView, tasks: list[Any], settings: VisualSettings
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Visual NER tasks: each task's document read (a bad one gets an empty prediction with its
+    ``error``), all pages predicted in one batch; (results, regions sent, dropped, errors)."""
+    from alabctl.runtime.visual.project import predict_documents, read_tasks_pages
+
+    read = read_tasks_pages(tasks, view, settings)
+    documents = [pages for pages in read if not isinstance(pages, str)]
+    predictions = iter(predict_documents(deployment.engine, view, documents))
+    out: list[dict[str, Any]] = []
+    sent = dropped = 0
+    for pages in read:
+        if isinstance(pages, str):
+            out.append({"result": [], "score": 0.0, "model_version": view.model_version, "error": pages})
+            continue
+        prediction = next(predictions)
+        out.append(prediction.to_json())
+        sent += len(prediction.result)
+        dropped += prediction.dropped
+    return out, sent, dropped, sum(1 for pages in read if isinstance(pages, str))
+
+
 async def predict(request: Request, state: ServerState) -> Response:
     body = await _body(request, state.limits)
     with state.slot.lease() as deployment:
         view = _view(deployment, request, body.get("label_config"))
+        if view.visual:
+            tasks = _tasks(body.get("tasks"), state.limits)
+            visual = await anyio.to_thread.run_sync(_predict_visual, deployment, view, tasks, state.visual)
+            state.metrics.predicted(view.name, len(tasks), visual[1], visual[2], visual[3])
+            return JSONResponse({"results": visual[0]})
         texts = _texts(body.get("tasks"), view, state.limits)
         if sum(map(len, texts)) <= INLINE_CHARS:
             predictions, errors = _predict_each(deployment, view.name, texts)

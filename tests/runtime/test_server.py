@@ -130,13 +130,6 @@ def test_several_servers_run_at_once(start_server: Callable[..., Server], build:
     assert http(triage.url + "/p/triage-north/predict", {"tasks": [_task(NOTE)]}).status == 200
 
 
-def test_a_visual_ner_project_says_what_it_needs(start_server: Callable[..., Server], build: Path) -> None:
-    server = start_server("invoices", "--build", str(build))
-    reply = server.post("/predict", {"tasks": [{"data": {"image": "/data/upload/invoice.pdf"}}]})
-    assert reply.status == 501 and "Visual NER" in reply.body["error"]
-    assert server.post("/setup", {}).body["model_version"].startswith("invoices-")
-
-
 def test_serve_compiles_first_with_f_and_sighup_compiles_again(
     start_server: Callable[..., Server], tmp_path: Path
 ) -> None:

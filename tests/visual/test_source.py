@@ -1,0 +1,114 @@
+"""Where a task's document may come from: the allowed folder only, URLs only when enabled."""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from alabctl.runtime.visual.errors import DocumentError, Problem
+from alabctl.runtime.visual.settings import VisualSettings
+from alabctl.runtime.visual.source import Kind, fetch
+
+
+def _refused(reference: str, settings: VisualSettings) -> DocumentError:
+    with pytest.raises(DocumentError) as caught:
+        fetch(reference, settings)
+    return caught.value
+
+
+def test_a_file_under_the_folder_is_read(settings: VisualSettings, invoice_pdf: bytes) -> None:
+    document = fetch("invoice.pdf", settings)
+    assert (document.kind, document.data) == (Kind.PDF, invoice_pdf)
+    assert fetch("/data/local-files/?d=invoice.png", settings).kind is Kind.IMAGE
+
+
+def test_label_studio_uploads_are_read_from_its_media_folder(documents: Path, invoice_pdf: bytes) -> None:
+    (documents / "upload" / "12").mkdir(parents=True)
+    (documents / "upload" / "12" / "a1b2-invoice.pdf").write_bytes(invoice_pdf)
+    document = fetch("/data/upload/12/a1b2-invoice.pdf", VisualSettings(documents=documents))
+    assert document.data == invoice_pdf
+    error = _refused("/data/upload/../../secret.pdf", VisualSettings(documents=documents))
+    assert error.problem is Problem.NOT_ALLOWED
+
+
+def test_nothing_local_is_read_without_a_folder(documents: Path) -> None:
+    error = _refused(str(documents / "invoice.pdf"), VisualSettings())
+    assert error.problem is Problem.NOT_ALLOWED
+    assert "--documents" in str(error)
+
+
+@pytest.mark.parametrize(
+    "reference", ["../secret.pdf", "/etc/passwd", "file:///etc/passwd", "sub/../../secret.pdf"]
+)
+def test_paths_outside_the_folder_are_refused(documents: Path, reference: str) -> None:
+    (documents.parent / "secret.pdf").write_bytes(b"%PDF-1.7 secret")
+    error = _refused(reference, VisualSettings(documents=documents))
+    assert error.problem is Problem.NOT_ALLOWED
+    assert "outside the documents folder" in str(error)
+
+
+def test_a_symlink_out_of_the_folder_is_refused(documents: Path) -> None:
+    (documents.parent / "secret.pdf").write_bytes(b"%PDF-1.7 secret")
+    (documents / "link.pdf").symlink_to(documents.parent / "secret.pdf")
+    assert _refused("link.pdf", VisualSettings(documents=documents)).problem is Problem.NOT_ALLOWED
+
+
+def test_a_missing_file(settings: VisualSettings) -> None:
+    assert _refused("nope.pdf", settings).problem is Problem.NOT_FOUND
+
+
+def test_unknown_schemes_are_refused(settings: VisualSettings) -> None:
+    assert _refused("ftp://example.org/a.pdf", settings).problem is Problem.UNSUPPORTED
+
+
+def test_a_data_uri(settings: VisualSettings, invoice_png: bytes) -> None:
+    uri = "data:image/png;base64," + base64.b64encode(invoice_png).decode()
+    assert fetch(uri, settings).data == invoice_png
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        if self.path != "/invoice.png":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()  # no Content-Length: the size cap must hold while streaming
+        self.wfile.write(self.body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def server(invoice_png: bytes) -> Iterator[str]:
+    _Handler.body = invoice_png
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def test_urls_are_fetched_only_when_enabled(server: str, invoice_png: bytes) -> None:
+    url = f"{server}/invoice.png"
+    error = _refused(url, VisualSettings())
+    assert error.problem is Problem.NOT_ALLOWED and "--allow-remote" in str(error)
+    assert fetch(url, VisualSettings(allow_remote=True)).data == invoice_png
+    assert _refused(f"{server}/other.png", VisualSettings(allow_remote=True)).problem is Problem.NOT_FOUND
+
+
+def test_a_remote_document_over_the_byte_cap_is_cut_off(server: str) -> None:
+    error = _refused(f"{server}/invoice.png", VisualSettings(allow_remote=True, max_bytes=1000))
+    assert error.problem is Problem.TOO_LARGE
