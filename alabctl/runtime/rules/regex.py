@@ -18,7 +18,6 @@ then confirms with ``re`` from there, so both paths give the same spans (see :mo
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
 
@@ -252,8 +251,13 @@ class RegexMatcher:
 
     def _tokens(self, doc: Document, ends: Hint | None) -> list[Span]:
         if self._facts.context_free:
-            if ends is not None:
-                return self._in_tokens(doc, _touching(doc.token_spans(), [e for e, _ in ends]))
+            if ends is not None:  # the tokens that hold the last character of a possible match
+                held: list[Span] = []
+                for e, _ in ends:
+                    token = doc.token_at(e - 1) if e > 0 else None
+                    if token is not None and (not held or held[-1] != token):
+                        held.append(token)
+                return self._in_tokens(doc, held)
             return self._candidate_tokens(doc)
         return self._in_tokens(doc, doc.token_spans())
 
@@ -305,14 +309,4 @@ def _distinct(spans: list[Span]) -> list[Span]:
     for span in spans:
         if not out or out[-1] != span:
             out.append(span)
-    return out
-
-
-def _touching(spans: list[Span], ends: Sequence[int]) -> list[Span]:
-    """The tokens in which some position of ``ends`` falls (``start < end_pos <= end``)."""
-    out: list[Span] = []
-    for s, e in spans:
-        i = bisect_left(ends, s + 1)
-        if i < len(ends) and ends[i] <= e:
-            out.append((s, e))
     return out

@@ -17,6 +17,9 @@ ATOMS = st.sampled_from(
     ["a", "b", "ab", "1", " ", "-", "\\.", ".", "\\d", "\\w", "\\s", "[ab]", "[^a ]", "[0-9a]"]
 )
 QUANTIFIERS = st.sampled_from(["", "", "?", "*", "+", "{2}", "{1,3}", "*?", "+?", "??", "{0,2}"])
+# groups are optional at most: repeated groups of unbounded atoms ((?:a+)+) backtrack exponentially in
+# re on a text that almost matches, and a generated test must not hang
+GROUP_QUANTIFIERS = st.sampled_from(["", "", "?", "??"])
 
 
 def _wrap(parts: list[str]) -> str:
@@ -27,16 +30,16 @@ PIECES = st.recursive(
     st.tuples(ATOMS, QUANTIFIERS).map("".join),
     lambda inner: st.one_of(
         st.lists(inner, min_size=1, max_size=3).map(_wrap),
-        st.tuples(st.lists(inner, min_size=1, max_size=3).map("|".join), QUANTIFIERS).map(
+        st.tuples(st.lists(inner, min_size=1, max_size=3).map("|".join), GROUP_QUANTIFIERS).map(
             lambda t: f"(?:{t[0]}){t[1]}"
         ),
     ),
-    max_leaves=6,
+    max_leaves=5,
 )
 PATTERNS = st.tuples(st.sampled_from(["", "\\b", "^"]), PIECES, st.sampled_from(["", "\\b", "$"])).map(
     "".join
 )
-TEXTS = st.lists(st.sampled_from([*"ab1 -.\n", "ab", "a1", " a", "11"]), max_size=30).map("".join)
+TEXTS = st.lists(st.sampled_from([*"ab1 -.\n", "ab", "a1", " a", "11"]), max_size=20).map("".join)
 SCOPES = st.sampled_from(
     [
         {"ruleScope": "document", "matchScope": "sub-token"},
