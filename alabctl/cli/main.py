@@ -27,6 +27,8 @@ COMMANDS = {
     "describe": "alabctl.cli.inventory",
     "delete": "alabctl.cli.inventory",
     "models": "alabctl.cli.inventory",
+    "serve": "alabctl.cli.serve",
+    "preannotate": "alabctl.cli.preannotate",
     "plan": "alabctl.cli.plan",
     "apply": "alabctl.cli.apply",
     "diff": "alabctl.cli.diff",
