@@ -114,3 +114,38 @@ def test_unfetchable_model_is_reported_with_where_it_was_looked_for(
     done = cli.run("apply", "-f", str(repo), check=1)
     assert "server/news failed: needs Embeddings/glove_100d, Model/ner_dl" in done.stdout
     assert not (cli.home / "deploy").exists()
+
+
+def test_apply_killed_after_a_download_does_not_download_it_again(
+    cli: Cli, hub: HubServer, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import time
+
+    from alabctl.assets.store import Status, Store
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "all.yaml").write_text(MANIFESTS.format(url=hub.url))
+    cli.run("lock", "-f", str(repo), check=0)
+    child = cli.start("apply", "-f", str(repo), ALABCTL_PAUSE_AT="download")
+    marker = cli.home / "paused-download"
+    deadline = time.monotonic() + 60
+    try:
+        while not marker.exists():
+            assert child.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate()
+    ready = {r.key for r in Store(cli.home / "alabctl.db").rows() if r.status is Status.READY}
+    assert ready, "one download finished before the kill"
+    fetched = {h for h in (p for m, p, _ in hub.state.requests if m == "GET" and p.endswith(".zip"))}
+    cli.run("apply", "-f", str(repo))
+    again = [p for m, p, _ in hub.state.requests if m == "GET" and p.endswith(".zip")]
+    for key in ready:
+        assert sum(1 for p in again if key in p) == 1, f"{key} was downloaded again"
+    assert {p for p in again} >= fetched
+    assert "download" not in cli.run("plan", "-f", str(repo)).stdout
