@@ -142,10 +142,10 @@ def test_apply_killed_after_a_download_does_not_download_it_again(
         child.communicate()
     ready = {r.key for r in Store(cli.home / "alabctl.db").rows() if r.status is Status.READY}
     assert ready, "one download finished before the kill"
-    fetched = {h for h in (p for m, p, _ in hub.state.requests if m == "GET" and p.endswith(".zip"))}
+    fetched = {p for m, p, _ in hub.state.requests if m == "GET" and p.endswith(".zip")}
     cli.run("apply", "-f", str(repo))
     again = [p for m, p, _ in hub.state.requests if m == "GET" and p.endswith(".zip")]
     for key in ready:
         assert sum(1 for p in again if key in p) == 1, f"{key} was downloaded again"
-    assert {p for p in again} >= fetched
+    assert set(again) >= fetched
     assert "download" not in cli.run("plan", "-f", str(repo)).stdout
