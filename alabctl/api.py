@@ -650,6 +650,7 @@ def wait_healthy(
 
 def down(*, home: Path | None = None, server: str | None = None, lock_timeout: float = 0.0) -> list[Outcome]:
     """Stop every server (or ``server``); their ports stay assigned and the assets stay installed."""
+    from alabctl.assets.store import Store
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.deploy import Deployer, Layout
     from alabctl.reconcile.lock import apply_lock
@@ -675,6 +676,7 @@ def down(*, home: Path | None = None, server: str | None = None, lock_timeout: f
                 out.append(Outcome("Server", name, Result.UNCHANGED, "not running"))
                 continue
             deployer.stop(record)
+            Store(root / "alabctl.db").set_server_assets(name, [])  # a stopped server needs nothing
             out.append(
                 Outcome(
                     "Server",
