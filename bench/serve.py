@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -219,6 +220,12 @@ def wrk_load(port: int, seconds: float, connections: int, tmp: Path) -> dict[str
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def server_side(port: int) -> dict[str, float]:
     """p50 / p99 of /predict as the server measured it (upper bounds of its histogram buckets, ms)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -322,6 +329,7 @@ def preannotate(
 ) -> dict[str, Any]:
     cmd = [str(alabctl), "preannotate", "--project", "bench", "--build", str(build), "--tasks", str(tasks)]
     cmd += ["--out", str(out), "--workers", str(workers)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     main_kb, worker_kb = 0, 0
@@ -331,6 +339,8 @@ def preannotate(
             worker_kb = max(worker_kb, _hwm(child))
         time.sleep(0.05)
     seconds = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     err = process.stderr.read().decode() if process.stderr else ""
     if process.returncode != 0:
         sys.exit(f"preannotate failed ({process.returncode}):\n{err}")
@@ -339,6 +349,8 @@ def preannotate(
         "workers": workers,
         "seconds": seconds,
         "docs_per_s": docs / seconds,
+        "cpu_seconds": cpu,
+        "docs_per_cpu_s": docs / cpu if cpu else 0.0,
         "main_mb": main_kb / 1024,
         "worker_mb": worker_kb / 1024,
         "results": int(results.group(1).replace(",", "")) if results else 0,
@@ -408,9 +420,13 @@ def main() -> int:
             process, port = start_server(args.alabctl, build, home)
             try:
                 python_load(port, 1.0, args.connections)  # warm-up
+                cpu_before = cpu_seconds(process.pid)
                 rows = latency(port, args.duration, args.connections, tmp)
+                cpu_used = cpu_seconds(process.pid) - cpu_before
                 figures["predict"] = rows
                 figures["predict_server_side"] = inside = server_side(port)
+                served = sum(r["rps"] * args.duration for r in rows)
+                inside["cpu_ms_per_request"] = 1000 * cpu_used / served if served else 0.0
                 print(f"\n/predict, one short task, {args.duration:.0f} s per row")
                 print(f"{'client':<28} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'non-200':>8}")
                 for row in rows:
@@ -419,7 +435,8 @@ def main() -> int:
                     )
                 print(
                     f"inside the server (its /metrics histogram, all rows): p50 <= {inside['p50_ms_at_most']:g} ms, "
-                    f"p99 <= {inside['p99_ms_at_most']:g} ms over {inside['requests']:,} requests"
+                    f"p99 <= {inside['p99_ms_at_most']:g} ms over {inside['requests']:,} requests; "
+                    f"server CPU {inside['cpu_ms_per_request']:.2f} ms per request"
                 )
                 print(f"goal: p99 < {P99_GOAL_MS:.0f} ms")
                 hot = reload_under_load(port, home, args.duration, args.reload_every, args.connections)
@@ -445,12 +462,13 @@ def main() -> int:
             figures["preannotate"] = rows
             print("\nalabctl preannotate, tasks as a JSON array (export format), dictionary + regex rules")
             print(
-                f"{'tasks':>8} {'workers':>7} {'seconds':>8} {'docs/s':>9} {'results':>9} "
+                f"{'tasks':>8} {'workers':>7} {'seconds':>8} {'docs/s':>9} {'CPU s':>7} {'docs/CPU-s':>10} {'results':>9} "
                 f"{'main RSS MB':>12} {'worker RSS MB':>14}"
             )
             for row in rows:
                 print(
                     f"{row['tasks']:>8,} {row['workers']:>7} {row['seconds']:>8.1f} {row['docs_per_s']:>9,.0f} "
+                    f"{row['cpu_seconds']:>7.1f} {row['docs_per_cpu_s']:>10,.0f} "
                     f"{row['results']:>9,} {row['main_mb']:>12.0f} {row['worker_mb']:>14.0f}"
                 )
     if args.json:

@@ -11,10 +11,12 @@ reported with its index and skipped.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -33,6 +35,7 @@ from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_data, task_te
 from alabctl.spec.errors import UserError
 
 CHUNK = 256
+PR_SET_PDEATHSIG = 1
 MAX_REPORTED = 20
 
 
@@ -78,6 +81,20 @@ _DEPLOYMENT: Deployment | None = None
 _PROJECT = ""
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel send SIGTERM to this worker when the process that started it ends, so
+    no worker outlives a run that failed or was killed."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before prctl took effect
+        os._exit(1)
+
+
 def _init(build: str, server: str, project: str) -> None:
     global _DEPLOYMENT, _PROJECT
     _DEPLOYMENT = load_deployment(Path(build), server, smoke=False)
@@ -88,6 +105,11 @@ def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
     out = dict(task) if "data" in task else {"data": dict(task)}
     out["predictions"] = [*list(out.get("predictions") or []), prediction]
     return out
+
+
+def _init_worker(parent: int, build: str, server: str, project: str) -> None:
+    _die_with_parent(parent)
+    _init(build, server, project)
 
 
 def _chunk(items: list[tuple[int, Any]]) -> list[Line]:
@@ -133,7 +155,10 @@ def _chunks(tasks: Iterable[Any]) -> Iterator[list[tuple[int, Any]]]:
 def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(
-        job.workers, multiprocessing.get_context(method), _init, (str(job.build), server, job.project)
+        job.workers,
+        multiprocessing.get_context(method),
+        _init_worker,
+        (os.getpid(), str(job.build), server, job.project),
     )
     try:
         pending: deque[Future[list[Line]]] = deque()

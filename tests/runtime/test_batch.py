@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -203,20 +204,28 @@ def test_a_killed_worker_fails_the_run_cleanly(build: Path, tmp_path: Path) -> N
     cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart", "--build", str(build)]
     cmd += ["--tasks", str(tasks), "--out", str(target), "--workers", "2"]
     process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    seen: set[int] = set()
+    killed = False
     try:
-        children: list[int] = []
-        deadline = time.monotonic() + 30
-        while not children and time.monotonic() < deadline and process.poll() is None:
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
             for task in Path(f"/proc/{process.pid}/task").glob("*/children"):
-                children += [int(c) for c in task.read_text().split()]
+                with contextlib.suppress(OSError):
+                    seen.update(int(c) for c in task.read_text().split())
+            if seen and not killed:
+                os.kill(min(seen), signal.SIGKILL)
+                killed = True
             time.sleep(0.01)
-        assert children, f"no worker started (exit {process.poll()})"
-        os.kill(children[0], signal.SIGKILL)
         _, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+    assert killed, f"no worker started: {err}"
+    deadline = time.monotonic() + 10
+    while [p for p in seen if Path(f"/proc/{p}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in seen if Path(f"/proc/{p}").exists()] == [], "a worker outlived the run"
     assert process.returncode == 1, err
     assert "worker process died" in err, err
     assert "Traceback" not in err, err

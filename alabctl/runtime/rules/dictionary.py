@@ -74,25 +74,43 @@ class DictionaryMatcher:
         view, where = doc.view(self._caseless)
         n = len(view)
         cands: list[tuple[int, int, str]] = []
-        bounds: seg.Boundaries | None = None
+        bounds: seg.Boundaries | None = None  # made on the first hit next to punctuation runs
+        cc = seg.CONTEXT_CHARS
+        # In the view every whitespace is one " ". A hit starts on a token start when the character
+        # before it is a space, or a lone leading punctuation mark, or (rarely) a longer run of
+        # punctuation; it cannot when neither that character nor its own first one is punctuation.
+        # The same, mirrored, for its end.
         for end, (length, normalized) in self._iter(view):
             s = end - length + 1
             e = end + 1
-            # cheap cases first: next to a space or an edge; inside a word (two letters or digits)
-            if s and view[s - 1] != " ":
-                if view[s - 1].isalnum() and view[s].isalnum():
-                    continue
-                if bounds is None:
-                    bounds = seg.Boundaries(view)
-                if not bounds.start(s):
-                    continue
-            if e < n and view[e] != " ":
-                if view[e].isalnum() and view[end].isalnum():
-                    continue
-                if bounds is None:
-                    bounds = seg.Boundaries(view)
-                if not bounds.end(e):
-                    continue
+            if s:
+                before = view[s - 1]
+                if before != " ":
+                    if before in cc:
+                        if s > 1 and view[s - 2] != " ":
+                            bounds = bounds or seg.Boundaries(view)
+                            if not bounds.start(s):
+                                continue
+                    elif view[s] not in cc:
+                        continue
+                    else:
+                        bounds = bounds or seg.Boundaries(view)
+                        if not bounds.start(s):
+                            continue
+            if e < n:
+                after = view[e]
+                if after != " ":
+                    if after in cc:
+                        if e + 1 < n and view[e + 1] != " ":
+                            bounds = bounds or seg.Boundaries(view)
+                            if not bounds.end(e):
+                                continue
+                    elif view[end] not in cc:
+                        continue
+                    else:
+                        bounds = bounds or seg.Boundaries(view)
+                        if not bounds.end(e):
+                            continue
             cands.append((s, e, normalized))
         if not cands:
             return cands

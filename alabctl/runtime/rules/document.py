@@ -71,14 +71,29 @@ class Document:
         j = bisect_right(ends, end)
         return list(zip(starts[i:j], ends[i:j], strict=True))
 
-    def covering(self, start: int, end: int) -> tuple[int, int]:
-        """The span of the whole tokens that ``[start, end)`` touches (itself if it touches none)."""
+    def token_at(self, pos: int) -> tuple[int, int] | None:
+        """The token that holds ``pos``; None when ``pos`` is whitespace. Reads only the piece around
+        ``pos`` while pieces are short (the full token list otherwise, or once it exists)."""
+        text = self.text
+        if text[pos].isspace():
+            return None
+        if self._token_starts is None:
+            local = seg.token_at(text, pos, seg.LOCAL_LIMIT)
+            if local is not None:
+                return local
+        starts, ends = self._tokens()
+        i = bisect_right(starts, pos) - 1
+        return starts[i], ends[i]
+
+    def covering(self, start: int, end: int) -> tuple[int, int] | None:
+        """The span of the whole tokens that ``[start, end)`` touches; None when it touches none
+        (it is all whitespace)."""
         starts, ends = self._tokens()
         i = bisect_right(ends, start)  # first token ending after start
         j = bisect_left(starts, end) - 1  # last token starting before end
         if i > j:
-            return start, end
-        return min(start, starts[i]), max(end, ends[j])
+            return None
+        return starts[i], ends[j]
 
     def _boundaries(self) -> seg.Boundaries:
         if self._bounds is None:

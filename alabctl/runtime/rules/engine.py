@@ -21,7 +21,7 @@ from alabctl.runtime.rules.dictionary import DictionaryMatcher, parse_entries
 from alabctl.runtime.rules.document import Document
 from alabctl.runtime.rules.merge import merge_chunks, resolve_rule
 from alabctl.runtime.rules.multiscan import Backend, MultiScan, choose_backend
-from alabctl.runtime.rules.regex import RegexMatcher
+from alabctl.runtime.rules.regex import Hint, RegexMatcher
 from alabctl.runtime.rules.spec import MatchScope, RuleScope, RuleSpec, read_spec
 from alabctl.spec.errors import UserError
 
@@ -29,7 +29,6 @@ __all__ = ["RuleEngine", "merge_chunks"]
 
 log = logging.getLogger(__name__)
 
-_NO_METADATA = NO_METADATA
 _MAX_RULE_FILE = 16 << 20
 """A rule JSON or dictionary bigger than this is refused (16 MiB)."""
 
@@ -37,7 +36,7 @@ _MAX_RULE_FILE = 16 << 20
 class _Rule:
     """One loaded rule: its spec, its matcher and its context check."""
 
-    __slots__ = ("context", "dictionary", "plain", "regex", "sentence_scope", "spec")
+    __slots__ = ("context", "dictionary", "label", "name", "plain", "regex", "sentence_scope", "spec")
 
     def __init__(self, spec: RuleSpec, entries: dict[str, list[str]] | None, where: str) -> None:
         self.spec = spec
@@ -57,16 +56,46 @@ class _Rule:
             and not spec.complete_match
         )
         """A document-scope sub-token regex without context: its matches are its chunks."""
+        self.label = spec.entity
+        self.name = spec.name
+
+    def run(self, doc: Document, hint: Hint | None) -> list[Chunk]:
+        """This rule's chunks in ``doc`` (``hint``: where its matches can end, from a prefilter)."""
+        text = doc.text
+        if self.regex is not None:
+            spans = self.regex.find(doc, hint)
+            if not spans:
+                return []
+            if self.context is None and self.regex.disjoint:  # already in order, without overlaps
+                label, name = self.label, self.name
+                return [make_chunk(s, e, text[s:e], label, BARE, name, None, NO_METADATA) for s, e in spans]
+            return _chunks(self, doc, spans, None)
+        assert self.dictionary is not None
+        hits = self.dictionary.find(doc)
+        if not hits:
+            return []
+        if self.sentence_scope:
+            # a multi-token entry never crosses a sentence end in sentence scope
+            hits = [
+                h
+                for h in hits
+                if not _may_cross(text, h[0], h[1]) or doc.sentence_span(h[0], h[1]) is not None
+            ]
+        if self.context is None:  # the common case, kept tight: hits are already disjoint and in order
+            label, name = self.label, self.name
+            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits]
+        return _chunks(self, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
 class RuleEngine:
     """Regex and dictionary rules with ContextualParser semantics, loaded once, run on any text."""
 
     def __init__(self, rules: Sequence[_Rule], *, backend: str = "auto") -> None:
-        names = [r.spec.name for r in rules]
-        duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate is not None:
-            raise UserError(f"rule '{duplicate}' is given twice; each rule name must be unique")
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.name in seen:
+                raise UserError(f"rule '{rule.name}' is given twice; each rule name must be unique")
+            seen.add(rule.name)
         self._rules = list(rules)
         self._rank = {r.spec.name: i for i, r in enumerate(self._rules)}
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
@@ -125,7 +154,9 @@ class RuleEngine:
                 raise UserError(f"rule name {name!r} is not a plain name (letters, digits, '.', '_', '-')")
             path = folder / f"{name}.json"
             data = _read_json(path)
-            data.setdefault("name", name)
+            data["name"] = (
+                name  # the build's name for it (a JSON imported from Annotation Lab may say otherwise)
+            )
             dictionary = data.get("dictionary")
             if isinstance(dictionary, str) and dictionary:
                 if not _plain_name(dictionary):
@@ -154,7 +185,15 @@ class RuleEngine:
         out: list[Chunk] = []
         if hints is None:
             for rule in self._rules:
-                out.extend(self._guarded(rule, doc, None))
+                try:
+                    found = rule.run(doc, None)
+                except Exception:  # one rule's bug must not lose the other rules' chunks
+                    _failed(rule, text)
+                    continue
+                if not out:
+                    out = found
+                elif found:
+                    out.extend(found)
             if len(out) > 1 and len(self._rules) > 1:
                 rank = self._rank
                 out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
@@ -171,13 +210,13 @@ class RuleEngine:
                 try:
                     plain.extend([(s, e, i) for s, e in rule.regex.confirmed(text, ends)])
                 except Exception:  # one rule's bug must not lose the other rules' chunks
-                    log.exception("rule '%s' failed on a text of %d characters", rule.spec.name, len(text))
+                    _failed(rule, text)
             else:
                 out.extend(self._guarded(rule, doc, ends))
         if len(plain) > 1:
             plain.sort()
         made = [
-            make_chunk(s, e, text[s:e], rules[i].spec.entity, BARE, rules[i].spec.name, None, _NO_METADATA)
+            make_chunk(s, e, text[s:e], rules[i].label, BARE, rules[i].name, None, NO_METADATA)
             for s, e, i in plain
         ]
         if out:
@@ -186,41 +225,16 @@ class RuleEngine:
             made.sort(key=lambda c: (c.start, c.end, rank[c.source]))
         return made
 
-    def _guarded(self, rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
+    def _guarded(self, rule: _Rule, doc: Document, hint: Hint | None) -> list[Chunk]:
         try:
-            return self._run(rule, doc, hint)
+            return rule.run(doc, hint)
         except Exception:  # one rule's bug must not lose the other rules' chunks
-            log.exception("rule '%s' failed on a text of %d characters", rule.spec.name, len(doc.text))
+            _failed(rule, doc.text)
             return []
 
-    @staticmethod
-    def _run(rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
-        if rule.regex is not None:
-            spans = rule.regex.find(doc, hint)
-            if not spans:
-                return []
-            if rule.context is None and rule.regex.disjoint:  # already in order, without overlaps
-                text = doc.text
-                label, name = rule.spec.entity, rule.spec.name
-                return [make_chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
-            return _chunks(rule, doc, spans, None)
-        assert rule.dictionary is not None
-        hits = rule.dictionary.find(doc)
-        if not hits:
-            return []
-        text = doc.text
-        if rule.sentence_scope:
-            # a multi-token entry never crosses a sentence end in sentence scope
-            hits = [
-                h
-                for h in hits
-                if not _may_cross(text, h[0], h[1]) or doc.sentence_span(h[0], h[1]) is not None
-            ]
-        if rule.context is None:  # the common case, kept tight: hits are already disjoint and in order
-            spec = rule.spec
-            label, name = spec.entity, spec.name
-            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
-        return _chunks(rule, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
+
+def _failed(rule: _Rule, text: str) -> None:
+    log.exception("rule '%s' failed on a text of %d characters", rule.name, len(text))
 
 
 def _may_cross(text: str, start: int, end: int) -> bool:
@@ -243,7 +257,7 @@ def _chunks(
         score = BARE if context is None else context.score(doc, s, e)
         if score is not None:
             norm = None if normalized is None else normalized[i]
-            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
+            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, NO_METADATA))
     return resolve_rule(chunks)
 
 

@@ -18,6 +18,7 @@ then confirms with ``re`` from there, so both paths give the same spans (see :mo
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,6 +37,8 @@ _CONTEXT_OPS = frozenset(
 _UNBOUNDED = 1 << 32
 
 Span = tuple[int, int]
+Hint = Sequence[tuple[int, int]]
+"""From a prefilter: ``(end, lowest start)`` of every place a rule's match can end, sorted."""
 
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
@@ -184,11 +187,12 @@ class RegexMatcher:
     def pattern(self) -> str:
         return self._rx.pattern
 
-    def find(self, doc: Document, ends: Sequence[int] | None = None) -> list[Span]:
+    def find(self, doc: Document, ends: Hint | None = None) -> list[Span]:
         """Spans in text order (may overlap after widening to tokens; the engine resolves that).
 
-        ``ends``, when given, are sorted positions that include every position where a match of this
-        pattern can end (from a prefilter); the result is the same as without them.
+        ``ends``, when given, are ``(end, lowest start)`` pairs sorted by end, covering every
+        position where a match of this pattern can end (from a prefilter); the result is the same
+        as without them.
         """
         if ends is not None and not ends:
             return []
@@ -199,57 +203,88 @@ class RegexMatcher:
             if self._complete:
                 return [(s, e) for s, e in spans if doc.is_token_start(s) and doc.is_token_end(e)]
             if self._token:
-                return _distinct([doc.covering(s, e) for s, e in spans])
+                return _distinct([c for s, e in spans if (c := doc.covering(s, e)) is not None])
             return spans
         return self._tokens(doc, ends)
 
-    def _document(self, text: str, ends: Sequence[int] | None) -> list[Span]:
+    def _document(self, text: str, ends: Hint | None) -> list[Span]:
         if ends is None:
             return [m.span() for m in self._rx.finditer(text) if m.end() > m.start()]
         return self.confirmed(text, ends)
 
-    def confirmed(self, text: str, ends: Sequence[int]) -> list[Span]:
-        """``finditer``'s non-empty matches, searching only from where a match can start.
+    def confirmed(self, text: str, ends: Hint) -> list[Span]:
+        """``finditer``'s non-empty matches, searching only from where the next match can start.
 
-        Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends`` and starts at
-        or after ``e - max_width``. The next match after position ``pos`` ends at or after the
-        first of ``ends`` beyond ``pos``, so searching from that end minus ``max_width`` (or from
-        ``pos``, whichever is later) finds the same next match. Only for patterns that never match
-        empty.
+        ``ends`` holds every ``(end, lowest start)`` at which a match of this pattern can end, by
+        end: a match ``[s, e)`` that ``finditer`` returns ends at one of them, and starts at or after
+        ``e - max_width`` and at or after the lowest start given for ``e``. The next match after
+        ``pos`` ends at or after the first end beyond ``pos``; so searching from the latest of
+        ``pos``, that end minus ``max_width`` and the lowest start of that end or any later one
+        finds the same next match. Only for patterns that never match empty.
         """
         width = self._facts.max_width
+        bounded = width < _UNBOUNDED
         search = self._search
-        if len(ends) == 1:  # the common case: one possible end, so at most one match
-            m = search(text, max(0, ends[0] - width) if width < _UNBOUNDED else 0)
+        n = len(ends)
+        if n == 1:  # the common case: one possible end, so at most one match
+            e, lowest = ends[0]
+            m = search(text, max(lowest, e - width) if bounded else lowest)
             return [] if m is None else [m.span()]
+        floor = [0] * n  # floor[i]: the lowest start of ends[i:]
+        running = len(text)
+        for k in range(n - 1, -1, -1):
+            running = min(running, ends[k][1])
+            floor[k] = running
         out: list[Span] = []
         pos = 0
         i = 0
-        n = len(ends)
         while i < n:
-            e = ends[i]
+            e = ends[i][0]
             if e <= pos:
                 i += 1
                 continue
-            m = search(text, max(pos, e - width) if width < _UNBOUNDED else pos)
+            m = search(text, max(pos, floor[i], e - width) if bounded else max(pos, floor[i]))
             if m is None:
                 break
             s, pos = m.span()
             out.append((s, pos))
         return out
 
-    def _tokens(self, doc: Document, ends: Sequence[int] | None) -> list[Span]:
-        text = doc.text
-        facts = self._facts
-        if facts.context_free:
-            # a match inside a token is a match in the text: no match in the text, none in any token
-            if ends is None and self._search(text) is None:
-                return []
-            spans = doc.token_spans()
+    def _tokens(self, doc: Document, ends: Hint | None) -> list[Span]:
+        if self._facts.context_free:
             if ends is not None:
-                spans = _touching(spans, ends)
-        else:
-            spans = doc.token_spans()
+                return self._in_tokens(doc, _touching(doc.token_spans(), [e for e, _ in ends]))
+            return self._candidate_tokens(doc)
+        return self._in_tokens(doc, doc.token_spans())
+
+    def _candidate_tokens(self, doc: Document) -> list[Span]:
+        """Only the tokens where a match in the text starts: the same as trying every token.
+
+        The pattern never looks outside its match, so a match inside a token is a match in the
+        text at the same place. Searching the text from ``pos`` gives the leftmost place where one
+        starts; no token before it can hold a match (it would have been found first), so the next
+        token to try is the one holding that place; after it, the search goes on from its end.
+        """
+        text = doc.text
+        search = self._search
+        out: list[Span] = []
+        pos = 0
+        n = len(text)
+        while pos < n:
+            m = search(text, pos)
+            if m is None:
+                break
+            token = doc.token_at(m.start()) if m.start() < n else None
+            if token is None:  # the match starts on whitespace: no token starts a match before it
+                pos = m.start() + 1
+                continue
+            out.extend(self._in_tokens(doc, [token]))
+            pos = token[1]
+        return out
+
+    def _in_tokens(self, doc: Document, spans: Sequence[Span]) -> list[Span]:
+        """Each token tried on its own: fullmatch (complete), search (token) or finditer (sub-token)."""
+        text = doc.text
         out: list[Span] = []
         for s, e in spans:
             token = text[s:e]
@@ -275,8 +310,6 @@ def _distinct(spans: list[Span]) -> list[Span]:
 
 def _touching(spans: list[Span], ends: Sequence[int]) -> list[Span]:
     """The tokens in which some position of ``ends`` falls (``start < end_pos <= end``)."""
-    from bisect import bisect_left
-
     out: list[Span] = []
     for s, e in spans:
         i = bisect_left(ends, s + 1)

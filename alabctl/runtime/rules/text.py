@@ -179,6 +179,29 @@ def is_token_end(text: str, pos: int, limit: int | None = None) -> bool | None:
     return None if before is None or after is None else False
 
 
+def token_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
+    """The token holding ``pos`` (``text[pos]`` is not whitespace), reading at most ``limit``
+    characters each way; None when the piece around ``pos`` is longer than that."""
+    n = len(text)
+    lo, hi = max(0, pos - limit), min(n, pos + limit)
+    p0 = pos
+    while p0 > lo and not text[p0 - 1].isspace():
+        p0 -= 1
+    p1 = pos + 1
+    while p1 < hi and not text[p1].isspace():
+        p1 += 1
+    if (p0 == lo and p0 > 0 and not text[p0 - 1].isspace()) or (
+        p1 == hi and p1 < n and not text[p1].isspace()
+    ):
+        return None
+    piece = text[p0:p1]
+    lead = len(piece) - len(piece.lstrip(CONTEXT_CHARS))
+    trail = len(piece) - len(piece.rstrip(CONTEXT_CHARS)) if lead < len(piece) else 0
+    if pos < p0 + lead or pos >= p1 - trail:
+        return pos, pos + 1
+    return p0 + lead, p1 - trail
+
+
 class Boundaries:
     """Token-boundary tests on one text: local reads while pieces are short, the full token list
     once a piece is longer than :data:`LOCAL_LIMIT` (so a huge unspaced text stays linear)."""

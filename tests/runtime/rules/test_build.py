@@ -129,3 +129,16 @@ def test_fast_chunks_equal_constructed_ones() -> None:
     assert type(made) is Chunk
     with pytest.raises(AttributeError):
         made.start = 2  # type: ignore[misc]
+
+
+def test_source_is_the_rule_name_in_the_build_whatever_the_json_says(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    spec = {
+        "name": "Invoice Rule (exported)",
+        "entity": "Invoice",
+        "regex": r"INV-\d+",
+        "ruleScope": "document",
+    }
+    (tmp_path / "rules" / "invoice-rule.json").write_text(json.dumps(spec))
+    chunks = RuleEngine.from_build(tmp_path, ["invoice-rule"]).annotate("see INV-42")
+    assert [(c.text, c.source, c.label) for c in chunks] == [("INV-42", "invoice-rule", "Invoice")]

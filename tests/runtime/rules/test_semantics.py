@@ -45,6 +45,9 @@ Found = Callable[..., list[str]]
         ({"regex": "Girl", "caseSensitive": False}, "girl Girl GIRL", ["Girl"]),
         # a regex that can match empty never makes an empty chunk
         ({"regex": "a*", "matchScope": "sub-token"}, "bbb baab", ["aa"]),
+        # a match that touches no token (only whitespace) makes no chunk when widened to tokens
+        ({"regex": r"\s+", "ruleScope": "document"}, "a  b", []),
+        ({"regex": r"\s+", "ruleScope": "document", "matchScope": "sub-token"}, "a  b", ["  "]),
         # widening to tokens merges the rule's own overlaps: one chunk per token
         ({"regex": r"\d", "ruleScope": "document"}, "12345 x", ["12345"]),
         # Java-like ASCII classes: \w does not match é
@@ -260,3 +263,28 @@ def test_unknown_backend_is_a_user_error() -> None:
 
     with pytest.raises(UserError, match="backend 'pcre' is not one of: auto, re, hyperscan"):
         RuleEngine.from_specs([rule(regex="a")], backend="pcre")
+
+
+def test_dictionary_rules_use_context_too(found: Found) -> None:
+    spec = rule(dictionary="g.csv", caseSensitive=False, contextException=["pronoun"], exceptionDistance=10)
+    assert found("He is a pronoun. The man left.", spec, dictionaries={"g.csv": "male,man,he\n"}) == ["man"]
+
+
+def test_annotate_is_thread_safe(backend: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine = RuleEngine.from_specs(
+        [
+            rule(name="dose", regex=r"\d+ ?mg", ruleScope="document", matchScope="sub-token"),
+            rule(name="num", regex=r"\d+", ruleScope="document", prefix=["take"]),
+            rule(name="g", dictionary="g.csv", caseSensitive=False),
+        ],
+        {"g.csv": GENDER},
+        backend=backend,
+    )
+    texts = [f"take {i} mg, the man {i * 7}mg and a girl {i}." for i in range(300)]
+    expected = [engine.annotate(t) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(engine.annotate, texts * 4))
+    assert got == expected * 4
+    assert all(len(chunks) == 7 for chunks in expected)  # 2 doses, 3 numbers after "take", man, girl
