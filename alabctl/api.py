@@ -58,6 +58,9 @@ class ValidationReport:
     _load: Callable[[], Repository] | None = field(default=None, repr=False)
     _configs: dict[str, bytes] = field(default_factory=dict, repr=False)
     """Labeling configs the checks compiled, by project: ``compile`` writes them as they are."""
+    fingerprint: str | None = None
+    """The digest of the run's inputs (``None`` for stdin); with ``replayed``, nothing changed since."""
+    replayed: bool = False
 
     @property
     def valid(self) -> bool:
@@ -95,13 +98,15 @@ def validate(
     if inputs.cache and now is None:
         fp = replay.fingerprint(inputs.paths, options, inputs.root, cwd, inputs.lockfile)
         kept = replay.replay(fp, env, time.time()) if fp is not None else None
-        if kept is not None:
+        if kept is not None and fp is not None:
             return ValidationReport(
                 kept.diagnostics,
                 kept.files,
                 kept.manifests,
                 kept.sources,
                 _load=lambda: _load(inputs, cwd).repository,
+                fingerprint=fp.key,
+                replayed=True,
             )
     report = _validate(inputs, cwd, skip_license_check, env, now or datetime.fromtimestamp(time.time(), UTC))
     if fp is not None:
@@ -113,6 +118,7 @@ def validate(
         replay.remember(
             fp, report.diagnostics, report.manifests, reads.files, reads.env, env, reads.expires, rendered
         )
+        report.fingerprint = fp.key
     return report
 
 
@@ -729,3 +735,512 @@ def visual_settings(options: DocumentOptions | None) -> Any:
         timeout=options.timeout,
         ocr_language=options.ocr_language,
     )
+
+
+# --- reconcile: plan, apply, diff, servers, down --------------------------------------------------
+
+if TYPE_CHECKING:
+    from alabctl.compile.desired import DesiredState
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.plan import Plan
+    from alabctl.reconcile.status import ServerStatus
+
+
+@dataclass
+class Desired:
+    """A valid repository's desired state, and its compiled files when they had to be compiled."""
+
+    state: DesiredState
+    _files: Mapping[str, bytes] | None
+    _compile: Callable[[], Mapping[str, bytes]]
+
+    @property
+    def files(self) -> Mapping[str, bytes]:
+        if self._files is None:
+            self._files = self._compile()
+        return self._files
+
+
+def _desired(report: ValidationReport) -> Desired:
+    """The desired state: replayed from the cache when the validation was, else compiled."""
+    import json as _json
+
+    from alabctl.compile.desired import DesiredState, desired_state
+
+    def build() -> Mapping[str, bytes]:
+        from alabctl.compile.build import compile_repository, read_dictionaries
+
+        return compile_repository(report.repository, read_dictionaries(report.repository)).files
+
+    path = default_cache_dir() / "desired" / f"{report.fingerprint}.json" if report.fingerprint else None
+    if path is not None and report.replayed:
+        try:
+            return Desired(DesiredState.from_json(_json.loads(path.read_bytes())), None, build)
+        except (OSError, ValueError, KeyError, TypeError, UserError):
+            pass
+        except Exception as exc:
+            del exc
+    files = build()
+    state = desired_state(files["manifest.json"], report.repository)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            old = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime)
+            for stale in old[: max(0, len(old) - 15)]:
+                stale.unlink(missing_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(_json.dumps(state.to_json()))
+            tmp.replace(path)
+        except OSError:
+            pass
+    return Desired(state, files, build)
+
+
+@dataclass
+class PlanReport:
+    """What ``plan`` found: the validation, and the plan when the manifests were valid."""
+
+    validation: ValidationReport
+    plan: Plan | None = None
+    desired: Desired | None = None
+
+
+def _home(home: Path | None) -> Path:
+    from alabctl.assets.home import resolve_home
+
+    return resolve_home(home).root
+
+
+def plan(
+    inputs: Inputs,
+    *,
+    home: Path | None = None,
+    prune: bool = False,
+    skip_license_check: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> PlanReport:
+    """Validate, then compare the compiled repository with what runs and is installed (read only)."""
+    from alabctl.assets.home import Home
+    from alabctl.reconcile.observe import observe
+    from alabctl.reconcile.plan import make_plan
+    from alabctl.reconcile.state import State
+
+    report = validate(inputs, skip_license_check=skip_license_check, env=env)
+    if not report.valid:
+        return PlanReport(report)
+    desired = _desired(report)
+    root = _home(home)
+    actual = observe(Home(root), State(Home(root).db), desired.state)
+    return PlanReport(
+        report, make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths)), desired
+    )
+
+
+@dataclass
+class ApplyReport:
+    """What ``apply`` did."""
+
+    validation: ValidationReport | None
+    plan: Plan | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        from alabctl.reconcile.vocab import Result
+
+        return bool(self.stale) or any(o.result is Result.FAILED for o in self.outcomes)
+
+
+def load_plan(path: Path) -> Plan:
+    """A plan saved by ``plan --out``; a user error when it is not one."""
+    import json as _json
+
+    from alabctl.reconcile.plan import Plan
+    from alabctl.spec.errors import PermanentError
+
+    try:
+        return Plan.from_json(_json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise UserError(f"can not read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path} is not a plan saved by 'alabctl plan --out' ({exc})") from None
+    except PermanentError as exc:
+        raise UserError(f"{path}: {exc.message}", exc.hint) from None
+
+
+def apply(
+    inputs: Inputs | None,
+    *,
+    saved: Plan | None = None,
+    home: Path | None = None,
+    prune: bool = False,
+    skip_license_check: bool = False,
+    timeout: float = 60.0,
+    lock_timeout: float = 0.0,
+    env: Mapping[str, str] | None = None,
+    report: Callable[[Outcome], None] | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
+) -> ApplyReport:
+    """Validate, plan and carry the plan out (or a saved ``plan``, refused when stale).
+
+    Downloads come before deploys, independent servers deploy in parallel, and nothing is
+    written when nothing changed. ``report`` is called once per resource as it finishes.
+    """
+    from alabctl.assets.home import Home
+    from alabctl.assets.store import Store
+    from alabctl.reconcile.apply import execute
+    from alabctl.reconcile.deploy import Deployer, Layout
+    from alabctl.reconcile.lock import apply_lock
+    from alabctl.reconcile.observe import observe
+    from alabctl.reconcile.plan import make_plan, staleness
+    from alabctl.reconcile.recover import recover
+    from alabctl.reconcile.state import State
+
+    if inputs is None:
+        if saved is None:
+            raise UsageError("apply needs -f REPO or a saved plan")
+        inputs = Inputs(paths=list(saved.paths))
+        prune = saved.prune
+    validation = validate(inputs, skip_license_check=skip_license_check, env=env)
+    if not validation.valid:
+        return ApplyReport(validation)
+    desired = _desired(validation)
+    where = Home(_home(home))
+    with apply_lock(where.root, lock_timeout):
+        state = State(where.db)
+        recovered = recover(where.root, state)
+        actual = observe(where, state, desired.state)
+        if saved is not None:
+            stale = staleness(saved, desired.state.digest, actual.state_digest)
+            if stale:
+                return ApplyReport(validation, saved, stale=stale, recovered=recovered)
+            the_plan = saved
+        else:
+            the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
+        _record_unfingerprinted(where, state, actual)
+        if not the_plan.steps and not the_plan.missing:
+            return ApplyReport(validation, the_plan, recovered=recovered)
+        if confirm is not None and not confirm(the_plan):
+            return ApplyReport(validation, the_plan, recovered=recovered)
+        outcomes = execute(
+            the_plan,
+            desired.state,
+            desired.files,
+            fetcher=_fetcher(where, state, validation, env),
+            deployer=Deployer(Layout(where.root), state, timeout),
+            set_server_assets=Store(where.db).set_server_assets,
+            report=report or (lambda outcome: None),
+        )
+        return ApplyReport(validation, the_plan, outcomes, recovered)
+
+
+def _record_unfingerprinted(where: Any, state: Any, actual: Any) -> None:
+    """Fingerprint installed assets seen for the first time (installed outside ``apply``)."""
+    from alabctl.reconcile.fetch import record
+
+    for asset in actual.assets.values():
+        if asset.present and asset.intact is None and asset.key:
+            record(state, asset.ref.split("/", 1)[1], where.asset_dir(asset.key), asset.key)
+
+
+def _fetcher(where: Any, state: Any, validation: ValidationReport, env: Mapping[str, str] | None) -> Any:
+    """A hub fetcher, opened only when a download happens."""
+    from alabctl.reconcile.plan import Step
+
+    class LazyFetcher:
+        inner: Any = None
+
+        def _open(self) -> Any:
+            if self.inner is None:
+                from alabctl.assets.hub import HubClient, hub_url
+                from alabctl.assets.lockgen import hub_versions
+                from alabctl.assets.pull import PullOptions
+                from alabctl.assets.session import pick_license
+                from alabctl.reconcile.fetch import HubFetcher
+
+                repo = validation.repository
+                licensed = repo.of_kind("License")
+                client = HubClient(
+                    hub_url(None, repo, env),
+                    cache_dir=where.ensure().hub_cache,
+                    credentials=pick_license(repo, licensed[0].name) if licensed else None,
+                )
+                lib, spark = hub_versions(repo)
+                self.inner = HubFetcher(
+                    where, client, state, PullOptions(lib_version=lib, spark_version=spark)
+                )
+            return self.inner
+
+        def check_space(self, steps: list[Step]) -> None:
+            self._open().check_space(steps)
+
+        def fetch(self, step: Step, pin: Any) -> str:
+            return str(self._open().fetch(step, pin))
+
+    return LazyFetcher()
+
+
+def servers(*, home: Path | None = None, inputs: Inputs | None = None) -> list[ServerStatus]:
+    """Every recorded server with its health (and sync, when ``inputs`` name the manifests)."""
+    from alabctl.assets.home import Home
+    from alabctl.reconcile.observe import observe_servers
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.status import declared_only, server_status
+
+    where = Home(_home(home))
+    desired = None
+    if inputs is not None:
+        validation = validate(inputs)
+        if not validation.valid:
+            raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+        desired = _desired(validation).state
+    records = State(where.db).deployments()
+    seen = observe_servers(list(records.values()))
+    out = [server_status(seen[name], desired) for name in sorted(seen)]
+    if desired is not None:
+        out.extend(declared_only(desired, set(records)))
+    return sorted(out, key=lambda s: s.name)
+
+
+def wait_healthy(
+    *, home: Path | None = None, server: str | None = None, timeout: float = 60.0, poll: float = 0.2
+) -> list[ServerStatus]:
+    """Wait until every recorded server (or ``server``) is Healthy; returns the last statuses.
+
+    A user error names the servers that are not healthy when ``timeout`` passes.
+    """
+    from alabctl.reconcile.vocab import Health
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = servers(home=home)
+        if server is not None:
+            found = [s for s in found if s.name == server]
+            if not found:
+                raise UserError(f"no server named '{server}' has been deployed", "see 'alabctl get servers'")
+        if all(s.health is Health.HEALTHY for s in found):
+            return found
+        if time.monotonic() >= deadline:
+            bad = ", ".join(
+                f"{s.name} ({s.health.value}{': ' + s.last_error if s.last_error else ''})"
+                for s in found
+                if s.health is not Health.HEALTHY
+            )
+            raise UserError(f"not healthy after {timeout:g}s: {bad}", "see 'alabctl logs SERVER'")
+        time.sleep(poll)
+
+
+def down(*, home: Path | None = None, server: str | None = None, lock_timeout: float = 0.0) -> list[Outcome]:
+    """Stop every server (or ``server``); their ports stay assigned and the assets stay installed."""
+    from alabctl.assets.store import Store
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.deploy import Deployer, Layout
+    from alabctl.reconcile.lock import apply_lock
+    from alabctl.reconcile.process import alive
+    from alabctl.reconcile.recover import recover
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.vocab import Result
+
+    root = _home(home)
+    with apply_lock(root, lock_timeout):
+        state = State(root / "alabctl.db")
+        recover(root, state)
+        records = state.deployments()
+        if server is not None and server not in records:
+            raise UserError(f"no server named '{server}' has been deployed", "see 'alabctl get servers'")
+        deployer = Deployer(Layout(root), state)
+        out = []
+        for name, record in sorted(records.items()):
+            if server is not None and name != server:
+                continue
+            running = alive(record.pid, record.pid_start)
+            if record.pid is None and record.digest is None:
+                out.append(Outcome("Server", name, Result.UNCHANGED, "not running"))
+                continue
+            deployer.stop(record)
+            Store(root / "alabctl.db").set_server_assets(name, [])  # a stopped server needs nothing
+            out.append(
+                Outcome(
+                    "Server",
+                    name,
+                    Result.CONFIGURED if running else Result.UNCHANGED,
+                    "stopped" if running else "was not running",
+                )
+            )
+        return out
+
+
+def log_path(server: str, *, home: Path | None = None) -> Path:
+    """Where a server's log is."""
+    from alabctl.reconcile.deploy import Layout
+
+    path = Layout(_home(home)).log(server)
+    if not path.exists():
+        raise UserError(f"no log for server '{server}' ({path})", "see 'alabctl get servers'")
+    return path
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One compiled file that differs from the deployed one."""
+
+    server: str
+    path: str
+    text: str
+
+
+def diff(
+    inputs: Inputs, *, home: Path | None = None, skip_license_check: bool = False
+) -> tuple[ValidationReport, list[FileDiff]]:
+    """Unified diffs of each server's compiled files against the copy it was deployed with."""
+    import difflib
+
+    from alabctl.reconcile.state import State
+
+    validation = validate(inputs, skip_license_check=skip_license_check)
+    if not validation.valid:
+        return validation, []
+    desired = _desired(validation)
+    root = _home(home)
+    records = State(root / "alabctl.db").deployments()
+    out: list[FileDiff] = []
+    for name, server in sorted(desired.state.servers.items()):
+        record = records.get(name)
+        if record is not None and record.digest == server.digest:
+            continue
+        deployed = Path(record.dir) if record and record.dir and record.digest else None
+        old_paths = (
+            {p.relative_to(deployed).as_posix() for p in deployed.rglob("*") if p.is_file()}
+            if deployed and deployed.is_dir()
+            else set()
+        )
+        for rel in sorted(set(server.files) | old_paths):
+            new = desired.files.get(rel, b"").decode(errors="replace") if rel in server.files else ""
+            old = (deployed / rel).read_text(errors="replace") if deployed and rel in old_paths else ""
+            if rel == "manifest.json" or old == new:
+                continue
+            lines = difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                f"deployed/{name}/{rel}" if old else "/dev/null",
+                f"compiled/{name}/{rel}" if new else "/dev/null",
+            )
+            out.append(FileDiff(name, rel, "".join(lines)))
+    return validation, out
+
+
+def drifted(*, home: Path | None = None) -> list[str]:
+    """Deployed servers whose process is gone or that answer unhealthy (what ``watch`` heals)."""
+    from alabctl.reconcile.observe import observe_servers
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.vocab import Health
+
+    root = _home(home)
+    if not (root / "alabctl.db").exists():
+        return []
+    records = [r for r in State(root / "alabctl.db").deployments().values() if r.digest and not r.intent]
+    seen = observe_servers(records)
+    return sorted(
+        name
+        for name, s in seen.items()
+        if not s.running or (s.probe is not None and s.probe.health is not Health.HEALTHY)
+    )
+
+
+def heal(*, home: Path | None = None, timeout: float = 60.0, lock_timeout: float = 30.0) -> list[Outcome]:
+    """Restart deployed servers that died or answer unhealthy, each on the build it last served
+    (whatever the manifests say now: ``watch`` uses it while they are invalid)."""
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.deploy import Deployer, DeployError, Layout, recorded_server
+    from alabctl.reconcile.lock import apply_lock
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.vocab import Result
+
+    root = _home(home)
+    out: list[Outcome] = []
+    with apply_lock(root, lock_timeout):
+        state = State(root / "alabctl.db")
+        deployer = Deployer(Layout(root), state, timeout)
+        for name in drifted(home=root):
+            record = state.deployment(name)
+            if record is None or not record.dir or not Path(record.dir).is_dir():
+                continue
+            try:
+                done = deployer.start(recorded_server(record), Path(record.dir), record)
+            except DeployError as exc:
+                out.append(Outcome("Server", name, Result.FAILED, str(exc)))
+                continue
+            out.append(
+                Outcome("Server", name, Result.CONFIGURED, f"{done.url} (restarted on its last good build)")
+            )
+    return out
+
+
+def watch(
+    inputs: Inputs,
+    *,
+    home: Path | None = None,
+    log: Callable[[dict[str, Any]], None],
+    stop: Any,
+    prune: bool = False,
+    timeout: float = 60.0,
+    skip_license_check: bool = False,
+    options: Any = None,
+    down_on_exit: bool = False,
+) -> None:
+    """Reconcile ``inputs`` on every edit and heal dead servers until ``stop`` (an Event) is set.
+
+    A broken edit is logged with its diagnostics and changes nothing that runs.
+    """
+    from alabctl.reconcile.watch import watch as watch_loop
+    from alabctl.spec.errors import AlabctlError
+
+    def reconcile(reason: str) -> bool:
+        try:
+            result = apply(
+                inputs,
+                home=home,
+                prune=prune,
+                timeout=timeout,
+                lock_timeout=30.0,
+                skip_license_check=skip_license_check,
+                report=lambda o: log({"event": "apply", **o.to_json()}),
+            )
+        except AlabctlError as exc:
+            log({"event": "error", "reason": reason, "message": exc.message})
+            return False
+        if result.validation is not None and not result.validation.valid:
+            log(
+                {
+                    "event": "invalid",
+                    "reason": reason,
+                    "diagnostics": [
+                        d.to_json() for d in result.validation.diagnostics if d.severity.value == "error"
+                    ],
+                }
+            )
+            healed = heal(home=home, timeout=timeout) if reason == "drift" else []
+            for outcome in healed:
+                log({"event": "apply", **outcome.to_json()})
+            return all(o.result.value != "failed" for o in healed)
+        if not result.outcomes:
+            log({"event": "synced", "reason": reason})
+        return not result.failed
+
+    cwd = inputs.cwd or Path.cwd()
+    roots = [(cwd / p).resolve() for p in inputs.paths]
+    try:
+        watch_loop(
+            roots,
+            reconcile=reconcile,
+            drifted=lambda: drifted(home=home),
+            log=log,
+            stop=stop,
+            options=options,
+        )
+    finally:
+        if down_on_exit:
+            for outcome in down(home=home, lock_timeout=30.0):
+                log({"event": "down", **outcome.to_json()})

@@ -29,6 +29,14 @@ COMMANDS = {
     "models": "alabctl.cli.store",
     "serve": "alabctl.cli.serve",
     "preannotate": "alabctl.cli.preannotate",
+    "plan": "alabctl.cli.plan",
+    "apply": "alabctl.cli.apply",
+    "diff": "alabctl.cli.diff",
+    "status": "alabctl.cli.status",
+    "wait": "alabctl.cli.wait",
+    "logs": "alabctl.cli.logs",
+    "down": "alabctl.cli.down",
+    "watch": "alabctl.cli.watch",
 }
 """Each command and the module that registers it. Only the module of the command being run is
 imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""

@@ -12,6 +12,8 @@ from alabctl.cli.hub import print_table
 
 _TYPES = {"model": "model", "models": "model", "embedding": "embeddings", "embeddings": "embeddings"}
 """Singular or plural, as kubectl takes them."""
+_OTHERS = {"server": "servers", "servers": "servers", "project": "projects", "projects": "projects"}
+"""What ``get`` lists besides the store's assets."""
 
 
 def _home_option(parser: argparse.ArgumentParser) -> None:
@@ -44,10 +46,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     get = _command(
         sub,
         "get",
-        "list installed models or embeddings: source, status, size, labels, and the store's disk usage",
-        "  alabctl get models\n  alabctl get embeddings -o json\n",
+        "list installed models or embeddings (source, status, size, labels, and the store's disk "
+        "usage), running servers, or Label Studio projects",
+        "  alabctl get models\n  alabctl get embeddings -o json\n  alabctl get servers -f examples/\n"
+        "  alabctl get projects -f examples/ -f examples-labelstudio/\n",
     )
-    _what(get)
+    get.add_argument(
+        "what",
+        choices=[*_TYPES, *_OTHERS],
+        help="model(s), embeddings, server(s) or project(s) (singular or plural, as kubectl takes them)",
+    )
+    get.add_argument(
+        "-f",
+        "--filename",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="servers: manifests to compare with (adds the SYNC column); projects: the manifests; repeatable",
+    )
     get.add_argument(
         "-o",
         "--output",
@@ -146,6 +163,13 @@ def _yaml(rows: list[dict[str, object]]) -> str:
 
 
 def run_get(args: argparse.Namespace) -> int:
+    if _OTHERS.get(args.what) == "servers":
+        from alabctl.cli import status
+
+        args.output = "json" if args.output == "json" else "table"
+        args.values, args.assignments, args.root, args.lockfile, args.no_cache = [], [], None, None, False
+        args.server = None
+        return status.run(args)
     inventory = api.installed_assets(args.home, _TYPES[args.what])
     rows = inventory.rows
     if args.output == "json":
