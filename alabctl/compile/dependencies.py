@@ -44,6 +44,16 @@ def _model_files(repo: Repository) -> Iterator[Path]:
                 yield path / METADATA if path.is_dir() else path
 
 
+def _task_files(repo: Repository) -> Iterator[Path]:
+    from alabctl.spec.tasks import expand
+
+    for project, resource in repo.projects():
+        if project.spec.label_studio is not None:
+            yield from expand(
+                project.spec.label_studio.tasks, resource.origin.directory, repo.root.resolve()
+            )[0]
+
+
 def _expiry(text: str) -> float | None:
     try:
         material = json.loads(text)
@@ -55,7 +65,7 @@ def _expiry(text: str) -> float | None:
 
 
 def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
-    files = [*_rule_files(repo), *_model_files(repo)]
+    files = [*_rule_files(repo), *_model_files(repo), *_task_files(repo)]
     names: list[str] = []
     expiries: list[float] = []
     for resource in repo.of_kind("License"):

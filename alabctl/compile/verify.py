@@ -15,6 +15,7 @@ from datetime import datetime
 
 from alabctl import __version__
 from alabctl.compile.checks import check_repository
+from alabctl.compile.checks.tasks import check_task_files
 from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.memo import Memo
 from alabctl.compile.rulecheck import check_rules
@@ -65,4 +66,5 @@ def verify(
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
     out.extend(check_label_configs(repo, memo))
+    out.extend(check_task_files(repo))
     return out

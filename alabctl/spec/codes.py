@@ -46,6 +46,10 @@ _CODES = [
     Code("ALB205", "rename onto an existing label"),
     Code("ALB206", "referenced file missing"),
     Code("ALB207", "duplicate control name"),
+    # Label Studio (SPEC §8)
+    Code("ALB230", "task file unusable"),
+    Code("ALB231", "task lacks a data key its config reads"),
+    Code("ALB232", "label renamed from a label that still exists"),
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _CODES}

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from alabctl.spec.kinds.common import Metadata, Strict
 from alabctl.spec.kinds.hub import HubSpec
+from alabctl.spec.kinds.labelstudio import LabelStudioSpec
 from alabctl.spec.kinds.license import LicenseSpec
 from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
 from alabctl.spec.kinds.project import ProjectSpec
@@ -36,6 +37,8 @@ class Kind(StrEnum):
     """Where licensed material is read from."""
     HUB = "Hub"
     """The Models Hub and target versions."""
+    LABEL_STUDIO = "LabelStudio"
+    """A Label Studio that projects are applied to."""
 
 
 S = TypeVar("S", bound=BaseModel)
@@ -82,6 +85,10 @@ class HubManifest(_Manifest[HubSpec]):
     spec: HubSpec = Field(default_factory=HubSpec)
 
 
+class LabelStudioManifest(_Manifest[LabelStudioSpec]):
+    kind: Literal["LabelStudio"]
+
+
 AnyManifest = Annotated[
     ProjectManifest
     | RuleManifest
@@ -89,7 +96,8 @@ AnyManifest = Annotated[
     | EmbeddingsManifest
     | ServerManifest
     | LicenseManifest
-    | HubManifest,
+    | HubManifest
+    | LabelStudioManifest,
     Field(discriminator="kind"),
 ]
 
@@ -101,4 +109,5 @@ KINDS: dict[str, type[_Manifest[Any]]] = {
     "Server": ServerManifest,
     "License": LicenseManifest,
     "Hub": HubManifest,
+    "LabelStudio": LabelStudioManifest,
 }

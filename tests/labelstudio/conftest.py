@@ -1,0 +1,22 @@
+"""The session's one Label Studio server, for tests marked ``labelstudio``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.labelstudio.server import RunningLabelStudio, make_venv, start, stop
+
+
+@pytest.fixture(scope="session")
+def labelstudio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLabelStudio]:
+    """A real Label Studio on 127.0.0.1, started once for the whole run and stopped by pid at its end."""
+    venv = make_venv()
+    if isinstance(venv, str):
+        pytest.skip(venv)
+    running = start(venv, tmp_path_factory.mktemp("labelstudio"))
+    try:
+        yield running
+    finally:
+        stop(running)
