@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from alabctl import replay
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
-from alabctl.spec.errors import UserError
+from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import SourceIndex
 from alabctl.spec.repository import Repository
 from alabctl.spec.validate import SpecResult, load_repository
@@ -52,6 +52,9 @@ class ValidationReport:
     sources: SourceIndex
     _repository: Repository | None = None
     _load: Callable[[], Repository] | None = field(default=None, repr=False)
+    fingerprint: str | None = None
+    """The digest of the run's inputs (``None`` for stdin); with ``replayed``, nothing changed since."""
+    replayed: bool = False
 
     @property
     def valid(self) -> bool:
@@ -89,13 +92,15 @@ def validate(
     if inputs.cache and now is None:
         fp = replay.fingerprint(inputs.paths, options, inputs.root, cwd, inputs.lockfile)
         kept = replay.replay(fp, env, time.time()) if fp is not None else None
-        if kept is not None:
+        if kept is not None and fp is not None:
             return ValidationReport(
                 kept.diagnostics,
                 kept.files,
                 kept.manifests,
                 kept.sources,
                 _load=lambda: _load(inputs, cwd).repository,
+                fingerprint=fp.key,
+                replayed=True,
             )
     report = _validate(inputs, cwd, skip_license_check, env, now or datetime.fromtimestamp(time.time(), UTC))
     if fp is not None:
@@ -103,6 +108,7 @@ def validate(
 
         reads = external_inputs(report.repository, env)
         replay.remember(fp, report.diagnostics, report.manifests, reads.files, reads.env, env, reads.expires)
+        report.fingerprint = fp.key
     return report
 
 
@@ -148,6 +154,10 @@ class CompileReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+
+    @property
+    def valid_build(self) -> bool:
+        return self.validation.valid and self.build is not None
 
 
 def compile(
@@ -216,3 +226,520 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[s
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return written, unchanged, removed
+
+
+# -- runtime: serve and preannotate ---------------------------------------------------------------
+
+
+def compile_to_temp(
+    inputs: Inputs, *, skip_license_check: bool = False, prefix: str = "alabctl-build-"
+) -> Path:
+    """Compile ``inputs`` into a new temporary build folder; a UserError naming the first error when invalid."""
+    out = Path(tempfile.mkdtemp(prefix=prefix)) / "build"
+    report = compile(inputs, out, skip_license_check=skip_license_check)
+    if not report.valid_build:
+        shutil.rmtree(out.parent, ignore_errors=True)
+        errors = [d for d in report.validation.diagnostics if d.is_error]
+        first = errors[0] if errors else None
+        where = f"{first.file}:{first.line}: " if first and first.file else ""
+        raise UserError(
+            f"the manifests are invalid ({len(errors)} errors): {where}{first.summary if first else ''}",
+            f"run 'alabctl validate -f {' '.join(inputs.paths)}' for every diagnostic",
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``serve`` runs one server: where its build comes from, where it listens, its limits."""
+
+    server: str
+    build: Path | None = None
+    inputs: Inputs | None = None
+    host: str | None = None
+    port: int | None = None
+    home: Path | None = None
+    max_tasks: int = 1000
+    max_body: int = 20 * 1024 * 1024
+    skip_license_check: bool = False
+
+
+def serve(options: ServeOptions) -> None:
+    """Run one pre-annotation server in the foreground until SIGINT/SIGTERM (SIGHUP reloads).
+
+    The build is ``options.build``, or ``options.inputs`` compiled into a temporary folder (again on
+    every reload). Raises UserError for a missing or foreign build, an unknown server, a server
+    this machine cannot run, or a port in use.
+    """
+    from alabctl.assets.home import resolve_home
+    from alabctl.runtime.admin import admin_token
+    from alabctl.runtime.deployment import Deployment, load_deployment
+    from alabctl.runtime.runner import run_server
+    from alabctl.runtime.server import Limits, ServerState
+    from alabctl.runtime.slot import Slot
+
+    if (options.build is None) == (options.inputs is None):
+        raise UserError("give exactly one of --build DIR and -f REPO", "see 'alabctl serve --help'")
+    temps: list[Path] = []
+    source = {"build": options.build}
+
+    def load(build: Path | None) -> Deployment:
+        if build is None and options.inputs is not None:
+            build = compile_to_temp(options.inputs, skip_license_check=options.skip_license_check)
+            temps.append(build.parent)
+        chosen = build or source["build"]
+        assert chosen is not None
+        deployment = load_deployment(chosen, options.server)
+        if options.inputs is None:
+            source["build"] = chosen  # a later SIGHUP reloads the folder last switched to
+        return deployment
+
+    try:
+        deployment = load(None)
+        token = admin_token(resolve_home(options.home))
+        limits = Limits(max_body=options.max_body, max_tasks=options.max_tasks)
+        state = ServerState(Slot(deployment, load), token, limits)
+        host = options.host or deployment.pipeline.host
+        port = options.port if options.port is not None else (deployment.pipeline.port or 0)
+        run_server(state, host, port)
+    finally:
+        for temp in temps:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class PreannotateOptions:
+    """What ``preannotate`` reads and writes."""
+
+    project: str
+    tasks: Path
+    out: Path | None = None
+    build: Path | None = None
+    inputs: Inputs | None = None
+    workers: int | None = None
+    engine: str = "local"
+    master: str | None = None
+    progress: bool = False
+    skip_license_check: bool = False
+
+
+def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = None) -> Any:
+    """Pre-annotate a task file with a project's compiled rules/models; returns a ``BatchReport``."""
+    import sys
+
+    from alabctl.runtime.batch import BatchJob, run_batch
+
+    if (options.build is None) == (options.inputs is None):
+        raise UserError("give exactly one of --build DIR and -f REPO", "see 'alabctl preannotate --help'")
+    temp: Path | None = None
+    try:
+        build = options.build
+        if build is None:
+            assert options.inputs is not None
+            build = temp = compile_to_temp(options.inputs, skip_license_check=options.skip_license_check)
+        job = BatchJob(
+            build=build,
+            project=options.project,
+            tasks=options.tasks,
+            out=options.out,
+            workers=options.workers or os.cpu_count() or 1,
+            engine=options.engine,
+            master=options.master,
+            progress=options.progress,
+        )
+        return run_batch(job, stdout or sys.stdout, stderr or sys.stderr)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp.parent, ignore_errors=True)
+
+
+# --- reconcile: plan, apply, diff, servers, down --------------------------------------------------
+
+if TYPE_CHECKING:
+    from alabctl.compile.desired import DesiredState
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.plan import Plan
+    from alabctl.reconcile.status import ServerStatus
+
+
+@dataclass
+class Desired:
+    """A valid repository's desired state, and its compiled files when they had to be compiled."""
+
+    state: DesiredState
+    _files: Mapping[str, bytes] | None
+    _compile: Callable[[], Mapping[str, bytes]]
+
+    @property
+    def files(self) -> Mapping[str, bytes]:
+        if self._files is None:
+            self._files = self._compile()
+        return self._files
+
+
+def _desired(report: ValidationReport) -> Desired:
+    """The desired state: replayed from the cache when the validation was, else compiled."""
+    import json as _json
+
+    from alabctl.compile.desired import DesiredState, desired_state
+
+    def build() -> Mapping[str, bytes]:
+        from alabctl.compile.build import compile_repository, read_dictionaries
+
+        return compile_repository(report.repository, read_dictionaries(report.repository)).files
+
+    path = default_cache_dir() / "desired" / f"{report.fingerprint}.json" if report.fingerprint else None
+    if path is not None and report.replayed:
+        try:
+            return Desired(DesiredState.from_json(_json.loads(path.read_bytes())), None, build)
+        except (OSError, ValueError, KeyError, TypeError, UserError):
+            pass
+        except Exception as exc:
+            del exc
+    files = build()
+    state = desired_state(files["manifest.json"], report.repository)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            old = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime)
+            for stale in old[: max(0, len(old) - 15)]:
+                stale.unlink(missing_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(_json.dumps(state.to_json()))
+            tmp.replace(path)
+        except OSError:
+            pass
+    return Desired(state, files, build)
+
+
+@dataclass
+class PlanReport:
+    """What ``plan`` found: the validation, and the plan when the manifests were valid."""
+
+    validation: ValidationReport
+    plan: Plan | None = None
+    desired: Desired | None = None
+
+
+def _home(home: Path | None) -> Path:
+    from alabctl.assets.home import resolve_home
+
+    return resolve_home(home).root
+
+
+def plan(
+    inputs: Inputs,
+    *,
+    home: Path | None = None,
+    prune: bool = False,
+    skip_license_check: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> PlanReport:
+    """Validate, then compare the compiled repository with what runs and is installed (read only)."""
+    from alabctl.assets.home import Home
+    from alabctl.reconcile.observe import observe
+    from alabctl.reconcile.plan import make_plan
+    from alabctl.reconcile.state import State
+
+    report = validate(inputs, skip_license_check=skip_license_check, env=env)
+    if not report.valid:
+        return PlanReport(report)
+    desired = _desired(report)
+    root = _home(home)
+    actual = observe(Home(root), State(Home(root).db), desired.state)
+    return PlanReport(
+        report, make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths)), desired
+    )
+
+
+@dataclass
+class ApplyReport:
+    """What ``apply`` did."""
+
+    validation: ValidationReport | None
+    plan: Plan | None = None
+    outcomes: list[Outcome] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        from alabctl.reconcile.vocab import Result
+
+        return bool(self.stale) or any(o.result is Result.FAILED for o in self.outcomes)
+
+
+def load_plan(path: Path) -> Plan:
+    """A plan saved by ``plan --out``; a user error when it is not one."""
+    import json as _json
+
+    from alabctl.reconcile.plan import Plan
+    from alabctl.spec.errors import PermanentError
+
+    try:
+        return Plan.from_json(_json.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        raise UserError(f"can not read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{path} is not a plan saved by 'alabctl plan --out' ({exc})") from None
+    except PermanentError as exc:
+        raise UserError(f"{path}: {exc.message}", exc.hint) from None
+
+
+def apply(
+    inputs: Inputs | None,
+    *,
+    saved: Plan | None = None,
+    home: Path | None = None,
+    prune: bool = False,
+    skip_license_check: bool = False,
+    timeout: float = 60.0,
+    lock_timeout: float = 0.0,
+    env: Mapping[str, str] | None = None,
+    report: Callable[[Outcome], None] | None = None,
+    confirm: Callable[[Plan], bool] | None = None,
+) -> ApplyReport:
+    """Validate, plan and carry the plan out (or a saved ``plan``, refused when stale).
+
+    Downloads come before deploys, independent servers deploy in parallel, and nothing is
+    written when nothing changed. ``report`` is called once per resource as it finishes.
+    """
+    from alabctl.assets.home import Home
+    from alabctl.assets.store import Store
+    from alabctl.reconcile.apply import execute
+    from alabctl.reconcile.deploy import Deployer, Layout
+    from alabctl.reconcile.lock import apply_lock
+    from alabctl.reconcile.observe import observe
+    from alabctl.reconcile.plan import make_plan, staleness
+    from alabctl.reconcile.recover import recover
+    from alabctl.reconcile.state import State
+
+    if inputs is None:
+        if saved is None:
+            raise UsageError("apply needs -f REPO or a saved plan")
+        inputs = Inputs(paths=list(saved.paths))
+        prune = saved.prune
+    validation = validate(inputs, skip_license_check=skip_license_check, env=env)
+    if not validation.valid:
+        return ApplyReport(validation)
+    desired = _desired(validation)
+    where = Home(_home(home))
+    with apply_lock(where.root, lock_timeout):
+        state = State(where.db)
+        recovered = recover(where.root, state)
+        actual = observe(where, state, desired.state)
+        if saved is not None:
+            stale = staleness(saved, desired.state.digest, actual.state_digest)
+            if stale:
+                return ApplyReport(validation, saved, stale=stale, recovered=recovered)
+            the_plan = saved
+        else:
+            the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
+        _record_unfingerprinted(where, state, actual)
+        if not the_plan.steps and not the_plan.missing:
+            return ApplyReport(validation, the_plan, recovered=recovered)
+        if confirm is not None and not confirm(the_plan):
+            return ApplyReport(validation, the_plan, recovered=recovered)
+        outcomes = execute(
+            the_plan,
+            desired.state,
+            desired.files,
+            fetcher=_fetcher(where, state, validation, env),
+            deployer=Deployer(Layout(where.root), state, timeout),
+            set_server_assets=Store(where.db).set_server_assets,
+            report=report or (lambda outcome: None),
+        )
+        return ApplyReport(validation, the_plan, outcomes, recovered)
+
+
+def _record_unfingerprinted(where: Any, state: Any, actual: Any) -> None:
+    """Fingerprint installed assets seen for the first time (installed outside ``apply``)."""
+    from alabctl.reconcile.fetch import record
+
+    for asset in actual.assets.values():
+        if asset.present and asset.intact is None and asset.key:
+            record(state, asset.ref.split("/", 1)[1], where.asset_dir(asset.key), asset.key)
+
+
+def _fetcher(where: Any, state: Any, validation: ValidationReport, env: Mapping[str, str] | None) -> Any:
+    """A hub fetcher, opened only when a download happens."""
+    from alabctl.reconcile.plan import Step
+
+    class LazyFetcher:
+        inner: Any = None
+
+        def _open(self) -> Any:
+            if self.inner is None:
+                from alabctl.assets.hub import HubClient, hub_url
+                from alabctl.assets.lockgen import hub_versions
+                from alabctl.assets.pull import PullOptions
+                from alabctl.assets.session import pick_license
+                from alabctl.reconcile.fetch import HubFetcher
+
+                repo = validation.repository
+                licensed = repo.of_kind("License")
+                client = HubClient(
+                    hub_url(None, repo, env),
+                    cache_dir=where.ensure().hub_cache,
+                    credentials=pick_license(repo, licensed[0].name) if licensed else None,
+                )
+                lib, spark = hub_versions(repo)
+                self.inner = HubFetcher(
+                    where, client, state, PullOptions(lib_version=lib, spark_version=spark)
+                )
+            return self.inner
+
+        def check_space(self, steps: list[Step]) -> None:
+            self._open().check_space(steps)
+
+        def fetch(self, step: Step, pin: Any) -> str:
+            return str(self._open().fetch(step, pin))
+
+    return LazyFetcher()
+
+
+def servers(*, home: Path | None = None, inputs: Inputs | None = None) -> list[ServerStatus]:
+    """Every recorded server with its health (and sync, when ``inputs`` name the manifests)."""
+    from alabctl.assets.home import Home
+    from alabctl.reconcile.observe import observe_servers
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.status import declared_only, server_status
+
+    where = Home(_home(home))
+    desired = None
+    if inputs is not None:
+        validation = validate(inputs)
+        if not validation.valid:
+            raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+        desired = _desired(validation).state
+    records = State(where.db).deployments()
+    seen = observe_servers(list(records.values()))
+    out = [server_status(seen[name], desired) for name in sorted(seen)]
+    if desired is not None:
+        out.extend(declared_only(desired, set(records)))
+    return sorted(out, key=lambda s: s.name)
+
+
+def wait_healthy(
+    *, home: Path | None = None, server: str | None = None, timeout: float = 60.0, poll: float = 0.2
+) -> list[ServerStatus]:
+    """Wait until every recorded server (or ``server``) is Healthy; returns the last statuses.
+
+    A user error names the servers that are not healthy when ``timeout`` passes.
+    """
+    from alabctl.reconcile.vocab import Health
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = servers(home=home)
+        if server is not None:
+            found = [s for s in found if s.name == server]
+            if not found:
+                raise UserError(f"no server named '{server}' has been deployed", "see 'alabctl get servers'")
+        if all(s.health is Health.HEALTHY for s in found):
+            return found
+        if time.monotonic() >= deadline:
+            bad = ", ".join(
+                f"{s.name} ({s.health.value}{': ' + s.last_error if s.last_error else ''})"
+                for s in found
+                if s.health is not Health.HEALTHY
+            )
+            raise UserError(f"not healthy after {timeout:g}s: {bad}", "see 'alabctl logs SERVER'")
+        time.sleep(poll)
+
+
+def down(*, home: Path | None = None, server: str | None = None, lock_timeout: float = 0.0) -> list[Outcome]:
+    """Stop every server (or ``server``); their ports stay assigned and the assets stay installed."""
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.deploy import Deployer, Layout
+    from alabctl.reconcile.lock import apply_lock
+    from alabctl.reconcile.process import alive
+    from alabctl.reconcile.recover import recover
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.vocab import Result
+
+    root = _home(home)
+    with apply_lock(root, lock_timeout):
+        state = State(root / "alabctl.db")
+        recover(root, state)
+        records = state.deployments()
+        if server is not None and server not in records:
+            raise UserError(f"no server named '{server}' has been deployed", "see 'alabctl get servers'")
+        deployer = Deployer(Layout(root), state)
+        out = []
+        for name, record in sorted(records.items()):
+            if server is not None and name != server:
+                continue
+            running = alive(record.pid, record.pid_start)
+            if record.pid is None and record.digest is None:
+                out.append(Outcome("Server", name, Result.UNCHANGED, "not running"))
+                continue
+            deployer.stop(record)
+            out.append(
+                Outcome(
+                    "Server",
+                    name,
+                    Result.CONFIGURED if running else Result.UNCHANGED,
+                    "stopped" if running else "was not running",
+                )
+            )
+        return out
+
+
+def log_path(server: str, *, home: Path | None = None) -> Path:
+    """Where a server's log is."""
+    from alabctl.reconcile.deploy import Layout
+
+    path = Layout(_home(home)).log(server)
+    if not path.exists():
+        raise UserError(f"no log for server '{server}' ({path})", "see 'alabctl get servers'")
+    return path
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One compiled file that differs from the deployed one."""
+
+    server: str
+    path: str
+    text: str
+
+
+def diff(
+    inputs: Inputs, *, home: Path | None = None, skip_license_check: bool = False
+) -> tuple[ValidationReport, list[FileDiff]]:
+    """Unified diffs of each server's compiled files against the copy it was deployed with."""
+    import difflib
+
+    from alabctl.reconcile.state import State
+
+    validation = validate(inputs, skip_license_check=skip_license_check)
+    if not validation.valid:
+        return validation, []
+    desired = _desired(validation)
+    root = _home(home)
+    records = State(root / "alabctl.db").deployments()
+    out: list[FileDiff] = []
+    for name, server in sorted(desired.state.servers.items()):
+        record = records.get(name)
+        if record is not None and record.digest == server.digest:
+            continue
+        deployed = Path(record.dir) if record and record.dir and record.digest else None
+        old_paths = (
+            {p.relative_to(deployed).as_posix() for p in deployed.rglob("*") if p.is_file()}
+            if deployed and deployed.is_dir()
+            else set()
+        )
+        for rel in sorted(set(server.files) | old_paths):
+            new = desired.files.get(rel, b"").decode(errors="replace") if rel in server.files else ""
+            old = (deployed / rel).read_text(errors="replace") if deployed and rel in old_paths else ""
+            if rel == "manifest.json" or old == new:
+                continue
+            lines = difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                f"deployed/{name}/{rel}" if old else "/dev/null",
+                f"compiled/{name}/{rel}" if new else "/dev/null",
+            )
+            out.append(FileDiff(name, rel, "".join(lines)))
+    return validation, out

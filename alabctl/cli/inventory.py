@@ -27,9 +27,18 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    get = sub.add_parser("get", help="list installed models or embeddings, with disk usage")
-    get.add_argument("what", choices=["models", "embeddings"])
+    get = sub.add_parser("get", help="list installed models or embeddings (with disk usage), or servers")
+    get.add_argument("what", choices=["models", "embeddings", "servers"])
     get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
+    get.add_argument(
+        "-f",
+        "--filename",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="servers: manifests to compare with (adds the SYNC column)",
+    )
     _home_option(get)
     get.set_defaults(run=run_get)
 
@@ -86,6 +95,12 @@ def _yaml(rows: list[dict[str, object]]) -> str:
 
 
 def run_get(args: argparse.Namespace) -> int:
+    if args.what == "servers":
+        from alabctl.cli import status
+
+        args.output = "json" if args.output == "json" else "table"
+        args.values, args.assignments, args.root, args.lockfile, args.no_cache = [], [], None, None, False
+        return status.run(args)
     home, store = _open(args)
     rows = store.rows(_TYPES[args.what])
     if args.output == "json":

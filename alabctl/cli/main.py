@@ -27,6 +27,15 @@ COMMANDS = {
     "describe": "alabctl.cli.inventory",
     "delete": "alabctl.cli.inventory",
     "models": "alabctl.cli.inventory",
+    "serve": "alabctl.cli.serve",
+    "preannotate": "alabctl.cli.preannotate",
+    "plan": "alabctl.cli.plan",
+    "apply": "alabctl.cli.apply",
+    "diff": "alabctl.cli.diff",
+    "status": "alabctl.cli.status",
+    "wait": "alabctl.cli.wait",
+    "logs": "alabctl.cli.logs",
+    "down": "alabctl.cli.down",
 }
 """Each command and the module that registers it. Only the module of the command being run is
 imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""

@@ -1,0 +1,64 @@
+"""``alabctl plan``: what apply would do, and why (exit 0 nothing to do, 2 changes, 1 error)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from alabctl import api
+from alabctl.cli.common import add_input_options, add_license_option, inputs_from
+from alabctl.cli.planview import add_home_option, plan_text, print_invalid
+
+HELP = "show what apply would download, deploy, redeploy, restart or prune, with the reasons"
+
+EPILOG = """\
+exit status: 0 nothing would change, 2 something would, 1 error (invalid manifests ...)
+
+examples:
+  alabctl plan -f examples/
+  alabctl plan -f examples/ --out plan.json && alabctl apply plan.json
+"""
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "plan",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_input_options(parser)
+    parser.add_argument("--out", type=Path, metavar="FILE", help="save the plan for 'alabctl apply FILE'")
+    parser.add_argument("--prune", action="store_true", help="also plan to stop servers no manifest declares")
+    parser.add_argument("-o", "--output", choices=["text", "json"], default="text", help="default: text")
+    add_home_option(parser)
+    add_license_option(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = api.plan(
+        inputs_from(args), home=args.home, prune=args.prune, skip_license_check=args.skip_license_check
+    )
+    if report.plan is None:
+        if args.output == "json":
+            payload = {"valid": False, "diagnostics": [d.to_json() for d in report.validation.diagnostics]}
+            sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        else:
+            print_invalid(report.validation, "plan")
+        return 1
+    plan = report.plan
+    if args.out is not None:
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        tmp.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(args.out)
+    if args.output == "json":
+        sys.stdout.write(json.dumps(plan.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(plan_text(plan))
+        if args.out is not None:
+            print(f"saved to {args.out}; run it with 'alabctl apply {args.out}'")
+    return 2 if plan.steps or plan.missing else 0

@@ -1,0 +1,82 @@
+"""``alabctl status`` and ``alabctl get servers``: each server's health, sync, URL and process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from alabctl import api
+from alabctl.cli.common import inputs_from
+from alabctl.cli.planview import add_home_option
+
+HELP = "the pre-annotation servers: health, sync with the manifests (with -f), URL, model_version, pid"
+
+EPILOG = """\
+examples:
+  alabctl status
+  alabctl status -f examples/          # also Synced / OutOfSync against the manifests
+  alabctl get servers -o json
+"""
+
+
+def add_status_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f",
+        "--filename",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="manifests to compare with (adds the SYNC column); repeatable",
+    )
+    parser.add_argument("-o", "--output", choices=["table", "json"], default="table", help="default: table")
+    add_home_option(parser)
+    parser.set_defaults(values=[], assignments=[], root=None, lockfile=None, no_cache=False)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "status",
+        help=HELP,
+        description=HELP,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_status_options(parser)
+    parser.set_defaults(run=run)
+
+
+def _version(value: object) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in sorted(value.items())) or "-"
+    return str(value) if value else "-"
+
+
+def run(args: argparse.Namespace) -> int:
+    from alabctl.cli.hub import print_table
+
+    found = api.servers(home=args.home, inputs=inputs_from(args) if args.inputs else None)
+    if args.output == "json":
+        print(json.dumps([s.to_json() for s in found], indent=2))
+        return 0
+    if not found:
+        print("no servers deployed (alabctl apply -f REPO deploys them)")
+        return 0
+    print_table(
+        ["NAME", "HEALTH", "SYNC", "URL", "MODEL_VERSION", "PID", "PROJECTS", "UPTIME", "LAST ERROR"],
+        [
+            [
+                s.name,
+                s.health.value,
+                s.sync.value if s.sync else "-",
+                s.url,
+                _version(s.model_version),
+                str(s.pid) if s.pid else "-",
+                ",".join(s.projects) or "-",
+                s.uptime(),
+                (s.last_error or "-")[:80],
+            ]
+            for s in found
+        ],
+    )
+    return 0

@@ -1,0 +1,224 @@
+"""Server deployments on this machine: each server's build copied under
+``$ALABCTL_HOME/deploy/<server>/<digest>/``, its process started detached (``alabctl serve``),
+hot-reloaded through its admin endpoint, and stopped. Every action records its intent first."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from alabctl.compile.desired import DesiredServer
+from alabctl.reconcile import process
+from alabctl.reconcile.health import Probe, probe, request
+from alabctl.reconcile.hooks import pause
+from alabctl.reconcile.state import Deployment, State, now
+from alabctl.reconcile.vocab import Health
+
+KEEP_BUILDS = 2
+"""Build copies kept per server: the one serving and the one before."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where deployments live in the home."""
+
+    home: Path
+
+    def builds(self, server: str) -> Path:
+        return self.home / "deploy" / server
+
+    def build(self, server: str, digest: str) -> Path:
+        return self.builds(server) / digest
+
+    def log(self, server: str) -> Path:
+        return self.home / "logs" / f"{server}.log"
+
+    @property
+    def token_file(self) -> Path:
+        return self.home / "admin-token"
+
+
+class DeployError(Exception):
+    """A server could not be brought to its desired build (the message says why)."""
+
+
+def copy_build(layout: Layout, server: DesiredServer, files: Mapping[str, bytes]) -> Path:
+    """The server's part of the build under ``deploy/<server>/<digest>/``, written beside it and
+    renamed into place (kept as is when it is already there)."""
+    target = layout.build(server.name, server.digest)
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".new-", dir=target.parent))
+    try:
+        for rel in server.files:
+            if rel in files:
+                path = staging / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(files[rel])
+        staging.rename(target)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def prune_builds(layout: Layout, server: str, keep: set[str]) -> None:
+    """Remove old build copies, keeping ``keep`` and the newest others up to ``KEEP_BUILDS``."""
+    root = layout.builds(server)
+    if not root.is_dir():
+        return
+    others = sorted((p for p in root.iterdir() if p.name not in keep), key=lambda p: p.stat().st_mtime)
+    for path in others[: max(0, len(others) - max(0, KEEP_BUILDS - len(keep)))]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def free_port(host: str) -> int:
+    """A port nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def admin_token(layout: Layout) -> str:
+    """The admin token servers accept (created once, 0600)."""
+    path = layout.token_file
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def wait_healthy(host: str, port: int, pid: int | None, started: str | None, timeout: float) -> Probe:
+    """Poll ``/health`` until it says Healthy or Degraded, the process dies, or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last = Probe(False, Health.PROGRESSING, "starting")
+    while time.monotonic() < deadline:
+        process.reap()
+        if pid is not None and not process.alive(pid, started):
+            return Probe(False, Health.MISSING, "the process exited while starting")
+        last = probe(host, port, timeout=1.0)
+        if last.answered and last.health in (Health.HEALTHY, Health.DEGRADED):
+            return last
+        time.sleep(0.05)
+    return Probe(False, Health.PROGRESSING, f"not healthy after {timeout:.0f}s ({last.reason})")
+
+
+def log_tail(layout: Layout, server: str, lines: int = 5) -> str:
+    """The last lines of a server's log, for an error message."""
+    try:
+        text = layout.log(server).read_text(errors="replace")
+    except OSError:
+        return ""
+    tail = [line for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(tail)
+
+
+class Deployer:
+    """Start, reload and stop servers, recording each step in the state."""
+
+    def __init__(self, layout: Layout, state: State, timeout: float = 60.0) -> None:
+        self.layout = layout
+        self.state = state
+        self.timeout = timeout
+
+    def stop(self, record: Deployment) -> Deployment:
+        """Stop a server's process; its record keeps the port and forgets the process and build."""
+        self.state.put(replace(record, intent={"action": "stop"}))
+        if record.pid is not None:
+            process.stop(record.pid, record.pid_start)
+        stopped = replace(
+            record, pid=None, pid_start=None, digest=None, health=None, intent=None, started=None
+        )
+        self.state.put(stopped)
+        return stopped
+
+    def start(self, server: DesiredServer, build: Path, record: Deployment | None) -> Deployment:
+        """(Re)start a server on its port with ``build``; returns its record once healthy."""
+        if record is not None and record.pid is not None and process.alive(record.pid, record.pid_start):
+            record = self.stop(record)
+        port = self.state.assign_port(server.name, server.port, free_port(server.host))
+        base = record or Deployment(server.name, server.host, port)
+        intent = {"action": "start", "digest": server.digest, "dir": str(build), "build": server.build}
+        pending = replace(base, host=server.host, port=port, pid=None, pid_start=None, intent=intent)
+        self.state.put(pending)
+        pause("spawn", self.layout.home)
+        admin_token(self.layout)
+        argv = process.serve_argv(server.name, build, server.host, port)
+        env = dict(os.environ, ALABCTL_HOME=str(self.layout.home))
+        env.pop("ALABCTL_PAUSE_AT", None)
+        pid, started = process.spawn(argv, self.layout.log(server.name), env)
+        pause("spawned", self.layout.home)
+        running = replace(pending, pid=pid, pid_start=started, started=now())
+        self.state.put(running)
+        pause("recorded", self.layout.home)
+        seen = wait_healthy(server.host, port, pid, started, self.timeout)
+        if seen.health is not Health.HEALTHY:
+            process.stop(pid, started, grace=5)
+            why = seen.reason or seen.health.value
+            tail = log_tail(self.layout, server.name)
+            failed = replace(
+                running,
+                pid=None,
+                pid_start=None,
+                digest=None,
+                health=Health.MISSING.value,
+                last_error=f"{why}{': ' + tail if tail else ''}",
+                intent=None,
+            )
+            self.state.put(failed)
+            raise DeployError(f"did not become healthy: {failed.last_error}")
+        return self._serving(running, server, build)
+
+    def _serving(self, record: Deployment, server: DesiredServer, build: Path) -> Deployment:
+        done = replace(
+            record,
+            digest=server.digest,
+            build=server.build,
+            dir=str(build),
+            inputs=dict(server.inputs),
+            projects=server.projects,
+            assets=server.assets,
+            health=Health.HEALTHY.value,
+            last_error=None,
+            intent=None,
+        )
+        self.state.put(done)
+        return done
+
+    def reload(self, server: DesiredServer, build: Path, record: Deployment) -> Deployment:
+        """Hot-reload a running server onto ``build``; on failure it keeps serving the old one and
+        is recorded Degraded with the reason."""
+        intent = {"action": "reload", "digest": server.digest, "dir": str(build), "build": server.build}
+        self.state.put(replace(record, intent=intent))
+        pause("reload", self.layout.home)
+        token = admin_token(self.layout)
+        try:
+            status, body = request(
+                record.host,
+                record.port,
+                "POST",
+                "/admin/reload",
+                {"build": str(build)},
+                token,
+                timeout=self.timeout,
+            )
+        except OSError as exc:
+            status, body = 0, f"no answer: {exc}"
+        seen = probe(record.host, record.port, timeout=2.0)
+        ok = status == 200 and seen.health is Health.HEALTHY and seen.build in (None, server.build)
+        if not ok:
+            reason = seen.reason or (body.get("reason") if isinstance(body, dict) else None) or str(body)
+            why = f"reload failed (HTTP {status}): {reason}; still serving the last good build"
+            self.state.put(replace(record, health=Health.DEGRADED.value, last_error=why, intent=None))
+            raise DeployError(why)
+        return self._serving(record, server, build)
