@@ -27,8 +27,13 @@ def _home_option(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    get = sub.add_parser("get", help="list installed models or embeddings (with disk usage), or servers")
-    get.add_argument("what", choices=["models", "embeddings", "servers"])
+    get = sub.add_parser(
+        "get",
+        help="list installed models or embeddings (with disk usage), servers, or Label Studio projects",
+        epilog="examples:\n  alabctl get models\n  alabctl get projects -f examples/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    get.add_argument("what", choices=["models", "embeddings", "servers", "projects"])
     get.add_argument("-o", "--output", choices=["table", "json", "yaml"], default="table")
     get.add_argument(
         "-f",
@@ -37,7 +42,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         metavar="PATH",
-        help="servers: manifests to compare with (adds the SYNC column)",
+        help="servers: manifests to compare with (adds the SYNC column); projects: the manifests",
     )
     _home_option(get)
     get.set_defaults(run=run_get)
@@ -95,6 +100,10 @@ def _yaml(rows: list[dict[str, object]]) -> str:
 
 
 def run_get(args: argparse.Namespace) -> int:
+    if args.what == "projects":
+        from alabctl.cli import projects
+
+        return projects.run(args)
     if args.what == "servers":
         from alabctl.cli import status
 
