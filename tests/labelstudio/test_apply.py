@@ -94,9 +94,7 @@ def test_a_rename_moves_annotations_and_predictions(
     [created] = apply(plan([d], conns))
     pid = created.project_id or 0
     _annotate(client, pid, "ORG", 1)
-    renamed = dataclasses.replace(
-        d, label_config=ner_config("PER", "COMPANY"), renames={"ORG": "COMPANY"}
-    )
+    renamed = dataclasses.replace(d, label_config=ner_config("PER", "COMPANY"), renames={"ORG": "COMPANY"})
     p = plan([renamed], conns)
     assert [a.verb for a in p.projects[0].actions] == [Verb.RENAME, Verb.CONFIGURE]
     rename = p.projects[0].actions[0]
@@ -164,9 +162,7 @@ def test_tasks_are_never_imported_twice(labelstudio: RunningLabelStudio, client:
 
 
 def _versions(client: LabelStudioClient, pid: int) -> dict[str, set[str]]:
-    return {
-        t["data"]["text"]: {p["model_version"] for p in t["predictions"]} for t in ls_tasks(client, pid)
-    }
+    return {t["data"]["text"]: {p["model_version"] for p in t["predictions"]} for t in ls_tasks(client, pid)}
 
 
 def test_predictions_in_bulk_and_only_affected_tasks_after_a_rule_edit(
@@ -179,7 +175,9 @@ def test_predictions_in_bulk_and_only_affected_tasks_after_a_rule_edit(
         b = desired("predb", ner_config("PER"), tasks=tasks(*texts))
         backend.rules = {a.name: {"PER": r"Alice|Bob"}, b.name: {"PER": r"Carol"}}
         a, b = (
-            dataclasses.replace(x, backend_url=f"{backend.url}/p/{x.name}", predict_url=f"{backend.url}/p/{x.name}")
+            dataclasses.replace(
+                x, backend_url=f"{backend.url}/p/{x.name}", predict_url=f"{backend.url}/p/{x.name}"
+            )
             for x in (a, b)
         )
         results = apply(plan([a, b], conns))
