@@ -69,7 +69,7 @@ def test_broken_task_file_dangling_instance_missing_file_and_ambiguous_rename(ma
         ),
         "bad.json": '[{"text": "a"},\n {"text": }]\n',
     }
-    report, found = _codes(make_repo, files)
+    _report, found = _codes(make_repo, files)
     codes = {code for code, *_ in found}
     assert {"ALB202", "ALB206", "ALB230", "ALB232"} <= codes, found
     [broken] = [x for x in found if x[0] == "ALB230"]
@@ -78,6 +78,6 @@ def test_broken_task_file_dangling_instance_missing_file_and_ambiguous_rename(ma
 
 def test_the_token_is_never_inline(make_repo) -> None:  # type: ignore[no-untyped-def]
     files = {"alab.yaml": LS.replace("{fromEnv: LS_TOKEN}", "abcdef-secret")}
-    report, found = _codes(make_repo, files)
+    report, _found = _codes(make_repo, files)
     assert not report.valid
     assert any(d.path[:2] == ("spec", "token") for d in report.diagnostics)
