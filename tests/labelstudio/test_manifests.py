@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,7 @@ def test_every_example_config_creates_a_project(labelstudio: RunningLabelStudio)
 def test_plan_and_apply_from_manifests(
     labelstudio: RunningLabelStudio, make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    title = f"people {tmp_path.name[-12:]}"
+    title = f"people {uuid.uuid4().hex[:8]}"
     root = make_repo(
         {
             "alab.yaml": MANIFESTS.format(url=labelstudio.url, title=title),

@@ -45,6 +45,7 @@ class LabelStudioClient:
         self._http = requests.Session()
         self._http.headers["Authorization"] = f"Token {connection.token}"
         self._http.verify = connection.verify
+        self._sdk_client: Any = None
 
     @property
     def url(self) -> str:
@@ -52,6 +53,49 @@ class LabelStudioClient:
 
     def close(self) -> None:
         self._http.close()
+        if self._sdk_client is not None:
+            self._sdk_client._client_wrapper.httpx_client.httpx_client.close()
+
+    @property
+    def sdk(self) -> Any:
+        """The official SDK's client on the same URL, token and TLS setting (imported on first use)."""
+        if self._sdk_client is None:
+            try:
+                import httpx
+                from label_studio_sdk import LabelStudio
+            except ImportError:
+                raise LabelStudioError(
+                    "Label Studio support needs the label-studio-sdk package",
+                    "install it with: pip install 'alabctl[labelstudio]'",
+                ) from None
+            self._sdk_client = LabelStudio(  # type: ignore[no-untyped-call]
+                base_url=self.url,
+                api_key=self.connection.token,
+                httpx_client=httpx.Client(verify=self.connection.verify, timeout=TIMEOUT),
+            )
+        return self._sdk_client
+
+    def call(self, what: str, fn: Any, /, **kwargs: Any) -> Any:
+        """One SDK call, its answer as plain JSON values; errors as :class:`LabelStudioError`."""
+        import httpx
+        from label_studio_sdk.core.api_error import ApiError
+
+        try:
+            answer = fn(**kwargs)
+        except ApiError as exc:
+            raise LabelStudioError(
+                f"Label Studio refused {what} (HTTP {exc.status_code}): {_detail(exc.body)}"
+            ) from None
+        except httpx.ConnectError:
+            raise LabelStudioError(
+                f"cannot reach Label Studio at {self.url}: connection refused",
+                "start Label Studio, or fix 'url' in the LabelStudio manifest",
+            ) from None
+        except httpx.HTTPError as exc:
+            raise LabelStudioError(
+                f"Label Studio at {self.url} failed on {what}: {type(exc).__name__}"
+            ) from None
+        return _plain(answer)
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -97,31 +141,29 @@ class LabelStudioClient:
     # -- projects -----------------------------------------------------------------------------
 
     def projects(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            body = self.request("GET", "/api/projects", params={"page": page, "page_size": 100})
-            rows = body.get("results", []) if isinstance(body, dict) else body
-            out.extend(rows)
-            if not isinstance(body, dict) or not body.get("next"):
-                return out
-            page += 1
+        rows = self.call("listing projects", lambda: list(self.sdk.projects.list(page_size=100)))
+        return list(rows)
 
     def project(self, project_id: int) -> dict[str, Any]:
-        body: dict[str, Any] = self.request("GET", f"/api/projects/{project_id}")
+        body: dict[str, Any] = self.call("reading a project", self.sdk.projects.get, id=project_id)
         return body
 
     def create_project(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = self.request("POST", "/api/projects", json=dict(fields))
+        body: dict[str, Any] = self.call("creating a project", self.sdk.projects.create, **fields)
         return body
 
     def update_project(self, project_id: int, fields: Mapping[str, Any]) -> None:
-        self.request("PATCH", f"/api/projects/{project_id}", json=dict(fields))
+        self.call("updating a project", self.sdk.projects.update, id=project_id, **fields)
 
     def validate_config(self, project_id: int, label_config: str) -> str | None:
         """Label Studio's strict check of a config against the project's annotations: why not, or None."""
         try:
-            self.request("POST", f"/api/projects/{project_id}/validate/", json={"label_config": label_config})
+            self.call(
+                "validating a config",
+                self.sdk.projects.validate_label_config,
+                id=project_id,
+                label_config=label_config,
+            )
         except LabelStudioError as exc:
             if "(HTTP 400)" in exc.message:
                 return exc.message.split("): ", 1)[-1]
@@ -151,10 +193,14 @@ class LabelStudioClient:
             page += 1
 
     def import_tasks(self, project_id: int, tasks: Sequence[Mapping[str, Any]]) -> list[int]:
-        body = self.request(
-            "POST", f"/api/projects/{project_id}/import", params={"return_task_ids": "true"}, json=list(tasks)
+        body = self.call(
+            "importing tasks",
+            self.sdk.projects.import_tasks,
+            id=project_id,
+            request=list(tasks),
+            return_task_ids=True,
         )
-        return list(body.get("task_ids", [])) if isinstance(body, dict) else []
+        return list(body.get("task_ids") or []) if isinstance(body, dict) else []
 
     def delete_tasks(self, project_id: int, task_ids: Sequence[int]) -> None:
         self._action(project_id, "delete_tasks", task_ids)
@@ -179,47 +225,74 @@ class LabelStudioClient:
     # -- annotations and predictions ------------------------------------------------------------
 
     def import_predictions(self, project_id: int, predictions: Sequence[Mapping[str, Any]]) -> int:
-        body = self.request("POST", f"/api/projects/{project_id}/import/predictions", json=list(predictions))
-        return int(body.get("created", 0)) if isinstance(body, dict) else 0
+        body = self.call(
+            "importing predictions",
+            self.sdk.projects.import_predictions,
+            id=project_id,
+            request=list(predictions),
+        )
+        return int(body.get("created") or 0) if isinstance(body, dict) else 0
 
     def update_annotation(self, annotation_id: int, result: Sequence[Mapping[str, Any]]) -> None:
-        self.request("PATCH", f"/api/annotations/{annotation_id}", json={"result": list(result)})
+        self.call(
+            "updating an annotation", self.sdk.annotations.update, id=annotation_id, result=list(result)
+        )
 
     def update_prediction(self, prediction_id: int, result: Sequence[Mapping[str, Any]]) -> None:
-        self.request("PATCH", f"/api/predictions/{prediction_id}", json={"result": list(result)})
+        self.call("updating a prediction", self.sdk.predictions.update, id=prediction_id, result=list(result))
 
     def create_annotation(self, task_id: int, result: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        body: dict[str, Any] = self.request(
-            "POST", f"/api/tasks/{task_id}/annotations", json={"result": list(result)}
+        body: dict[str, Any] = self.call(
+            "creating an annotation", self.sdk.annotations.create, id=task_id, result=list(result)
         )
         return body
 
     # -- ML backends ----------------------------------------------------------------------------
 
     def ml_backends(self, project_id: int) -> list[dict[str, Any]]:
-        body = self.request("GET", "/api/ml", params={"project": project_id})
-        return list(body) if isinstance(body, list) else []
+        rows = self.call("listing ML backends", self.sdk.ml.list, project=project_id)
+        return list(rows) if isinstance(rows, list) else []
 
     def ml_backend(self, backend_id: int) -> dict[str, Any]:
-        body: dict[str, Any] = self.request("GET", f"/api/ml/{backend_id}")
+        body: dict[str, Any] = self.call("reading an ML backend", self.sdk.ml.get, id=backend_id)
         return body
 
     def create_ml_backend(self, project_id: int, url: str, title: str) -> dict[str, Any]:
-        body: dict[str, Any] = self.request(
-            "POST",
-            "/api/ml",
-            json={"url": url, "project": project_id, "title": title, "is_interactive": False},
+        body: dict[str, Any] = self.call(
+            "connecting an ML backend",
+            self.sdk.ml.create,
+            project=project_id,
+            url=url,
+            title=title,
+            is_interactive=False,
         )
         return body
 
     def update_ml_backend(self, backend_id: int, project_id: int, url: str) -> dict[str, Any]:
-        body: dict[str, Any] = self.request(
-            "PATCH", f"/api/ml/{backend_id}", json={"url": url, "project": project_id}
+        body: dict[str, Any] = self.call(
+            "updating an ML backend", self.sdk.ml.update, id=backend_id, project=project_id, url=url
         )
         return body
 
     def delete_ml_backend(self, backend_id: int) -> None:
-        self.request("DELETE", f"/api/ml/{backend_id}")
+        self.call("removing an ML backend", self.sdk.ml.delete, id=backend_id)
+
+
+def _plain(value: Any) -> Any:
+    """SDK models -> dicts and lists (JSON values), recursively."""
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _detail(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("validation_errors", "detail", "label_config", "non_field_errors"):
+            if key in body:
+                return _flatten(body[key])
+    return _flatten(body) if body is not None else "no detail"
 
 
 def _reason(exc: requests.RequestException) -> str:
