@@ -115,3 +115,17 @@ def test_a_token_variable_that_is_not_set_is_a_clear_error(
     report = api.validate(api.Inputs(paths=[str(root)], cwd=root))
     with pytest.raises(UserError, match="LS_TOKEN_FOR_TEST for LabelStudio 'local' is not set"):
         api.labelstudio_plan(report, home=tmp_path / "home")
+
+
+def test_apply_with_label_studio_down_changes_nothing(
+    make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{free_port()}"
+    root = make_repo(
+        {"alab.yaml": MANIFESTS.format(url=url, title="people down"), "tasks/a.jsonl": '{"text": "Alice"}\n'}
+    )
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", "some-token")
+    home = tmp_path / "home"
+    with pytest.raises(LabelStudioError, match="cannot reach Label Studio"):
+        api.apply(api.Inputs(paths=[str(root)], cwd=root), home=home)
+    assert api.servers(home=home) == [], "no server was started"
