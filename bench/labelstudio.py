@@ -31,7 +31,23 @@ from tests.labelstudio.backend import RuleBackend
 from tests.labelstudio.helpers import ner_config
 from tests.labelstudio.server import make_venv, start, stop
 
-WORDS = ["Alice", "met", "Bob", "at", "Acme", "on", "Monday", "while", "Carol", "and", "Dave", "wrote", "notes", "about", "Eve"]
+WORDS = [
+    "Alice",
+    "met",
+    "Bob",
+    "at",
+    "Acme",
+    "on",
+    "Monday",
+    "while",
+    "Carol",
+    "and",
+    "Dave",
+    "wrote",
+    "notes",
+    "about",
+    "Eve",
+]
 
 
 def texts(n: int) -> list[str]:
@@ -105,12 +121,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tasks", type=int, default=10_000, help="tasks per project (10000)")
+    parser.add_argument(
+        "--tasks", type=int, default=10_000, help="tasks imported and predicted by apply (10000)"
+    )
+    parser.add_argument(
+        "--ls-tasks",
+        type=int,
+        default=500,
+        help="tasks predicted through Label Studio's own path (500; it stores about 5 tasks/s)",
+    )
     args = parser.parse_args()
     venv = make_venv()
     if isinstance(venv, str):
         raise SystemExit(venv)
-    records = tuple(TaskRecord({"text": t}, "bench.jsonl", i + 1, 1) for i, t in enumerate(texts(args.tasks)))
+    size = max(args.tasks, args.ls_tasks)
+    records = tuple(TaskRecord({"text": t}, "bench.jsonl", i + 1, 1) for i, t in enumerate(texts(size)))
     with tempfile.TemporaryDirectory(prefix="alabctl-bench-ls-") as tmp:
         running = start(venv, Path(tmp))
         try:

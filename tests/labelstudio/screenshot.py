@@ -67,7 +67,7 @@ class DevTools:
                 "about:blank",
             ],
             preexec_fn=fds,
-            pass_fds=(to_child_r, from_child_w),
+            close_fds=False,  # closing would run after preexec_fn and drop fds 3 and 4
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
