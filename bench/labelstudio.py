@@ -76,7 +76,9 @@ def through_apply(
     assert not result.error, result.error
     client = LabelStudioClient(conns["ls"])
     try:
-        predicted = sum(1 for t in client.tasks(result.project_id or 0) if t.get("total_predictions"))
+        predicted = sum(
+            1 for t in client.tasks(result.project_id or 0) if t.get("predictions_model_versions")
+        )
     finally:
         client.close()
     return elapsed, predicted
@@ -111,7 +113,7 @@ def through_label_studio(
     elapsed = time.perf_counter() - started
     client = LabelStudioClient(conns["ls"])
     try:
-        predicted = sum(1 for t in client.tasks(pid) if t.get("total_predictions"))
+        predicted = sum(1 for t in client.tasks(pid) if t.get("predictions_model_versions"))
     finally:
         client.close()
     return elapsed, predicted

@@ -47,4 +47,4 @@ def connect(url: str, token: str) -> dict[str, Connection]:
 
 
 def ls_tasks(client: LabelStudioClient, project_id: int) -> list[dict[str, Any]]:
-    return list(client.tasks(project_id))
+    return list(client.tasks(project_id, full=True))

@@ -177,7 +177,7 @@ def main() -> None:
                 [result] = apply(plan([project], conns))
                 assert not result.error, result.error
                 client = LabelStudioClient(conns["ls"])
-                first = next(iter(client.tasks(result.project_id or 0)))
+                first = next(iter(client.tasks(result.project_id or 0, full=True)))
                 client.close()
                 page = f"/projects/{result.project_id}/data?task={first['id']}"
                 shoot(running.url, login(running.url), page, args.out, chromium)
