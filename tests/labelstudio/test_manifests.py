@@ -82,14 +82,24 @@ def test_plan_and_apply_from_manifests(
     home = tmp_path / "home"
     first = api.labelstudio_plan(report, home=home)
     assert first is not None
-    assert [a.verb.value for a in first.projects[0].actions] == ["create", "import"]
+    assert [a.verb.value for a in first.projects[0].actions] == ["create", "import", "connect", "predict"]
+    assert "connect server 'people' as the ML backend once it runs" in first.projects[0].actions[2].reason
     [result] = api.labelstudio_apply(first)
-    assert result.outcome is Outcome.CREATED, result.error
+    assert result.outcome is Outcome.FAILED, "the server does not run: nothing to connect"
+    assert "pre-annotation server 'people' does not run" in result.error
+    assert result.done == (f"created project {result.project_id}", "imported 2 tasks")
     [row] = api.labelstudio_projects(inputs, home=home)
-    assert (row.name, row.id, row.tasks, row.annotated) == ("people", result.project_id, 2, 0)
+    assert (row.name, row.id, row.tasks, row.annotated, row.backend) == (
+        "people",
+        result.project_id,
+        2,
+        0,
+        "none",
+    )
     assert row.url == f"{labelstudio.url}/projects/{result.project_id}"
     again = api.labelstudio_plan(report, home=home)
-    assert again is not None and not again.changes
+    assert again is not None
+    assert [a.verb.value for a in again.projects[0].actions] == ["connect", "predict"]
 
 
 def test_label_studio_down_is_a_clear_error_before_anything_changes(tmp_path: Path) -> None:

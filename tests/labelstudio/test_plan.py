@@ -68,8 +68,8 @@ def test_plan_for_a_new_project_creates_connects_imports_and_predicts() -> None:
     p = plan_project(d, Facts(None, model_version="v1"))
     assert [(a.verb, a.count) for a in p.actions] == [
         (Verb.CREATE, 0),
-        (Verb.CONNECT, 0),
         (Verb.IMPORT, 2),
+        (Verb.CONNECT, 0),
         (Verb.PREDICT, 2),
     ]
 
@@ -108,3 +108,10 @@ def test_plan_keeps_one_backend_and_predicts_only_tasks_lacking_the_version() ->
         (Verb.PREDICT, 1),
     ]
     assert "1 predicted by an earlier version" in p.actions[2].reason
+
+
+def test_plan_for_a_server_that_does_not_run_yet_connects_and_predicts_once_it_runs() -> None:
+    d = dataclasses.replace(desired("p", ner_config("PER"), tasks=tasks("a")), server="srv")
+    p = plan_project(d, Facts(None))
+    assert [a.verb for a in p.actions] == [Verb.CREATE, Verb.IMPORT, Verb.CONNECT, Verb.PREDICT]
+    assert "server 'srv'" in p.actions[2].reason

@@ -55,6 +55,12 @@ class _Run:
         assert self.project_id is not None
         return self.project_id
 
+    def _not_running(self) -> LabelStudioError:
+        return LabelStudioError(
+            f"the pre-annotation server '{self.desired.server}' does not run",
+            "see 'alabctl status'; the next apply connects it and predicts the tasks",
+        )
+
     def create(self, action: Action) -> None:
         d = self.desired
         row = self.client.create_project(
@@ -99,7 +105,8 @@ class _Run:
 
     def connect(self, action: Action) -> None:
         url = self.desired.backend_url
-        assert url is not None
+        if url is None:
+            raise self._not_running()
         backend = action.data.get("backend")
         if backend is None:
             row = self.client.create_ml_backend(self.pid, url, BACKEND_TITLE)
@@ -139,7 +146,7 @@ class _Run:
 
     def predict(self, action: Action) -> None:
         if self.predictor is None:
-            return
+            raise self._not_running()
         config = self.desired.label_config
         version = self.predictor.model_version(config)
         data = {r.digest: r.data for r in self.desired.tasks}

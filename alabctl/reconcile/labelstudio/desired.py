@@ -94,6 +94,7 @@ def desired_project(
         tasks=found.records,
         backend_url=f"{backend_base}/p/{project.name}" if backend_base else None,
         predict_url=f"{server_url}/p/{project.name}" if server_url else None,
+        server=repo.server_name(project),
     )
 
 

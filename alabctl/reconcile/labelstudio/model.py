@@ -31,6 +31,8 @@ class DesiredProject:
     """How Label Studio reaches the project's pre-annotation server."""
     predict_url: str | None = None
     """How alabctl reaches it for batch pre-annotation (the server's own URL)."""
+    server: str = ""
+    """The pre-annotation server's name; its URLs are None while it does not run."""
 
     @property
     def resource(self) -> str:

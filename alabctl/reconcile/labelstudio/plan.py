@@ -1,7 +1,7 @@
 """Desired project + what Label Studio has -> the actions apply will take, each with its reason. Pure.
 
 Order matters and is the order apply runs: create/update the project; move renamed labels'
-annotations; change the config; connect the ML backend; import tasks; prune; predict. A config
+annotations; change the config; import tasks; prune; connect the ML backend; predict. A config
 change that would orphan annotations becomes a ``refuse`` action, and apply refuses to start.
 """
 
@@ -109,7 +109,9 @@ def _config_actions(desired: DesiredProject, facts: Facts) -> list[Action]:
 
 def _backend_actions(desired: DesiredProject, observed: ObservedProject | None) -> list[Action]:
     if desired.backend_url is None:
-        return []
+        if not desired.server:
+            return []
+        return [Action(Verb.CONNECT, f"connect server '{desired.server}' as the ML backend once it runs")]
     ours = [b for b in observed.backends if b.title == BACKEND_TITLE] if observed else []
     actions: list[Action] = []
     if not ours:
@@ -141,11 +143,16 @@ def _backend_actions(desired: DesiredProject, observed: ObservedProject | None) 
     return actions
 
 
-def _task_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[Action]:
-    observed = facts.observed
+def _declared(desired: DesiredProject, observed: ObservedProject | None) -> tuple[list[str], list[str]]:
+    """The task files' digests (each once, in order), and those Label Studio does not have."""
     have = {t.digest for t in observed.tasks if t.digest} if observed else set()
     declared = list(dict.fromkeys(r.digest for r in desired.tasks))
-    missing = [d for d in declared if d not in have]
+    return declared, [d for d in declared if d not in have]
+
+
+def _import_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[Action]:
+    observed = facts.observed
+    declared, missing = _declared(desired, observed)
     actions: list[Action] = []
     if missing:
         actions.append(
@@ -167,6 +174,13 @@ def _task_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[Ac
             reason += f" ({kept} with annotations kept)"
         if free:
             actions.append(Action(Verb.PRUNE, reason, len(free), {"tasks": tuple(free)}))
+    return actions
+
+
+def _predict_actions(desired: DesiredProject, facts: Facts) -> list[Action]:
+    observed = facts.observed
+    declared, missing = _declared(desired, observed)
+    actions: list[Action] = []
     if facts.model_version:
         current = facts.model_version
         lacking = (
@@ -181,7 +195,7 @@ def _task_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[Ac
             if changed:
                 why += f" ({changed} predicted by an earlier version of the server's pipeline)"
             actions.append(Action(Verb.PREDICT, why, count, {"model_version": current}))
-    elif desired.predict_url and declared:
+    elif (desired.predict_url or desired.server) and declared:
         actions.append(
             Action(
                 Verb.PREDICT,
@@ -205,6 +219,7 @@ def plan_project(desired: DesiredProject, facts: Facts, *, prune: bool = False) 
         actions.extend(_config_actions(desired, facts))
     if any(a.verb is Verb.REFUSE for a in actions):
         return ProjectPlan(desired, observed, tuple(a for a in actions if a.verb is Verb.REFUSE))
+    actions.extend(_import_actions(desired, facts, prune))
     actions.extend(_backend_actions(desired, observed))
-    actions.extend(_task_actions(desired, facts, prune))
+    actions.extend(_predict_actions(desired, facts))
     return ProjectPlan(desired, observed, tuple(actions))
