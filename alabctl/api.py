@@ -778,6 +778,121 @@ def diff(
     return validation, out
 
 
+def drifted(*, home: Path | None = None) -> list[str]:
+    """Deployed servers whose process is gone or that answer unhealthy (what ``watch`` heals)."""
+    from alabctl.reconcile.observe import observe_servers
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.vocab import Health
+
+    root = _home(home)
+    if not (root / "alabctl.db").exists():
+        return []
+    records = [r for r in State(root / "alabctl.db").deployments().values() if r.digest and not r.intent]
+    seen = observe_servers(records)
+    return sorted(
+        name
+        for name, s in seen.items()
+        if not s.running or (s.probe is not None and s.probe.health is not Health.HEALTHY)
+    )
+
+
+def heal(*, home: Path | None = None, timeout: float = 60.0, lock_timeout: float = 30.0) -> list[Outcome]:
+    """Restart deployed servers that died or answer unhealthy, each on the build it last served
+    (whatever the manifests say now: ``watch`` uses it while they are invalid)."""
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.deploy import Deployer, DeployError, Layout, recorded_server
+    from alabctl.reconcile.lock import apply_lock
+    from alabctl.reconcile.state import State
+    from alabctl.reconcile.vocab import Result
+
+    root = _home(home)
+    out: list[Outcome] = []
+    with apply_lock(root, lock_timeout):
+        state = State(root / "alabctl.db")
+        deployer = Deployer(Layout(root), state, timeout)
+        for name in drifted(home=root):
+            record = state.deployment(name)
+            if record is None or not record.dir or not Path(record.dir).is_dir():
+                continue
+            try:
+                done = deployer.start(recorded_server(record), Path(record.dir), record)
+            except DeployError as exc:
+                out.append(Outcome("Server", name, Result.FAILED, str(exc)))
+                continue
+            out.append(
+                Outcome("Server", name, Result.CONFIGURED, f"{done.url} (restarted on its last good build)")
+            )
+    return out
+
+
+def watch(
+    inputs: Inputs,
+    *,
+    home: Path | None = None,
+    log: Callable[[dict[str, Any]], None],
+    stop: Any,
+    prune: bool = False,
+    timeout: float = 60.0,
+    skip_license_check: bool = False,
+    options: Any = None,
+    down_on_exit: bool = False,
+) -> None:
+    """Reconcile ``inputs`` on every edit and heal dead servers until ``stop`` (an Event) is set.
+
+    A broken edit is logged with its diagnostics and changes nothing that runs.
+    """
+    from alabctl.reconcile.watch import watch as watch_loop
+    from alabctl.spec.errors import AlabctlError
+
+    def reconcile(reason: str) -> bool:
+        try:
+            result = apply(
+                inputs,
+                home=home,
+                prune=prune,
+                timeout=timeout,
+                lock_timeout=30.0,
+                skip_license_check=skip_license_check,
+                report=lambda o: log({"event": "apply", **o.to_json()}),
+            )
+        except AlabctlError as exc:
+            log({"event": "error", "reason": reason, "message": exc.message})
+            return False
+        if result.validation is not None and not result.validation.valid:
+            log(
+                {
+                    "event": "invalid",
+                    "reason": reason,
+                    "diagnostics": [
+                        d.to_json() for d in result.validation.diagnostics if d.severity.value == "error"
+                    ],
+                }
+            )
+            healed = heal(home=home, timeout=timeout) if reason == "drift" else []
+            for outcome in healed:
+                log({"event": "apply", **outcome.to_json()})
+            return all(o.result.value != "failed" for o in healed)
+        if not result.outcomes:
+            log({"event": "synced", "reason": reason})
+        return not result.failed
+
+    cwd = inputs.cwd or Path.cwd()
+    roots = [(cwd / p).resolve() for p in inputs.paths]
+    try:
+        watch_loop(
+            roots,
+            reconcile=reconcile,
+            drifted=lambda: drifted(home=home),
+            log=log,
+            stop=stop,
+            options=options,
+        )
+    finally:
+        if down_on_exit:
+            for outcome in down(home=home, lock_timeout=30.0):
+                log({"event": "down", **outcome.to_json()})
+
+
 # -- Label Studio (SPEC §8) ------------------------------------------------------------------------
 
 if TYPE_CHECKING:

@@ -109,6 +109,7 @@ def run_get(args: argparse.Namespace) -> int:
 
         args.output = "json" if args.output == "json" else "table"
         args.values, args.assignments, args.root, args.lockfile, args.no_cache = [], [], None, None, False
+        args.server = None
         return status.run(args)
     home, store = _open(args)
     rows = store.rows(_TYPES[args.what])

@@ -36,6 +36,7 @@ COMMANDS = {
     "wait": "alabctl.cli.wait",
     "logs": "alabctl.cli.logs",
     "down": "alabctl.cli.down",
+    "watch": "alabctl.cli.watch",
 }
 """Each command and the module that registers it. Only the module of the command being run is
 imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""

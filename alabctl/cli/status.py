@@ -8,6 +8,7 @@ import json
 from alabctl import api
 from alabctl.cli.common import inputs_from
 from alabctl.cli.planview import add_home_option
+from alabctl.spec.errors import UserError
 
 HELP = "the pre-annotation servers: health, sync with the manifests (with -f), URL, model_version, pid"
 
@@ -16,6 +17,7 @@ examples:
   alabctl status
   alabctl status -f examples/          # also Synced / OutOfSync against the manifests
   alabctl get servers -o json
+  curl -s "$(alabctl status quickstart -o url)/health"
 """
 
 
@@ -29,9 +31,15 @@ def add_status_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="manifests to compare with (adds the SYNC column); repeatable",
     )
-    parser.add_argument("-o", "--output", choices=["table", "json"], default="table", help="default: table")
+    parser.add_argument(
+        "-o",
+        "--output",
+        choices=["table", "json", "url"],
+        default="table",
+        help="default: table; url: one URL a line",
+    )
     add_home_option(parser)
-    parser.set_defaults(values=[], assignments=[], root=None, lockfile=None, no_cache=False)
+    parser.set_defaults(values=[], assignments=[], root=None, lockfile=None, no_cache=False, server=None)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,6 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("server", nargs="?", help="only this server")
     add_status_options(parser)
     parser.set_defaults(run=run)
 
@@ -56,6 +65,14 @@ def run(args: argparse.Namespace) -> int:
     from alabctl.cli.hub import print_table
 
     found = api.servers(home=args.home, inputs=inputs_from(args) if args.inputs else None)
+    if args.server is not None:
+        found = [s for s in found if s.name == args.server]
+        if not found:
+            raise UserError(f"no server named '{args.server}'", "see 'alabctl status'")
+    if args.output == "url":
+        for status in found:
+            print(status.url)
+        return 0
     if args.output == "json":
         print(json.dumps([s.to_json() for s in found], indent=2))
         return 0

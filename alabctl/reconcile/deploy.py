@@ -222,3 +222,18 @@ class Deployer:
             self.state.put(replace(record, health=Health.DEGRADED.value, last_error=why, intent=None))
             raise DeployError(why)
         return self._serving(record, server, build)
+
+
+def recorded_server(record: Deployment) -> DesiredServer:
+    """The server as it was last deployed (to restart it on its last good build)."""
+    return DesiredServer(
+        name=record.server,
+        digest=record.digest or "",
+        build=record.build or "",
+        projects=record.projects,
+        assets=record.assets,
+        files=(),
+        host=record.host,
+        port=record.port,
+        inputs=dict(record.inputs),
+    )

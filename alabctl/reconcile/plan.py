@@ -149,7 +149,9 @@ def changes(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _asset_step(pair: AssetPair, servers: Sequence[str], origin: str) -> Step | Missing | None:
+def _asset_step(
+    pair: AssetPair, servers: Sequence[str], origin: str, dependents: Sequence[str]
+) -> Step | Missing | None:
     actual, pin = pair.actual, pair.pin
     kind, name = pair.ref.split("/", 1)
     if actual is not None and actual.present and (pin is None or actual.key == pin.key):
@@ -171,6 +173,8 @@ def _asset_step(pair: AssetPair, servers: Sequence[str], origin: str) -> Step | 
             tuple(servers),
         )
     used = f"needed by server {', '.join(servers)}"
+    if dependents:
+        used = f"a dependency of {', '.join(_what(d) for d in dependents)}; {used}"
     if actual is not None and actual.key == pin.key and actual.status == "ready":
         return Step(
             Action.REDOWNLOAD, kind, name, f"drift: files missing from the store; {used}", pin.key, pin.size
@@ -245,11 +249,16 @@ def make_plan(
     for server in desired.servers.values():
         for ref in server.assets:
             users.setdefault(ref, []).append(server.name)
+    dependents: dict[str, list[str]] = {}
+    for resource in desired.resources.values():
+        for ref in resource.depends_on:
+            if resource.kind in ("Model", "Embeddings"):
+                dependents.setdefault(ref, []).append(resource.ref)
     asset_steps: list[Step] = []
     missing: list[Missing] = []
     for pair in pair_assets(desired, actual):
         origin = desired.origins.get(pair.ref, "the hub")
-        found = _asset_step(pair, users.get(pair.ref, []), origin)
+        found = _asset_step(pair, users.get(pair.ref, []), origin, dependents.get(pair.ref, []))
         if isinstance(found, Step):
             asset_steps.append(found)
         elif isinstance(found, Missing):

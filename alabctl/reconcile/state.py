@@ -103,22 +103,38 @@ class State:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        Store(path)  # creates the file, WAL mode and the store's own tables
-        db = sqlite3.connect(path, timeout=30)
+        version = self._version()
+        if version is None:
+            self._create()
+            version = self._version()
+        if version != str(STATE_SCHEMA_VERSION):
+            raise PermanentError(
+                f"{path}: the reconciler's tables have schema version {version}; "
+                f"this alabctl knows {STATE_SCHEMA_VERSION}",
+                "upgrade alabctl, or use another --home",
+            )
+
+    def _version(self) -> str | None:
+        """The tables' schema version, read without writing (``None``: not created yet)."""
+        if not self.path.exists():
+            return None
+        try:
+            rows = self._read("SELECT value FROM reconcile_meta WHERE key = 'schema'")
+        except sqlite3.OperationalError:
+            return None
+        return str(rows[0][0]) if rows else None
+
+    def _create(self) -> None:
+        Store(self.path)  # creates the file, WAL mode and the store's own tables
+        db = sqlite3.connect(self.path, timeout=30)
         try:
             db.executescript(_SCHEMA)
         finally:
             db.close()
         with self.transaction() as db:
-            row = db.execute("SELECT value FROM reconcile_meta WHERE key = 'schema'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO reconcile_meta VALUES ('schema', ?)", (str(STATE_SCHEMA_VERSION),))
-            elif row[0] != str(STATE_SCHEMA_VERSION):
-                raise PermanentError(
-                    f"{path}: the reconciler's tables have schema version {row[0]}; "
-                    f"this alabctl knows {STATE_SCHEMA_VERSION}",
-                    "upgrade alabctl, or use another --home",
-                )
+            db.execute(
+                "INSERT OR IGNORE INTO reconcile_meta VALUES ('schema', ?)", (str(STATE_SCHEMA_VERSION),)
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
+from alabctl.runtime.results import ProjectView
 from alabctl.runtime.taskfile import BadTask, read_tasks
-from alabctl.runtime.tasks import TaskError, task_data, task_text
+from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_data, task_text
 from alabctl.spec.errors import UserError
 
 CHUNK = 256
@@ -213,6 +214,17 @@ def _spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchReport:
     return result
 
 
+def _checked(job: BatchJob) -> tuple[str, ProjectView]:
+    """Load the build once in the main process so a broken one fails before any output is written;
+    the deployment is released on return (workers load their own)."""
+    server = server_of(job.build, job.project)
+    deployment = load_deployment(job.build, server)
+    try:
+        return server, deployment.view(job.project)
+    finally:
+        deployment.close()
+
+
 def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> BatchReport:
     """Pre-annotate ``job.tasks``; the report counts tasks, skipped ones (with reasons) and results."""
     err = stderr or sys.stderr
@@ -220,10 +232,10 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
         return _spark(job, stdout, err)
     if job.engine != "local":
         raise UserError(f"unknown engine {job.engine!r}", "use --engine local or --engine spark")
-    server = server_of(job.build, job.project)
-    deployment = load_deployment(job.build, server)  # fails fast, before any output
-    report = BatchReport(model_version=deployment.view(job.project).model_version)
-    deployment.close()
+    server, view = _checked(job)
+    if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
+        raise UserError(VISUAL_NOT_HERE, "pre-annotate a text project, or use an alabctl with Visual NER")
+    report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
     show = _progress(err, job.progress)
     chunks = _chunks(read_tasks(job.tasks))

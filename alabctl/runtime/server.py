@@ -38,7 +38,7 @@ from alabctl.runtime.deployment import Deployment
 from alabctl.runtime.metrics import Metrics
 from alabctl.runtime.results import Prediction, ProjectView
 from alabctl.runtime.slot import Slot
-from alabctl.runtime.tasks import TaskError, task_text
+from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_text
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_TASKS = 1000
@@ -150,6 +150,8 @@ def _texts(tasks: Any, view: ProjectView, limits: Limits) -> list[str]:
             f"{len(tasks):,} tasks in one request; at most {limits.max_tasks:,}",
             "send the tasks in batches (--max-tasks to raise the cap)",
         )
+    if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
+        raise HttpError(501, VISUAL_NOT_HERE, f"project '{view.name}' annotates data.{view.text_key}")
     texts: list[str] = []
     for index, task in enumerate(tasks):
         try:

@@ -26,6 +26,12 @@ def task_data(task: Any) -> Mapping[str, Any]:
     return data
 
 
+VISUAL_NOT_HERE = (
+    "this project is Visual NER (boxes on a PDF or image): its tasks need the document reader "
+    "(alabctl.runtime.visual), which this alabctl does not have"
+)
+
+
 def task_text(task: Any, key: str) -> str:
     """The text a project annotates, checked: present, a string, not binary, not huge."""
     data = task_data(task)

@@ -1,0 +1,56 @@
+"""The reconciler's tables: ports assigned once and kept, transactions, schema version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from alabctl.assets.store import Store
+from alabctl.reconcile.state import Deployment, State
+from alabctl.spec.errors import PermanentError
+
+
+def test_port_is_assigned_once_and_kept(tmp_path: Path) -> None:
+    state = State(tmp_path / "alabctl.db")
+    assert state.assign_port("a", None, 9001) == 9001
+    assert state.assign_port("a", None, 9555) == 9001  # kept
+    assert state.assign_port("b", None, 9002) == 9002
+    assert state.assign_port("a", 8000, 9555) == 8000  # the manifest's port wins
+    assert State(tmp_path / "alabctl.db").ports() == {"a": 8000, "b": 9002}
+
+
+def test_records_round_trip_and_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    state = State(tmp_path / "alabctl.db")
+    record = Deployment(
+        "a", "127.0.0.1", 9001, pid=5, inputs={"Rule/x": "1"}, projects=("p",), intent={"action": "start"}
+    )
+    state.put(record)
+    assert state.deployment("a") == State(tmp_path / "alabctl.db").deployment("a")
+    got = state.deployment("a")
+    assert got is not None and got.inputs == {"Rule/x": "1"} and got.intent == {"action": "start"}
+    before = state.digest()
+    with pytest.raises(RuntimeError), state.transaction() as db:
+        db.execute("DELETE FROM deployments")
+        raise RuntimeError("crash")
+    assert state.digest() == before and state.deployment("a") is not None
+
+
+def test_store_and_state_share_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "alabctl.db"
+    State(path)
+    store = Store(path)
+    store.set_server_assets("a", ["ner"])
+    assert store.servers_using("ner") == ["a"]
+
+
+def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "alabctl.db"
+    State(path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE reconcile_meta SET value = '9' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    with pytest.raises(PermanentError, match="schema version 9"):
+        State(path)

@@ -1,0 +1,133 @@
+"""``alabctl watch`` on real servers: an edit redeploys, a broken edit changes nothing that runs,
+a killed server comes back, SIGTERM leaves the servers running (``--down-on-exit`` stops them)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alabctl.reconcile.process import alive
+from alabctl.reconcile.recover import server_processes
+from alabctl.reconcile.watch import Changes, ignored
+from tests.reconcile.conftest import Cli, edit, needs_server
+
+
+class Log:
+    """The watch's JSON lines, read on a thread."""
+
+    def __init__(self, child: subprocess.Popen[str]) -> None:
+        self.lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        assert child.stdout is not None
+        stdout = child.stdout
+        threading.Thread(
+            target=lambda: [self.lines.put(json.loads(line)) for line in stdout], daemon=True
+        ).start()
+
+    def until(self, match: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                entry = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            self.seen.append(entry)
+            if match(entry):
+                return entry
+        raise AssertionError(f"no matching log line; saw {self.seen}")
+
+    def deployed(self, names: set[str]) -> None:
+        left = set(names)
+        while left:
+            entry = self.until(lambda e: e["event"] == "apply" and e["result"] == "created")
+            left.discard(entry["name"])
+
+
+def _servers(cli: Cli) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s for s in cli.json("get", "servers")}
+
+
+def _version_changes(cli: Cli, server: str, old: object, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = _servers(cli)[server]
+        if now["modelVersion"] != old and now["health"] == "Healthy":
+            return now
+        time.sleep(0.1)
+    raise AssertionError(f"{server} kept model_version {old}")
+
+
+@needs_server
+def test_watch_reconciles_edits_heals_and_exits_cleanly(cli: Cli, rule_repo: Path) -> None:
+    child = cli.start("watch", "-f", str(rule_repo), "-o", "json", "--interval", "0.5s")
+    try:
+        log = Log(child)
+        log.deployed({"alpha", "beta"})
+        before = _servers(cli)
+        # an edit redeploys the server that uses the rule
+        edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLength: 42")
+        after = _version_changes(cli, "alpha", before["alpha"]["modelVersion"])
+        assert after["pid"] == before["alpha"]["pid"]
+        assert _servers(cli)["beta"]["modelVersion"] == before["beta"]["modelVersion"]
+        # a broken edit is reported and changes nothing that runs
+        edit(rule_repo / "rules" / "height.yaml", "contextLength: 42", "contextLenght: 42")
+        invalid = log.until(lambda e: e["event"] == "invalid")
+        assert "ALB104" in {d["code"] for d in invalid["diagnostics"]}
+        assert _servers(cli)["alpha"]["modelVersion"] == after["modelVersion"]
+        assert _servers(cli)["alpha"]["health"] == "Healthy"
+        # a killed server is restarted
+        os.kill(before["beta"]["pid"], signal.SIGKILL)
+        log.until(lambda e: e["event"] == "drift" and "beta" in e["servers"])
+        log.until(lambda e: e["event"] == "apply" and e["name"] == "beta" and e["result"] == "configured")
+        healed = _servers(cli)["beta"]
+        assert healed["health"] == "Healthy" and healed["url"] == before["beta"]["url"]
+        # SIGTERM: clean exit, servers keep running
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=30) == 0
+        assert log.until(lambda e: e["event"] == "stop", timeout=5)
+        assert alive(_servers(cli)["alpha"]["pid"], None)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+@needs_server
+def test_down_on_exit_stops_the_servers(cli: Cli, rule_repo: Path) -> None:
+    child = cli.start("watch", "-f", str(rule_repo), "-o", "json", "--down-on-exit")
+    try:
+        log = Log(child)
+        log.deployed({"alpha", "beta"})
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=60) == 0
+        assert server_processes(cli.home) == {}
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def test_a_burst_of_events_is_one_change() -> None:
+    changes = Changes()
+    stop = threading.Event()
+
+    def burst() -> None:
+        for i in range(5):
+            changes.add(f"/repo/rules/r{i}.yaml")
+            time.sleep(0.02)
+        changes.add("/repo/.git/index")
+        changes.add("/repo/rules/.r1.yaml.swp")
+
+    threading.Thread(target=burst).start()
+    assert changes.wait(5)
+    paths = changes.drain(0.2, 2.0, stop)
+    assert paths == {f"/repo/rules/r{i}.yaml" for i in range(5)}
+    assert ignored("/repo/x.yaml~") and not ignored("/repo/rules/x.yaml")
