@@ -448,11 +448,9 @@ def plan(
     desired = _desired(report)
     root = _home(home)
     actual = observe(Home(root), State(Home(root).db), desired.state)
+    servers = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
     return PlanReport(
-        report,
-        make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths)),
-        desired,
-        labelstudio_plan(report, home=home, prune=prune, env=env),
+        report, servers, desired, labelstudio_plan(report, home=home, prune=prune, env=env, servers=servers)
     )
 
 
@@ -540,7 +538,9 @@ def apply(
         else:
             the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
         _record_unfingerprinted(where, state, actual)
-        gate = labelstudio_plan(validation, home=home, prune=prune, env=env)  # Label Studio down: stop here
+        gate = labelstudio_plan(
+            validation, home=home, prune=prune, env=env, servers=the_plan
+        )  # LS down: stop here
         if gate is not None and gate.refused:
             labelstudio_apply(gate)  # raises: a refused config change stops apply before it acts
         if not the_plan.steps and not the_plan.missing and not (gate and gate.changes):
@@ -917,16 +917,29 @@ def labelstudio_plan(
     home: Path | None = None,
     prune: bool = False,
     env: Mapping[str, str] | None = None,
+    servers: Plan | None = None,
 ) -> LabelStudioPlan | None:
     """The Label Studio side of a plan; None when no project has a ``labelStudio`` block.
 
-    Reads Label Studio only. Raises :class:`~alabctl.spec.errors.UserError` when an instance
-    cannot be reached or refuses the token.
+    ``servers``: the servers' plan, whose (re)deploys change model versions. Reads Label Studio
+    only. Raises :class:`~alabctl.spec.errors.UserError` when an instance cannot be reached or
+    refuses the token.
     """
+    import dataclasses
+
     from alabctl.reconcile.labelstudio import connections, desired_projects, plan
+    from alabctl.reconcile.vocab import Action
 
     repo = validation.repository
-    desired = desired_projects(repo, _server_urls(home))
+    changing = {
+        s.name: s.reason
+        for s in (servers.steps if servers else [])
+        if s.kind == "Server" and s.action in (Action.DEPLOY, Action.REDEPLOY)
+    }
+    desired = [
+        dataclasses.replace(d, server_changing=changing.get(d.server, ""))
+        for d in desired_projects(repo, _server_urls(home))
+    ]
     if not desired:
         return None
     used = {d.instance for d in desired}

@@ -33,6 +33,8 @@ class DesiredProject:
     """How alabctl reaches it for batch pre-annotation (the server's own URL)."""
     server: str = ""
     """The pre-annotation server's name; its URLs are None while it does not run."""
+    server_changing: str = ""
+    """Why the server's build changes in this apply (its model_version is known only after), if it does."""
 
     @property
     def resource(self) -> str:

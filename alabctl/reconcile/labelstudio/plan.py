@@ -195,6 +195,15 @@ def _predict_actions(desired: DesiredProject, facts: Facts) -> list[Action]:
             if changed:
                 why += f" ({changed} predicted by an earlier version of the server's pipeline)"
             actions.append(Action(Verb.PREDICT, why, count, {"model_version": current}))
+    elif desired.server_changing and declared:
+        actions.append(
+            Action(
+                Verb.PREDICT,
+                f"server '{desired.server}' is redeployed ({desired.server_changing}): tasks without "
+                "its new model_version are predicted once it runs",
+                len(declared),
+            )
+        )
     elif (desired.predict_url or desired.server) and declared:
         actions.append(
             Action(

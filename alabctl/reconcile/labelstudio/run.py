@@ -52,7 +52,7 @@ def _clients(connections: Mapping[str, Connection]) -> Iterator[dict[str, LabelS
 
 
 def _model_version(desired: DesiredProject) -> str | None:
-    if desired.predict_url is None:
+    if desired.predict_url is None or desired.server_changing:
         return None
     try:
         return Predictor(desired.predict_url, desired.name).model_version(desired.label_config)
