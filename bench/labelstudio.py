@@ -138,35 +138,32 @@ def main() -> None:
         raise SystemExit(venv)
     size = max(args.tasks, args.ls_tasks)
     records = tuple(TaskRecord({"text": t}, "bench.jsonl", i + 1, 1) for i, t in enumerate(texts(size)))
+    version = next(Path(venv).glob("lib/python*/site-packages/label_studio-*.dist-info"), None)
+    release = version.name.split("-")[1].removesuffix(".dist") if version else "?"
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"Label Studio {release} (SQLite); import + pre-annotation, first request to last")
+    print()
+    print(
+        f"| {'path':<36} | {'tasks':>7} | {'seconds':>8} | {'tasks/s':>8} | {'predicted':>9} | {'/predict calls':>14} |"
+    )
+    print(f"|{'-' * 38}|{'-' * 9}|{'-' * 10}|{'-' * 10}|{'-' * 11}|{'-' * 16}|", flush=True)
     with tempfile.TemporaryDirectory(prefix="alabctl-bench-ls-") as tmp:
         running = start(venv, Path(tmp))
         try:
             with RuleBackend({}) as backend:
-                rows = []
-                for label, run in (
-                    ("alabctl apply (bulk)", through_apply),
-                    ("Label Studio retrieve predictions", through_label_studio),
+                for label, run, n in (
+                    ("alabctl apply (bulk)", through_apply, args.tasks),
+                    ("Label Studio retrieve predictions", through_label_studio, args.ls_tasks),
                 ):
-                    elapsed, predicted = run(running.url, running.token, backend, records)
-                    rows.append((label, elapsed, predicted, dict(backend.requests)))
+                    elapsed, predicted = run(running.url, running.token, backend, records[:n])
+                    calls = sum(k for key, k in backend.requests.items() if key.endswith("/predict"))
                     backend.requests.clear()
+                    print(
+                        f"| {label:<36} | {n:>7,} | {elapsed:>8.1f} | {n / elapsed:>8.0f} | {predicted:>9,} | {calls:>14,} |",
+                        flush=True,
+                    )
         finally:
             stop(running)
-    version = next(Path(venv).glob("lib/python*/site-packages/label_studio-*.dist-info"), None)
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-    )
-    print(
-        f"Label Studio: {version.name.split('-')[1].removesuffix('.dist') if version else '?'} (SQLite); tasks: {args.tasks:,}"
-    )
-    print()
-    print(f"| {'path':<36} | {'seconds':>8} | {'tasks/s':>8} | {'predicted':>9} | {'/predict calls':>14} |")
-    print(f"|{'-' * 38}|{'-' * 10}|{'-' * 10}|{'-' * 11}|{'-' * 16}|")
-    for label, elapsed, predicted, requests_seen in rows:
-        calls = sum(n for k, n in requests_seen.items() if k.endswith("/predict"))
-        print(
-            f"| {label:<36} | {elapsed:>8.1f} | {args.tasks / elapsed:>8.0f} | {predicted:>9,} | {calls:>14,} |"
-        )
 
 
 if __name__ == "__main__":

@@ -314,11 +314,7 @@ def _body(response: requests.Response) -> str:
         data = response.json()
     except ValueError:
         return response.text[:300].strip() or response.reason
-    if isinstance(data, dict):
-        for key in ("validation_errors", "detail", "label_config", "non_field_errors"):
-            if key in data:
-                return _flatten(data[key])
-    return _flatten(data)
+    return _detail(data)
 
 
 def _flatten(value: Any) -> str:
