@@ -323,6 +323,14 @@ class PreannotateOptions:
     skip_license_check: bool = False
 
 
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = None) -> Any:
     """Pre-annotate a task file with a project's compiled rules/models; returns a ``BatchReport``."""
     import sys
@@ -342,7 +350,7 @@ def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = N
             project=options.project,
             tasks=options.tasks,
             out=options.out,
-            workers=options.workers or os.cpu_count() or 1,
+            workers=options.workers or _cores(),
             engine=options.engine,
             master=options.master,
             progress=options.progress,
@@ -683,6 +691,7 @@ def wait_healthy(
 
 def down(*, home: Path | None = None, server: str | None = None, lock_timeout: float = 0.0) -> list[Outcome]:
     """Stop every server (or ``server``); their ports stay assigned and the assets stay installed."""
+    from alabctl.assets.store import Store
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.deploy import Deployer, Layout
     from alabctl.reconcile.lock import apply_lock
@@ -708,6 +717,7 @@ def down(*, home: Path | None = None, server: str | None = None, lock_timeout: f
                 out.append(Outcome("Server", name, Result.UNCHANGED, "not running"))
                 continue
             deployer.stop(record)
+            Store(root / "alabctl.db").set_server_assets(name, [])  # a stopped server needs nothing
             out.append(
                 Outcome(
                     "Server",

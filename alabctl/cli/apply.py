@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.add_argument("--prune", action="store_true", help="stop servers no manifest declares any more")
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask before acting on a terminal")
     parser.add_argument(
+        "--dry-run", action="store_true", help="only show the plan (the same as 'alabctl plan')"
+    )
+    parser.add_argument(
         "--timeout",
         default="60s",
         metavar="DURATION",
@@ -74,6 +77,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "give either -f REPO or a saved plan file", "alabctl apply -f REPO | alabctl apply plan.json"
         )
+    if args.dry_run:
+        if args.plan_file is not None:
+            raise UsageError("--dry-run takes -f REPO, not a saved plan", "alabctl apply -f REPO --dry-run")
+        from alabctl.cli import plan as plan_command
+
+        args.out = None
+        return plan_command.run(args)
     saved = api.load_plan(args.plan_file) if args.plan_file is not None else None
     text = args.output == "text"
 

@@ -167,15 +167,16 @@ def read_manifest(data: bytes) -> list[CompiledResource]:
     return [_resource(r) for r in manifest["resources"]]
 
 
-def _server_files(resources: Mapping[str, CompiledResource], server: CompiledResource) -> list[str]:
+def _server_files(
+    resources: Mapping[str, CompiledResource], server: CompiledResource, projects: list[CompiledResource]
+) -> list[str]:
     files = ["manifest.json", *server.artifacts]
     for ref in server.depends_on:
         dep = resources.get(ref)
         if dep is not None:
             files.extend(dep.artifacts)
-    for resource in resources.values():
-        if resource.kind == "Project" and server.ref in resource.depends_on:
-            files.extend(resource.artifacts)
+    for project in projects:
+        files.extend(project.artifacts)
     return sorted(set(files))
 
 
@@ -194,12 +195,18 @@ def desired_state(manifest: bytes, repo: Repository) -> DesiredState:
                 pins[r.ref] = AssetPin(
                     r.name, r.kind, locked.key, locked.repository, locked.language, locked.url, locked.size
                 )
+    on_server: dict[str, list[CompiledResource]] = {}
+    for r in resources.values():
+        if r.kind == "Project":
+            for ref in r.depends_on:
+                on_server.setdefault(ref, []).append(r)
     servers = {}
     for r in resources.values():
         if r.kind != "Server":
             continue
-        projects = sorted(p.name for p in resources.values() if p.kind == "Project" and r.ref in p.depends_on)
-        inputs = {r.ref: r.sha256} | {f"Project/{p}": resources[f"Project/{p}"].sha256 for p in projects}
+        hosted = sorted(on_server.get(r.ref, []), key=lambda p: p.name)
+        projects = [p.name for p in hosted]
+        inputs = {r.ref: r.sha256} | {p.ref: p.sha256 for p in hosted}
         inputs |= {d: resources[d].sha256 for d in r.depends_on if d in resources}
         spec = repo.server(r.name)
         servers[r.name] = DesiredServer(
@@ -208,7 +215,7 @@ def desired_state(manifest: bytes, repo: Repository) -> DesiredState:
             build=r.sha256,
             projects=tuple(projects),
             assets=tuple(d for d in r.depends_on if d.split("/")[0] in ("Model", "Embeddings")),
-            files=tuple(_server_files(resources, r)),
+            files=tuple(_server_files(resources, r, hosted)),
             host=spec.host,
             port=spec.port,
             inputs=inputs,

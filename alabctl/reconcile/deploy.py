@@ -131,6 +131,15 @@ class Deployer:
         self.state = state
         self.timeout = timeout
 
+    def _free_port(self, host: str) -> int:
+        """A free port no other server has been assigned."""
+        taken = set(self.state.ports().values())
+        for _ in range(50):
+            port = free_port(host)
+            if port not in taken:
+                return port
+        raise DeployError(f"no free port on {host} that another server does not hold")
+
     def stop(self, record: Deployment) -> Deployment:
         """Stop a server's process; its record keeps the port and forgets the process and build."""
         self.state.put(replace(record, intent={"action": "stop"}))
@@ -146,7 +155,7 @@ class Deployer:
         """(Re)start a server on its port with ``build``; returns its record once healthy."""
         if record is not None and record.pid is not None and process.alive(record.pid, record.pid_start):
             record = self.stop(record)
-        port = self.state.assign_port(server.name, server.port, free_port(server.host))
+        port = self.state.assign_port(server.name, server.port, self._free_port(server.host))
         base = record or Deployment(server.name, server.host, port)
         intent = {"action": "start", "digest": server.digest, "dir": str(build), "build": server.build}
         pending = replace(base, host=server.host, port=port, pid=None, pid_start=None, intent=intent)

@@ -20,6 +20,8 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -130,15 +132,24 @@ def _chunks(tasks: Iterable[Any]) -> Iterator[list[tuple[int, Any]]]:
 
 def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(job.workers, _init, (str(job.build), server, job.project)) as pool:
-        pending: deque[Any] = deque()
+    pool = ProcessPoolExecutor(
+        job.workers, multiprocessing.get_context(method), _init, (str(job.build), server, job.project)
+    )
+    try:
+        pending: deque[Future[list[Line]]] = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_chunk, (chunk,)))
+            pending.append(pool.submit(_chunk, chunk))
             if len(pending) >= 2 * job.workers:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise UserError(
+            "a preannotate worker process died (out of memory, or killed)",
+            "run again with fewer --workers, or split the task file",
+        ) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_process(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:

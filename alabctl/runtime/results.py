@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from alabctl.runtime.build import Output
 from alabctl.runtime.engine import Category, Chunk, Findings, Relation
 from alabctl.runtime.labeling import LabelingConfig, check_relation, check_result
+from alabctl.runtime.rules import merge_chunks
 
 REGION_KINDS = frozenset({"rule", "ner"})
 Result = dict[str, Any]
@@ -35,6 +37,20 @@ class ProjectView:
     config: LabelingConfig
     outputs: tuple[Output, ...]
     model_version: str
+
+    @cached_property
+    def region_outputs(self) -> dict[str, list[Output]]:
+        """Output column -> the NER-like outputs (rules, NER models) it feeds."""
+        index: dict[str, list[Output]] = {}
+        for output in self.outputs:
+            if output.kind in REGION_KINDS:
+                index.setdefault(output.column, []).append(output)
+        return index
+
+    @cached_property
+    def other_outputs(self) -> list[Output]:
+        """Assertion, classification and relation outputs."""
+        return [o for o in self.outputs if o.kind not in REGION_KINDS]
 
     @property
     def visual(self) -> bool:
@@ -95,8 +111,6 @@ def _region(from_name: str, to_name: str, type_: str, chunk: Chunk, rid: str) ->
 
 
 def _merge(chunks: list[Chunk]) -> list[Chunk]:
-    from alabctl.runtime.rules import merge_chunks
-
     return list(merge_chunks(chunks))
 
 
@@ -105,14 +119,16 @@ Control = tuple[str, str, str]
 
 
 def region_chunks(
-    outputs: Sequence[Output], findings: Findings, types: frozenset[str] = frozenset({"labels"})
+    view: ProjectView, findings: Findings, types: frozenset[str] = frozenset({"labels"})
 ) -> dict[Control, list[Chunk]]:
     """Control -> its chunks: renamed, filtered, merged across sources (ChunkMerge), sorted by span."""
+    index = view.region_outputs
     by_control: dict[Control, list[Chunk]] = {}
-    for output in outputs:
-        if output.kind in REGION_KINDS and output.type in types:
-            found = findings.get(output.column)
-            if found:
+    for column, found in findings.items():
+        if not found:
+            continue
+        for output in index.get(column, ()):
+            if output.type in types:
                 key = (output.from_name, output.to_name, output.type)
                 by_control.setdefault(key, []).extend(_renamed(output, found))
     return {
@@ -124,17 +140,15 @@ def region_chunks(
 
 def select_chunks(view: ProjectView, findings: Findings) -> list[tuple[Chunk, str]]:
     """A Visual NER project's chunks with the label each gets: ``annotate_pages``' ``select``."""
-    chosen = region_chunks(view.outputs, findings, frozenset({"rectanglelabels"}))
+    chosen = region_chunks(view, findings, frozenset({"rectanglelabels"}))
     return [(chunk, chunk.label) for chunks in chosen.values() for chunk in chunks]
 
 
-def _regions(
-    outputs: Sequence[Output], findings: Findings
-) -> tuple[list[Result], dict[tuple[int, int], str]]:
+def _regions(view: ProjectView, findings: Findings) -> tuple[list[Result], dict[tuple[int, int], str]]:
     """One result per merged chunk per control; and span -> region id, for relations."""
     results: list[Result] = []
     spans: dict[tuple[int, int], str] = {}
-    for (from_name, to_name, type_), chunks in region_chunks(outputs, findings).items():
+    for (from_name, to_name, type_), chunks in region_chunks(view, findings).items():
         for chunk in chunks:
             rid = _id(from_name, chunk.start, chunk.end, chunk.label)
             results.append(_region(from_name, to_name, type_, chunk, rid))
@@ -193,10 +207,10 @@ def _relations(output: Output, findings: Findings, spans: Mapping[tuple[int, int
 
 def predict_project(view: ProjectView, findings: Findings, text: str) -> Prediction:
     """The project's prediction for one text, every result checked against its config."""
-    regions, spans = _regions(view.outputs, findings)
+    regions, spans = _regions(view, findings)
     others: list[Result] = []
     relations: list[Result] = []
-    for output in view.outputs:
+    for output in view.other_outputs:
         if output.kind == "assertion":
             others.extend(_assertions(output, findings))
         elif output.kind == "classification":

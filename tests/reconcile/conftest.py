@@ -5,7 +5,6 @@ build from the tmp home)."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import signal
@@ -70,11 +69,6 @@ spec:
     labels: [{value: Note}]
     rules: [weight]
 """
-
-RULES_MISSING = importlib.util.find_spec("alabctl.runtime.rules") is None
-needs_server = pytest.mark.skipif(
-    RULES_MISSING, reason="the native rule engine (alabctl.runtime.rules) is not in this branch yet"
-)
 
 
 @dataclass

@@ -11,9 +11,7 @@ from pathlib import Path
 from alabctl.reconcile.health import request
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
-from tests.reconcile.conftest import Cli, edit, needs_server
-
-pytestmark = needs_server
+from tests.reconcile.conftest import Cli, edit
 
 
 def _servers(cli: Cli) -> dict[str, dict]:

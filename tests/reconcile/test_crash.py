@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from alabctl.reconcile.recover import server_processes
-from tests.reconcile.conftest import Cli, edit, needs_server
-
-pytestmark = needs_server
+from tests.reconcile.conftest import Cli, edit
 
 
 def _apply_killed_at(cli: Cli, repo: Path, point: str) -> None:

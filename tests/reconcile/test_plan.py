@@ -148,3 +148,18 @@ def test_desired_state_round_trips_and_a_rule_changes_only_its_servers(tmp_path:
     assert second.servers["beta"].digest == first.servers["beta"].digest
     with pytest.raises(PermanentError):
         DesiredState.from_json({**first.to_json(), "schemaVersion": 0})
+
+
+def test_apply_dry_run_is_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from alabctl.cli.main import main
+    from tests.reconcile.conftest import HEIGHT, PROJECTS, WEIGHT
+
+    monkeypatch.setenv("ALABCTL_HOME", str(tmp_path / "home"))
+    (tmp_path / "rules.yaml").write_text(HEIGHT + "---\n" + WEIGHT)
+    (tmp_path / "projects.yaml").write_text(PROJECTS)
+    assert main(["apply", "-f", str(tmp_path), "--dry-run"]) == 2
+    out = capsys.readouterr().out
+    assert "deploy     server/alpha: new server" in out and "Plan: 2 to deploy" in out
+    assert not (tmp_path / "home" / "deploy").exists()

@@ -17,7 +17,7 @@ from typing import Any
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
 from alabctl.reconcile.watch import Changes, ignored
-from tests.reconcile.conftest import Cli, edit, needs_server
+from tests.reconcile.conftest import Cli, edit
 
 
 class Log:
@@ -65,7 +65,6 @@ def _version_changes(cli: Cli, server: str, old: object, timeout: float = 30) ->
     raise AssertionError(f"{server} kept model_version {old}")
 
 
-@needs_server
 def test_watch_reconciles_edits_heals_and_exits_cleanly(cli: Cli, rule_repo: Path) -> None:
     child = cli.start("watch", "-f", str(rule_repo), "-o", "json", "--interval", "0.5s")
     try:
@@ -100,7 +99,6 @@ def test_watch_reconciles_edits_heals_and_exits_cleanly(cli: Cli, rule_repo: Pat
             child.wait()
 
 
-@needs_server
 def test_down_on_exit_stops_the_servers(cli: Cli, rule_repo: Path) -> None:
     child = cli.start("watch", "-f", str(rule_repo), "-o", "json", "--down-on-exit")
     try:

@@ -83,6 +83,7 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
     cases = {
         "malformed JSON": (server.post("/predict", raw=b'{"tasks": [}'), 400, "malformed JSON"),
         "not an object": (server.post("/predict", [1, 2]), 400, "expected an object"),
+        "deeply nested": (server.post("/predict", raw=b"[" * 5000 + b"]" * 5000), 400, "nested too deeply"),
         "tasks not a list": (server.post("/predict", {"tasks": {"a": 1}}), 400, "JSON array"),
         "missing data key": (
             server.post("/predict", {"tasks": [_task("x"), {"data": {"body": "x"}}]}),
@@ -105,7 +106,7 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
     fine = server.post("/predict", {"tasks": [_task(NOTE)]})
     assert fine.status == 200 and fine.body["results"][0]["result"]
     metrics = server.get("/metrics").body
-    assert 'alabctl_requests_total{route="predict",code="400"} 7' in metrics
+    assert 'alabctl_requests_total{route="predict",code="400"} 8' in metrics
     assert 'alabctl_requests_total{route="predict",code="413"} 2' in metrics
     assert "alabctl_request_seconds_bucket" in metrics
     assert 'alabctl_predictions_total{project="quickstart"}' in metrics

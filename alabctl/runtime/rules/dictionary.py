@@ -74,8 +74,7 @@ class DictionaryMatcher:
         view, where = doc.view(self._caseless)
         n = len(view)
         cands: list[tuple[int, int, str]] = []
-        start_ok = seg.is_token_start
-        end_ok = seg.is_token_end
+        bounds: seg.Boundaries | None = None
         for end, (length, normalized) in self._iter(view):
             s = end - length + 1
             e = end + 1
@@ -83,12 +82,16 @@ class DictionaryMatcher:
             if s and view[s - 1] != " ":
                 if view[s - 1].isalnum() and view[s].isalnum():
                     continue
-                if not start_ok(view, s):
+                if bounds is None:
+                    bounds = seg.Boundaries(view)
+                if not bounds.start(s):
                     continue
             if e < n and view[e] != " ":
                 if view[e].isalnum() and view[end].isalnum():
                     continue
-                if not end_ok(view, e):
+                if bounds is None:
+                    bounds = seg.Boundaries(view)
+                if not bounds.end(e):
                     continue
             cands.append((s, e, normalized))
         if not cands:

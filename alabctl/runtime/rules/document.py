@@ -28,6 +28,7 @@ class Document:
     """The text plus its lazily computed tokens, sentences and matching views."""
 
     __slots__ = (
+        "_bounds",
         "_lowered",
         "_sentence_starts",
         "_sentences",
@@ -43,6 +44,7 @@ class Document:
         self._sentences: list[tuple[int, int]] | None = None
         self._views: dict[bool, tuple[str, list[int] | None]] = {}
         self._lowered: str | None = None
+        self._bounds: seg.Boundaries | None = None
 
     @property
     def lowered(self) -> str:
@@ -78,11 +80,16 @@ class Document:
             return start, end
         return min(start, starts[i]), max(end, ends[j])
 
+    def _boundaries(self) -> seg.Boundaries:
+        if self._bounds is None:
+            self._bounds = seg.Boundaries(self.text)
+        return self._bounds
+
     def is_token_start(self, pos: int) -> bool:
-        return seg.is_token_start(self.text, pos)
+        return self._boundaries().start(pos)
 
     def is_token_end(self, pos: int) -> bool:
-        return seg.is_token_end(self.text, pos)
+        return self._boundaries().end(pos)
 
     # --- sentences --------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from alabctl.runtime.engine import Chunk
+from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
 from alabctl.runtime.rules.context import BARE, Context
 from alabctl.runtime.rules.dictionary import DictionaryMatcher, parse_entries
 from alabctl.runtime.rules.document import Document
@@ -28,7 +29,7 @@ __all__ = ["RuleEngine", "merge_chunks"]
 
 log = logging.getLogger(__name__)
 
-_NO_METADATA: Mapping[str, str] = MappingProxyType({})
+_NO_METADATA = NO_METADATA
 _MAX_RULE_FILE = 16 << 20
 """A rule JSON or dictionary bigger than this is refused (16 MiB)."""
 
@@ -154,30 +155,36 @@ class RuleEngine:
         if hints is None:
             for rule in self._rules:
                 out.extend(self._guarded(rule, doc, None))
-        else:  # rules the prefilter covers run only where it saw a match
-            for rule in self._unscanned:
-                out.extend(self._guarded(rule, doc, None))
-            rules = self._rules
-            for i, ends in hints.items():
-                rule = rules[i]
-                if rule.plain and rule.regex is not None:  # the hot path: spans are the chunks
-                    try:
-                        spans = rule.regex.confirmed(text, ends)
-                    except Exception:  # one rule's bug must not lose the other rules' chunks
-                        log.exception(
-                            "rule '%s' failed on a text of %d characters", rule.spec.name, len(text)
-                        )
-                        continue
-                    label, name = rule.spec.entity, rule.spec.name
-                    out.extend(
-                        Chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans
-                    )
-                else:
-                    out.extend(self._guarded(rule, doc, ends))
-        if len(out) > 1 and len(self._rules) > 1:
+            if len(out) > 1 and len(self._rules) > 1:
+                rank = self._rank
+                out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
+            return out
+        # rules the prefilter covers run only where it saw a match; a plain rule's spans are its
+        # chunks, gathered as (start, end, rule index) and made into chunks once sorted
+        for rule in self._unscanned:
+            out.extend(self._guarded(rule, doc, None))
+        rules = self._rules
+        plain: list[tuple[int, int, int]] = []
+        for i, ends in hints.items():
+            rule = rules[i]
+            if rule.plain and rule.regex is not None:
+                try:
+                    plain.extend([(s, e, i) for s, e in rule.regex.confirmed(text, ends)])
+                except Exception:  # one rule's bug must not lose the other rules' chunks
+                    log.exception("rule '%s' failed on a text of %d characters", rule.spec.name, len(text))
+            else:
+                out.extend(self._guarded(rule, doc, ends))
+        if len(plain) > 1:
+            plain.sort()
+        made = [
+            make_chunk(s, e, text[s:e], rules[i].spec.entity, BARE, rules[i].spec.name, None, _NO_METADATA)
+            for s, e, i in plain
+        ]
+        if out:
             rank = self._rank
-            out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
-        return out
+            made.extend(out)
+            made.sort(key=lambda c: (c.start, c.end, rank[c.source]))
+        return made
 
     def _guarded(self, rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
         try:
@@ -195,7 +202,7 @@ class RuleEngine:
             if rule.context is None and rule.regex.disjoint:  # already in order, without overlaps
                 text = doc.text
                 label, name = rule.spec.entity, rule.spec.name
-                return [Chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
+                return [make_chunk(s, e, text[s:e], label, BARE, name, None, _NO_METADATA) for s, e in spans]
             return _chunks(rule, doc, spans, None)
         assert rule.dictionary is not None
         hits = rule.dictionary.find(doc)
@@ -205,13 +212,21 @@ class RuleEngine:
         if rule.sentence_scope:
             # a multi-token entry never crosses a sentence end in sentence scope
             hits = [
-                h for h in hits if " " not in text[h[0] : h[1]] or doc.sentence_span(h[0], h[1]) is not None
+                h
+                for h in hits
+                if not _may_cross(text, h[0], h[1]) or doc.sentence_span(h[0], h[1]) is not None
             ]
         if rule.context is None:  # the common case, kept tight: hits are already disjoint and in order
             spec = rule.spec
             label, name = spec.entity, spec.name
-            return [Chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
+            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, _NO_METADATA) for s, e, norm in hits]
         return _chunks(rule, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
+
+
+def _may_cross(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` may hold a sentence end (one needs ``.``, ``!``, ``?`` or a line break)."""
+    part = text[start:end]
+    return "." in part or "!" in part or "?" in part or "\n" in part
 
 
 def _chunks(
@@ -228,7 +243,7 @@ def _chunks(
         score = BARE if context is None else context.score(doc, s, e)
         if score is not None:
             norm = None if normalized is None else normalized[i]
-            chunks.append(Chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
+            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, _NO_METADATA))
     return resolve_rule(chunks)
 
 

@@ -199,7 +199,7 @@ class RegexMatcher:
             if self._complete:
                 return [(s, e) for s, e in spans if doc.is_token_start(s) and doc.is_token_end(e)]
             if self._token:
-                return [doc.covering(s, e) for s, e in spans]
+                return _distinct([doc.covering(s, e) for s, e in spans])
             return spans
         return self._tokens(doc, ends)
 
@@ -211,12 +211,17 @@ class RegexMatcher:
     def confirmed(self, text: str, ends: Sequence[int]) -> list[Span]:
         """``finditer``'s non-empty matches, searching only from where a match can start.
 
-        Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends``, and starts at
-        or after ``e - max_width``; so searching from ``max(pos, first end >= pos - max_width)``
-        finds the same next match. Only for patterns that never match empty.
+        Every match ``[s, e)`` that ``finditer`` would return ends at one of ``ends`` and starts at
+        or after ``e - max_width``. The next match after position ``pos`` ends at or after the
+        first of ``ends`` beyond ``pos``, so searching from that end minus ``max_width`` (or from
+        ``pos``, whichever is later) finds the same next match. Only for patterns that never match
+        empty.
         """
         width = self._facts.max_width
         search = self._search
+        if len(ends) == 1:  # the common case: one possible end, so at most one match
+            m = search(text, max(0, ends[0] - width) if width < _UNBOUNDED else 0)
+            return [] if m is None else [m.span()]
         out: list[Span] = []
         pos = 0
         i = 0
@@ -257,6 +262,15 @@ class RegexMatcher:
             else:
                 out.extend((s + a, s + b) for a, b in (m.span() for m in self._rx.finditer(token)) if b > a)
         return out
+
+
+def _distinct(spans: list[Span]) -> list[Span]:
+    """The spans without repeats of the one before (widening makes many matches one token)."""
+    out: list[Span] = []
+    for span in spans:
+        if not out or out[-1] != span:
+            out.append(span)
+    return out
 
 
 def _touching(spans: list[Span], ends: Sequence[int]) -> list[Span]:

@@ -212,7 +212,17 @@ def test_duplicate_rule_names_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["\x00\x01\xff binary \ud800 junk", "\U0010ffff" * 50, "\r\n" * 100, "a" * 200_000 + " 12 mg", " "],
+    [
+        "\x00\x01\xff binary \ud800 junk",
+        "\U0010ffff" * 50,
+        "\r\n" * 100,
+        "a" * 200_000 + " 12 mg",
+        " ",
+        # one huge piece: boundary checks and widening to tokens must stay linear
+        "man-" * 50_000,
+        "1-" * 100_000,
+        "-" * 100_000 + "man",
+    ],
 )
 def test_annotate_never_raises(backend: str, text: str) -> None:
     engine = RuleEngine.from_specs(
@@ -220,6 +230,8 @@ def test_annotate_never_raises(backend: str, text: str) -> None:
             rule(name="a", regex=r"\d+ mg", ruleScope="document", prefix=["take"]),
             rule(name="b", regex=r"(a|b)+", matchScope="sub-token"),
             rule(name="c", dictionary="g.csv", caseSensitive=False),
+            rule(name="d", regex=r"\d", ruleScope="document"),
+            rule(name="e", regex=r"man", ruleScope="document", completeMatchRegex="true"),
         ],
         {"g.csv": GENDER},
         backend=backend,
@@ -227,3 +239,24 @@ def test_annotate_never_raises(backend: str, text: str) -> None:
     chunks = engine.annotate(text)
     assert all(text[c.start : c.end] == c.text for c in chunks)
     assert engine.annotate(None) == []  # type: ignore[arg-type]
+
+
+def test_dictionary_chunks_are_whole_tokens_whatever_match_scope_says(found: Found) -> None:
+    dictionary = {"g.csv": GENDER}
+    for fields in ({"matchScope": "sub-token"}, {"completeMatchRegex": "true"}, {"matchScope": "token"}):
+        assert found("a boy, boys", rule(dictionary="g.csv", **fields), dictionaries=dictionary) == ["boy"]
+
+
+def test_a_word_listed_twice_belongs_to_the_first_entry() -> None:
+    engine = RuleEngine.from_specs([rule(dictionary="d.csv")], {"d.csv": "first,kid\nsecond,kid,child\n"})
+    assert [(c.text, c.normalized) for c in engine.annotate("kid child")] == [
+        ("kid", "first"),
+        ("child", "second"),
+    ]
+
+
+def test_unknown_backend_is_a_user_error() -> None:
+    from alabctl.spec.errors import UserError
+
+    with pytest.raises(UserError, match="backend 'pcre' is not one of: auto, re, hyperscan"):
+        RuleEngine.from_specs([rule(regex="a")], backend="pcre")
