@@ -11,9 +11,9 @@ import pytest
 
 from alabctl.reconcile.labelstudio import Connection, LabelStudioClient
 from tests.labelstudio.server import RunningLabelStudio
-from tests.reconcile.conftest import HEIGHT, PROJECTS, WEIGHT, Cli, edit, needs_server, stop_everything
+from tests.reconcile.conftest import HEIGHT, PROJECTS, WEIGHT, Cli, edit, stop_everything
 
-pytestmark = [pytest.mark.labelstudio, needs_server]
+pytestmark = pytest.mark.labelstudio
 
 INSTANCE = """\
 apiVersion: alabctl/v1
