@@ -803,6 +803,7 @@ class PlanReport:
     validation: ValidationReport
     plan: Plan | None = None
     desired: Desired | None = None
+    labelstudio: LabelStudioPlan | None = None
 
 
 def _home(home: Path | None) -> Path:
@@ -831,8 +832,9 @@ def plan(
     desired = _desired(report)
     root = _home(home)
     actual = observe(Home(root), State(Home(root).db), desired.state)
+    servers = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
     return PlanReport(
-        report, make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths)), desired
+        report, servers, desired, labelstudio_plan(report, home=home, prune=prune, env=env, servers=servers)
     )
 
 
@@ -920,7 +922,12 @@ def apply(
         else:
             the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
         _record_unfingerprinted(where, state, actual)
-        if not the_plan.steps and not the_plan.missing:
+        gate = labelstudio_plan(
+            validation, home=home, prune=prune, env=env, servers=the_plan
+        )  # LS down: stop here
+        if gate is not None and gate.refused:
+            labelstudio_apply(gate)  # raises: a refused config change stops apply before it acts
+        if not the_plan.steps and not the_plan.missing and not (gate and gate.changes):
             return ApplyReport(validation, the_plan, recovered=recovered)
         if confirm is not None and not confirm(the_plan):
             return ApplyReport(validation, the_plan, recovered=recovered)
@@ -933,7 +940,33 @@ def apply(
             set_server_assets=Store(where.db).set_server_assets,
             report=report or (lambda outcome: None),
         )
+        if gate is not None:
+            outcomes.extend(_labelstudio_outcomes(validation, home, prune, env, report))
         return ApplyReport(validation, the_plan, outcomes, recovered)
+
+
+def _labelstudio_outcomes(
+    validation: ValidationReport,
+    home: Path | None,
+    prune: bool,
+    env: Mapping[str, str] | None,
+    report: Callable[[Outcome], None] | None,
+) -> list[Outcome]:
+    """Plan Label Studio again now that the servers run (their URLs and model versions), and apply."""
+    from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.vocab import Result
+
+    fresh = labelstudio_plan(validation, home=home, prune=prune, env=env)
+    out = []
+    for result in labelstudio_apply(fresh) if fresh is not None else []:
+        message = "; ".join(result.done) + (f"; failed: {result.error}" if result.error else "")
+        outcome = Outcome(
+            "LabelStudioProject", result.resource.split("/")[-1], Result(result.outcome.value), message
+        )
+        if report is not None:
+            report(outcome)
+        out.append(outcome)
+    return out
 
 
 def _record_unfingerprinted(where: Any, state: Any, actual: Any) -> None:
@@ -1244,3 +1277,79 @@ def watch(
         if down_on_exit:
             for outcome in down(home=home, lock_timeout=30.0):
                 log({"event": "down", **outcome.to_json()})
+
+
+# -- Label Studio (SPEC §8) ------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from alabctl.reconcile.labelstudio import LabelStudioPlan, ProjectResult
+    from alabctl.reconcile.labelstudio.status import ProjectStatus
+
+
+def _server_urls(home: Path | None) -> dict[str, str]:
+    """Each deployed server's URL, from the reconciler's state."""
+    from alabctl.assets.home import Home
+    from alabctl.reconcile.state import State
+
+    where = Home(_home(home))
+    if not where.db.exists():
+        return {}
+    return {name: d.url for name, d in State(where.db).deployments().items()}
+
+
+def labelstudio_plan(
+    validation: ValidationReport,
+    *,
+    home: Path | None = None,
+    prune: bool = False,
+    env: Mapping[str, str] | None = None,
+    servers: Plan | None = None,
+) -> LabelStudioPlan | None:
+    """The Label Studio side of a plan; None when no project has a ``labelStudio`` block.
+
+    ``servers``: the servers' plan, whose (re)deploys change model versions. Reads Label Studio
+    only. Raises :class:`~alabctl.spec.errors.UserError` when an instance cannot be reached or
+    refuses the token.
+    """
+    import dataclasses
+
+    from alabctl.reconcile.labelstudio import connections, desired_projects, plan
+    from alabctl.reconcile.vocab import Action
+
+    repo = validation.repository
+    changing = {
+        s.name: s.reason
+        for s in (servers.steps if servers else [])
+        if s.kind == "Server" and s.action in (Action.DEPLOY, Action.REDEPLOY)
+    }
+    desired = [
+        dataclasses.replace(d, server_changing=changing.get(d.server, ""))
+        for d in desired_projects(repo, _server_urls(home))
+    ]
+    if not desired:
+        return None
+    used = {d.instance for d in desired}
+    return plan(desired, connections(repo, os.environ if env is None else env, used), prune=prune)
+
+
+def labelstudio_apply(the_plan: LabelStudioPlan) -> list[ProjectResult]:
+    """Carry out a Label Studio plan; refuses (raises) when a project's config change is refused."""
+    from alabctl.reconcile.labelstudio import apply as apply_labelstudio
+
+    return apply_labelstudio(the_plan)
+
+
+def labelstudio_projects(
+    inputs: Inputs, *, home: Path | None = None, env: Mapping[str, str] | None = None
+) -> list[ProjectStatus]:
+    """``get projects``: per project, its Label Studio id and URL, tasks, annotated, predicted, backend."""
+    from alabctl.reconcile.labelstudio import connections, desired_projects
+    from alabctl.reconcile.labelstudio.status import project_statuses
+
+    validation = validate(inputs, env=env)
+    if not validation.valid:
+        raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+    repo = validation.repository
+    desired = desired_projects(repo, _server_urls(home))
+    used = {d.instance for d in desired}
+    return project_statuses(desired, connections(repo, os.environ if env is None else env, used))

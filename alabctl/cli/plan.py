@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alabctl import api
 from alabctl.cli.common import add_input_options, add_license_option, inputs_from
-from alabctl.cli.planview import add_home_option, plan_text, print_invalid
+from alabctl.cli.planview import add_home_option, labelstudio_text, plan_text, print_invalid
 
 HELP = "show what apply would download, deploy, redeploy, restart or prune, with the reasons"
 
@@ -55,10 +55,16 @@ def run(args: argparse.Namespace) -> int:
         tmp = args.out.with_name(args.out.name + ".tmp")
         tmp.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
         tmp.replace(args.out)
+    ls = report.labelstudio
     if args.output == "json":
-        sys.stdout.write(json.dumps(plan.to_json(), indent=2) + "\n")
+        payload = plan.to_json()
+        if ls is not None:
+            payload["labelStudio"] = ls.to_json()
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
         sys.stdout.write(plan_text(plan))
+        if ls is not None:
+            sys.stdout.write(labelstudio_text(ls))
         if args.out is not None:
             print(f"saved to {args.out}; run it with 'alabctl apply {args.out}'")
-    return 2 if plan.steps or plan.missing else 0
+    return 2 if plan.steps or plan.missing or (ls is not None and ls.changes) else 0

@@ -13,6 +13,7 @@ from alabctl.spec.errors import UsageError
 
 if TYPE_CHECKING:
     from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.labelstudio import LabelStudioPlan
     from alabctl.reconcile.plan import Plan
 
 
@@ -88,3 +89,15 @@ def add_home_option(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="the state and asset store (default: $ALABCTL_HOME or ~/.alabctl)",
     )
+
+
+def labelstudio_text(plan: LabelStudioPlan) -> str:
+    """The Label Studio side of a plan: one line per action with its reason."""
+    lines = []
+    for project in plan.projects:
+        ref = f"labelstudioproject/{project.desired.name}"
+        for action in project.actions:
+            lines.append(f"  {action.verb.value:<10} {ref}: {action.reason}")
+    changed = sum(1 for p in plan.projects if p.changes)
+    lines.append(f"Label Studio: {changed} project(s) to change, {len(plan.projects) - changed} up to date.")
+    return "\n".join(lines) + "\n"

@@ -29,7 +29,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("kind", nargs="?", help="Project, Rule, Model, Embeddings, Server, License or Hub")
+    parser.add_argument(
+        "kind", nargs="?", help="Project, Rule, Model, Embeddings, Server, License, Hub or LabelStudio"
+    )
     parser.set_defaults(run=run)
 
 

@@ -163,6 +163,10 @@ def _yaml(rows: list[dict[str, object]]) -> str:
 
 
 def run_get(args: argparse.Namespace) -> int:
+    if _OTHERS.get(args.what) == "projects":
+        from alabctl.cli import projects
+
+        return projects.run(args)
     if _OTHERS.get(args.what) == "servers":
         from alabctl.cli import status
 

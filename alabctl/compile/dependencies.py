@@ -47,6 +47,16 @@ def _model_files(repo: Repository) -> Iterator[Path]:
                     yield path / METADATA
 
 
+def _task_files(repo: Repository) -> Iterator[Path]:
+    from alabctl.spec.tasks import expand
+
+    for project, resource in repo.projects():
+        if project.spec.label_studio is not None:
+            yield from expand(
+                project.spec.label_studio.tasks, resource.origin.directory, repo.root.resolve()
+            )[0]
+
+
 def _expiry(text: str) -> float | None:
     try:
         material = json.loads(text)
@@ -58,8 +68,8 @@ def _expiry(text: str) -> float | None:
 
 
 def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
-    files = [*_rule_files(repo), *_model_files(repo)]
-    names: list[str] = ["HOME"]  # '~' in License fromFile paths
+    files = [*_rule_files(repo), *_model_files(repo), *_task_files(repo)]
+    names: list[str] = ["HOME"]  # ~ in License fromFile paths
     expiries: list[float] = []
     for resource in repo.of_kind(Kind.LICENSE):
         manifest = resource.manifest

@@ -16,6 +16,7 @@ from datetime import datetime
 from alabctl import __version__
 from alabctl.compile.checks import check_repository
 from alabctl.compile.checks.rulecheck import check_rules
+from alabctl.compile.checks.tasks import check_task_files
 from alabctl.compile.checks.xmlcheck import XmlFinding, check_label_config, findings_diagnostics
 from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.memo import Memo
@@ -100,4 +101,5 @@ def verify(
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
     out.extend(check_label_configs(repo, memo, configs))
+    out.extend(check_task_files(repo))
     return out

@@ -173,6 +173,24 @@ _CODES = [
         "docs/diagnostics.md#between-manifests-alb2xx",
     ),
     Code(
+        "ALB230",
+        "task file unusable",
+        "a Label Studio task file cannot be read or is not JSON, JSONL or CSV tasks (at the file's line:column)",
+        "docs/diagnostics.md#between-manifests-alb2xx",
+    ),
+    Code(
+        "ALB231",
+        "task lacks a data key its config reads",
+        "a task lacks a data key its project's labeling config reads ($text, $image), at the task's line:column",
+        "docs/diagnostics.md#between-manifests-alb2xx",
+    ),
+    Code(
+        "ALB232",
+        "label renamed from a label that still exists",
+        "a label is renamedFrom a label that is still declared",
+        "docs/diagnostics.md#between-manifests-alb2xx",
+    ),
+    Code(
         "ALB300",
         "too many models on one server",
         "the distinct models of the projects on one server exceed maxModels (at most 5)",

@@ -295,6 +295,43 @@ def check_files(repo: Repository) -> Iterator[Diagnostic]:
                     yield problem
 
 
+def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
+    """A project's ``labelStudio``: the instance exists, task files exist, renames are not ambiguous."""
+    from alabctl.spec.tasks import expand
+
+    instances = set(repo.names(Kind.LABEL_STUDIO))
+    for project, resource in repo.projects():
+        origin, ls = resource.origin, project.spec.label_studio
+        if ls is not None and ls.instance not in instances:
+            yield _dangling(
+                origin,
+                ("spec", "labelStudio", "instance"),
+                "LabelStudio",
+                ls.instance,
+                instances,
+                "add a LabelStudio manifest with that name",
+            )
+        for i, pattern in enumerate(ls.tasks if ls else []):
+            if expand([pattern], origin.directory, repo.root.resolve())[1]:
+                yield origin.diagnostic(
+                    "ALB206",
+                    f"task file '{pattern}' matches no JSON, JSONL or CSV file in the repository",
+                    f"paths and globs are relative to {origin.file} and must stay inside the repository",
+                    ("spec", "labelStudio", "tasks", i),
+                )
+        labels = project.spec.ner.labels if project.spec.ner else []
+        values = {label.value for label in labels}
+        for i, label in enumerate(labels):
+            if label.renamed_from is not None and label.renamed_from in values:
+                yield origin.diagnostic(
+                    "ALB232",
+                    f"label '{label.value}' is renamed from '{label.renamed_from}', which is still a label",
+                    "a rename moves annotations from the old label to the new one: remove the old label, "
+                    "or drop 'renamedFrom'",
+                    ("spec", "ner", "labels", i, "renamedFrom"),
+                )
+
+
 def check_references(repo: Repository) -> list[Diagnostic]:
     """All cross-manifest checks of SPEC §3 items 2 and 3."""
     out: list[Diagnostic] = []
@@ -304,6 +341,7 @@ def check_references(repo: Repository) -> list[Diagnostic]:
         check_model_references,
         check_labels,
         check_files,
+        check_label_studio,
     ):
         out.extend(check(repo))
     return out

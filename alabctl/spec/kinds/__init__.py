@@ -6,6 +6,7 @@ Each kind is one module; :mod:`alabctl.spec.kinds.manifest` puts them behind the
 
 from alabctl.spec.kinds.common import Metadata
 from alabctl.spec.kinds.hub import HubSpec
+from alabctl.spec.kinds.labelstudio import LabelStudioSpec, ProjectLabelStudio, TokenSource
 from alabctl.spec.kinds.license import LicenseSpec
 from alabctl.spec.kinds.manifest import (
     API_VERSION,
@@ -14,6 +15,7 @@ from alabctl.spec.kinds.manifest import (
     EmbeddingsManifest,
     HubManifest,
     Kind,
+    LabelStudioManifest,
     LicenseManifest,
     ModelManifest,
     ProjectManifest,
@@ -50,6 +52,8 @@ __all__ = [
     "HubSpec",
     "Kind",
     "LabelSpec",
+    "LabelStudioManifest",
+    "LabelStudioSpec",
     "LicenseManifest",
     "LicenseSpec",
     "Metadata",
@@ -58,6 +62,7 @@ __all__ = [
     "ModelSource",
     "ModelSpec",
     "NerSpec",
+    "ProjectLabelStudio",
     "ProjectManifest",
     "ProjectSpec",
     "RelationLabel",
@@ -67,4 +72,5 @@ __all__ = [
     "ServerManifest",
     "ServerSpec",
     "Task",
+    "TokenSource",
 ]

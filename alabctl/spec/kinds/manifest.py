@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from alabctl.spec.kinds.common import Metadata, Strict
 from alabctl.spec.kinds.hub import HubSpec
+from alabctl.spec.kinds.labelstudio import LabelStudioSpec
 from alabctl.spec.kinds.license import LicenseSpec
 from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
 from alabctl.spec.kinds.project import Binding, ProjectSpec, spec_bindings
@@ -37,6 +38,8 @@ class Kind(StrEnum):
     """Where licensed material is read from."""
     HUB = "Hub"
     """The Models Hub and target versions."""
+    LABEL_STUDIO = "LabelStudio"
+    """A Label Studio that projects are applied to."""
 
 
 S = TypeVar("S", bound=BaseModel)
@@ -91,6 +94,10 @@ class HubManifest(_Manifest[HubSpec]):
     spec: HubSpec = Field(default_factory=HubSpec)
 
 
+class LabelStudioManifest(_Manifest[LabelStudioSpec]):
+    kind: Literal["LabelStudio"]
+
+
 AnyManifest = Annotated[
     ProjectManifest
     | RuleManifest
@@ -98,7 +105,8 @@ AnyManifest = Annotated[
     | EmbeddingsManifest
     | ServerManifest
     | LicenseManifest
-    | HubManifest,
+    | HubManifest
+    | LabelStudioManifest,
     Field(discriminator="kind"),
 ]
 
@@ -110,4 +118,5 @@ KINDS: dict[str, type[_Manifest[Any]]] = {
     "Server": ServerManifest,
     "License": LicenseManifest,
     "Hub": HubManifest,
+    "LabelStudio": LabelStudioManifest,
 }

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Color, Name, NonEmpty, Strict
+from alabctl.spec.kinds.labelstudio import ProjectLabelStudio
 
 
 class Content(StrEnum):
@@ -34,6 +35,9 @@ class LabelSpec(Strict):
     value: NonEmpty
     color: Color | None = None
     hotkey: str | None = Field(default=None, min_length=1, max_length=1)
+    renamed_from: NonEmpty | None = Field(
+        default=None, description="the label's old value: apply moves its annotations to this one"
+    )
 
 
 class ModelBinding(Strict):
@@ -128,6 +132,7 @@ class ProjectSpec(Strict):
     assertion: AssertionSpec | None = None
     classification: list[ClassificationBlock] = Field(default_factory=list)
     relations: RelationsSpec | None = None
+    label_studio: ProjectLabelStudio | None = None
 
 
 @dataclass(frozen=True)

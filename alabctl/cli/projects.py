@@ -1,0 +1,35 @@
+"""``alabctl get projects -f REPO``: each project in Label Studio, with tasks, predictions and backend."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from alabctl import api
+from alabctl.cli.hub import print_table
+
+
+def run(args: argparse.Namespace) -> int:
+    """List the projects with a ``labelStudio`` block as their Label Studio has them."""
+    rows = api.labelstudio_projects(api.Inputs(paths=args.inputs or ["."]), home=args.home)
+    if args.output == "json":
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return 0
+    print_table(
+        ["NAME", "INSTANCE", "ID", "URL", "TASKS", "ANNOTATED", "PREDICTED", "MODEL VERSION", "BACKEND"],
+        [
+            [
+                r.name,
+                r.instance,
+                str(r.id) if r.id is not None else "-",
+                r.url,
+                str(r.tasks),
+                str(r.annotated),
+                str(r.predicted),
+                r.model_version,
+                r.backend,
+            ]
+            for r in rows
+        ],
+    )
+    return 0

@@ -1,0 +1,207 @@
+"""The Label Studio side of apply, against the session's real Label Studio server."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from alabctl.reconcile.labelstudio import (
+    LabelStudioClient,
+    Outcome,
+    Verb,
+    apply,
+    plan,
+)
+from alabctl.spec.errors import UserError
+from tests.labelstudio.backend import RuleBackend
+from tests.labelstudio.helpers import connect, desired, ls_tasks, ner_config, tasks
+from tests.labelstudio.server import RunningLabelStudio
+
+pytestmark = pytest.mark.labelstudio
+
+
+@pytest.fixture
+def client(labelstudio: RunningLabelStudio) -> Iterator[LabelStudioClient]:
+    conns = connect(labelstudio.url, labelstudio.token)
+    c = LabelStudioClient(conns["ls"])
+    yield c
+    c.close()
+
+
+def verbs(p) -> list[Verb]:  # type: ignore[no-untyped-def]
+    return [a.verb for project in p.projects for a in project.actions]
+
+
+def test_create_then_nothing_to_do(labelstudio: RunningLabelStudio, client: LabelStudioClient) -> None:
+    d = desired("create", ner_config("PER", "ORG"), description="people and companies")
+    conns = connect(labelstudio.url, labelstudio.token)
+    first = plan([d], conns)
+    assert verbs(first) == [Verb.CREATE]
+    [result] = apply(first)
+    assert result.outcome is Outcome.CREATED, result.error
+    row = client.project(result.project_id or 0)
+    assert row["title"] == d.title
+    assert row["description"] == "people and companies"
+    assert row["label_config"] == d.label_config.strip()
+    again = plan([d], conns)
+    assert not again.changes
+    assert [r.outcome for r in apply(again)] == [Outcome.UNCHANGED]
+
+
+def _annotate(client: LabelStudioClient, project_id: int, label: str, times: int) -> None:
+    for task in ls_tasks(client, project_id)[:times]:
+        text = task["data"]["text"]
+        client.create_annotation(
+            task["id"],
+            [
+                {
+                    "id": "a1",
+                    "from_name": "label",
+                    "to_name": "text",
+                    "type": "labels",
+                    "value": {"start": 0, "end": len(text), "text": text, "labels": [label]},
+                }
+            ],
+        )
+
+
+def test_a_change_that_would_orphan_annotations_is_refused_with_counts(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    d = desired("orphan", ner_config("PER", "ORG"), tasks=tasks("Acme", "Globex", "Initech"))
+    [created] = apply(plan([d], conns))
+    pid = created.project_id or 0
+    _annotate(client, pid, "ORG", 2)
+    without_org = dataclasses.replace(d, label_config=ner_config("PER", "LOC"))
+    p = plan([without_org], conns)
+    [refusal] = p.projects[0].actions
+    assert refusal.verb is Verb.REFUSE
+    assert "'ORG' (2 annotations)" in refusal.reason
+    assert refusal.count == 2
+    with pytest.raises(UserError, match="nothing changed"):
+        apply(p)
+    assert client.project(pid)["label_config"] == d.label_config.strip()
+
+
+def test_a_rename_moves_annotations_and_predictions(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    d = desired("rename", ner_config("PER", "ORG"), tasks=tasks("Acme", "Globex"))
+    [created] = apply(plan([d], conns))
+    pid = created.project_id or 0
+    _annotate(client, pid, "ORG", 1)
+    renamed = dataclasses.replace(d, label_config=ner_config("PER", "COMPANY"), renames={"ORG": "COMPANY"})
+    p = plan([renamed], conns)
+    assert [a.verb for a in p.projects[0].actions] == [Verb.RENAME, Verb.CONFIGURE]
+    rename = p.projects[0].actions[0]
+    assert rename.count == 1
+    assert "'ORG' -> 'COMPANY' moves 1 annotation" in rename.reason
+    [result] = apply(p)
+    assert result.outcome is Outcome.CONFIGURED, result.error
+    exported = client.export(pid)
+    labels = [
+        label
+        for t in exported
+        for a in t["annotations"]
+        for r in a["result"]
+        for label in r["value"]["labels"]
+    ]
+    assert labels == ["COMPANY"]
+    assert client.project(pid)["label_config"] == renamed.label_config.strip()
+    assert not plan([renamed], conns).changes
+
+
+def test_backend_connected_healthy_and_repointed(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    with RuleBackend({}) as one, RuleBackend({}) as two:
+        d = desired("backend", ner_config("PER"))
+        d = dataclasses.replace(d, backend_url=f"{one.url}/p/{d.name}")
+        [result] = apply(plan([d], conns))
+        assert result.outcome is Outcome.CREATED, result.error
+        [backend] = client.ml_backends(result.project_id or 0)
+        assert backend["url"] == d.backend_url
+        assert backend["state"] == "CO"
+        assert one.requests[f"{d.name}/setup"] >= 1
+        moved = dataclasses.replace(d, backend_url=f"{two.url}/p/{d.name}")
+        p = plan([moved], conns)
+        [connect_action] = p.projects[0].actions
+        assert connect_action.verb is Verb.CONNECT
+        assert "URL changed" in connect_action.reason
+        apply(p)
+        [backend] = client.ml_backends(result.project_id or 0)
+        assert (backend["url"], backend["state"]) == (moved.backend_url, "CO")
+
+
+def test_tasks_are_never_imported_twice(labelstudio: RunningLabelStudio, client: LabelStudioClient) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    d = desired("tasks", ner_config("PER"), tasks=tasks("one", "two", "two", "three"))
+    [result] = apply(plan([d], conns))
+    pid = result.project_id or 0
+    assert sorted(t["data"]["text"] for t in ls_tasks(client, pid)) == ["one", "three", "two"]
+    again = plan([d], conns)
+    assert not again.changes
+    apply(again)
+    more = dataclasses.replace(d, tasks=tasks("one", "two", "three", "four"))
+    [action] = plan([more], conns).projects[0].actions
+    assert (action.verb, action.count) == (Verb.IMPORT, 1)
+    apply(plan([more], conns))
+    assert len(ls_tasks(client, pid)) == 4
+    fewer = dataclasses.replace(d, tasks=tasks("one"))
+    assert not plan([fewer], conns).changes, "tasks removed from the files are left alone"
+    pruned = plan([fewer], conns, prune=True)
+    [prune] = pruned.projects[0].actions
+    assert (prune.verb, prune.count) == (Verb.PRUNE, 3)
+    apply(pruned)
+    assert [t["data"]["text"] for t in ls_tasks(client, pid)] == ["one"]
+
+
+def _versions(client: LabelStudioClient, pid: int) -> dict[str, set[str]]:
+    return {t["data"]["text"]: {p["model_version"] for p in t["predictions"]} for t in ls_tasks(client, pid)}
+
+
+def test_predictions_in_bulk_and_only_affected_tasks_after_a_rule_edit(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    texts = ("Alice met Bob", "Carol", "Dave and Alice")
+    with RuleBackend({}) as backend:
+        a = desired("preda", ner_config("PER"), tasks=tasks(*texts))
+        b = desired("predb", ner_config("PER"), tasks=tasks(*texts))
+        backend.rules = {a.name: {"PER": r"Alice|Bob"}, b.name: {"PER": r"Carol"}}
+        a, b = (
+            dataclasses.replace(
+                x, backend_url=f"{backend.url}/p/{x.name}", predict_url=f"{backend.url}/p/{x.name}"
+            )
+            for x in (a, b)
+        )
+        results = apply(plan([a, b], conns))
+        assert [r.outcome for r in results] == [Outcome.CREATED, Outcome.CREATED], results
+        pid_a, pid_b = (r.project_id or 0 for r in results)
+        version_a = backend.version(a.name)
+        assert _versions(client, pid_a) == {t: {version_a} for t in texts}
+        assert backend.requests[f"{a.name}/predict"] == 1, "one batch, not one call per task"
+        first = next(t for t in ls_tasks(client, pid_a) if t["data"]["text"] == "Alice met Bob")
+        spans = sorted(r["value"]["text"] for r in first["predictions"][0]["result"])
+        assert spans == ["Alice", "Bob"]
+        assert client.project(pid_a)["model_version"] == version_a
+        assert not plan([a, b], conns).changes
+
+        backend.rules[a.name] = {"PER": r"Alice|Bob|Dave"}
+        predicted_before = dict(backend.predicted)
+        p = plan([a, b], conns)
+        [predict] = p.projects[0].actions
+        assert (predict.verb, predict.count) == (Verb.PREDICT, 3)
+        assert "earlier version" in predict.reason
+        assert not p.projects[1].actions
+        apply(p)
+        assert backend.predicted[a.name] - predicted_before[a.name] == 3
+        assert backend.predicted[b.name] == predicted_before[b.name]
+        new = backend.version(a.name)
+        assert all(new in v for v in _versions(client, pid_a).values())
+        assert all(v == {backend.version(b.name)} for v in _versions(client, pid_b).values())

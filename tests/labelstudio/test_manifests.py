@@ -1,0 +1,141 @@
+"""Label Studio from manifests: every example's config, the API entry points, and a Label Studio that is down."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from alabctl import api
+from alabctl.compile.labelconfig import compile_label_config
+from alabctl.reconcile.labelstudio import LabelStudioClient, LabelStudioError, Outcome, apply, plan
+from alabctl.spec.errors import UserError
+from tests.conftest import EXAMPLES
+from tests.labelstudio.helpers import connect, desired, tasks
+from tests.labelstudio.server import RunningLabelStudio, free_port
+
+MANIFESTS = """\
+apiVersion: alabctl/v1
+kind: LabelStudio
+metadata: {{name: local}}
+spec:
+  url: {url}
+  token: {{fromEnv: LS_TOKEN_FOR_TEST}}
+---
+apiVersion: alabctl/v1
+kind: Rule
+metadata: {{name: person}}
+spec:
+  entity: PER
+  regex: "Alice|Bob"
+---
+apiVersion: alabctl/v1
+kind: Project
+metadata: {{name: people}}
+spec:
+  ner:
+    rules: [person]
+  labelStudio:
+    instance: local
+    title: {title}
+    tasks: ["tasks/*.jsonl"]
+"""
+
+
+@pytest.mark.labelstudio
+def test_every_example_config_creates_a_project(labelstudio: RunningLabelStudio) -> None:
+    report = api.validate(api.Inputs(paths=[str(EXAMPLES)], cwd=EXAMPLES.parent), skip_license_check=True)
+    repo = report.repository
+    projects = repo.projects()
+    assert len(projects) >= 5
+    wanted = [
+        desired(project.name, compile_label_config(project, repo).decode(), tasks=tasks())
+        for project, _ in projects
+    ]
+    conns = connect(labelstudio.url, labelstudio.token)
+    results = apply(plan(wanted, conns))
+    assert [r.outcome for r in results] == [Outcome.CREATED] * len(wanted), [r.error for r in results]
+    client = LabelStudioClient(conns["ls"])
+    try:
+        for want, result in zip(wanted, results, strict=True):
+            assert client.project(result.project_id or 0)["label_config"] == want.label_config.strip()
+    finally:
+        client.close()
+
+
+@pytest.mark.labelstudio
+def test_plan_and_apply_from_manifests(
+    labelstudio: RunningLabelStudio, make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    title = f"people {uuid.uuid4().hex[:8]}"
+    root = make_repo(
+        {
+            "alab.yaml": MANIFESTS.format(url=labelstudio.url, title=title),
+            "tasks/a.jsonl": '{"text": "Alice met Bob"}\n{"data": {"text": "Carol"}}\n',
+        }
+    )
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", labelstudio.token)
+    inputs = api.Inputs(paths=[str(root)], cwd=root)
+    report = api.validate(inputs)
+    assert report.valid, [d.summary for d in report.diagnostics]
+    home = tmp_path / "home"
+    first = api.labelstudio_plan(report, home=home)
+    assert first is not None
+    assert [a.verb.value for a in first.projects[0].actions] == ["create", "import", "connect", "predict"]
+    assert "connect server 'people' as the ML backend once it runs" in first.projects[0].actions[2].reason
+    [result] = api.labelstudio_apply(first)
+    assert result.outcome is Outcome.FAILED, "the server does not run: nothing to connect"
+    assert "pre-annotation server 'people' does not run" in result.error
+    assert result.done == (f"created project {result.project_id}", "imported 2 tasks")
+    [row] = api.labelstudio_projects(inputs, home=home)
+    assert (row.name, row.id, row.tasks, row.annotated, row.backend) == (
+        "people",
+        result.project_id,
+        2,
+        0,
+        "none",
+    )
+    assert row.url == f"{labelstudio.url}/projects/{result.project_id}"
+    again = api.labelstudio_plan(report, home=home)
+    assert again is not None
+    assert [a.verb.value for a in again.projects[0].actions] == ["connect", "predict"]
+
+
+def test_label_studio_down_is_a_clear_error_before_anything_changes(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(
+        LabelStudioError, match=f"cannot reach Label Studio at {url}: connection refused"
+    ) as info:
+        plan([desired("down", "<View/>", tasks=tasks("x"))], connect(url, "secret-token-123"))
+    assert "secret-token-123" not in str(info.value) + info.value.hint
+    assert "fix 'url' in the LabelStudio manifest" in info.value.hint
+
+
+def test_a_token_variable_that_is_not_set_is_a_clear_error(
+    make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    root = make_repo(
+        {
+            "alab.yaml": MANIFESTS.format(url="http://127.0.0.1:9", title="people here"),
+            "tasks/a.jsonl": '{"text": "Alice"}\n',
+        }
+    )
+    monkeypatch.delenv("LS_TOKEN_FOR_TEST", raising=False)
+    report = api.validate(api.Inputs(paths=[str(root)], cwd=root))
+    with pytest.raises(UserError, match="LS_TOKEN_FOR_TEST for LabelStudio 'local' is not set"):
+        api.labelstudio_plan(report, home=tmp_path / "home")
+
+
+def test_apply_with_label_studio_down_changes_nothing(
+    make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{free_port()}"
+    root = make_repo(
+        {"alab.yaml": MANIFESTS.format(url=url, title="people down"), "tasks/a.jsonl": '{"text": "Alice"}\n'}
+    )
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", "some-token")
+    home = tmp_path / "home"
+    with pytest.raises(LabelStudioError, match="cannot reach Label Studio"):
+        api.apply(api.Inputs(paths=[str(root)], cwd=root), home=home)
+    assert api.servers(home=home) == [], "no server was started"

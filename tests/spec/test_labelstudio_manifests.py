@@ -1,0 +1,83 @@
+"""The LabelStudio kind and a Project's labelStudio block: references, task files, data keys."""
+
+from __future__ import annotations
+
+from alabctl import api
+
+LS = """\
+apiVersion: alabctl/v1
+kind: LabelStudio
+metadata: {name: local}
+spec:
+  url: http://localhost:8080
+  token: {fromEnv: LS_TOKEN}
+"""
+
+PROJECT = """\
+---
+apiVersion: alabctl/v1
+kind: Project
+metadata: {{name: people}}
+spec:
+  ner:
+    labels: [{labels}]
+  labelStudio:
+    instance: {instance}
+    tasks: [{tasks}]
+"""
+
+
+def _codes(make_repo, files):  # type: ignore[no-untyped-def]
+    root = make_repo(files)
+    report = api.validate(api.Inputs(paths=[str(root)], cwd=root))
+    return report, [(d.code, d.file, d.line, d.column, d.summary) for d in report.diagnostics]
+
+
+def test_valid_label_studio_project(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "alab.yaml": LS
+        + PROJECT.format(labels="{value: PER}", instance="local", tasks='"tasks/*.jsonl", "more.csv"'),
+        "tasks/a.jsonl": '{"text": "Alice"}\n{"data": {"text": "Bob"}}\n',
+        "more.csv": "text,source\nCarol,web\n",
+    }
+    report, found = _codes(make_repo, files)
+    assert report.valid, found
+
+
+def test_tasks_lacking_the_data_key_are_reported_at_file_line_column(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "alab.yaml": LS
+        + PROJECT.format(labels="{value: PER}", instance="local", tasks='"t.json", "t.csv", "t.jsonl"'),
+        "t.json": '[\n  {"text": "ok"},\n  {"body": "no text"}\n]\n',
+        "t.csv": "body\nhello\n",
+        "t.jsonl": '{"text": "fine"}\n\n  {"data": {"words": 1}}\n',
+    }
+    report, found = _codes(make_repo, files)
+    assert not report.valid
+    missing = sorted((f.rsplit("/", 1)[-1], line, col) for code, f, line, col, _ in found if code == "ALB231")
+    assert missing == [("t.csv", 2, 1), ("t.json", 3, 3), ("t.jsonl", 3, 3)]
+    assert any("shows $text" in s for code, *_, s in found if code == "ALB231")
+
+
+def test_broken_task_file_dangling_instance_missing_file_and_ambiguous_rename(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "alab.yaml": LS
+        + PROJECT.format(
+            labels="{value: PER}, {value: PERSON, renamedFrom: PER}",
+            instance="remote",
+            tasks='"bad.json", "none/*.json"',
+        ),
+        "bad.json": '[{"text": "a"},\n {"text": }]\n',
+    }
+    _report, found = _codes(make_repo, files)
+    codes = {code for code, *_ in found}
+    assert {"ALB202", "ALB206", "ALB230", "ALB232"} <= codes, found
+    [broken] = [x for x in found if x[0] == "ALB230"]
+    assert broken[2:4] == (2, 11)
+
+
+def test_the_token_is_never_inline(make_repo) -> None:  # type: ignore[no-untyped-def]
+    files = {"alab.yaml": LS.replace("{fromEnv: LS_TOKEN}", "abcdef-secret")}
+    report, _found = _codes(make_repo, files)
+    assert not report.valid
+    assert any(d.path[:2] == ("spec", "token") for d in report.diagnostics)
