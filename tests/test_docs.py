@@ -22,7 +22,8 @@ def test_every_diagnostic_code_is_documented() -> None:
 def test_readme_starts_with_the_two_commands() -> None:
     lines = (REPO / "README.md").read_text().splitlines()
     block = lines[lines.index("```sh") + 1 : lines.index("```sh") + 3]
-    assert "alabctl validate -f examples/" in block[0] or "alabctl compile -f examples/" in block[0]
+    assert "alabctl validate -f examples/" in block[0]
+    assert "alabctl apply" in block[0] and "/predict" in block[0]
     assert "pytest" in block[1]
 
 
