@@ -4,28 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from alabctl.spec.errors import UserError
-
-
-class RuleScope(StrEnum):
-    """What a regex is tested against, and where context is looked for."""
-
-    SENTENCE = "sentence"
-    """Each token on its own; context within the match's sentence."""
-    DOCUMENT = "document"
-    """The whole text (a match may span tokens and sentences); context anywhere in the text."""
-
-
-class MatchScope(StrEnum):
-    """What a regex match returns."""
-
-    TOKEN = "token"
-    """The whole tokens the match touches."""
-    SUB_TOKEN = "sub-token"
-    """Only the matched characters."""
+from alabctl.spec.kinds.rule import MatchScope as MatchScope  # the manifest's vocabulary, re-exported
+from alabctl.spec.kinds.rule import RuleScope as RuleScope
 
 
 @dataclass(frozen=True, slots=True)

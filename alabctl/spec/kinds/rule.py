@@ -20,19 +20,19 @@ class Orientation(StrEnum):
 
 
 class RuleScope(StrEnum):
-    """What the rule is tested against."""
+    """What a regex is tested against, and where context is looked for."""
 
     SENTENCE = "sentence"
-    """Each token of a sentence."""
+    """Each token on its own; context within the match's sentence."""
     DOCUMENT = "document"
-    """Each sentence's text (multi-token matches)."""
+    """The whole text (a match may span tokens and sentences); context anywhere in the text."""
 
 
 class MatchScope(StrEnum):
     """What a match returns."""
 
     TOKEN = "token"
-    """The whole token that contains the match."""
+    """The whole tokens the match touches."""
     SUB_TOKEN = "sub-token"
     """Only the matched characters."""
 
