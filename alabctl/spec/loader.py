@@ -27,12 +27,12 @@ from typing import Any
 
 from alabctl import __version__
 from alabctl.spec.cache import ParseCache
+from alabctl.spec.codes import TEMPLATE_CODES
 from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
-from alabctl.spec.template import TEMPLATE_CODES, render_template
 from alabctl.spec.yamlsrc import C_PARSER, SourceMap, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -322,6 +322,8 @@ def _load_file(
     notes: list[Diagnostic] = []
     template = None
     if is_template:
+        from alabctl.spec.template import render_template  # Jinja2 loads only for templates
+
         template = text
         rendered = render_template(text, item.display, values)
         notes = [_with_file(d, item.display) for d in rendered.diagnostics]

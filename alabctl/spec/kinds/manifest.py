@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,21 +39,21 @@ class Kind(StrEnum):
     """The Models Hub and target versions."""
 
 
-S = TypeVar("S", bound=BaseModel)
+class _Manifest(Strict):
+    """The envelope; each kind narrows ``spec`` (plain subclasses: pydantic generics cost start-up)."""
 
-
-class _Manifest(Strict, Generic[S]):
     api_version: Literal["alabctl/v1"]
     metadata: Metadata
-    spec: S
+    spec: BaseModel
 
     @property
     def name(self) -> str:
         return self.metadata.name
 
 
-class ProjectManifest(_Manifest[ProjectSpec]):
+class ProjectManifest(_Manifest):
     kind: Literal["Project"]
+    spec: ProjectSpec
 
     def bindings(self) -> Iterator[Binding]:
         """Every model the project names (NER, assertion, classification, relations), in document order."""
@@ -64,29 +64,32 @@ class ProjectManifest(_Manifest[ProjectSpec]):
         return any(True for _ in self.bindings())
 
 
-class RuleManifest(_Manifest[RuleSpec]):
+class RuleManifest(_Manifest):
     kind: Literal["Rule"]
+    spec: RuleSpec
 
 
-class ModelManifest(_Manifest[ModelSpec]):
+class ModelManifest(_Manifest):
     kind: Literal["Model"]
+    spec: ModelSpec
 
 
-class EmbeddingsManifest(_Manifest[EmbeddingsSpec]):
+class EmbeddingsManifest(_Manifest):
     kind: Literal["Embeddings"]
     spec: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)
 
 
-class ServerManifest(_Manifest[ServerSpec]):
+class ServerManifest(_Manifest):
     kind: Literal["Server"]
     spec: ServerSpec = Field(default_factory=ServerSpec)
 
 
-class LicenseManifest(_Manifest[LicenseSpec]):
+class LicenseManifest(_Manifest):
     kind: Literal["License"]
+    spec: LicenseSpec
 
 
-class HubManifest(_Manifest[HubSpec]):
+class HubManifest(_Manifest):
     kind: Literal["Hub"]
     spec: HubSpec = Field(default_factory=HubSpec)
 
@@ -102,7 +105,7 @@ AnyManifest = Annotated[
     Field(discriminator="kind"),
 ]
 
-KINDS: dict[str, type[_Manifest[Any]]] = {
+KINDS: dict[str, type[_Manifest]] = {
     "Project": ProjectManifest,
     "Rule": RuleManifest,
     "Model": ModelManifest,
