@@ -68,6 +68,7 @@ def check_label_configs(
     ``configs`` (by project name), so ``compile`` writes it without building it again.
     """
     out: list[Diagnostic] = []
+    checked: dict[bytes, list[XmlFinding]] = {}  # configs repeat: each distinct one is checked once
     for project, resource in repo.projects():
         key = config_key(project, repo) if memo is not None else ""
         cached = memo.get(key) if memo is not None else None
@@ -78,7 +79,9 @@ def check_label_configs(
             xml = compile_label_config(project, repo)
             if configs is not None:
                 configs[project.name] = xml
-            findings = check_label_config(xml)
+            if xml not in checked:
+                checked[xml] = check_label_config(xml)
+            findings = checked[xml]
             if memo is not None:
                 memo.put(key, [asdict(f) for f in findings])
         out.extend(findings_diagnostics(resource, findings))

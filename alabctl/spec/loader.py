@@ -330,7 +330,7 @@ def _load_file(
         if rendered.text is None:
             return _FileResult(text, [], notes, template)
         text = rendered.text
-    parsed = parse_yaml(text, item.display)
+    parsed = parse_yaml(text, item.display, positions=False)  # SourceIndex parses again if asked
     documents = [doc.data for doc in parsed.documents]
     if digest is not None:
         cache.put(digest, documents, parsed.diagnostics)
