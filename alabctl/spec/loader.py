@@ -33,7 +33,8 @@ from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
-from alabctl.spec.yamlsrc import C_PARSER, SourceMap, parse_yaml
+from alabctl.spec.workers import map_items
+from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
@@ -303,10 +304,43 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, Diagnostic | None]:
         )
 
 
+def _parse_values(job: tuple[str, str]) -> ParseResult:
+    text, display = job
+    return parse_yaml(text, display, positions=False)
+
+
+def _parse_ahead(
+    files: Sequence[_Input], reads: Sequence[tuple[bytes | None, Diagnostic | None]], cache: ParseCache
+) -> dict[str, ParseResult]:
+    """Parse the plain files the cache does not have, on every core when there are many."""
+    jobs: list[tuple[str, str]] = []
+    for item, (raw, _) in zip(files, reads, strict=True):
+        if raw is None or item.path is None or item.display.endswith(TEMPLATE_SUFFIXES):
+            continue
+        if hashlib.sha256(raw).hexdigest() in cache.entries:
+            continue
+        try:
+            jobs.append((raw.decode("utf-8-sig"), item.display))
+        except UnicodeDecodeError:
+            continue
+    if len(jobs) < PARALLEL_PARSE:
+        return {}  # the loop parses them one by one
+    results = map_items(_parse_values, jobs, threshold=PARALLEL_PARSE)
+    return {display: result for (_, display), result in zip(jobs, results, strict=True)}
+
+
+PARALLEL_PARSE = 600
+"""Files to parse below which parsing stays in this process."""
+
+
 def _load_file(
-    item: _Input, stdin_text: str | None, values: Mapping[str, Any], cache: ParseCache
+    item: _Input,
+    read: tuple[bytes | None, Diagnostic | None],
+    values: Mapping[str, Any],
+    cache: ParseCache,
+    ahead: Mapping[str, ParseResult],
 ) -> _FileResult:
-    raw, problem = _read(item, stdin_text)
+    raw, problem = read
     if raw is None:
         return _FileResult(None, [], [problem] if problem else [])
     is_template = item.display.endswith(TEMPLATE_SUFFIXES)
@@ -330,7 +364,7 @@ def _load_file(
         if rendered.text is None:
             return _FileResult(text, [], notes, template)
         text = rendered.text
-    parsed = parse_yaml(text, item.display, positions=False)  # SourceIndex parses again if asked
+    parsed = ahead.get(item.display) or parse_yaml(text, item.display, positions=False)
     documents = [doc.data for doc in parsed.documents]
     if digest is not None:
         cache.put(digest, documents, parsed.diagnostics)
@@ -417,8 +451,10 @@ def load(
     cache = ParseCache.open(cache_dir, PARSER_ID)
     sources = SourceIndex()
     documents: list[RawDocument] = []
-    for item in files:
-        result = _load_file(item, stdin_text, values or {}, cache)
+    reads = [_read(item, stdin_text) for item in files]
+    ahead = _parse_ahead(files, reads, cache)
+    for item, read in zip(files, reads, strict=True):
+        result = _load_file(item, read, values or {}, cache, ahead)
         diagnostics.extend(result.diagnostics)
         if result.text is not None:
             sources.texts[item.display] = result.text
