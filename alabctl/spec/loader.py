@@ -20,7 +20,7 @@ import fnmatch
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from alabctl.spec.codes import TEMPLATE_CODES
 from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
-from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
+from alabctl.spec.names import API_GROUP, API_VERSION, KIND_NAMES
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
 from alabctl.spec.workers import map_items
 from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
@@ -209,6 +209,42 @@ def _unreadable(given: str, top: Path, out: list[Diagnostic]) -> Callable[[OSErr
     return record
 
 
+def _walk(
+    top: Path, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, str, list[str], list[str], set[str]]]:
+    """``os.walk`` (top-down, links to folders not followed) that also names the linked entries.
+
+    Yields ``(folder, folder relative to top with '/', subfolders, files, linked names)``; the
+    caller may prune the subfolders in place. One ``scandir`` per folder and no ``stat`` per file.
+    """
+    stack = [(str(top), "")]
+    while stack:
+        folder, rel = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        links: set[str] = set()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                        if entry.is_symlink():
+                            links.add(entry.name)
+                            is_dir = False  # a link is never walked into, as os.walk does
+                            if not os.path.isdir(entry.path):  # noqa: PTH112 - str paths: no Path per entry
+                                filenames.append(entry.name)
+                            continue
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        yield folder, rel, dirnames, filenames, links
+        for name in reversed(dirnames):
+            stack.append((os.path.join(folder, name), f"{rel}/{name}".lstrip("/")))  # noqa: PTH118
+
+
 def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input], list[Diagnostic]]:
     """Every manifest file the inputs name, in a stable order, and the links refused on the way.
 
@@ -232,9 +268,10 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                 found.append(_Input(given.replace(os.sep, "/"), resolved))
             continue
         patterns: list[tuple[str, str]] = []
-        for folder, dirnames, filenames in os.walk(path, onerror=_unreadable(given, path, diagnostics)):
+        for folder, rel_folder, dirnames, filenames, links in _walk(
+            path, _unreadable(given, path, diagnostics)
+        ):
             here = Path(folder)
-            rel_folder = "" if here == path else here.relative_to(path).as_posix()
             patterns.extend((rel_folder, p) for p in _ignore_patterns(here))
             dirnames[:] = sorted(
                 d
@@ -247,9 +284,9 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                     continue
                 full = here / name
                 display = _display(given, rel)
-                # os.walk does not follow linked folders, so only a linked file can lead elsewhere
+                # the walk does not follow linked folders, so only a linked file can lead elsewhere
                 resolved = (
-                    full.resolve() if full.is_symlink() else full
+                    full.resolve() if name in links else full
                 )  # already absolute: the walk starts at a resolved folder
                 if not _within(resolved, root):
                     diagnostics.append(
@@ -383,7 +420,7 @@ def _select(data: Any, origin: Origin) -> tuple[bool, Diagnostic | None]:
         return False, None
     api = data.get("apiVersion")
     if api is None:
-        if data.get("kind") in KINDS and "spec" in data:
+        if data.get("kind") in KIND_NAMES and "spec" in data:
             return False, origin.diagnostic(
                 "ALB108",
                 f"{data['kind']} without apiVersion is skipped",

@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
+from alabctl.spec.names import DEFAULT_LOCKFILE as DEFAULT_LOCKFILE  # re-exported
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.yamlsrc import parse_yaml
 
 LOCK_VERSION = 1
-DEFAULT_LOCKFILE = "alabctl.lock"
 
 
 class AssetType(StrEnum):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -15,28 +14,9 @@ from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
 from alabctl.spec.kinds.project import Binding, ProjectSpec, spec_bindings
 from alabctl.spec.kinds.rule import RuleSpec
 from alabctl.spec.kinds.server import ServerSpec
-
-API_VERSION = "alabctl/v1"
-API_GROUP = "alabctl/"
-
-
-class Kind(StrEnum):
-    """The kinds of manifest."""
-
-    PROJECT = "Project"
-    """An annotation project."""
-    RULE = "Rule"
-    """A regex or dictionary rule."""
-    MODEL = "Model"
-    """A model that pre-annotates."""
-    EMBEDDINGS = "Embeddings"
-    """Embeddings models are trained with."""
-    SERVER = "Server"
-    """A pre-annotation server."""
-    LICENSE = "License"
-    """Where licensed material is read from."""
-    HUB = "Hub"
-    """The Models Hub and target versions."""
+from alabctl.spec.names import API_GROUP as API_GROUP  # re-exported: where the kinds are
+from alabctl.spec.names import API_VERSION as API_VERSION
+from alabctl.spec.names import Kind as Kind
 
 
 class _Manifest(Strict):
