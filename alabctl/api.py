@@ -21,16 +21,16 @@ from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import SourceIndex as SourceIndex  # re-exported: the CLI renders excerpts from it
-from alabctl.spec.repository import Repository
-from alabctl.spec.validate import SpecResult, load_repository
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pydantic models load only when a function needs them: a replayed validate never does
     from alabctl.assets.home import Home
     from alabctl.assets.pull import Installed
     from alabctl.assets.session import HubSession
     from alabctl.assets.store import AssetRow as AssetRow  # the CLI prints its fields
     from alabctl.assets.store import Store
     from alabctl.compile.build import Build
+    from alabctl.spec.repository import Repository
+    from alabctl.spec.validate import SpecResult
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,8 @@ def validate(
 
 
 def _load(inputs: Inputs, cwd: Path) -> SpecResult:
+    from alabctl.spec.validate import load_repository
+
     return load_repository(
         inputs.paths,
         values=inputs.values,
@@ -274,6 +276,7 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     from alabctl.compile.exchange import export_files
     from alabctl.files import write_atomic
     from alabctl.spec.kinds import Kind, RuleManifest
+    from alabctl.spec.validate import load_repository
 
     result = load_repository(
         inputs.paths, values=inputs.values, root=inputs.root, cwd=inputs.cwd, lockfile=inputs.lockfile
@@ -504,6 +507,7 @@ def delete_asset(
     """
     from alabctl.assets.removal import delete
     from alabctl.spec.lock import AssetType
+    from alabctl.spec.validate import load_repository
 
     where, store = _store(home)
     repo = load_repository(list(inputs)).repository if inputs else None

@@ -111,9 +111,12 @@ def _write(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str],
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+        folders: set[Path] = {staging}
         for rel, data in files.items():
             target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:  # one mkdir per folder, not per file
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             target.write_bytes(data)
         if not swap_folder(staging, out):
             raise UserError(

@@ -22,7 +22,7 @@ from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, SourceIndex, discover, repository_root
-from alabctl.spec.lock import DEFAULT_LOCKFILE
+from alabctl.spec.names import DEFAULT_LOCKFILE
 from alabctl.spec.readfile import FileKind, read_bytes
 from alabctl.spec.readfile import digest as file_digest
 

@@ -1,34 +1,41 @@
-"""Benchmark: alabctl's downloader against ``curl`` on the same files from the same local hub.
+#!/usr/bin/env python3
+"""Benchmark: the ``alabctl hub pull`` command against ``curl`` on the same files from the same hub.
 
-Builds archives totalling ``--size-mb`` (random, incompressible bytes inside real zips), serves them
-from a separate process (sendfile), then times: alabctl's ``fetch`` + ``verify`` (SHA-256 and MD5
-hashed while streaming), a full ``hub pull`` (download + safe unzip + install), and ``curl -s -o``.
-Prints MB/s for each and the ratio to curl (aim: >= 0.8).
+Builds zips of random (incompressible) bytes, lists them in a hub ``metadata.json`` **with their
+sha256** (so the pull verifies every byte), serves them from a local server in its own process
+(sendfile), and times, as fresh processes and wall-clock:
 
-    .venv/bin/python bench/hub.py --size-mb 500
+* ``alabctl hub pull NAME`` (start-up, index, download, sha256 while streaming, safe unzip,
+  install, store record) into an empty ``--home``;
+* ``curl -s -o FILE URL`` alone (the wire floor);
+* ``curl`` then ``sha256sum`` then ``unzip -q`` of the same file (the same work, by hand).
+
+Two scenarios: one large archive (``--large-mb``), and ``--models`` archives of ``--each-mb``
+pulled at once (each tool's processes run concurrently, as a script pulling several models would).
+Each figure is the min and median of ``--repeat`` interleaved runs. Prints the machine and a table.
+
+    .venv/bin/python bench/hub.py                        # 1 x 500 MB, 5 x 100 MB, 3 runs
+    .venv/bin/python bench/hub.py --large-mb 100 --each-mb 20 --repeat 2   # quick
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import platform
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-
-import requests
-
-from alabctl.assets.download import RetryPolicy, fetch, verify
-from alabctl.assets.home import Home
-from alabctl.assets.hub import HubClient
-from alabctl.assets.pull import Puller, PullOptions, Target
-from alabctl.assets.store import Store
+from urllib.request import urlopen
 
 SERVER = r"""
 import http.server, os, sys
@@ -42,42 +49,42 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_foreve
 """
 
 
-def build(root: Path, total_mb: int, files: int) -> list[str]:
-    folder = root / "public" / "models"
-    folder.mkdir(parents=True)
-    per = max(1, total_mb * 1_000_000 // files)
-    lines, names = [], []
-    for i in range(files):
-        name = f"bench_model_{i}"
-        key = f"{name}_en_4.4.0_3.0_{1_690_000_000_000 + i}"
-        with zipfile.ZipFile(folder / f"{key}.zip", "w", zipfile.ZIP_STORED) as zf:
+def build(folder: Path, prefix: str, count: int, size_mb: int, start: int) -> list[dict[str, object]]:
+    """``count`` model zips of ``size_mb`` each, and their metadata rows (with sha256)."""
+    rows = []
+    for i in range(count):
+        name = f"{prefix}_{i}"
+        stamp = 1_690_000_000_000 + start + i
+        path = folder / f"{name}_en_4.4.0_3.0_{stamp}.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
             zf.writestr(
-                "metadata/part-00000", json.dumps({"class": "x.NerDLModel", "uid": f"u{i}", "paramMap": {}})
+                "metadata/part-00000", json.dumps({"class": "x.NerDLModel", "uid": name, "paramMap": {}})
             )
             with zf.open("fields/weights/part-00000", "w", force_zip64=True) as out:
-                left = per
+                left = size_mb * 1_000_000
                 while left > 0:
                     chunk = os.urandom(min(left, 1 << 22))
                     out.write(chunk)
                     left -= len(chunk)
-        size = (folder / f"{key}.zip").stat().st_size
-        lines.append(
-            json.dumps(
-                {
-                    "name": name,
-                    "language": "en",
-                    "libVersion": {"parts": [4, 4, 0]},
-                    "sparkVersion": {"parts": [3, 0]},
-                    "readyToUse": True,
-                    "time": 1_690_000_000_000 + i,
-                    "isZipped": True,
-                    "size": size,
-                }
-            )
+        digest = hashlib.sha256()
+        with path.open("rb") as f:
+            while block := f.read(1 << 22):
+                digest.update(block)
+        rows.append(
+            {
+                "name": name,
+                "language": "en",
+                "libVersion": {"parts": [4, 4, 0]},
+                "sparkVersion": {"parts": [3, 0]},
+                "readyToUse": True,
+                "time": stamp,
+                "isZipped": True,
+                "size": path.stat().st_size,
+                "sha256": digest.hexdigest(),
+                "file": path.name,
+            }
         )
-        names.append(name)
-    (folder / "metadata.json").write_text("\n".join(lines) + "\n")
-    return names
+    return rows
 
 
 def free_port() -> int:
@@ -87,68 +94,158 @@ def free_port() -> int:
 
 
 def wait_up(url: str) -> None:
-    for _ in range(100):
+    for _ in range(200):
         try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
+            with urlopen(url, timeout=1):
+                return
+        except OSError:
             time.sleep(0.05)
     raise SystemExit("the bench server did not start")
+
+
+def run_all(commands: list[list[str]], env: dict[str, str]) -> float:
+    """Start every command at once; seconds until the last one ends. Any failure stops the bench."""
+    start = time.perf_counter()
+    procs = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]
+    failed = []
+    for cmd, proc in zip(commands, procs, strict=True):
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            failed.append(
+                f"{' '.join(cmd)[:200]} -> exit {proc.returncode}\n{out.decode()[-2000:]}{err.decode()[-2000:]}"
+            )
+    elapsed = time.perf_counter() - start
+    if failed:
+        raise SystemExit("a timed command failed:\n" + "\n".join(failed))
+    return elapsed
+
+
+def version(cmd: list[str]) -> str:
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except OSError:
+        return "missing"
+    text = (out.stdout or out.stderr).strip()
+    return " ".join(text.splitlines()[0].split()[:3]) if text else "?"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--size-mb", type=int, default=500)
-    parser.add_argument("--files", type=int, default=5)
+    parser.add_argument("--large-mb", type=int, default=500, help="the one large archive (default 500)")
+    parser.add_argument("--models", type=int, default=5, help="archives pulled at once (default 5)")
+    parser.add_argument("--each-mb", type=int, default=100, help="size of each of them (default 100)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per figure (default 3)")
+    parser.add_argument("--alabctl", default=str(Path(sys.executable).with_name("alabctl")))
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="alabctl-bench-"))
+    for tool in ("curl", "sha256sum", "unzip"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} not found: the comparison needs curl, sha256sum and unzip")
+    work = Path(tempfile.mkdtemp(prefix="alabctl-bench-hub-"))
     server = None
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
+    env["NO_COLOR"] = "1"
     try:
-        names = build(work / "hub", args.size_mb, args.files)
-        files = sorted((work / "hub/public/models").glob("*.zip"))
-        total = sum(f.stat().st_size for f in files) / 1e6
+        folder = work / "hub" / "public" / "models"
+        folder.mkdir(parents=True)
+        large = build(folder, "bench_large", 1, args.large_mb, 0)
+        many = build(folder, "bench_many", args.models, args.each_mb, 100)
+        (folder / "metadata.json").write_text("\n".join(json.dumps(r) for r in large + many) + "\n")
         port = free_port()
         server = subprocess.Popen([sys.executable, "-c", SERVER, str(port), str(work / "hub")])
         url = f"http://127.0.0.1:{port}"
-        wait_up(url + "/public/models/metadata.json")
-        print(f"{len(files)} archives, {total:.0f} MB, served from {url}")
+        wait_up(f"{url}/public/models/metadata.json")
 
-        session = requests.Session()
-        out = work / "out"
-        out.mkdir()
-        start = time.perf_counter()
-        for f in files:
-            dest = out / f.name
-            digest = fetch(
-                session, f"{url}/public/models/{f.name}", dest, retry=RetryPolicy(), size=f.stat().st_size
-            )
-            verify(digest, size=f.stat().st_size)
-            dest.unlink()
-        alab = total / (time.perf_counter() - start)
-        print(f"alabctl fetch+verify (sha256):     {alab:8.1f} MB/s")
-
-        home = Home(work / "home")
-        puller = Puller(home, HubClient(url, cache_dir=home.hub_cache), Store(home.db), PullOptions())
-        start = time.perf_counter()
-        puller.pull([Target(n) for n in names])
-        pull = total / (time.perf_counter() - start)
-        print(f"alabctl hub pull (+unzip, install, {PullOptions().workers} workers): {pull:8.1f} MB/s")
-
-        curl = shutil.which("curl")
-        if curl:
-            start = time.perf_counter()
-            for f in files:
-                subprocess.run(
-                    [curl, "-s", "-o", str(out / f.name), f"{url}/public/models/{f.name}"], check=True
+        def alabctl(rows: list[dict[str, object]]) -> Callable[[Path], float]:
+            def run(scratch: Path) -> float:
+                home = scratch / "home"
+                env_run = {**env, "ALABCTL_CACHE_DIR": str(scratch / "cache")}
+                return run_all(
+                    [
+                        [args.alabctl, "hub", "pull", str(r["name"]), "--hub", url, "--home", str(home)]
+                        for r in rows
+                    ],
+                    env_run,
                 )
-                (out / f.name).unlink()
-            rate = total / (time.perf_counter() - start)
-            print(f"curl -s -o:                        {rate:8.1f} MB/s")
-            print(f"ratio alabctl fetch / curl:        {alab / rate:8.2f}")
-        else:
-            print("curl not found: no comparison")
+
+            return run
+
+        def curl(rows: list[dict[str, object]], then_check: bool) -> Callable[[Path], float]:
+            def run(scratch: Path) -> float:
+                cmds = []
+                for r in rows:
+                    target = scratch / str(r["file"])
+                    fetch = f"curl -sf -o {target} {url}/public/models/{r['file']}"
+                    if then_check:
+                        unpack = scratch / f"{r['name']}.d"
+                        fetch += (
+                            f" && echo '{r['sha256']}  {target}' | sha256sum -c --quiet -"
+                            f" && unzip -q {target} -d {unpack}"
+                        )
+                    cmds.append(["sh", "-c", fetch])
+                return run_all(cmds, env)
+
+            return run
+
+        scenarios = [
+            (f"1 x {args.large_mb} MB", large),
+            (f"{args.models} x {args.each_mb} MB at once", many),
+        ]
+        tools = [
+            ("alabctl hub pull (sha256, unzip, install)", alabctl),
+            ("curl alone", lambda rows: curl(rows, False)),
+            ("curl + sha256sum + unzip", lambda rows: curl(rows, True)),
+        ]
+        results: list[dict[str, object]] = []
+        for label, rows in scenarios:
+            megabytes = sum(int(str(r["size"])) for r in rows) / 1e6
+            runs: dict[str, list[float]] = {t: [] for t, _ in tools}
+            for _ in range(args.repeat):  # interleaved: every tool once per round
+                for tool, make in tools:
+                    scratch = work / "scratch"
+                    shutil.rmtree(scratch, ignore_errors=True)
+                    scratch.mkdir()
+                    runs[tool].append(make(rows)(scratch))
+                    shutil.rmtree(scratch, ignore_errors=True)
+            curl_best = min(runs["curl alone"])
+            for tool, times in runs.items():
+                best, median = min(times), statistics.median(times)
+                results.append(
+                    {
+                        "scenario": label,
+                        "tool": tool,
+                        "mb": megabytes,
+                        "min_s": best,
+                        "median_s": median,
+                        "mb_per_s": megabytes / best,
+                        "of_curl": curl_best / best,
+                        "runs": times,
+                    }
+                )
+                print(f"  {label}: {tool}: min {best:.2f} s, median {median:.2f} s", flush=True)
+
+        print()
+        print(
+            f"machine: {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable), "
+            f"load {os.getloadavg()[0]:.1f}; {platform.platform()}; Python {platform.python_version()}"
+        )
+        print(
+            f"{version([args.alabctl, '--version'])}; {version(['curl', '--version'])}; "
+            f"{version(['sha256sum', '--version'])}; {version(['unzip', '-v'])}"
+        )
+        print(f"runs per figure: {args.repeat}, interleaved; the hub lists sha256 for every archive")
+        print()
+        print("| scenario | tool | MB | min s | median s | MB/s (min) | of curl alone |")
+        print("|---|---|---:|---:|---:|---:|---:|")
+        for r in results:
+            print(
+                f"| {r['scenario']} | {r['tool']} | {r['mb']:.0f} | {r['min_s']:.2f} | {r['median_s']:.2f} | "
+                f"{r['mb_per_s']:.0f} | {r['of_curl']:.2f} |"
+            )
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1))
     finally:
         if server is not None:
             server.terminate()

@@ -18,7 +18,6 @@ from typing import cast
 from alabctl.assets.hub import HubClient
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.resolve import Request, resolve
-from alabctl.compile.pipeline import compile_pipeline
 from alabctl.compile.sparknlp.annotators import AnnotatorType
 from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
@@ -90,6 +89,8 @@ _EMBEDDINGS_OUTPUTS = {AnnotatorType.WORD_EMBEDDINGS, AnnotatorType.SENTENCE_EMB
 
 def pipeline_needs(repo: Repository) -> list[Need]:
     """Every hub asset a compiled pipeline of ``repo`` loads, so ``lock`` pins all of them."""
+    from alabctl.compile.pipeline import compile_pipeline  # lxml and the renderers: not for hub pull
+
     found: dict[tuple[AssetType, str], Need] = {}
     for server in repo.server_names():
         for stage in compile_pipeline(server, repo)["stages"]:

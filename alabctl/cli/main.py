@@ -1,45 +1,52 @@
-"""The ``alabctl`` entry point and its one error boundary."""
+"""The ``alabctl`` entry point and its one error boundary.
+
+Start-up stays light: ``alabctl --help`` and ``--version`` import no command module (and so no
+pydantic, lxml or requests). ``COMMANDS`` maps each command to the module that registers it and its
+one-line help; only the module of the command being run (or whose own ``--help`` is asked) is
+imported. A new command joins with one line::
+
+    "serve": ("alabctl.cli.serve", "run pre-annotation servers"),
+
+Its module keeps heavy imports out of module level (``alabctl.api`` loads implementations lazily).
+"""
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib
-import os
-import platform
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alabctl import __version__
 from alabctl.spec.errors import AlabctlError, TransientError, UsageError, UserError
 
-COMMANDS = {
-    "validate": "alabctl.cli.validate",
-    "compile": "alabctl.cli.compile",
-    "schema": "alabctl.cli.schema",
-    "rules": "alabctl.cli.rules",
-    "hub": "alabctl.cli.hub",
-    "lock": "alabctl.cli.lock",
-    "get": "alabctl.cli.store",
-    "describe": "alabctl.cli.store",
-    "delete": "alabctl.cli.store",
-    "models": "alabctl.cli.store",
-    "serve": "alabctl.cli.serve",
-    "preannotate": "alabctl.cli.preannotate",
-    "plan": "alabctl.cli.plan",
-    "apply": "alabctl.cli.apply",
-    "diff": "alabctl.cli.diff",
-    "status": "alabctl.cli.status",
-    "wait": "alabctl.cli.wait",
-    "logs": "alabctl.cli.logs",
-    "down": "alabctl.cli.down",
-    "watch": "alabctl.cli.watch",
+if TYPE_CHECKING:
+    from pathlib import Path
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("alabctl.cli.validate", "check manifests: schema, references, limits, licenses, rules"),
+    "compile": ("alabctl.cli.compile", "validate, then write labeling configs, pipelines and rule JSON"),
+    "schema": ("alabctl.cli.schema", "print the JSON Schema of the manifests (all kinds, or one)"),
+    "rules": ("alabctl.cli.rules", "import Annotation Lab rules as manifests, or export a rules ZIP"),
+    "hub": ("alabctl.cli.hub", "search the Models Hub and download models and embeddings"),
+    "lock": ("alabctl.cli.lock", "resolve every hub asset the manifests need and write alabctl.lock"),
+    "get": ("alabctl.cli.store", "list installed models or embeddings, running servers, or Label Studio projects"),
+    "describe": ("alabctl.cli.store", "everything the store knows about one installed asset"),
+    "delete": ("alabctl.cli.store", "remove an installed asset (refused while something needs it)"),
+    "models": ("alabctl.cli.store", "manage local models (upload a Spark NLP model)"),
+    "serve": ("alabctl.cli.serve", "run a pre-annotation server (Label Studio ML-backend protocol) in the foreground"),
+    "preannotate": ("alabctl.cli.preannotate", "pre-annotate a file of tasks with a project's compiled pipeline"),
+    "plan": ("alabctl.cli.plan", "show what apply would download, deploy, redeploy, restart or prune, and why"),
+    "apply": ("alabctl.cli.apply", "download what is missing and deploy, redeploy or repair the servers"),
+    "diff": ("alabctl.cli.diff", "how the compiled files differ from what each server was deployed with"),
+    "status": ("alabctl.cli.status", "the pre-annotation servers: health, sync, URL, model_version, pid"),
+    "wait": ("alabctl.cli.wait", "wait until the servers (or one) are Healthy"),
+    "logs": ("alabctl.cli.logs", "print a server's log (-f: keep printing as it grows)"),
+    "down": ("alabctl.cli.down", "stop every deployed server, or one; assets stay installed"),
+    "watch": ("alabctl.cli.watch", "reconcile on every edit and restart servers that die"),
 }
-"""Each command and the module that registers it. Only the module of the command being run is
-imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""
+"""Each command: the module that registers it, and its one-line help for ``alabctl --help``."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,14 +54,13 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, f"see '{self.prog} --help'")
 
 
-def _modules_for(argv: Sequence[str]) -> list[str]:
-    command = next((a for a in argv if not a.startswith("-")), None)
-    if command in COMMANDS:
-        return [COMMANDS[command]]
-    return list(dict.fromkeys(COMMANDS.values()))
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
-def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``: the named command's module registers it in full, every other command
+    is a one-line stub. With no ``argv``, every command is registered in full (docs and tests)."""
     parser = _Parser(
         prog="alabctl",
         description="Declarative annotation projects: validate, compile and deploy NLP pre-annotation "
@@ -62,12 +68,24 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"alabctl {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in _modules_for(argv):
-        importlib.import_module(name).register(sub)
+    wanted = COMMANDS if argv is None else [_command_of(argv)]
+    for name in wanted:
+        if name in COMMANDS and name not in sub.choices:
+            importlib.import_module(COMMANDS[name][0]).register(sub)
+    for name, (_, helptext) in COMMANDS.items():
+        if name not in sub.choices:
+            sub.add_parser(name, help=helptext, add_help=False)
     return parser
 
 
 def _crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
+    import datetime  # only after a crash: start-up stays light
+    import os
+    import platform
+    import tempfile
+    import traceback
+    from pathlib import Path
+
     report = "\n".join(
         [
             "# alabctl crash report",
@@ -96,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser(argv).parse_args(argv)
         if getattr(args, "run", None) is None:
-            build_parser().print_help(sys.stderr)
+            build_parser([]).print_help(sys.stderr)
             return 2
         return int(args.run(args))
     except UsageError as exc:

@@ -23,6 +23,8 @@ from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
+from alabctl.spec.schema import Resource
+from alabctl.spec.workers import map_items
 
 
 def config_key(project: ProjectManifest, repo: Repository) -> str:
@@ -68,20 +70,28 @@ def check_label_configs(
     findings instead of compiling and checking again. Each config compiled here is kept in
     ``configs`` (by project name), so ``compile`` writes it without building it again.
     """
-    out: list[Diagnostic] = []
+    pending: list[tuple[Resource, str, bytes | list[XmlFinding]]] = []
     for project, resource in repo.projects():
         key = config_key(project, repo) if memo is not None else ""
-        cached = memo.get(key) if memo is not None else None
-        findings_or_none = _cached_findings(cached)
-        if findings_or_none is not None:
-            findings = findings_or_none
-        else:
-            xml = compile_label_config(project, repo)
-            if configs is not None:
-                configs[project.name] = xml
-            findings = check_label_config(xml)
+        cached = _cached_findings(memo.get(key)) if memo is not None else None
+        if cached is not None:
+            pending.append((resource, key, cached))
+            continue
+        xml = compile_label_config(project, repo)
+        if configs is not None:
+            configs[project.name] = xml
+        pending.append((resource, key, xml))
+    # configs repeat: each distinct one is checked once, on every core when there are many
+    distinct = list(dict.fromkeys(x for _, _, x in pending if isinstance(x, bytes)))
+    checked = dict(zip(distinct, map_items(check_label_config, distinct, threshold=400), strict=True))
+    out: list[Diagnostic] = []
+    for resource, key, xml_or_findings in pending:
+        if isinstance(xml_or_findings, bytes):
+            findings = checked[xml_or_findings]
             if memo is not None:
                 memo.put(key, [asdict(f) for f in findings])
+        else:
+            findings = xml_or_findings
         out.extend(findings_diagnostics(resource, findings))
     return out
 

@@ -477,6 +477,8 @@ _CODES = [
 CODES: dict[str, Code] = {c.code: c for c in _CODES}
 
 LICENSE_CODES = frozenset({"ALB310", "ALB311", "ALB312", "ALB313", "ALB314", "ALB315"})
+TEMPLATE_CODES = frozenset({"ALB003", "ALB008", "ALB010"})
+"""Codes of problems found while rendering: their line is the template's, not the rendered text's."""
 """License problems: ``--skip-license-check`` reports them as warnings (forks' pull requests have no secrets)."""
 
 

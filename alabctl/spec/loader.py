@@ -20,20 +20,21 @@ import fnmatch
 import hashlib
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from alabctl import __version__
 from alabctl.spec.cache import ParseCache
+from alabctl.spec.codes import TEMPLATE_CODES
 from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
-from alabctl.spec.kinds.manifest import API_GROUP, API_VERSION, KINDS
+from alabctl.spec.names import API_GROUP, API_VERSION, KIND_NAMES
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
-from alabctl.spec.template import TEMPLATE_CODES, render_template
-from alabctl.spec.yamlsrc import C_PARSER, SourceMap, parse_yaml
+from alabctl.spec.workers import map_items
+from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
@@ -208,6 +209,42 @@ def _unreadable(given: str, top: Path, out: list[Diagnostic]) -> Callable[[OSErr
     return record
 
 
+def _walk(
+    top: Path, onerror: Callable[[OSError], None]
+) -> Iterator[tuple[str, str, list[str], list[str], set[str]]]:
+    """``os.walk`` (top-down, links to folders not followed) that also names the linked entries.
+
+    Yields ``(folder, folder relative to top with '/', subfolders, files, linked names)``; the
+    caller may prune the subfolders in place. One ``scandir`` per folder and no ``stat`` per file.
+    """
+    stack = [(str(top), "")]
+    while stack:
+        folder, rel = stack.pop()
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        links: set[str] = set()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                        if entry.is_symlink():
+                            links.add(entry.name)
+                            is_dir = False  # a link is never walked into, as os.walk does
+                            if not os.path.isdir(entry.path):  # noqa: PTH112 - str paths: no Path per entry
+                                filenames.append(entry.name)
+                            continue
+                    except OSError:
+                        is_dir = False
+                    (dirnames if is_dir else filenames).append(entry.name)
+        except OSError as exc:
+            onerror(exc)
+            continue
+        yield folder, rel, dirnames, filenames, links
+        for name in reversed(dirnames):
+            stack.append((os.path.join(folder, name), f"{rel}/{name}".lstrip("/")))  # noqa: PTH118
+
+
 def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input], list[Diagnostic]]:
     """Every manifest file the inputs name, in a stable order, and the links refused on the way.
 
@@ -231,9 +268,10 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                 found.append(_Input(given.replace(os.sep, "/"), resolved))
             continue
         patterns: list[tuple[str, str]] = []
-        for folder, dirnames, filenames in os.walk(path, onerror=_unreadable(given, path, diagnostics)):
+        for folder, rel_folder, dirnames, filenames, links in _walk(
+            path, _unreadable(given, path, diagnostics)
+        ):
             here = Path(folder)
-            rel_folder = "" if here == path else here.relative_to(path).as_posix()
             patterns.extend((rel_folder, p) for p in _ignore_patterns(here))
             dirnames[:] = sorted(
                 d
@@ -246,9 +284,9 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                     continue
                 full = here / name
                 display = _display(given, rel)
-                # os.walk does not follow linked folders, so only a linked file can lead elsewhere
+                # the walk does not follow linked folders, so only a linked file can lead elsewhere
                 resolved = (
-                    full.resolve() if full.is_symlink() else full
+                    full.resolve() if name in links else full
                 )  # already absolute: the walk starts at a resolved folder
                 if not _within(resolved, root):
                     diagnostics.append(
@@ -303,10 +341,43 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, Diagnostic | None]:
         )
 
 
+def _parse_values(job: tuple[str, str]) -> ParseResult:
+    text, display = job
+    return parse_yaml(text, display, positions=False)
+
+
+def _parse_ahead(
+    files: Sequence[_Input], reads: Sequence[tuple[bytes | None, Diagnostic | None]], cache: ParseCache
+) -> dict[str, ParseResult]:
+    """Parse the plain files the cache does not have, on every core when there are many."""
+    jobs: list[tuple[str, str]] = []
+    for item, (raw, _) in zip(files, reads, strict=True):
+        if raw is None or item.path is None or item.display.endswith(TEMPLATE_SUFFIXES):
+            continue
+        if hashlib.sha256(raw).hexdigest() in cache.entries:
+            continue
+        try:
+            jobs.append((raw.decode("utf-8-sig"), item.display))
+        except UnicodeDecodeError:
+            continue
+    if len(jobs) < PARALLEL_PARSE:
+        return {}  # the loop parses them one by one
+    results = map_items(_parse_values, jobs, threshold=PARALLEL_PARSE)
+    return {display: result for (_, display), result in zip(jobs, results, strict=True)}
+
+
+PARALLEL_PARSE = 600
+"""Files to parse below which parsing stays in this process."""
+
+
 def _load_file(
-    item: _Input, stdin_text: str | None, values: Mapping[str, Any], cache: ParseCache
+    item: _Input,
+    read: tuple[bytes | None, Diagnostic | None],
+    values: Mapping[str, Any],
+    cache: ParseCache,
+    ahead: Mapping[str, ParseResult],
 ) -> _FileResult:
-    raw, problem = _read(item, stdin_text)
+    raw, problem = read
     if raw is None:
         return _FileResult(None, [], [problem] if problem else [])
     is_template = item.display.endswith(TEMPLATE_SUFFIXES)
@@ -322,13 +393,15 @@ def _load_file(
     notes: list[Diagnostic] = []
     template = None
     if is_template:
+        from alabctl.spec.template import render_template  # Jinja2 loads only for templates
+
         template = text
         rendered = render_template(text, item.display, values)
         notes = [_with_file(d, item.display) for d in rendered.diagnostics]
         if rendered.text is None:
             return _FileResult(text, [], notes, template)
         text = rendered.text
-    parsed = parse_yaml(text, item.display)
+    parsed = ahead.get(item.display) or parse_yaml(text, item.display, positions=False)
     documents = [doc.data for doc in parsed.documents]
     if digest is not None:
         cache.put(digest, documents, parsed.diagnostics)
@@ -347,7 +420,7 @@ def _select(data: Any, origin: Origin) -> tuple[bool, Diagnostic | None]:
         return False, None
     api = data.get("apiVersion")
     if api is None:
-        if data.get("kind") in KINDS and "spec" in data:
+        if data.get("kind") in KIND_NAMES and "spec" in data:
             return False, origin.diagnostic(
                 "ALB108",
                 f"{data['kind']} without apiVersion is skipped",
@@ -415,8 +488,10 @@ def load(
     cache = ParseCache.open(cache_dir, PARSER_ID)
     sources = SourceIndex()
     documents: list[RawDocument] = []
-    for item in files:
-        result = _load_file(item, stdin_text, values or {}, cache)
+    reads = [_read(item, stdin_text) for item in files]
+    ahead = _parse_ahead(files, reads, cache)
+    for item, read in zip(files, reads, strict=True):
+        result = _load_file(item, read, values or {}, cache, ahead)
         diagnostics.extend(result.diagnostics)
         if result.text is not None:
             sources.texts[item.display] = result.text

@@ -17,11 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
+from alabctl.spec.names import DEFAULT_LOCKFILE as DEFAULT_LOCKFILE  # re-exported
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.yamlsrc import parse_yaml
 
 LOCK_VERSION = 1
-DEFAULT_LOCKFILE = "alabctl.lock"
 
 
 class AssetType(StrEnum):
@@ -82,7 +82,7 @@ KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,254}$"
 class LockedAsset(BaseModel):
     """One pinned hub asset."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     @field_validator("key")
     @classmethod
@@ -113,7 +113,7 @@ class LockedAsset(BaseModel):
 
 
 class LockFile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     version: Literal[1] = 1
     assets: list[LockedAsset] = Field(default_factory=list)

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 
+from alabctl.spec.codes import TEMPLATE_CODES as TEMPLATE_CODES  # re-exported
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.sandbox import BoundedEnvironment, BudgetExceeded, Caps, start
 
@@ -25,9 +26,6 @@ MAX_OUTPUT = 8 * 1024 * 1024
 """Bytes one template may render to."""
 
 _TEMPLATE_FILE = "<alabctl-template>"
-
-TEMPLATE_CODES = frozenset({"ALB003", "ALB008", "ALB010"})
-"""Codes of problems found while rendering: their line is the template's, not the rendered text's."""
 
 
 class _Environment(BoundedEnvironment):

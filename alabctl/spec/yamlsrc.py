@@ -33,6 +33,24 @@ try:  # libyaml through ruamel.yaml.clib: about six times faster than the pure c
             CParser.__init__(self, stream)
             BaseResolver.__init__(self)
 
+        # BaseResolver has no implicit or path resolvers, so every untagged node gets its kind's
+        # default tag; saying so directly saves a Python call chain per node
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            return _DEFAULT_TAGS[kind]
+
+        def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+    assert not BaseResolver.yaml_implicit_resolvers and not BaseResolver.yaml_path_resolvers
+    _DEFAULT_TAGS = {
+        ScalarNode: BaseResolver.DEFAULT_SCALAR_TAG,
+        SequenceNode: BaseResolver.DEFAULT_SEQUENCE_TAG,
+        MappingNode: BaseResolver.DEFAULT_MAPPING_TAG,
+    }
+
     C_PARSER = True
 except ImportError:  # pragma: no cover - depends on the installation
     C_PARSER = False
@@ -58,8 +76,14 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
+_MAYBE_TYPED = frozenset("~nNtTfF-+.0123456789")
+"""First characters of every plain scalar that is not a string (null, bools, numbers, .inf, .nan)."""
+
+
 def resolve_plain(text: str) -> Any:
     """A plain (unquoted) scalar by the YAML 1.2 core schema."""
+    if text and text[0] not in _MAYBE_TYPED:
+        return text  # most scalars are words: no pattern can match them
     if _NULL.match(text):
         return None
     if text in _BOOL:
@@ -252,6 +276,62 @@ class _Converter:
         return result
 
 
+class _Slow(Exception):
+    """The document needs the full converter: a tag, a merge key, a duplicate key, deep nesting."""
+
+
+_SCALAR_TAG: object = object()  # the libyaml loader's default tags; never matched without it
+_SEQUENCE_TAG: object = object()
+_MAPPING_TAG: object = object()
+if C_PARSER:
+    _SCALAR_TAG, _SEQUENCE_TAG, _MAPPING_TAG = (
+        _DEFAULT_TAGS[k] for k in (ScalarNode, SequenceNode, MappingNode)
+    )
+
+
+class _Values:
+    """The values of one document and nothing else: no positions, no paths, no diagnostics.
+
+    It covers the common case (plain mappings, lists and scalars, untagged) and gives up with
+    :class:`_Slow` on anything else, which :class:`_Converter` then handles in full. Its values are
+    the converter's values, so which one ran never shows. Untagged nodes from libyaml carry their
+    kind's default tag object itself (see ``_CLoader.resolve``), so a tag check is an identity test.
+    """
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def convert(self, node: Node, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES or depth > MAX_DEPTH:
+            raise _Slow
+        cls = node.__class__
+        if cls is ScalarNode:
+            if node.ctag is _SCALAR_TAG:
+                return node.value if node.style else resolve_plain(node.value)  # type: ignore[attr-defined]
+            raise _Slow
+        if cls is MappingNode and node.ctag is _MAPPING_TAG:
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not ScalarNode or key_node.ctag is not _SCALAR_TAG:
+                    raise _Slow
+                key = key_node.value
+                if not key_node.style:
+                    if key == "<<":
+                        raise _Slow
+                    raw = resolve_plain(key)
+                    key = raw if isinstance(raw, str) else key
+                if key in out:
+                    raise _Slow
+                out[key] = self.convert(value_node, depth + 1)
+            return out
+        if cls is SequenceNode and node.ctag is _SEQUENCE_TAG:
+            return [self.convert(item, depth + 1) for item in node.value]
+        raise _Slow
+
+
 def _compose(text: str, fast: bool = True) -> Iterator[Node]:
     if C_PARSER and fast:
         loader = _CLoader(text)
@@ -282,25 +362,37 @@ def _syntax_diagnostic(file: str, exc: YAMLError) -> Diagnostic:
     return Diagnostic("ALB001", Severity.ERROR, summary, detail, file, line, column)
 
 
-def parse_yaml(text: str, file: str) -> ParseResult:
+def parse_yaml(text: str, file: str, *, positions: bool = True) -> ParseResult:
     """Every document of ``text`` as plain values with its source map.
 
     A syntax error ends the file (later documents cannot be trusted); a refused construct drops
     only its own document. libyaml reads YAML 1.1, which rejects a few YAML 1.2 forms (``[a:b]`` in
     flow style); a file it rejects is read again by the pure-Python YAML 1.2 parser before any
     syntax error is reported.
+
+    With ``positions=False`` the source maps are left empty (a caller that needs them later parses
+    again): values and diagnostics are the same, and plain documents convert about twice as fast.
     """
-    result = _parse(text, file, fast=True)
+    result = _parse(text, file, fast=True, positions=positions)
     if C_PARSER and any(d.code == "ALB001" for d in result.diagnostics):
-        return _parse(text, file, fast=False)
+        return _parse(text, file, fast=False, positions=positions)
     return result
 
 
-def _parse(text: str, file: str, *, fast: bool) -> ParseResult:
+_NO_MAP = SourceMap({}, {})
+
+
+def _parse(text: str, file: str, *, fast: bool, positions: bool = True) -> ParseResult:
     documents: list[ParsedDocument] = []
     diagnostics: list[Diagnostic] = []
     try:
         for node in _compose(text, fast):
+            if not positions:
+                try:
+                    documents.append(ParsedDocument(_Values().convert(node, 0), _NO_MAP))
+                    continue
+                except _Slow:
+                    pass
             converter = _Converter(file)
             try:
                 data = converter.convert(node, ())

@@ -88,3 +88,25 @@ def test_yaml_12_colons_in_flow_sequences() -> None:
 def test_syntax_error_points_at_the_opening_quote() -> None:
     [d] = parse_yaml('a: 1\nb: "open\nc: 2\n', "f").diagnostics
     assert (d.code, d.line, d.column) == ("ALB001", 2, 4)
+
+
+VALUE_CASES = [
+    "a: 1\nb: yes\nc: 0x1F\nd: .inf\ne: ~\nf: 3.10\ng: '3'\nh: \"true\"\n",
+    "base: &x {b: 1, c: [1, 2]}\nother: *x\n<<: {h: 1}\n",
+    "a: 1\na: 2\n",
+    "k: !!int '3'\nj: !!str 4\n",
+    "? [a]\n: 1\n",
+    "a: [1, 2, {b: null}]\nTrue: x\n1: y\nnull: z\n",
+    "- -1\n- +.5\n- 0o17\n- .NaN\n- -.inf\n- 1e3\n- 1.e3\n- ''\n- Null\n",
+    "a: b\n---\n- 1\n---\nplain\n",
+    "x: !custom 1\n",
+    "a:\n" + "".join(f"  {'  ' * i}k{i}:\n" for i in range(70)),
+]
+
+
+@pytest.mark.parametrize("text", VALUE_CASES)
+def test_values_without_positions_are_the_same(text: str) -> None:
+    full = parse_yaml(text, "f.yaml")
+    fast = parse_yaml(text, "f.yaml", positions=False)
+    assert repr([d.data for d in fast.documents]) == repr([d.data for d in full.documents])
+    assert fast.diagnostics == full.diagnostics

@@ -115,9 +115,17 @@ def _tag(element: etree._Element) -> str:
     return str(element.tag).lower()
 
 
+_SEEN_ATTRS: dict[etree._Element, dict[str, str]] = {}
+"""Each element's attributes while one config is checked (the checks ask for them several times);
+holding the elements keeps their proxies alive, so a key never stands for another element."""
+
+
 def _attrs(element: etree._Element) -> dict[str, str]:
-    """Attributes with lower-cased names, as the browser reads them."""
-    return {str(k).lower(): str(v) for k, v in element.attrib.items()}
+    """Attributes with lower-cased names, as the browser reads them (callers must not change them)."""
+    found = _SEEN_ATTRS.get(element)
+    if found is None:
+        found = _SEEN_ATTRS[element] = {str(k).lower(): str(v) for k, v in element.attrib.items()}
+    return found
 
 
 def _finding(code: str, summary: str, detail: str, element: etree._Element | None) -> XmlFinding:
@@ -372,7 +380,10 @@ def check_label_config(xml: bytes) -> list[XmlFinding]:
     root, findings = parse_config(xml)
     if root is None:
         return findings
-    return [finding for check in CHECKS for finding in check(root)]
+    try:
+        return [finding for check in CHECKS for finding in check(root)]
+    finally:
+        _SEEN_ATTRS.clear()
 
 
 # -- diagnostics ----------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ class Strict(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         use_enum_values=False,
+        defer_build=True,  # a kind's validator is built when first used: one-file runs build one
     )
 
 

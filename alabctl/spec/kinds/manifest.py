@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from enum import StrEnum
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,47 +15,26 @@ from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
 from alabctl.spec.kinds.project import Binding, ProjectSpec, spec_bindings
 from alabctl.spec.kinds.rule import RuleSpec
 from alabctl.spec.kinds.server import ServerSpec
-
-API_VERSION = "alabctl/v1"
-API_GROUP = "alabctl/"
-
-
-class Kind(StrEnum):
-    """The kinds of manifest."""
-
-    PROJECT = "Project"
-    """An annotation project."""
-    RULE = "Rule"
-    """A regex or dictionary rule."""
-    MODEL = "Model"
-    """A model that pre-annotates."""
-    EMBEDDINGS = "Embeddings"
-    """Embeddings models are trained with."""
-    SERVER = "Server"
-    """A pre-annotation server."""
-    LICENSE = "License"
-    """Where licensed material is read from."""
-    HUB = "Hub"
-    """The Models Hub and target versions."""
-    LABEL_STUDIO = "LabelStudio"
-    """A Label Studio that projects are applied to."""
+from alabctl.spec.names import API_GROUP as API_GROUP  # re-exported: where the kinds are
+from alabctl.spec.names import API_VERSION as API_VERSION
+from alabctl.spec.names import Kind as Kind
 
 
-S = TypeVar("S", bound=BaseModel)
+class _Manifest(Strict):
+    """The envelope; each kind narrows ``spec`` (plain subclasses: pydantic generics cost start-up)."""
 
-
-class _Manifest(Strict, Generic[S]):
     api_version: Literal["alabctl/v1"]
     metadata: Metadata
-    spec: S
+    spec: BaseModel
 
     @property
     def name(self) -> str:
         return self.metadata.name
 
 
-class ProjectManifest(_Manifest[ProjectSpec]):
+class ProjectManifest(_Manifest):
     kind: Literal["Project"]
+    spec: ProjectSpec
 
     def bindings(self) -> Iterator[Binding]:
         """Every model the project names (NER, assertion, classification, relations), in document order."""
@@ -67,35 +45,39 @@ class ProjectManifest(_Manifest[ProjectSpec]):
         return any(True for _ in self.bindings())
 
 
-class RuleManifest(_Manifest[RuleSpec]):
+class RuleManifest(_Manifest):
     kind: Literal["Rule"]
+    spec: RuleSpec
 
 
-class ModelManifest(_Manifest[ModelSpec]):
+class ModelManifest(_Manifest):
     kind: Literal["Model"]
+    spec: ModelSpec
 
 
-class EmbeddingsManifest(_Manifest[EmbeddingsSpec]):
+class EmbeddingsManifest(_Manifest):
     kind: Literal["Embeddings"]
     spec: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)
 
 
-class ServerManifest(_Manifest[ServerSpec]):
+class ServerManifest(_Manifest):
     kind: Literal["Server"]
     spec: ServerSpec = Field(default_factory=ServerSpec)
 
 
-class LicenseManifest(_Manifest[LicenseSpec]):
+class LicenseManifest(_Manifest):
     kind: Literal["License"]
+    spec: LicenseSpec
 
 
-class HubManifest(_Manifest[HubSpec]):
+class HubManifest(_Manifest):
     kind: Literal["Hub"]
     spec: HubSpec = Field(default_factory=HubSpec)
 
 
-class LabelStudioManifest(_Manifest[LabelStudioSpec]):
+class LabelStudioManifest(_Manifest):
     kind: Literal["LabelStudio"]
+    spec: LabelStudioSpec
 
 
 AnyManifest = Annotated[
@@ -110,7 +92,7 @@ AnyManifest = Annotated[
     Field(discriminator="kind"),
 ]
 
-KINDS: dict[str, type[_Manifest[Any]]] = {
+KINDS: dict[str, type[_Manifest]] = {
     "Project": ProjectManifest,
     "Rule": RuleManifest,
     "Model": ModelManifest,
