@@ -1,0 +1,134 @@
+"""The ``sparknlp`` engine: a server's compiled pipeline on a warm JVM, through a ``LightPipeline``.
+
+Loading checks before it serves: the pipeline's Spark NLP version against the running one, every
+pretrained stage against the lock and the store (:mod:`.pinning`), licensed stages refused
+(:mod:`.assembly`). Rules run in the native rules engine beside the Spark NLP stages; their
+columns are merged into the same findings.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from alabctl.assets.home import Home
+from alabctl.compile.versions import is_compatible, parse_version
+from alabctl.runtime.engine import Engine, Findings
+from alabctl.runtime.sparknlp.assembly import fit_pipeline, plan
+from alabctl.runtime.sparknlp.findings import Column, findings
+from alabctl.runtime.sparknlp.offsets import offset_map
+from alabctl.runtime.sparknlp.pinning import check_pinned
+from alabctl.runtime.sparknlp.session import SessionOptions, spark_session
+from alabctl.spec.errors import UserError
+
+SPARK_KINDS = frozenset({"ner", "classification"})
+_SENTINEL = ""
+"""Put first in every batch: LightPipeline treats a batch whose first text names an existing file as images."""
+
+
+def output_columns(outputs: Sequence[Mapping[str, Any]]) -> list[Column]:
+    """The Spark NLP output columns to read, once each, in a stable order (pure)."""
+    seen: dict[str, Column] = {}
+    for out in outputs:
+        kind = str(out.get("kind"))
+        if kind not in SPARK_KINDS:
+            continue
+        name = str(out["column"])
+        seen.setdefault(
+            name,
+            Column(
+                name, kind, str(out.get("labelKey") or "result"), out.get("scoreKey"), str(out["predictor"])
+            ),
+        )
+    return [seen[k] for k in sorted(seen)]
+
+
+def check_version(raw: Mapping[str, Any], running: str) -> None:
+    """The pipeline was compiled for a Spark NLP version this one can run (Spark NLP's own rule)."""
+    wanted = str(raw.get("sparkNlpVersion") or "")
+    if not is_compatible(parse_version(running), parse_version(wanted)):
+        raise UserError(
+            f"server '{raw.get('server')}' was compiled for Spark NLP {wanted}, this machine runs {running}",
+            "set the Hub's sparkNlpVersion to the installed version and compile again, or install that version",
+        )
+
+
+class SparkNlpEngine:
+    """Implements :class:`~alabctl.runtime.engine.Engine` on Spark NLP; ``predict`` is thread-safe."""
+
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        home: Home,
+        rules: Engine | None = None,
+        options: SessionOptions | None = None,
+    ) -> None:
+        split = plan(list(raw.get("stages", [])))
+        if (
+            split.native_stages
+            and rules is None
+            and any(o.get("kind") == "rule" for o in raw.get("outputs", []))
+        ):
+            raise UserError(
+                f"server '{raw.get('server')}': its rules need the native rules engine, which is not available",
+                "install alabctl with its rules engine, or remove the rules from the server's projects",
+            )
+        pinned = check_pinned(split.spark_stages, home)
+        self._session = spark_session(home.root, options)
+        import sparknlp
+        from sparknlp.base import LightPipeline
+
+        check_version(raw, sparknlp.version())
+        self.model = fit_pipeline(self._session, split.spark_stages, pinned)
+        self._light = LightPipeline(self.model)
+        self._columns = output_columns(list(raw.get("outputs", [])))
+        self._rules = rules
+        self._lock = threading.Lock()
+
+    def _annotate(self, texts: Sequence[str]) -> list[Mapping[str, Any]]:
+        with self._lock:
+            results: list[Mapping[str, Any]] = self._light.fullAnnotate([_SENTINEL, *texts])
+        return results[1:]
+
+    def _spark(self, texts: Sequence[str]) -> list[Findings]:
+        if not self._columns:
+            return [{} for _ in texts]
+        try:
+            batch = self._annotate(texts)
+        except Exception:  # one bad text must not fail the others: retry one by one
+            batch = []
+            for text in texts:
+                try:
+                    batch.append(self._annotate([text])[0])
+                except Exception:
+                    batch.append({})
+        return [
+            findings(result, self._columns, offset_map(text))
+            for text, result in zip(texts, batch, strict=True)
+        ]
+
+    def predict(self, texts: Sequence[str]) -> list[Findings]:
+        """One ``Findings`` per text: the Spark NLP columns, then the rule columns."""
+        found = self._spark(list(texts))
+        if self._rules is None:
+            return found
+        ruled = self._rules.predict(texts)
+        return [{**spark, **rules} for spark, rules in zip(found, ruled, strict=True)]
+
+    def close(self) -> None:
+        """Drop the pipeline; the JVM stays up for the next build (one per process)."""
+        if self._rules is not None:
+            self._rules.close()
+        self._light = None
+        self.model = None
+
+
+def load_from(
+    build_root: Path, raw: Mapping[str, Any], home: Home, rules: Callable[[], Engine] | None
+) -> SparkNlpEngine:
+    """The engine for a build's pipeline; ``rules`` makes the native engine when the pipeline has rules."""
+    del build_root  # the Spark NLP stages read nothing from the build folder; the rules engine does
+    has_rules = any(o.get("kind") == "rule" for o in raw.get("outputs", []))
+    return SparkNlpEngine(raw, home, rules() if (has_rules and rules is not None) else None)
