@@ -20,7 +20,7 @@ pytestmark = pytest.mark.spark
 
 TEXTS = [
     "😀 Anna Novak visited Oslo and joined Acme Bank .",
-    "𝐀𝐁𝐂 🇫🇷 Peter Chen met Li Tanaka at Globex Labs in Paris today .",
+    "\U0001d400\U0001d401\U0001d402 🇫🇷 Peter Chen met Li Tanaka at Globex Labs in Paris today .",
     "The striker scored a goal in the final match of the season .",
     "Investors bought shares after the merger and the stock rose .",
     "",
