@@ -149,6 +149,10 @@ class CompileReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
 
+    @property
+    def valid_build(self) -> bool:
+        return self.validation.valid and self.build is not None
+
 
 def compile(
     inputs: Inputs,
@@ -216,3 +220,128 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[s
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return written, unchanged, removed
+
+
+# -- runtime: serve and preannotate ---------------------------------------------------------------
+
+
+def compile_to_temp(
+    inputs: Inputs, *, skip_license_check: bool = False, prefix: str = "alabctl-build-"
+) -> Path:
+    """Compile ``inputs`` into a new temporary build folder; a UserError naming the first error when invalid."""
+    out = Path(tempfile.mkdtemp(prefix=prefix)) / "build"
+    report = compile(inputs, out, skip_license_check=skip_license_check)
+    if not report.valid_build:
+        shutil.rmtree(out.parent, ignore_errors=True)
+        errors = [d for d in report.validation.diagnostics if d.is_error]
+        first = errors[0] if errors else None
+        where = f"{first.file}:{first.line}: " if first and first.file else ""
+        raise UserError(
+            f"the manifests are invalid ({len(errors)} errors): {where}{first.summary if first else ''}",
+            f"run 'alabctl validate -f {' '.join(inputs.paths)}' for every diagnostic",
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How ``serve`` runs one server: where its build comes from, where it listens, its limits."""
+
+    server: str
+    build: Path | None = None
+    inputs: Inputs | None = None
+    host: str | None = None
+    port: int | None = None
+    home: Path | None = None
+    max_tasks: int = 1000
+    max_body: int = 20 * 1024 * 1024
+    skip_license_check: bool = False
+
+
+def serve(options: ServeOptions) -> None:
+    """Run one pre-annotation server in the foreground until SIGINT/SIGTERM (SIGHUP reloads).
+
+    The build is ``options.build``, or ``options.inputs`` compiled into a temporary folder (again on
+    every reload). Raises UserError for a missing or foreign build, an unknown server, a server
+    this machine cannot run, or a port in use.
+    """
+    from alabctl.assets.home import resolve_home
+    from alabctl.runtime.admin import admin_token
+    from alabctl.runtime.deployment import Deployment, load_deployment
+    from alabctl.runtime.runner import run_server
+    from alabctl.runtime.server import Limits, ServerState
+    from alabctl.runtime.slot import Slot
+
+    if (options.build is None) == (options.inputs is None):
+        raise UserError("give exactly one of --build DIR and -f REPO", "see 'alabctl serve --help'")
+    temps: list[Path] = []
+    source = {"build": options.build}
+
+    def load(build: Path | None) -> Deployment:
+        if build is None and options.inputs is not None:
+            build = compile_to_temp(options.inputs, skip_license_check=options.skip_license_check)
+            temps.append(build.parent)
+        chosen = build or source["build"]
+        assert chosen is not None
+        deployment = load_deployment(chosen, options.server)
+        if options.inputs is None:
+            source["build"] = chosen  # a later SIGHUP reloads the folder last switched to
+        return deployment
+
+    try:
+        deployment = load(None)
+        token = admin_token(resolve_home(options.home))
+        limits = Limits(max_body=options.max_body, max_tasks=options.max_tasks)
+        state = ServerState(Slot(deployment, load), token, limits)
+        host = options.host or deployment.pipeline.host
+        port = options.port if options.port is not None else (deployment.pipeline.port or 0)
+        run_server(state, host, port)
+    finally:
+        for temp in temps:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class PreannotateOptions:
+    """What ``preannotate`` reads and writes."""
+
+    project: str
+    tasks: Path
+    out: Path | None = None
+    build: Path | None = None
+    inputs: Inputs | None = None
+    workers: int | None = None
+    engine: str = "local"
+    master: str | None = None
+    progress: bool = False
+    skip_license_check: bool = False
+
+
+def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = None) -> Any:
+    """Pre-annotate a task file with a project's compiled rules/models; returns a ``BatchReport``."""
+    import sys
+
+    from alabctl.runtime.batch import BatchJob, run_batch
+
+    if (options.build is None) == (options.inputs is None):
+        raise UserError("give exactly one of --build DIR and -f REPO", "see 'alabctl preannotate --help'")
+    temp: Path | None = None
+    try:
+        build = options.build
+        if build is None:
+            assert options.inputs is not None
+            build = temp = compile_to_temp(options.inputs, skip_license_check=options.skip_license_check)
+        job = BatchJob(
+            build=build,
+            project=options.project,
+            tasks=options.tasks,
+            out=options.out,
+            workers=options.workers or os.cpu_count() or 1,
+            engine=options.engine,
+            master=options.master,
+            progress=options.progress,
+        )
+        return run_batch(job, stdout or sys.stdout, stderr or sys.stderr)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp.parent, ignore_errors=True)

@@ -12,7 +12,7 @@ from alabctl.api import Inputs
 from alabctl.spec.loader import parse_values
 
 
-def add_input_options(parser: argparse.ArgumentParser) -> None:
+def add_input_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     group = parser.add_argument_group("inputs")
     group.add_argument(
         "-f",
@@ -20,7 +20,7 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
         dest="inputs",
         action="append",
         metavar="PATH",
-        required=True,
+        required=required,
         help="a manifest file, a folder (walked recursively) or - for stdin; repeatable",
     )
     group.add_argument(

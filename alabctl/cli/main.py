@@ -27,6 +27,8 @@ COMMANDS = {
     "describe": "alabctl.cli.inventory",
     "delete": "alabctl.cli.inventory",
     "models": "alabctl.cli.inventory",
+    "serve": "alabctl.cli.serve",
+    "preannotate": "alabctl.cli.preannotate",
 }
 """Each command and the module that registers it. Only the module of the command being run is
 imported (all of them for ``--help``), so ``alabctl validate`` does not pay for the hub client."""

@@ -496,10 +496,13 @@ def compile_pipeline(server: str, repo: Repository) -> Spec:
     maps = {p.name: label_map(p, repo).predictors for p in projects}
     stages, cols = _stages(repo, projects, [e for entries in maps.values() for e in entries])
     hub = repo.hub()
+    manifest = repo.server(server)
     return {
         "schemaVersion": PIPELINE_SCHEMA_VERSION,
         "server": server,
-        "engine": str(resolve_engine(repo.server(server).engine, uses.models)),
+        "host": manifest.host,
+        "port": manifest.port,
+        "engine": str(resolve_engine(manifest.engine, uses.models)),
         "sparkNlpVersion": hub.spark_nlp_version,
         "sparkVersion": hub.spark_version,
         "licensed": any(s["licensed"] for s in stages),

@@ -1,0 +1,253 @@
+"""Batch pre-annotation (``alabctl preannotate``): a task file in, the same tasks with predictions out.
+
+Steps: stream the tasks (:mod:`alabctl.runtime.taskfile`) -> chunks of :data:`CHUNK` tasks ->
+predicted by worker processes, each with the deployment loaded once, a bounded number of chunks in
+flight so memory stays flat -> written in input order as JSON (``--out`` ending ``.json``) or JSONL,
+atomically (a temporary file beside ``--out``, renamed at the end). A task that cannot be read is
+reported with its index and skipped.
+
+``--engine spark`` is looked up in ``alabctl.runtime.spark`` (``preannotate_spark(job, out, err)``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from alabctl.runtime.deployment import Deployment, load_deployment, server_of
+from alabctl.runtime.taskfile import BadTask, read_tasks
+from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_data, task_text
+from alabctl.spec.errors import UserError
+
+CHUNK = 256
+MAX_REPORTED = 20
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """One ``preannotate`` run."""
+
+    build: Path
+    project: str
+    tasks: Path
+    out: Path | None = None
+    workers: int = 1
+    engine: str = "local"
+    master: str | None = None
+    progress: bool = False
+
+
+@dataclass
+class BatchReport:
+    """What a run did."""
+
+    tasks: int = 0
+    written: int = 0
+    skipped: int = 0
+    dropped: int = 0
+    results: int = 0
+    seconds: float = 0.0
+    model_version: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    def skip(self, index: int, reason: str) -> None:
+        self.skipped += 1
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(f"task {index}: {reason}")
+
+
+# -- one chunk, in a worker -----------------------------------------------------------------------
+
+Line = tuple[int, str | None, str | None, int, int]
+"""(index, the task as JSON with its prediction or None, why it was skipped, results, dropped)."""
+
+_DEPLOYMENT: Deployment | None = None
+_PROJECT = ""
+
+
+def _init(build: str, server: str, project: str) -> None:
+    global _DEPLOYMENT, _PROJECT
+    _DEPLOYMENT = load_deployment(Path(build), server, smoke=False)
+    _PROJECT = project
+
+
+def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
+    out = dict(task) if "data" in task else {"data": dict(task)}
+    out["predictions"] = [*list(out.get("predictions") or []), prediction]
+    return out
+
+
+def _chunk(items: list[tuple[int, Any]]) -> list[Line]:
+    assert _DEPLOYMENT is not None
+    view = _DEPLOYMENT.view(_PROJECT)
+    lines: list[Line] = []
+    readable: list[tuple[int, Any, str]] = []
+    for index, task in items:
+        if isinstance(task, BadTask):
+            lines.append((index, None, task.reason, 0, 0))
+            continue
+        try:
+            task_data(task)
+            readable.append((index, task, task_text(task, view.text_key)))
+        except TaskError as exc:
+            lines.append((index, None, str(exc), 0, 0))
+    predictions = _DEPLOYMENT.predict(_PROJECT, [text for _, _, text in readable])
+    for (index, task, _), prediction in zip(readable, predictions, strict=True):
+        payload = {
+            "model_version": prediction.model_version,
+            "score": prediction.score,
+            "result": prediction.result,
+        }
+        dumped = json.dumps(_with_prediction(task, payload), ensure_ascii=False, separators=(",", ":"))
+        lines.append((index, dumped, None, len(prediction.result), prediction.dropped))
+    return sorted(lines)
+
+
+# -- the driver -----------------------------------------------------------------------------------
+
+
+def _chunks(tasks: Iterable[Any]) -> Iterator[list[tuple[int, Any]]]:
+    chunk: list[tuple[int, Any]] = []
+    for index, task in enumerate(tasks):
+        chunk.append((index, task))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Pool(job.workers, _init, (str(job.build), server, job.project)) as pool:
+        pending: deque[Any] = deque()
+        for chunk in chunks:
+            pending.append(pool.apply_async(_chunk, (chunk,)))
+            if len(pending) >= 2 * job.workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _in_process(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
+    _init(str(job.build), server, job.project)
+    for chunk in chunks:
+        yield _chunk(chunk)
+
+
+class _Writer:
+    """JSON array or JSONL, to a temporary file renamed into place on success (or to stdout)."""
+
+    def __init__(self, out: Path | None, stdout: IO[str]) -> None:
+        self.array = out is not None and out.suffix.lower() == ".json"
+        self.out, self.count, self.tmp = out, 0, None
+        if out is None:
+            self.stream = stdout
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+            self.tmp = Path(name)
+            self.stream = os.fdopen(fd, "w", encoding="utf-8")
+        if self.array:
+            self.stream.write("[")
+
+    def write(self, line: str) -> None:
+        if self.array:
+            self.stream.write(",\n" if self.count else "\n")
+            self.stream.write(line)
+        else:
+            self.stream.write(line + "\n")
+        self.count += 1
+
+    def commit(self) -> None:
+        if self.array:
+            self.stream.write("\n]\n")
+        self.stream.flush()
+        if self.out is not None and self.tmp is not None:
+            self.stream.close()
+            self.tmp.replace(self.out)
+
+    def abort(self) -> None:
+        if self.tmp is not None:
+            self.stream.close()
+            self.tmp.unlink(missing_ok=True)
+
+
+def _progress(stderr: IO[str], enabled: bool) -> Callable[[BatchReport, bool], None]:
+    last = [0.0]
+    began = time.monotonic()
+
+    def show(report: BatchReport, final: bool) -> None:
+        now = time.monotonic()
+        if not enabled or (not final and now - last[0] < 0.5):
+            return
+        last[0] = now
+        rate = report.tasks / max(now - began, 1e-9)
+        end = "\n" if final else ""
+        stderr.write(f"\rpreannotate: {report.tasks:,} tasks, {report.skipped:,} skipped, {rate:,.0f}/s{end}")
+        stderr.flush()
+
+    return show
+
+
+def _spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchReport:
+    try:
+        module = importlib.import_module("alabctl.runtime.spark")
+    except ImportError as exc:
+        raise UserError(
+            "--engine spark is not available in this alabctl",
+            "run with --engine local (the default), or install an alabctl with the Spark engine",
+        ) from exc
+    result: BatchReport = module.preannotate_spark(job, stdout, stderr)
+    return result
+
+
+def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> BatchReport:
+    """Pre-annotate ``job.tasks``; the report counts tasks, skipped ones (with reasons) and results."""
+    err = stderr or sys.stderr
+    if job.engine == "spark":
+        return _spark(job, stdout, err)
+    if job.engine != "local":
+        raise UserError(f"unknown engine {job.engine!r}", "use --engine local or --engine spark")
+    server = server_of(job.build, job.project)
+    deployment = load_deployment(job.build, server)  # fails fast, before any output
+    view = deployment.view(job.project)
+    deployment.close()
+    if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
+        raise UserError(VISUAL_NOT_HERE, "pre-annotate a text project, or use an alabctl with Visual NER")
+    report = BatchReport(model_version=view.model_version)
+    began = time.perf_counter()
+    show = _progress(err, job.progress)
+    chunks = _chunks(read_tasks(job.tasks))
+    results = _in_process(job, server, chunks) if job.workers <= 1 else _pooled(job, server, chunks)
+    writer = _Writer(job.out, stdout)
+    try:
+        for lines in results:
+            for index, dumped, reason, count, dropped in lines:
+                report.tasks += 1
+                if dumped is None:
+                    report.skip(index, reason or "unreadable")
+                    continue
+                writer.write(dumped)
+                report.written += 1
+                report.results += count
+                report.dropped += dropped
+            show(report, False)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    report.seconds = time.perf_counter() - began
+    show(report, True)
+    return report

@@ -1,0 +1,75 @@
+"""Running a server in the foreground: bind the port, serve with uvicorn, reload on SIGHUP.
+
+The socket is bound before uvicorn starts, so a port in use is a clear error (exit 1), and port 0
+(the Server manifest leaves the port to be assigned) picks a free one, printed on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from collections.abc import Callable
+
+import uvicorn
+
+from alabctl.runtime.server import ServerState, create_app
+from alabctl.spec.errors import UserError
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; a UserError when the address is taken or not ours."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            "another process holds the port: stop it, or pass --port (0 picks a free one)",
+        ) from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _on_sighup(state: ServerState, log: Callable[[str], None]) -> None:
+    async def reload() -> None:
+        try:
+            await asyncio.to_thread(state.slot.reload, None)
+            state.metrics.reloaded(True)
+            log(f"reloaded: build {state.slot.current.server_hash[:12]}")
+        except Exception:
+            state.metrics.reloaded(False)
+            log(f"reload failed, still serving the previous build: {state.slot.reason}")
+
+    asyncio.get_running_loop().create_task(reload())
+
+
+def run_server(state: ServerState, host: str, port: int, log: Callable[[str], None] | None = None) -> None:
+    """Serve until SIGINT/SIGTERM; SIGHUP reloads the build."""
+    say = log or (lambda line: print(f"alabctl serve: {line}", file=sys.stderr, flush=True))
+    sock = bind(host, port)
+    actual = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_app(state), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGHUP, _on_sighup, state, say)
+        deployment = state.slot.current
+        say(
+            f"server '{deployment.server}' on http://{host}:{actual} "
+            f"(build {deployment.server_hash[:12]}, projects {', '.join(sorted(deployment.views))})"
+        )
+        await server.serve(sockets=[sock])
+
+    try:
+        asyncio.run(main())
+    finally:
+        sock.close()

@@ -1,0 +1,79 @@
+"""Task files, streamed: a JSON array (Label Studio / Annotation Lab export or import), or JSONL.
+
+Reading never holds more than one task (plus the parser's buffer): JSON arrays are parsed
+incrementally with ijson's C backend. A line of JSONL that is not JSON is yielded as a
+:class:`BadTask` so the run reports it with its index and goes on; a broken JSON array cannot be
+resynchronised, so it ends the run with the index it stopped at.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from alabctl.spec.errors import UserError
+
+
+@dataclass(frozen=True)
+class BadTask:
+    """A task that could not be read, and why."""
+
+    reason: str
+
+
+def _first_byte(stream: IO[bytes]) -> bytes:
+    while True:
+        head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        if not head:
+            return b""
+        stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+        if stripped:
+            return stripped[:1]
+        stream.read(len(head))
+
+
+def _array(stream: IO[bytes], path: Path) -> Iterator[Any]:
+    count = 0
+    try:
+        for item in ijson.items(stream, "item", use_float=True):
+            count += 1
+            yield item
+    except ijson.JSONError as exc:
+        raise UserError(
+            f"{path}: invalid JSON after task {count}: {exc}",
+            "fix the file (or write it as JSONL, one task a line)",
+        ) from exc
+
+
+def _lines(stream: IO[bytes]) -> Iterator[Any]:
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError as exc:
+            yield BadTask(f"line {number} is not JSON ({exc})")
+
+
+def read_tasks(path: Path) -> Iterator[Any]:
+    """Each task of the file, in order (a :class:`BadTask` for a JSONL line that is not JSON)."""
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the tasks ({exc.strerror})", "check --tasks") from exc
+    with stream:
+        first = _first_byte(stream)
+        if first == b"[":
+            yield from _array(stream, path)
+        elif first == b"{":
+            yield from _lines(stream)
+        elif first:
+            raise UserError(
+                f"{path}: not a task file (it starts with {first!r})",
+                "give a JSON array of tasks, or JSONL with one task object a line",
+            )

@@ -1,0 +1,166 @@
+"""``alabctl preannotate``: task files in every accepted shape, order, bad tasks, workers, outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLES
+from tests.runtime.lscheck import ls_errors
+
+NOTES = ["A 5'11 male.", "nothing", "She is a woman of 5'4.", "6'0 boy"]
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "alabctl", "preannotate", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("project", ["quickstart", "triage-north", "triage-south"])
+def test_rule_only_projects_preannotate_end_to_end(build: Path, tmp_path: Path, project: str) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps([{"id": i, "data": {"text": t}} for i, t in enumerate(NOTES)]))
+    out = tmp_path / "out.json"
+    done = _run("--project", project, "--build", str(build), "--tasks", str(tasks), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    written = json.loads(out.read_text())
+    assert [t["id"] for t in written] == [0, 1, 2, 3]
+    for task in written:
+        (prediction,) = task["predictions"]
+        assert set(prediction) == {"model_version", "score", "result"}
+        assert ls_errors(build, project, prediction) == []
+        for result in prediction["result"]:
+            value = result["value"]
+            assert task["data"]["text"][value["start"] : value["end"]] == value["text"]
+    heights = [r for r in written[0]["predictions"][0]["result"] if r["value"]["labels"] == ["Height"]]
+    assert heights and written[1]["predictions"][0]["result"] == []
+    assert "pre-annotated 4 of 4 tasks" in done.stderr
+
+
+def test_jsonl_and_exports_keep_the_task_and_add_a_prediction(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "export.jsonl"
+    lines = [
+        {
+            "id": 7,
+            "data": {"text": NOTES[0]},
+            "annotations": [{"result": []}],
+            "predictions": [{"result": [], "model_version": "old"}],
+        },
+        {"text": NOTES[2], "title": "an Annotation Lab import"},
+        {"id": 9, "data": {"text": NOTES[3]}, "completions": [{"result": []}]},
+    ]
+    tasks.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    done = _run(
+        "--project",
+        "quickstart",
+        "--build",
+        str(build),
+        "--tasks",
+        str(tasks),
+        "--out",
+        str(tmp_path / "o.jsonl"),
+    )
+    assert done.returncode == 0, done.stderr
+    out = _jsonl(tmp_path / "o.jsonl")
+    assert out[0]["annotations"] == [{"result": []}]
+    assert (
+        next(p["model_version"] for p in out[0]["predictions"]) == "old" and len(out[0]["predictions"]) == 2
+    )
+    assert out[1]["data"] == {"text": NOTES[2], "title": "an Annotation Lab import"}
+    assert out[2]["completions"] == [{"result": []}] and out[2]["predictions"][0]["result"]
+
+
+def test_a_bad_task_is_reported_with_its_index_and_skipped(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        "\n".join(
+            [
+                json.dumps({"data": {"text": NOTES[0]}}),
+                "{not json",
+                json.dumps({"data": {"body": "x"}}),
+                "[1]",
+                json.dumps({"data": {"text": 5}}),
+                json.dumps({"data": {"text": NOTES[2]}}),
+            ]
+        )
+    )
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 1
+    assert [t["data"]["text"] for t in map(json.loads, done.stdout.splitlines())] == [NOTES[0], NOTES[2]]
+    for words in (
+        "task 1: line 2 is not JSON",
+        "task 2: no 'text' in the task's data",
+        "task 3: a task is a JSON object",
+        "task 4: data.text is int",
+    ):
+        assert words in done.stderr
+    assert "4 skipped" in done.stderr
+
+
+def test_two_workers_write_what_one_writes_in_order(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "many.jsonl"
+    with tasks.open("w") as out:
+        for i in range(3000):
+            out.write(json.dumps({"id": i, "data": {"text": NOTES[i % 4] + f" #{i}"}}) + "\n")
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    for workers, target in (("1", one), ("2", two)):
+        done = _run(
+            "--project",
+            "quickstart",
+            "--build",
+            str(build),
+            "--tasks",
+            str(tasks),
+            "--out",
+            str(target),
+            "--workers",
+            workers,
+        )
+        assert done.returncode == 0, done.stderr
+    assert one.read_bytes() == two.read_bytes()
+    assert [t["id"] for t in _jsonl(two)] == list(range(3000))
+
+
+def test_compiles_first_with_f_and_errors_are_clear(tmp_path: Path) -> None:
+    tasks = tmp_path / "t.json"
+    tasks.write_text(json.dumps([{"data": {"text": NOTES[0]}}]))
+    done = _run("--project", "quickstart", "-f", str(EXAMPLES), "--tasks", str(tasks), "--skip-license-check")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["predictions"][0]["result"]
+    missing = _run("--project", "nope", "-f", str(EXAMPLES), "--tasks", str(tasks), "--skip-license-check")
+    assert missing.returncode == 1 and "no project 'nope'" in missing.stderr
+    both = _run("--project", "quickstart", "--tasks", str(tasks))
+    assert both.returncode == 2 and "exactly one of --build DIR and -f REPO" in both.stderr
+    spark = _run("--project", "quickstart", "-f", str(EXAMPLES), "--tasks", str(tasks), "--engine", "spark")
+    assert spark.returncode == 1 and "--engine spark is not available" in spark.stderr
+    (tmp_path / "bad.json").write_text('[{"data": {"text": "a"}}, {"data": ')
+    broken = _run(
+        "--project",
+        "quickstart",
+        "-f",
+        str(EXAMPLES),
+        "--tasks",
+        str(tmp_path / "bad.json"),
+        "--out",
+        str(tmp_path / "o.json"),
+    )
+    assert broken.returncode == 1 and "invalid JSON after task 1" in broken.stderr
+    assert not (tmp_path / "o.json").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.json")]
