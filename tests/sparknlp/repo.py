@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.assets.hubserver import license_json
+from tests.conftest import EXAMPLES
 from tests.sparknlp.models import CLASSIFIER, EMBEDDINGS, NER
 
 SERVER = "newsroom"
 PROJECT = "news"
+
+
+def demo_license() -> str:
+    """The examples' demo license (not a real one: enough for compile's checks) with test hub keys."""
+    data = json.loads((EXAMPLES / "licenses" / "demo-license.json").read_text(encoding="utf-8"))
+    return json.dumps({**data, **json.loads(license_json())})
 
 
 def manifests(hub_url: str) -> dict[str, str]:
@@ -41,6 +50,22 @@ kind: Embeddings
 metadata: {{name: {EMBEDDINGS}}}
 spec: {{type: word, dimension: 100}}
 """,
+        "rule.yaml": """apiVersion: alabctl/v1
+kind: Rule
+metadata: {name: year}
+spec:
+  entity: Year
+  regex: "(19|20)[0-9][0-9]"
+  ruleScope: sentence
+  matchScope: token
+  completeMatchRegex: true
+""",
+        "license.yaml": """apiVersion: alabctl/v1
+kind: License
+metadata: {name: jsl}
+spec: {fromFile: demo-license.json, scopes: [healthcare:inference]}
+""",
+        "demo-license.json": demo_license(),
         "server.yaml": f"""apiVersion: alabctl/v1
 kind: Server
 metadata: {{name: {SERVER}}}
@@ -51,11 +76,13 @@ kind: Project
 metadata: {{name: {PROJECT}}}
 spec:
   server: {SERVER}
+  license: jsl
   ner:
     models:
       - model: {NER}
         labels: [PER, LOC, ORG]
         rename: {{PER: Person, LOC: Place}}
+    rules: [year]
   classification:
     - name: topic
       choices: [sports, business]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alabctl.assets.home import Home
-from alabctl.runtime.engine import Category, Chunk
+from alabctl.runtime.build import load_build
+from alabctl.runtime.engine import Category, Chunk, Engine
+from alabctl.runtime.sparknlp import load_engine
 from alabctl.runtime.sparknlp.engine import SparkNlpEngine
 from alabctl.spec.errors import UserError
 from tests.assets.hubserver import HubServer
@@ -43,13 +46,23 @@ def built(
 
 
 @pytest.fixture(scope="module")
-def engine(built: tuple[Path, Home, dict[str, Any]]) -> Any:
-    _, home, pipeline = built
-    loaded = SparkNlpEngine(pipeline, home)
+def engine(built: tuple[Path, Home, dict[str, Any]]) -> Iterator[Engine]:
+    """The engine as the runtime's factory loads it: Spark NLP stages and the native rules beside them."""
+    build, home, _ = built
+    opened = load_build(build)
+    loaded = load_engine(opened, opened.pipeline(SERVER), home)
     try:
         yield loaded
     finally:
         loaded.close()
+
+
+def spark_only(pipeline: dict[str, Any]) -> dict[str, Any]:
+    """A copy without the rules (so SparkNlpEngine can be built without a rules engine)."""
+    copy = json.loads(json.dumps(pipeline))
+    copy["stages"] = [s for s in copy["stages"] if s["class"] != "ContextualParserApproach"]
+    copy["outputs"] = [o for o in copy["outputs"] if o["kind"] != "rule"]
+    return copy
 
 
 def _stage(pipeline: dict[str, Any], cls: str) -> dict[str, Any]:
@@ -104,7 +117,7 @@ def test_compiled_pipeline_pins_the_pulled_models(built: tuple[Path, Home, dict[
 
 
 def test_ner_chunks_equal_spark_nlp_called_directly(
-    spark: Any, engine: SparkNlpEngine, built: tuple[Path, Home, dict[str, Any]]
+    spark: Any, engine: Engine, built: tuple[Path, Home, dict[str, Any]]
 ) -> None:
     _, home, pipeline = built
     direct = reference(spark, home, pipeline)
@@ -130,7 +143,7 @@ def test_ner_chunks_equal_spark_nlp_called_directly(
 
 
 def test_classification_equals_spark_nlp_called_directly(
-    spark: Any, engine: SparkNlpEngine, built: tuple[Path, Home, dict[str, Any]]
+    spark: Any, engine: Engine, built: tuple[Path, Home, dict[str, Any]]
 ) -> None:
     _, home, pipeline = built
     direct = reference(spark, home, pipeline)
@@ -144,12 +157,29 @@ def test_classification_equals_spark_nlp_called_directly(
     assert [f[column][0].label for f in engine.predict(TEXTS[2:4])] == ["sports", "business"]
 
 
+def test_rules_run_natively_beside_the_spark_nlp_stages(
+    engine: Engine, built: tuple[Path, Home, dict[str, Any]]
+) -> None:
+    _, _, pipeline = built
+    columns = {o["kind"]: o["column"] for o in pipeline["outputs"]}
+    (found,) = engine.predict(["😀 Anna Novak visited Oslo in 2024 ."])
+    (year,) = found[columns["rule"]]
+    assert isinstance(year, Chunk) and (year.text, year.label, year.start) == ("2024", "Year", 29)
+    assert "Anna Novak" in [c.text for c in found[columns["ner"]] if isinstance(c, Chunk)]
+
+
+def test_rules_without_the_rules_engine_are_refused(built: tuple[Path, Home, dict[str, Any]]) -> None:
+    _, home, pipeline = built
+    with pytest.raises(UserError, match="native rules engine"):
+        SparkNlpEngine(pipeline, home)
+
+
 def test_a_model_missing_from_the_store_is_a_clear_error(
     built: tuple[Path, Home, dict[str, Any]], tmp_path: Path
 ) -> None:
     _, _, pipeline = built
     with pytest.raises(UserError, match="not installed") as info:
-        SparkNlpEngine(pipeline, Home(tmp_path / "empty"))
+        SparkNlpEngine(spark_only(pipeline), Home(tmp_path / "empty"))
     assert "hub pull" in info.value.hint
 
 
@@ -157,7 +187,7 @@ def test_a_storage_ref_other_than_the_lock_is_refused(
     built: tuple[Path, Home, dict[str, Any]], tmp_path: Path
 ) -> None:
     _, home, pipeline = built
-    changed = json.loads(json.dumps(pipeline))
+    changed = spark_only(pipeline)
     _stage(changed, "NerDLModel")["storageRef"] = "glove_100d"
     with pytest.raises(UserError, match="storageRef 'alab_test_100d', the pipeline expects 'glove_100d'"):
         SparkNlpEngine(changed, home)
@@ -165,7 +195,7 @@ def test_a_storage_ref_other_than_the_lock_is_refused(
 
 def test_a_class_other_than_the_lock_is_refused(built: tuple[Path, Home, dict[str, Any]]) -> None:
     _, home, pipeline = built
-    changed = json.loads(json.dumps(pipeline))
+    changed = spark_only(pipeline)
     clf = _stage(changed, "ClassifierDLModel")
     clf["pretrained"]["key"] = _stage(changed, "NerDLModel")["pretrained"]["key"]
     with pytest.raises(UserError, match="is a NerDLModel, the pipeline expects a ClassifierDLModel"):

@@ -9,8 +9,7 @@ columns are merged into the same findings.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from alabctl.assets.home import Home
@@ -123,12 +122,3 @@ class SparkNlpEngine:
             self._rules.close()
         self._light = None
         self.model = None
-
-
-def load_from(
-    build_root: Path, raw: Mapping[str, Any], home: Home, rules: Callable[[], Engine] | None
-) -> SparkNlpEngine:
-    """The engine for a build's pipeline; ``rules`` makes the native engine when the pipeline has rules."""
-    del build_root  # the Spark NLP stages read nothing from the build folder; the rules engine does
-    has_rules = any(o.get("kind") == "rule" for o in raw.get("outputs", []))
-    return SparkNlpEngine(raw, home, rules() if (has_rules and rules is not None) else None)

@@ -20,6 +20,7 @@ DRIVER_MEMORY_ENV = "ALABCTL_SPARK_DRIVER_MEMORY"
 
 _lock = threading.Lock()
 _session: Any = None
+_pid = 0
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,20 @@ def _start(conf: dict[str, str]) -> Any:
 
 def spark_session(home_root: Path, options: SessionOptions | None = None) -> Any:
     """The process's Spark session, started on first use from the jars this machine has."""
-    global _session
+    global _session, _pid
     with _lock:
+        if _session is not None and _pid != os.getpid():
+            raise UserError(
+                "the sparknlp engine's JVM belongs to the process that started it, not to a forked worker",
+                "run Spark NLP pipelines with one worker (--workers 1), or use --engine spark for batches",
+            )
         if _session is not None and _session.sparkContext._jsc is not None:
             return _session
         jars = find_jars(home_root)
         if not has_sparknlp(jars):
             raise UserError("the jars found hold no spark-nlp jar", FETCH_HINT)
         _session = _start(spark_conf(jars, options or SessionOptions(), home_root / "cache"))
+        _pid = os.getpid()
         return _session
 
 
