@@ -230,7 +230,9 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
     began = time.perf_counter()
     show = _progress(err, job.progress)
     chunks = _chunks(read_tasks(job.tasks))
-    results = _in_process(job, server, chunks) if job.workers <= 1 else _pooled(job, server, chunks)
+    # a JVM (engine sparknlp) belongs to one process: forked workers cannot share it
+    workers = 1 if deployment.pipeline.engine == "sparknlp" else job.workers
+    results = _in_process(job, server, chunks) if workers <= 1 else _pooled(job, server, chunks)
     writer = _Writer(job.out, stdout)
     try:
         for lines in results:

@@ -6,6 +6,7 @@ The tests are skipped, with the reason, only when this machine lacks Java or the
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from alabctl.assets.home import Home
 from tests.assets.hubserver import HubServer, publish
 from tests.sparknlp.models import (
     CLASSES,
@@ -27,6 +29,7 @@ from tests.sparknlp.models import (
     trained_models,
     zip_folder,
 )
+from tests.sparknlp.repo import SERVER, manifests, pull_lock_compile
 
 JARS_ENV = "ALABCTL_SPARK_JARS"
 HUB_TIME_MS = 1_764_000_000_000
@@ -126,3 +129,17 @@ def sparknlp_hub(trained: TrainedModels, tmp_path_factory: pytest.TempPathFactor
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def built(
+    sparknlp_hub: HubServer, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Home, dict[str, Any]]:
+    """A repository using the test models, pulled, locked and compiled once for the run."""
+    repo = tmp_path_factory.mktemp("repo")
+    for name, text in manifests(sparknlp_hub.url).items():
+        (repo / name).write_text(text, encoding="utf-8")
+    home = tmp_path_factory.mktemp("home")
+    build = pull_lock_compile(repo, home)
+    pipeline = json.loads((build / "servers" / SERVER / "pipeline.json").read_text())
+    return build, Home(home), pipeline

@@ -15,9 +15,10 @@ from alabctl.runtime.engine import Category, Chunk, Engine
 from alabctl.runtime.sparknlp import load_engine
 from alabctl.runtime.sparknlp.engine import SparkNlpEngine
 from alabctl.spec.errors import UserError
-from tests.assets.hubserver import HubServer
 from tests.sparknlp.models import CLASSIFIER, EMBEDDINGS, NER
-from tests.sparknlp.repo import SERVER, manifests, pull_lock_compile
+from tests.sparknlp.reference import reference
+from tests.sparknlp.reference import stage as _stage
+from tests.sparknlp.repo import SERVER
 
 pytestmark = pytest.mark.spark
 
@@ -29,20 +30,6 @@ TEXTS = [
     "",
     "/etc/passwd",
 ]
-
-
-@pytest.fixture(scope="module")
-def built(
-    sparknlp_hub: HubServer, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, Home, dict[str, Any]]:
-    """A repository using the test models, pulled, locked and compiled once for this module."""
-    repo = tmp_path_factory.mktemp("repo")
-    for name, text in manifests(sparknlp_hub.url).items():
-        (repo / name).write_text(text, encoding="utf-8")
-    home = tmp_path_factory.mktemp("home")
-    build = pull_lock_compile(repo, home)
-    pipeline = json.loads((build / "servers" / SERVER / "pipeline.json").read_text())
-    return build, Home(home), pipeline
 
 
 @pytest.fixture(scope="module")
@@ -63,46 +50,6 @@ def spark_only(pipeline: dict[str, Any]) -> dict[str, Any]:
     copy["stages"] = [s for s in copy["stages"] if s["class"] != "ContextualParserApproach"]
     copy["outputs"] = [o for o in copy["outputs"] if o["kind"] != "rule"]
     return copy
-
-
-def _stage(pipeline: dict[str, Any], cls: str) -> dict[str, Any]:
-    return next(s for s in pipeline["stages"] if s["class"] == cls)
-
-
-def reference(spark: Any, home: Home, pipeline: dict[str, Any]) -> Any:
-    """The same models called directly through Spark NLP's API (no alabctl code)."""
-    from pyspark.ml import Pipeline
-    from sparknlp.annotator import (
-        ClassifierDLModel,
-        NerConverter,
-        NerDLModel,
-        SentenceDetector,
-        SentenceEmbeddings,
-        Tokenizer,
-        WordEmbeddingsModel,
-    )
-    from sparknlp.base import DocumentAssembler, LightPipeline
-
-    def key(cls: str) -> str:
-        return str(home.asset_dir(_stage(pipeline, cls)["pretrained"]["key"]))
-
-    stages = [
-        DocumentAssembler().setInputCol("text").setOutputCol("document"),
-        SentenceDetector().setInputCols(["document"]).setOutputCol("sentence"),
-        Tokenizer().setInputCols(["sentence"]).setOutputCol("token"),
-        WordEmbeddingsModel.load(key("WordEmbeddingsModel"))
-        .setInputCols(["sentence", "token"])
-        .setOutputCol("emb"),
-        NerDLModel.load(key("NerDLModel")).setInputCols(["sentence", "token", "emb"]).setOutputCol("ner"),
-        NerConverter().setInputCols(["sentence", "token", "ner"]).setOutputCol("chunks"),
-        SentenceEmbeddings()
-        .setInputCols(["sentence", "emb"])
-        .setOutputCol("sent")
-        .setPoolingStrategy("AVERAGE"),
-        ClassifierDLModel.load(key("ClassifierDLModel")).setInputCols(["sent"]).setOutputCol("class"),
-    ]
-    model = Pipeline(stages=stages).fit(spark.createDataFrame([[""]]).toDF("text"))
-    return LightPipeline(model)
 
 
 def test_compiled_pipeline_pins_the_pulled_models(built: tuple[Path, Home, dict[str, Any]]) -> None:

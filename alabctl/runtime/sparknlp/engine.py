@@ -83,13 +83,27 @@ class SparkNlpEngine:
         self.model = fit_pipeline(self._session, split.spark_stages, pinned)
         self._light = LightPipeline(self.model)
         self._columns = output_columns(list(raw.get("outputs", [])))
-        self._rules = rules
+        self.rules = rules
         self._lock = threading.Lock()
 
     def _annotate(self, texts: Sequence[str]) -> list[Mapping[str, Any]]:
         with self._lock:
             results: list[Mapping[str, Any]] = self._light.fullAnnotate([_SENTINEL, *texts])
         return results[1:]
+
+    @property
+    def columns(self) -> list[str]:
+        """The Spark NLP output columns the engine reads."""
+        return [c.name for c in self._columns]
+
+    @property
+    def session(self) -> Any:
+        """The Spark session the pipeline runs on."""
+        return self._session
+
+    def read(self, result: Mapping[str, Sequence[Any]], text: str) -> Findings:
+        """Findings from one row of annotations (a ``fullAnnotate`` dict or a DataFrame row as a dict)."""
+        return findings(result, self._columns, offset_map(text))
 
     def _spark(self, texts: Sequence[str]) -> list[Findings]:
         if not self._columns:
@@ -111,14 +125,14 @@ class SparkNlpEngine:
     def predict(self, texts: Sequence[str]) -> list[Findings]:
         """One ``Findings`` per text: the Spark NLP columns, then the rule columns."""
         found = self._spark(list(texts))
-        if self._rules is None:
+        if self.rules is None:
             return found
-        ruled = self._rules.predict(texts)
+        ruled = self.rules.predict(texts)
         return [{**spark, **rules} for spark, rules in zip(found, ruled, strict=True)]
 
     def close(self) -> None:
         """Drop the pipeline; the JVM stays up for the next build (one per process)."""
-        if self._rules is not None:
-            self._rules.close()
+        if self.rules is not None:
+            self.rules.close()
         self._light = None
         self.model = None

@@ -34,6 +34,15 @@ class SessionOptions:
     """More Spark conf pairs (``--conf``-style)."""
 
 
+_defaults: SessionOptions | None = None
+
+
+def set_default_options(options: SessionOptions) -> None:
+    """The options the process's session starts with when a caller gives none (``--master``)."""
+    global _defaults
+    _defaults = options
+
+
 def spark_conf(jars: list[Path], options: SessionOptions, cache_folder: Path) -> dict[str, str]:
     """The Spark conf for a Spark NLP session on local jars (pure)."""
     conf = {
@@ -93,7 +102,7 @@ def spark_session(home_root: Path, options: SessionOptions | None = None) -> Any
         jars = find_jars(home_root)
         if not has_sparknlp(jars):
             raise UserError("the jars found hold no spark-nlp jar", FETCH_HINT)
-        _session = _start(spark_conf(jars, options or SessionOptions(), home_root / "cache"))
+        _session = _start(spark_conf(jars, options or _defaults or SessionOptions(), home_root / "cache"))
         _pid = os.getpid()
         return _session
 
