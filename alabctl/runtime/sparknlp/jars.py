@@ -24,27 +24,32 @@ def _folder_jars(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.jar") if p.is_file())
 
 
-def find_jars(home_root: Path, env: Mapping[str, str] | None = None) -> list[Path]:
-    """The jar files to pass as ``spark.jars``; a UserError that says how to get them when there are none."""
+def find_jars(home_root: Path, env: Mapping[str, str] | None = None) -> list[str]:
+    """The jars to pass as ``spark.jars``; a UserError that says how to get them when there are none.
+
+    Entries with a scheme (``local:///opt/sparknlp/x.jar``, ``hdfs://…``) are passed as they are:
+    they name files on the cluster's nodes, not here.
+    """
     env = os.environ if env is None else env
     given = env.get(JARS_ENV, "").strip()
     if given:
-        paths = [Path(p.strip()).expanduser() for p in given.split(",") if p.strip()]
-        if len(paths) == 1 and paths[0].is_dir():
-            found = _folder_jars(paths[0])
+        entries = [p.strip() for p in given.split(",") if p.strip()]
+        if len(entries) == 1 and Path(entries[0]).expanduser().is_dir():
+            found = _folder_jars(Path(entries[0]).expanduser())
             if not found:
                 raise UserError(f"{JARS_ENV}={given}: the folder holds no .jar file", FETCH_HINT)
-            return found
-        missing = [str(p) for p in paths if not p.is_file()]
+            return [str(p) for p in found]
+        local = [e for e in entries if "://" not in e]
+        missing = [e for e in local if not Path(e).expanduser().is_file()]
         if missing:
             raise UserError(f"{JARS_ENV}: no such jar file: {', '.join(missing)}", FETCH_HINT)
-        return paths
+        return [e if "://" in e else str(Path(e).expanduser()) for e in entries]
     found = _folder_jars(home_root / "jars") if (home_root / "jars").is_dir() else []
     if not found:
         raise UserError("no Spark NLP jar: the sparknlp engine needs it on this machine", FETCH_HINT)
-    return found
+    return [str(p) for p in found]
 
 
-def has_sparknlp(jars: list[Path]) -> bool:
+def has_sparknlp(jars: list[str]) -> bool:
     """Whether one of the jars is Spark NLP itself (thin or assembly)."""
-    return any(p.name.startswith(("spark-nlp_", "spark-nlp-assembly")) for p in jars)
+    return any(j.rsplit("/", 1)[-1].startswith(("spark-nlp_", "spark-nlp-assembly")) for j in jars)

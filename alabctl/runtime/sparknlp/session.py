@@ -17,6 +17,8 @@ from alabctl.runtime.sparknlp.jars import FETCH_HINT, find_jars, has_sparknlp
 from alabctl.spec.errors import UserError
 
 DRIVER_MEMORY_ENV = "ALABCTL_SPARK_DRIVER_MEMORY"
+CONF_ENV = "ALABCTL_SPARK_CONF"
+"""More Spark conf as whitespace-separated ``key=value`` pairs (cluster settings, executor memory)."""
 
 _lock = threading.Lock()
 _session: Any = None
@@ -43,12 +45,12 @@ def set_default_options(options: SessionOptions) -> None:
     _defaults = options
 
 
-def spark_conf(jars: list[Path], options: SessionOptions, cache_folder: Path) -> dict[str, str]:
+def spark_conf(jars: list[str], options: SessionOptions, cache_folder: Path) -> dict[str, str]:
     """The Spark conf for a Spark NLP session on local jars (pure)."""
     conf = {
         "spark.app.name": options.app_name,
         "spark.master": options.master,
-        "spark.jars": ",".join(str(p) for p in jars),
+        "spark.jars": ",".join(jars),
         "spark.driver.memory": os.environ.get(DRIVER_MEMORY_ENV, options.driver_memory),
         "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
         "spark.kryoserializer.buffer.max": "1000M",
@@ -62,7 +64,22 @@ def spark_conf(jars: list[Path], options: SessionOptions, cache_folder: Path) ->
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
     conf.update(dict(options.extra))
+    conf.update(env_conf(os.environ.get(CONF_ENV, "")))
     return conf
+
+
+def env_conf(text: str) -> dict[str, str]:
+    """``ALABCTL_SPARK_CONF``'s pairs; a word without ``=`` is a UserError."""
+    out: dict[str, str] = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if not sep or not key.startswith("spark."):
+            raise UserError(
+                f"{CONF_ENV}: {word!r} is not a Spark setting",
+                "write whitespace-separated key=value pairs, e.g. spark.executor.memory=4g",
+            )
+        out[key] = value
+    return out
 
 
 def _start(conf: dict[str, str]) -> Any:
