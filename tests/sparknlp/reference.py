@@ -11,8 +11,18 @@ def stage(pipeline: dict[str, Any], cls: str) -> dict[str, Any]:
     return next(s for s in pipeline["stages"] if s["class"] == cls)
 
 
+_BUILT: dict[tuple[int, str], Any] = {}
+
+
 def reference(spark: Any, home: Home, pipeline: dict[str, Any]) -> Any:
-    """The same models called directly through Spark NLP's API (no alabctl code)."""
+    """The same models called directly through Spark NLP's API (no alabctl code); built once per store."""
+    key = (id(spark), str(home.root))
+    if key not in _BUILT:
+        _BUILT[key] = _reference(spark, home, pipeline)
+    return _BUILT[key]
+
+
+def _reference(spark: Any, home: Home, pipeline: dict[str, Any]) -> Any:
     from pyspark.ml import Pipeline
     from sparknlp.annotator import (
         ClassifierDLModel,
