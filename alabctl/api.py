@@ -317,6 +317,14 @@ class PreannotateOptions:
     skip_license_check: bool = False
 
 
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = None) -> Any:
     """Pre-annotate a task file with a project's compiled rules/models; returns a ``BatchReport``."""
     import sys
@@ -336,7 +344,7 @@ def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = N
             project=options.project,
             tasks=options.tasks,
             out=options.out,
-            workers=options.workers or os.cpu_count() or 1,
+            workers=options.workers or _cores(),
             engine=options.engine,
             master=options.master,
             progress=options.progress,

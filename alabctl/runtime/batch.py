@@ -11,25 +11,31 @@ reported with its index and skipped.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
+from alabctl.runtime.results import ProjectView
 from alabctl.runtime.taskfile import BadTask, read_tasks
 from alabctl.runtime.tasks import VISUAL_NOT_HERE, TaskError, task_data, task_text
 from alabctl.spec.errors import UserError
 
 CHUNK = 256
+PR_SET_PDEATHSIG = 1
 MAX_REPORTED = 20
 
 
@@ -75,6 +81,20 @@ _DEPLOYMENT: Deployment | None = None
 _PROJECT = ""
 
 
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel send SIGTERM to this worker when the process that started it ends, so
+    no worker outlives a run that failed or was killed."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before prctl took effect
+        os._exit(1)
+
+
 def _init(build: str, server: str, project: str) -> None:
     global _DEPLOYMENT, _PROJECT
     _DEPLOYMENT = load_deployment(Path(build), server, smoke=False)
@@ -85,6 +105,11 @@ def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
     out = dict(task) if "data" in task else {"data": dict(task)}
     out["predictions"] = [*list(out.get("predictions") or []), prediction]
     return out
+
+
+def _init_worker(parent: int, build: str, server: str, project: str) -> None:
+    _die_with_parent(parent)
+    _init(build, server, project)
 
 
 def _chunk(items: list[tuple[int, Any]]) -> list[Line]:
@@ -129,15 +154,27 @@ def _chunks(tasks: Iterable[Any]) -> Iterator[list[tuple[int, Any]]]:
 
 def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(job.workers, _init, (str(job.build), server, job.project)) as pool:
-        pending: deque[Any] = deque()
+    pool = ProcessPoolExecutor(
+        job.workers,
+        multiprocessing.get_context(method),
+        _init_worker,
+        (os.getpid(), str(job.build), server, job.project),
+    )
+    try:
+        pending: deque[Future[list[Line]]] = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_chunk, (chunk,)))
+            pending.append(pool.submit(_chunk, chunk))
             if len(pending) >= 2 * job.workers:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
+    except BrokenProcessPool as exc:
+        raise UserError(
+            "a preannotate worker process died (out of memory, or killed)",
+            "run again with fewer --workers, or split the task file",
+        ) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_process(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
@@ -213,6 +250,17 @@ def _spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchReport:
     return result
 
 
+def _checked(job: BatchJob) -> tuple[str, ProjectView]:
+    """Load the build once in the main process so a broken one fails before any output is written;
+    the deployment is released on return (workers load their own)."""
+    server = server_of(job.build, job.project)
+    deployment = load_deployment(job.build, server)
+    try:
+        return server, deployment.view(job.project)
+    finally:
+        deployment.close()
+
+
 def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> BatchReport:
     """Pre-annotate ``job.tasks``; the report counts tasks, skipped ones (with reasons) and results."""
     err = stderr or sys.stderr
@@ -220,10 +268,7 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
         return _spark(job, stdout, err)
     if job.engine != "local":
         raise UserError(f"unknown engine {job.engine!r}", "use --engine local or --engine spark")
-    server = server_of(job.build, job.project)
-    deployment = load_deployment(job.build, server)  # fails fast, before any output
-    view = deployment.view(job.project)
-    deployment.close()
+    server, view = _checked(job)
     if view.visual:  # the seam where Visual NER (documents -> words -> boxes) plugs in
         raise UserError(VISUAL_NOT_HERE, "pre-annotate a text project, or use an alabctl with Visual NER")
     report = BatchReport(model_version=view.model_version)

@@ -22,12 +22,12 @@ class NativeEngine:
         self._rules = RuleEngine.from_build(build.root, sorted(self._columns), backend=backend)
 
     def _findings(self, text: str) -> Findings:
-        found: dict[str, list[Finding]] = {column: [] for column in self._columns.values()}
+        found: dict[str, list[Finding]] = {}  # only the columns that found something
         chunks: list[Chunk] = self._rules.annotate(text)
         for chunk in chunks:
             column = self._columns.get(chunk.source)
             if column is not None:
-                found[column].append(chunk)
+                found.setdefault(column, []).append(chunk)
         return found
 
     def predict(self, texts: Sequence[str]) -> list[Findings]:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from alabctl.runtime.build import Output
 from alabctl.runtime.engine import Category, Chunk, Findings, Relation
 from alabctl.runtime.labeling import LabelingConfig, check_relation, check_result
+from alabctl.runtime.rules import merge_chunks
 
 REGION_KINDS = frozenset({"rule", "ner"})
 Result = dict[str, Any]
@@ -35,6 +37,20 @@ class ProjectView:
     config: LabelingConfig
     outputs: tuple[Output, ...]
     model_version: str
+
+    @cached_property
+    def region_outputs(self) -> dict[str, list[Output]]:
+        """Output column -> the NER-like outputs (rules, NER models) it feeds."""
+        index: dict[str, list[Output]] = {}
+        for output in self.outputs:
+            if output.kind in REGION_KINDS:
+                index.setdefault(output.column, []).append(output)
+        return index
+
+    @cached_property
+    def other_outputs(self) -> list[Output]:
+        """Assertion, classification and relation outputs."""
+        return [o for o in self.outputs if o.kind not in REGION_KINDS]
 
     @property
     def visual(self) -> bool:
@@ -72,52 +88,83 @@ def _id(*parts: object) -> str:
 
 def _renamed(output: Output, chunks: Sequence[object]) -> list[Chunk]:
     out: list[Chunk] = []
+    labels = output.labels
     for chunk in chunks:
-        if isinstance(chunk, Chunk) and chunk.label in output.labels:
-            out.append(replace(chunk, label=output.labels[chunk.label]))
+        if not isinstance(chunk, Chunk):
+            continue
+        label = labels.get(chunk.label)
+        if label is None:
+            continue
+        out.append(chunk if label == chunk.label else replace(chunk, label=label))
     return out
 
 
-def _region(output: Output, chunk: Chunk, rid: str) -> Result:
+def _region(from_name: str, to_name: str, type_: str, chunk: Chunk, rid: str) -> Result:
     return {
         "id": rid,
-        "from_name": output.from_name,
-        "to_name": output.to_name,
-        "type": output.type,
+        "from_name": from_name,
+        "to_name": to_name,
+        "type": type_,
         "value": {"start": chunk.start, "end": chunk.end, "text": chunk.text, "labels": [chunk.label]},
         "score": round(float(chunk.score), 4),
     }
 
 
 def _merge(chunks: list[Chunk]) -> list[Chunk]:
-    from alabctl.runtime.rules import merge_chunks
-
     return list(merge_chunks(chunks))
 
 
-def _regions(
-    outputs: Sequence[Output], findings: Findings
-) -> tuple[list[Result], dict[tuple[int, int], str]]:
+Control = tuple[str, str, str]
+"""(from_name, to_name, type) of a control that region outputs feed."""
+
+
+def region_chunks(
+    view: ProjectView, findings: Findings, types: frozenset[str] = frozenset({"labels"})
+) -> dict[Control, list[Chunk]]:
+    """Control -> its chunks: renamed, filtered, merged across sources (ChunkMerge), sorted by span."""
+    index = view.region_outputs
+    by_control: dict[Control, list[Chunk]] = {}
+    for column, found in findings.items():
+        if not found:
+            continue
+        for output in index.get(column, ()):
+            if output.type in types:
+                key = (output.from_name, output.to_name, output.type)
+                by_control.setdefault(key, []).extend(_renamed(output, found))
+    return {
+        key: sorted(_merge(chunks) if len(chunks) > 1 else chunks, key=lambda c: (c.start, c.end, c.label))
+        for key, chunks in sorted(by_control.items())
+        if chunks
+    }
+
+
+def select_chunks(view: ProjectView, findings: Findings) -> list[tuple[Chunk, str]]:
+    """A Visual NER project's chunks with the label each gets: ``annotate_pages``' ``select``."""
+    chosen = region_chunks(view, findings, frozenset({"rectanglelabels"}))
+    return [(chunk, chunk.label) for chunks in chosen.values() for chunk in chunks]
+
+
+def _regions(view: ProjectView, findings: Findings) -> tuple[list[Result], dict[tuple[int, int], str]]:
     """One result per merged chunk per control; and span -> region id, for relations."""
-    by_control: dict[tuple[str, str, str], list[Chunk]] = {}
-    for output in outputs:
-        if output.kind in REGION_KINDS and output.type == "labels":
-            key = (output.from_name, output.to_name, output.type)
-            by_control.setdefault(key, []).extend(_renamed(output, findings.get(output.column, ())))
     results: list[Result] = []
     spans: dict[tuple[int, int], str] = {}
-    for (from_name, to_name, type_), chunks in sorted(by_control.items()):
-        template = Output("", "", "", "", from_name, to_name, type_, {})
-        for chunk in sorted(_merge(chunks), key=lambda c: (c.start, c.end, c.label)):
+    for (from_name, to_name, type_), chunks in region_chunks(view, findings).items():
+        for chunk in chunks:
             rid = _id(from_name, chunk.start, chunk.end, chunk.label)
-            results.append(_region(template, chunk, rid))
+            results.append(_region(from_name, to_name, type_, chunk, rid))
             spans.setdefault((chunk.start, chunk.end), rid)
     return results, spans
 
 
 def _assertions(output: Output, findings: Findings) -> list[Result]:
     return [
-        _region(output, chunk, _id(output.from_name, chunk.start, chunk.end, "assertion", chunk.label))
+        _region(
+            output.from_name,
+            output.to_name,
+            output.type,
+            chunk,
+            _id(output.from_name, chunk.start, chunk.end, "assertion", chunk.label),
+        )
         for chunk in _renamed(output, findings.get(output.column, ()))
     ]
 
@@ -160,10 +207,10 @@ def _relations(output: Output, findings: Findings, spans: Mapping[tuple[int, int
 
 def predict_project(view: ProjectView, findings: Findings, text: str) -> Prediction:
     """The project's prediction for one text, every result checked against its config."""
-    regions, spans = _regions(view.outputs, findings)
+    regions, spans = _regions(view, findings)
     others: list[Result] = []
     relations: list[Result] = []
-    for output in view.outputs:
+    for output in view.other_outputs:
         if output.kind == "assertion":
             others.extend(_assertions(output, findings))
         elif output.kind == "classification":

@@ -108,6 +108,8 @@ async def _body(request: Request, limits: Limits) -> Mapping[str, Any]:
         body = json.loads(text)
     except json.JSONDecodeError as exc:
         raise HttpError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise HttpError(400, "the JSON is nested too deeply", "send tasks as flat JSON objects") from exc
     if not isinstance(body, dict):
         raise HttpError(400, f"the body is a JSON {type(body).__name__}, expected an object")
     return body

@@ -8,6 +8,7 @@ resynchronised, so it ends the run with the index it stopped at.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,13 +27,17 @@ class BadTask:
     reason: str
 
 
-def _first_byte(stream: IO[bytes]) -> bytes:
+def _first_byte(stream: io.BufferedReader) -> bytes:
+    """Skip a UTF-8 byte-order mark and leading whitespace; the next byte, not consumed."""
+    if stream.peek(3)[:3] == b"\xef\xbb\xbf":
+        stream.read(3)
     while True:
-        head = stream.peek(64)[:64] if hasattr(stream, "peek") else b""
+        head = stream.peek(1)
         if not head:
             return b""
-        stripped = head.lstrip(b" \t\r\n\xef\xbb\xbf")
+        stripped = head.lstrip(b" \t\r\n")
         if stripped:
+            stream.read(len(head) - len(stripped))
             return stripped[:1]
         stream.read(len(head))
 
@@ -58,6 +63,8 @@ def _lines(stream: IO[bytes]) -> Iterator[Any]:
             yield json.loads(line)
         except ValueError as exc:
             yield BadTask(f"line {number} is not JSON ({exc})")
+        except RecursionError:
+            yield BadTask(f"line {number} is JSON nested too deeply")
 
 
 def read_tasks(path: Path) -> Iterator[Any]:

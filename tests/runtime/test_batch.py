@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -164,3 +165,68 @@ def test_compiles_first_with_f_and_errors_are_clear(tmp_path: Path) -> None:
     assert broken.returncode == 1 and "invalid JSON after task 1" in broken.stderr
     assert not (tmp_path / "o.json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".o.json")]
+
+
+def test_json_arrays_are_read_as_a_stream(tmp_path: Path) -> None:
+    from alabctl.runtime.taskfile import read_tasks
+
+    path = tmp_path / "big.json"
+    with path.open("w") as out:
+        out.write('\ufeff [{"data": {"text": "first", "weight": 0.5}},\n')
+        out.write(" ".join(['{"data": {"text": "x"}},'] * 20000))
+        out.write("this is not JSON")
+    tasks = read_tasks(path)
+    first = next(tasks)  # the broken end of the file has not been read yet
+    assert first == {"data": {"text": "first", "weight": 0.5}}
+    assert isinstance(first["data"]["weight"], float)
+    tasks.close()
+
+
+def test_an_empty_task_file_writes_an_empty_array(build: Path, tmp_path: Path) -> None:
+    (tmp_path / "none.json").write_text("[]")
+    done = _run(
+        "--project", "quickstart", "--build", str(build), "--tasks", str(tmp_path / "none.json"),
+        "--out", str(tmp_path / "o.json"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "o.json").read_text()) == []
+
+
+def test_a_killed_worker_fails_the_run_cleanly(build: Path, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    tasks = tmp_path / "many.jsonl"
+    with tasks.open("w") as out:
+        for i in range(100000):
+            out.write(json.dumps({"data": {"text": NOTES[i % 4]}}) + "\n")
+    target = tmp_path / "o.jsonl"
+    cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart", "--build", str(build)]
+    cmd += ["--tasks", str(tasks), "--out", str(target), "--workers", "2"]
+    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    seen: set[int] = set()
+    killed = False
+    try:
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            for task in Path(f"/proc/{process.pid}/task").glob("*/children"):
+                with contextlib.suppress(OSError):
+                    seen.update(int(c) for c in task.read_text().split())
+            if seen and not killed:
+                os.kill(min(seen), signal.SIGKILL)
+                killed = True
+            time.sleep(0.01)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert killed, f"no worker started: {err}"
+    deadline = time.monotonic() + 10
+    while [p for p in seen if Path(f"/proc/{p}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p for p in seen if Path(f"/proc/{p}").exists()] == [], "a worker outlived the run"
+    assert process.returncode == 1, err
+    assert "worker process died" in err, err
+    assert "Traceback" not in err, err
+    assert not target.exists()

@@ -83,6 +83,7 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
     cases = {
         "malformed JSON": (server.post("/predict", raw=b'{"tasks": [}'), 400, "malformed JSON"),
         "not an object": (server.post("/predict", [1, 2]), 400, "expected an object"),
+        "deeply nested": (server.post("/predict", raw=b"[" * 5000 + b"]" * 5000), 400, "nested too deeply"),
         "tasks not a list": (server.post("/predict", {"tasks": {"a": 1}}), 400, "JSON array"),
         "missing data key": (
             server.post("/predict", {"tasks": [_task("x"), {"data": {"body": "x"}}]}),
@@ -105,7 +106,7 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
     fine = server.post("/predict", {"tasks": [_task(NOTE)]})
     assert fine.status == 200 and fine.body["results"][0]["result"]
     metrics = server.get("/metrics").body
-    assert 'alabctl_requests_total{route="predict",code="400"} 7' in metrics
+    assert 'alabctl_requests_total{route="predict",code="400"} 8' in metrics
     assert 'alabctl_requests_total{route="predict",code="413"} 2' in metrics
     assert "alabctl_request_seconds_bucket" in metrics
     assert 'alabctl_predictions_total{project="quickstart"}' in metrics
@@ -134,3 +135,63 @@ def test_a_visual_ner_project_says_what_it_needs(start_server: Callable[..., Ser
     reply = server.post("/predict", {"tasks": [{"data": {"image": "/data/upload/invoice.pdf"}}]})
     assert reply.status == 501 and "Visual NER" in reply.body["error"]
     assert server.post("/setup", {}).body["model_version"].startswith("invoices-")
+
+
+def test_serve_compiles_first_with_f_and_sighup_compiles_again(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    import shutil
+    import signal
+    import time
+
+    from tests.conftest import EXAMPLES
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLES, repo)
+    server = start_server("quickstart", "-f", str(repo), "--skip-license-check")
+    before = server.get("/health").body["model_version"]["quickstart"]
+    assert server.post("/predict", {"tasks": [_task(NOTE)]}).body["results"][0]["result"]
+    rule = repo / "rules" / "height.yaml"
+    rule.write_text(rule.read_text().replace("[0-7]'", "[0-8]'"))
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and server.get("/health").body["model_version"]["quickstart"] == before:
+        time.sleep(0.1)
+    assert server.get("/health").body["model_version"]["quickstart"] != before
+    rule.write_text("kind: Rule\nnot: [valid")
+    server.process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and server.get("/health").body["health"] == "Healthy":
+        time.sleep(0.1)
+    health = server.get("/health").body
+    assert health["health"] == "Degraded" and "manifests are invalid" in health["reason"]
+    assert server.post("/predict", {"tasks": [_task(NOTE)]}).status == 200
+
+
+def test_start_up_errors_are_clear_and_exit_1(build: Path, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ALABCTL_HOME": str(tmp_path / "home")}
+
+    def serve(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "alabctl", "serve", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        busy = serve("quickstart", "--build", str(build), "--port", port)
+    assert busy.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    missing = serve("nope", "--build", str(build), "--port", "0")
+    assert missing.returncode == 1 and "no server 'nope'" in missing.stderr
+    no_build = serve("quickstart", "--build", str(tmp_path / "none"))
+    assert no_build.returncode == 1 and "no such build folder" in no_build.stderr
+    both = serve("quickstart")
+    assert both.returncode == 2 and "exactly one of --build DIR and -f REPO" in both.stderr
+    clinical = serve("clinical", "--build", str(build), "--port", "0")
+    assert clinical.returncode == 1 and "sparknlp engine" in clinical.stderr
+    assert "Traceback" not in busy.stderr + missing.stderr + no_build.stderr + clinical.stderr

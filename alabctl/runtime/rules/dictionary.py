@@ -74,15 +74,46 @@ class DictionaryMatcher:
         view, where = doc.view(self._caseless)
         n = len(view)
         cands: list[tuple[int, int, str]] = []
+        bounds: seg.Boundaries | None = None  # made on the first hit next to punctuation runs
+        cc = seg.CONTEXT_CHARS
+        # In the view every whitespace is one " ". A hit starts on a token start when the character
+        # before it is a space, or a lone leading punctuation mark, or (rarely) a longer run of
+        # punctuation; it cannot when neither that character nor its own first one is punctuation.
+        # The same, mirrored, for its end.
         for end, (length, normalized) in self._iter(view):
             s = end - length + 1
             e = end + 1
-            if (s == 0 or view[s - 1] == " " or seg.is_token_start(view, s)) and (
-                e == n or view[e] == " " or seg.is_token_end(view, e)
-            ):
-                cands.append((s, e, normalized))
+            if s:
+                before = view[s - 1]
+                if before != " ":
+                    if before in cc:
+                        if s > 1 and view[s - 2] != " ":
+                            bounds = bounds or seg.Boundaries(view)
+                            if not bounds.start(s):
+                                continue
+                    elif view[s] not in cc:
+                        continue
+                    else:
+                        bounds = bounds or seg.Boundaries(view)
+                        if not bounds.start(s):
+                            continue
+            if e < n:
+                after = view[e]
+                if after != " ":
+                    if after in cc:
+                        if e + 1 < n and view[e + 1] != " ":
+                            bounds = bounds or seg.Boundaries(view)
+                            if not bounds.end(e):
+                                continue
+                    elif view[end] not in cc:
+                        continue
+                    else:
+                        bounds = bounds or seg.Boundaries(view)
+                        if not bounds.end(e):
+                            continue
+            cands.append((s, e, normalized))
         if not cands:
-            return []
+            return cands
         if len(cands) > 1:
             cands.sort(key=_leftmost_longest)
             kept: list[Hit] = []

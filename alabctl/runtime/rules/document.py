@@ -12,7 +12,6 @@ from bisect import bisect_left, bisect_right
 
 from alabctl.runtime.rules import text as seg
 
-_ODD_SPACE = re.compile(r"[^\S ]| {2}")
 _SPACES = re.compile(r"\s+")
 
 
@@ -28,15 +27,31 @@ def fold(text: str) -> str:
 class Document:
     """The text plus its lazily computed tokens, sentences and matching views."""
 
-    __slots__ = ("_sentence_starts", "_sentences", "_token_ends", "_token_starts", "_views", "text")
+    __slots__ = (
+        "_bounds",
+        "_lowered",
+        "_sentence_starts",
+        "_sentences",
+        "_token_ends",
+        "_token_starts",
+        "_views",
+        "text",
+    )
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._token_starts: list[int] | None = None
-        self._token_ends: list[int] = []
         self._sentences: list[tuple[int, int]] | None = None
-        self._sentence_starts: list[int] = []
         self._views: dict[bool, tuple[str, list[int] | None]] = {}
+        self._lowered: str | None = None
+        self._bounds: seg.Boundaries | None = None
+
+    @property
+    def lowered(self) -> str:
+        """``text.lower()`` (for substring tests only: its offsets may differ)."""
+        if self._lowered is None:
+            self._lowered = self.text.lower()
+        return self._lowered
 
     # --- tokens -----------------------------------------------------------------------------------
 
@@ -45,6 +60,7 @@ class Document:
             spans = seg.tokens(self.text)
             self._token_starts = [s for s, _ in spans]
             self._token_ends = [e for _, e in spans]
+            return self._token_starts, self._token_ends
         return self._token_starts, self._token_ends
 
     def token_spans(self, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -55,20 +71,40 @@ class Document:
         j = bisect_right(ends, end)
         return list(zip(starts[i:j], ends[i:j], strict=True))
 
-    def covering(self, start: int, end: int) -> tuple[int, int]:
-        """The span of the whole tokens that ``[start, end)`` touches (itself if it touches none)."""
+    def token_at(self, pos: int) -> tuple[int, int] | None:
+        """The token that holds ``pos``; None when ``pos`` is whitespace. Reads only the piece around
+        ``pos`` while pieces are short (the full token list otherwise, or once it exists)."""
+        text = self.text
+        if text[pos].isspace():
+            return None
+        if self._token_starts is None:
+            local = seg.token_at(text, pos, seg.LOCAL_LIMIT)
+            if local is not None:
+                return local
+        starts, ends = self._tokens()
+        i = bisect_right(starts, pos) - 1
+        return starts[i], ends[i]
+
+    def covering(self, start: int, end: int) -> tuple[int, int] | None:
+        """The span of the whole tokens that ``[start, end)`` touches; None when it touches none
+        (it is all whitespace)."""
         starts, ends = self._tokens()
         i = bisect_right(ends, start)  # first token ending after start
         j = bisect_left(starts, end) - 1  # last token starting before end
         if i > j:
-            return start, end
-        return min(start, starts[i]), max(end, ends[j])
+            return None
+        return starts[i], ends[j]
+
+    def _boundaries(self) -> seg.Boundaries:
+        if self._bounds is None:
+            self._bounds = seg.Boundaries(self.text)
+        return self._bounds
 
     def is_token_start(self, pos: int) -> bool:
-        return seg.is_token_start(self.text, pos)
+        return self._boundaries().start(pos)
 
     def is_token_end(self, pos: int) -> bool:
-        return seg.is_token_end(self.text, pos)
+        return self._boundaries().end(pos)
 
     # --- sentences --------------------------------------------------------------------------------
 
@@ -106,7 +142,7 @@ class Document:
 
     def _make_view(self, caseless: bool) -> tuple[str, list[int] | None]:
         text = self.text
-        if _ODD_SPACE.search(text) is None:
+        if text.isprintable() and "  " not in text:  # only single ' ' separate words
             return (fold(text) if caseless else text), None
         parts: list[str] = []
         where: list[int] = []

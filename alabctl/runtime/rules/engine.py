@@ -15,20 +15,20 @@ from types import MappingProxyType
 from typing import Any
 
 from alabctl.runtime.engine import Chunk
+from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
 from alabctl.runtime.rules.context import BARE, Context
 from alabctl.runtime.rules.dictionary import DictionaryMatcher, parse_entries
 from alabctl.runtime.rules.document import Document
 from alabctl.runtime.rules.merge import merge_chunks, resolve_rule
 from alabctl.runtime.rules.multiscan import Backend, MultiScan, choose_backend
-from alabctl.runtime.rules.regex import RegexMatcher
-from alabctl.runtime.rules.spec import RuleScope, RuleSpec, read_spec
+from alabctl.runtime.rules.regex import Hint, RegexMatcher
+from alabctl.runtime.rules.spec import MatchScope, RuleScope, RuleSpec, read_spec
 from alabctl.spec.errors import UserError
 
 __all__ = ["RuleEngine", "merge_chunks"]
 
 log = logging.getLogger(__name__)
 
-_NO_METADATA: Mapping[str, str] = MappingProxyType({})
 _MAX_RULE_FILE = 16 << 20
 """A rule JSON or dictionary bigger than this is refused (16 MiB)."""
 
@@ -36,7 +36,7 @@ _MAX_RULE_FILE = 16 << 20
 class _Rule:
     """One loaded rule: its spec, its matcher and its context check."""
 
-    __slots__ = ("context", "dictionary", "regex", "sentence_scope", "spec")
+    __slots__ = ("context", "dictionary", "label", "name", "plain", "regex", "sentence_scope", "spec")
 
     def __init__(self, spec: RuleSpec, entries: dict[str, list[str]] | None, where: str) -> None:
         self.spec = spec
@@ -48,19 +48,60 @@ class _Rule:
         )
         self.context = Context(spec) if spec.has_context else None
         self.sentence_scope = spec.rule_scope is RuleScope.SENTENCE
+        self.plain = (
+            self.regex is not None
+            and self.context is None
+            and not self.sentence_scope
+            and spec.match_scope is MatchScope.SUB_TOKEN
+            and not spec.complete_match
+        )
+        """A document-scope sub-token regex without context: its matches are its chunks."""
+        self.label = spec.entity
+        self.name = spec.name
+
+    def run(self, doc: Document, hint: Hint | None) -> list[Chunk]:
+        """This rule's chunks in ``doc`` (``hint``: where its matches can end, from a prefilter)."""
+        text = doc.text
+        if self.regex is not None:
+            spans = self.regex.find(doc, hint)
+            if not spans:
+                return []
+            if self.context is None and self.regex.disjoint:  # already in order, without overlaps
+                label, name = self.label, self.name
+                return [make_chunk(s, e, text[s:e], label, BARE, name, None, NO_METADATA) for s, e in spans]
+            return _chunks(self, doc, spans, None)
+        assert self.dictionary is not None
+        hits = self.dictionary.find(doc)
+        if not hits:
+            return []
+        if self.sentence_scope:
+            # a multi-token entry never crosses a sentence end in sentence scope
+            hits = [
+                h
+                for h in hits
+                if not _may_cross(text, h[0], h[1]) or doc.sentence_span(h[0], h[1]) is not None
+            ]
+        if self.context is None:  # the common case, kept tight: hits are already disjoint and in order
+            label, name = self.label, self.name
+            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits]
+        return _chunks(self, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
 class RuleEngine:
     """Regex and dictionary rules with ContextualParser semantics, loaded once, run on any text."""
 
     def __init__(self, rules: Sequence[_Rule], *, backend: str = "auto") -> None:
-        names = [r.spec.name for r in rules]
-        duplicate = next((n for n in names if names.count(n) > 1), None)
-        if duplicate is not None:
-            raise UserError(f"rule '{duplicate}' is given twice; each rule name must be unique")
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.name in seen:
+                raise UserError(f"rule '{rule.name}' is given twice; each rule name must be unique")
+            seen.add(rule.name)
         self._rules = list(rules)
+        self._rank = {r.spec.name: i for i, r in enumerate(self._rules)}
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
         self._scan: MultiScan | None = choose_backend(backend, regex_rules)
+        scanned = self._scan.indices if self._scan is not None else frozenset()
+        self._unscanned = [r for i, r in enumerate(self._rules) if i not in scanned]
 
     @property
     def backend(self) -> Backend:
@@ -113,7 +154,9 @@ class RuleEngine:
                 raise UserError(f"rule name {name!r} is not a plain name (letters, digits, '.', '_', '-')")
             path = folder / f"{name}.json"
             data = _read_json(path)
-            data.setdefault("name", name)
+            data["name"] = (
+                name  # the build's name for it (a JSON imported from Annotation Lab may say otherwise)
+            )
             dictionary = data.get("dictionary")
             if isinstance(dictionary, str) and dictionary:
                 if not _plain_name(dictionary):
@@ -129,7 +172,7 @@ class RuleEngine:
     # --- running ----------------------------------------------------------------------------------
 
     def annotate(self, text: str) -> list[Chunk]:
-        """Every rule's chunks, each rule's overlaps resolved, sorted by ``(start, end)``.
+        """Every rule's chunks, each rule's overlaps resolved, sorted by ``(start, end)`` (then rule order).
 
         Never raises: a text that is not a string finds nothing, and a rule that fails on a text
         (which would be a bug) is logged and finds nothing there.
@@ -140,48 +183,82 @@ class RuleEngine:
         scan = self._scan
         hints = scan.scan(text) if scan is not None else None
         out: list[Chunk] = []
-        for i, rule in enumerate(self._rules):
-            hint = None
-            if hints is not None and scan is not None and i in scan.indices:
-                hint = hints.get(i, _NONE)
-            try:
-                out.extend(self._run(rule, doc, hint))
-            except Exception:  # one rule's bug must not lose the other rules' chunks
-                log.exception("rule '%s' failed on a text of %d characters", rule.spec.name, len(text))
-        if len(self._rules) > 1:
-            out.sort(key=lambda c: (c.start, c.end))
-        return out
+        if hints is None:
+            for rule in self._rules:
+                try:
+                    found = rule.run(doc, None)
+                except Exception:  # one rule's bug must not lose the other rules' chunks
+                    _failed(rule, text)
+                    continue
+                if not out:
+                    out = found
+                elif found:
+                    out.extend(found)
+            if len(out) > 1 and len(self._rules) > 1:
+                rank = self._rank
+                out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
+            return out
+        # rules the prefilter covers run only where it saw a match; a plain rule's spans are its
+        # chunks, gathered as (start, end, rule index) and made into chunks once sorted
+        for rule in self._unscanned:
+            out.extend(self._guarded(rule, doc, None))
+        rules = self._rules
+        plain: list[tuple[int, int, int]] = []
+        for i, ends in hints.items():
+            rule = rules[i]
+            if rule.plain and rule.regex is not None:
+                try:
+                    plain.extend([(s, e, i) for s, e in rule.regex.confirmed(text, ends)])
+                except Exception:  # one rule's bug must not lose the other rules' chunks
+                    _failed(rule, text)
+            else:
+                out.extend(self._guarded(rule, doc, ends))
+        if len(plain) > 1:
+            plain.sort()
+        made = [
+            make_chunk(s, e, text[s:e], rules[i].label, BARE, rules[i].name, None, NO_METADATA)
+            for s, e, i in plain
+        ]
+        if out:
+            rank = self._rank
+            made.extend(out)
+            made.sort(key=lambda c: (c.start, c.end, rank[c.source]))
+        return made
 
-    @staticmethod
-    def _run(rule: _Rule, doc: Document, hint: Sequence[int] | None) -> list[Chunk]:
-        spec = rule.spec
-        text = doc.text
-        normalized: dict[tuple[int, int], str] = {}
-        if rule.regex is not None:
-            spans = rule.regex.find(doc, hint)
-        else:
-            assert rule.dictionary is not None
-            spans = []
-            for s, e, norm in rule.dictionary.find(doc):
-                if rule.sentence_scope and " " in text[s:e] and doc.sentence_span(s, e) is None:
-                    continue  # a multi-token entry never crosses a sentence end in sentence scope
-                spans.append((s, e))
-                normalized[(s, e)] = norm
-        if not spans:
+    def _guarded(self, rule: _Rule, doc: Document, hint: Hint | None) -> list[Chunk]:
+        try:
+            return rule.run(doc, hint)
+        except Exception:  # one rule's bug must not lose the other rules' chunks
+            _failed(rule, doc.text)
             return []
-        chunks: list[Chunk] = []
-        label = spec.entity
-        name = spec.name
-        context = rule.context
-        for s, e in spans:
-            score = BARE if context is None else context.score(doc, s, e)
-            if score is None:
-                continue
-            chunks.append(Chunk(s, e, text[s:e], label, score, name, normalized.get((s, e)), _NO_METADATA))
-        return resolve_rule(chunks)
 
 
-_NONE: tuple[int, ...] = ()
+def _failed(rule: _Rule, text: str) -> None:
+    log.exception("rule '%s' failed on a text of %d characters", rule.name, len(text))
+
+
+def _may_cross(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` may hold a sentence end (one needs ``.``, ``!``, ``?`` or a line break)."""
+    part = text[start:end]
+    return "." in part or "!" in part or "?" in part or "\n" in part
+
+
+def _chunks(
+    rule: _Rule, doc: Document, spans: Sequence[tuple[int, int]], normalized: Sequence[str] | None
+) -> list[Chunk]:
+    """Chunks for a rule's spans whose context allows them, overlaps resolved."""
+    if not spans:
+        return []
+    text = doc.text
+    spec = rule.spec
+    label, name, context = spec.entity, spec.name, rule.context
+    chunks: list[Chunk] = []
+    for i, (s, e) in enumerate(spans):
+        score = BARE if context is None else context.score(doc, s, e)
+        if score is not None:
+            norm = None if normalized is None else normalized[i]
+            chunks.append(make_chunk(s, e, text[s:e], label, score, name, norm, NO_METADATA))
+    return resolve_rule(chunks)
 
 
 def _plain_name(name: str) -> bool:

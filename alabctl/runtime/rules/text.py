@@ -121,37 +121,117 @@ def sentence_of(bounds: list[tuple[int, int]], starts: list[int], pos: int) -> i
     return i if i >= 0 and pos < bounds[i][1] else -1
 
 
-def _all_context(s: str) -> bool:
-    return not s.strip(CONTEXT_CHARS)
+LOCAL_LIMIT = 64
+"""How far a local boundary check reads each way before it gives up (see :class:`Boundaries`)."""
 
 
-def is_token_start(text: str, pos: int) -> bool:
-    """Whether a token starts at ``pos`` (``text[pos]`` is not whitespace). Local: reads one piece."""
+def _run_before(text: str, pos: int, limit: int | None) -> bool | None:
+    """Whether everything from the piece's start up to ``pos`` is context characters (None: a run
+    of context characters longer than ``limit``)."""
+    lo = 0 if limit is None else max(0, pos - limit)
+    cc = CONTEXT_CHARS
+    p0 = pos
+    while p0 > lo and text[p0 - 1] in cc:
+        p0 -= 1
+    if p0 == 0 or text[p0 - 1].isspace():
+        return True
+    return None if p0 == lo and text[p0 - 1] in cc else False
+
+
+def _run_after(text: str, pos: int, limit: int | None) -> bool | None:
+    """Whether everything from ``pos`` to the piece's end is context characters (None: unknown)."""
+    n = len(text)
+    hi = n if limit is None else min(n, pos + limit)
+    cc = CONTEXT_CHARS
+    p1 = pos
+    while p1 < hi and text[p1] in cc:
+        p1 += 1
+    if p1 == n or text[p1].isspace():
+        return True
+    return None if p1 == hi and text[p1] in cc else False
+
+
+def is_token_start(text: str, pos: int, limit: int | None = None) -> bool | None:
+    """Whether a token starts at ``pos`` (``text[pos]`` is not whitespace), reading only the piece
+    around it, at most ``limit`` characters each way (None when that was not enough to tell)."""
     if pos == 0 or text[pos - 1].isspace():
         return True
-    p0 = pos - 1
-    while p0 > 0 and not text[p0 - 1].isspace():
-        p0 -= 1
-    if _all_context(text[p0:pos]):
+    before = _run_before(text, pos, limit)
+    if before:
         return True
-    p1 = pos
-    n = len(text)
-    while p1 < n and not text[p1].isspace():
-        p1 += 1
-    return _all_context(text[pos:p1])
+    after = _run_after(text, pos, limit)
+    if after:
+        return True
+    return None if before is None or after is None else False
 
 
-def is_token_end(text: str, pos: int) -> bool:
-    """Whether a token ends at ``pos`` (exclusive; ``text[pos - 1]`` is not whitespace)."""
+def is_token_end(text: str, pos: int, limit: int | None = None) -> bool | None:
+    """Whether a token ends at ``pos`` (exclusive; ``text[pos - 1]`` is not whitespace); as
+    :func:`is_token_start`."""
+    if pos == len(text) or text[pos].isspace():
+        return True
+    after = _run_after(text, pos, limit)
+    if after:
+        return True
+    before = _run_before(text, pos, limit)
+    if before:
+        return True
+    return None if before is None or after is None else False
+
+
+def token_at(text: str, pos: int, limit: int) -> tuple[int, int] | None:
+    """The token holding ``pos`` (``text[pos]`` is not whitespace), reading at most ``limit``
+    characters each way; None when the piece around ``pos`` is longer than that."""
     n = len(text)
-    if pos == n or text[pos].isspace():
-        return True
-    p1 = pos
-    while p1 < n and not text[p1].isspace():
-        p1 += 1
-    if _all_context(text[pos:p1]):
-        return True
+    lo, hi = max(0, pos - limit), min(n, pos + limit)
     p0 = pos
-    while p0 > 0 and not text[p0 - 1].isspace():
+    while p0 > lo and not text[p0 - 1].isspace():
         p0 -= 1
-    return _all_context(text[p0:pos])
+    p1 = pos + 1
+    while p1 < hi and not text[p1].isspace():
+        p1 += 1
+    if (p0 == lo and p0 > 0 and not text[p0 - 1].isspace()) or (
+        p1 == hi and p1 < n and not text[p1].isspace()
+    ):
+        return None
+    piece = text[p0:p1]
+    lead = len(piece) - len(piece.lstrip(CONTEXT_CHARS))
+    trail = len(piece) - len(piece.rstrip(CONTEXT_CHARS)) if lead < len(piece) else 0
+    if pos < p0 + lead or pos >= p1 - trail:
+        return pos, pos + 1
+    return p0 + lead, p1 - trail
+
+
+class Boundaries:
+    """Token-boundary tests on one text: local reads while pieces are short, the full token list
+    once a piece is longer than :data:`LOCAL_LIMIT` (so a huge unspaced text stays linear)."""
+
+    __slots__ = ("_ends", "_starts", "_text")
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._starts: set[int] | None = None
+        self._ends: set[int] = set()
+
+    def _build(self) -> set[int]:
+        spans = tokens(self._text)
+        self._ends = {e for _, e in spans}
+        self._starts = {s for s, _ in spans}
+        return self._starts
+
+    def start(self, pos: int) -> bool:
+        if self._starts is None:
+            got = is_token_start(self._text, pos, LOCAL_LIMIT)
+            if got is not None:
+                return got
+            self._build()
+        assert self._starts is not None
+        return pos in self._starts
+
+    def end(self, pos: int) -> bool:
+        if self._starts is None:
+            got = is_token_end(self._text, pos, LOCAL_LIMIT)
+            if got is not None:
+                return got
+            self._build()
+        return pos in self._ends

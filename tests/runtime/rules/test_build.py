@@ -75,3 +75,70 @@ def test_broken_dictionary_names_the_line(build: Path, tmp_path: Path) -> None:
     (copy / "rules" / "gender.csv").write_text('male,man\nfemale,"woman\n')
     with pytest.raises(UserError, match=r"gender\.csv' line 2"):
         RuleEngine.from_build(copy, ["gender"])
+
+
+def test_dictionary_layout_comes_from_the_pipeline_then_from_the_file(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    spec = {
+        "name": "city",
+        "entity": "City",
+        "dictionary": "city.csv",
+        "ruleScope": "document",
+        "caseSensitive": False,
+    }
+    (rules / "city.json").write_text(json.dumps(spec))
+    (rules / "city.csv").write_text("City,Paris,Rome\n")  # one row: horizontal
+    assert [c.normalized for c in RuleEngine.from_build(tmp_path, ["city"]).annotate("paris")] == ["City"]
+    (rules / "city.csv").write_text("City\nParis\nRome\n")  # one value per row: guessed vertical
+    assert [c.text for c in RuleEngine.from_build(tmp_path, ["city"]).annotate("Rome, Paris")] == [
+        "Rome",
+        "Paris",
+    ]
+    # the pipeline says horizontal: the same file is then three entries without words, an error
+    server = tmp_path / "servers" / "s"
+    server.mkdir(parents=True)
+    stage = {
+        "class": "ContextualParserApproach",
+        "params": {
+            "jsonPath": "rules/city.json",
+            "dictionary": {
+                "path": "rules/city.csv",
+                "options": {"orientation": "horizontal", "delimiter": ","},
+            },
+        },
+    }
+    (server / "pipeline.json").write_text(json.dumps({"stages": [stage]}))
+    with pytest.raises(UserError, match="has no words"):
+        RuleEngine.from_build(tmp_path, ["city"])
+
+
+def test_dictionary_name_cannot_leave_the_rules_folder(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    spec = {"name": "x", "entity": "X", "dictionary": "../secret.csv"}
+    (tmp_path / "rules" / "x.json").write_text(json.dumps(spec))
+    with pytest.raises(UserError, match="must be a file name in the same folder"):
+        RuleEngine.from_build(tmp_path, ["x"])
+
+
+def test_fast_chunks_equal_constructed_ones() -> None:
+    from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
+
+    made = make_chunk(1, 4, "abc", "L", 0.5, "r", "n", NO_METADATA)
+    assert made == Chunk(1, 4, "abc", "L", 0.5, "r", "n", NO_METADATA)
+    assert type(made) is Chunk
+    with pytest.raises(AttributeError):
+        made.start = 2  # type: ignore[misc]
+
+
+def test_source_is_the_rule_name_in_the_build_whatever_the_json_says(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    spec = {
+        "name": "Invoice Rule (exported)",
+        "entity": "Invoice",
+        "regex": r"INV-\d+",
+        "ruleScope": "document",
+    }
+    (tmp_path / "rules" / "invoice-rule.json").write_text(json.dumps(spec))
+    chunks = RuleEngine.from_build(tmp_path, ["invoice-rule"]).annotate("see INV-42")
+    assert [(c.text, c.source, c.label) for c in chunks] == [("INV-42", "invoice-rule", "Invoice")]
