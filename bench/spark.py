@@ -1,7 +1,7 @@
 """The sparknlp engine's figures: JVM start, load, one-text latency, and batch throughput.
 
-    .venv/bin/python bench/spark.py                       # 1,000 and 5,000 docs
-    .venv/bin/python bench/spark.py --sizes 1000,20000 --repeat 200
+    .venv/bin/python bench/spark.py                       # 200 and 1,000 docs
+    .venv/bin/python bench/spark.py --sizes 1000,5000 --repeat 200
 
 Uses the test-built models (``tests/sparknlp/models.py``: trained on first use, then cached) and
 the jars of ``ALABCTL_SPARK_JARS`` (``scripts/fetch-sparknlp-jars``). Documents are the peer
@@ -116,7 +116,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--sizes", default="1000,5000", help="batch sizes in documents (default: 1000,5000)")
+    parser.add_argument("--sizes", default="200,1000", help="batch sizes in documents (default: 200,1000)")
     parser.add_argument("--repeat", type=int, default=100, help="one-text predictions timed (default: 100)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
