@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from alabctl.assets.home import Home
@@ -23,8 +24,20 @@ from alabctl.runtime.sparknlp.session import SessionOptions, spark_session
 from alabctl.spec.errors import UserError
 
 SPARK_KINDS = frozenset({"ner", "classification"})
-_SENTINEL = ""
-"""Put first in every batch: LightPipeline treats a batch whose first text names an existing file as images."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Annotation:
+    """The fields of a JVM annotation the findings read, copied once."""
+
+    begin: int
+    end: int
+    result: str
+    metadata: Mapping[str, str]
+
+
+def _copy(java: Any) -> _Annotation:
+    return _Annotation(int(java.begin()), int(java.end()), str(java.result()), dict(java.metadata()))
 
 
 def output_columns(outputs: Sequence[Mapping[str, Any]]) -> list[Column]:
@@ -83,13 +96,17 @@ class SparkNlpEngine:
         self.model = fit_pipeline(self._session, split.spark_stages, pinned)
         self._light = LightPipeline(self.model)
         self._columns = output_columns(list(raw.get("outputs", [])))
+        self._names = [c.name for c in self._columns]
         self.rules = rules
         self._lock = threading.Lock()
 
     def _annotate(self, texts: Sequence[str]) -> list[Mapping[str, Any]]:
         with self._lock:
-            results: list[Mapping[str, Any]] = self._light.fullAnnotate([_SENTINEL, *texts])
-        return results[1:]
+            # the JVM call under LightPipeline.fullAnnotate, reading back only the output columns:
+            # converting every column (tokens, embeddings) costs a py4j round trip per annotation,
+            # and fullAnnotate would read a text that names an existing file as an image path
+            java = self._light._lightPipeline.fullAnnotateJava(list(texts))
+            return [{c: [_copy(a) for a in (row.get(c) or [])] for c in self._names} for row in java]
 
     @property
     def columns(self) -> list[str]:
