@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from alabctl.runtime.build import load_build
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
 from alabctl.runtime.results import Prediction, ProjectView
 from alabctl.runtime.taskfile import BadTask, read_tasks
@@ -300,7 +301,9 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
     began = time.perf_counter()
     show = _progress(err, job.progress)
     chunks = _chunks(read_tasks(job.tasks))
-    results = _in_process(job, server, chunks) if job.workers <= 1 else _pooled(job, server, chunks)
+    # a JVM (engine sparknlp) belongs to one process: forked workers cannot share it
+    workers = 1 if load_build(job.build).pipeline(server).engine == "sparknlp" else job.workers
+    results = _in_process(job, server, chunks) if workers <= 1 else _pooled(job, server, chunks)
     writer = _Writer(job.out, stdout)
     try:
         for lines in results:

@@ -186,5 +186,6 @@ def test_start_up_errors_are_clear_and_exit_1(build: Path, tmp_path: Path) -> No
     both = serve("quickstart")
     assert both.returncode == 2 and "exactly one of --build DIR and -f REPO" in both.stderr
     clinical = serve("clinical", "--build", str(build), "--port", "0")
-    assert clinical.returncode == 1 and "sparknlp engine" in clinical.stderr
+    assert clinical.returncode == 1 and "(MedicalNerModel): licensed" in clinical.stderr
+    assert "Spark NLP for Healthcare" in clinical.stderr
     assert "Traceback" not in busy.stderr + missing.stderr + no_build.stderr + clinical.stderr
