@@ -211,7 +211,7 @@ def _in_process(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any
         yield _chunk(chunk)
 
 
-class _Writer:
+class TaskWriter:
     """JSON array or JSONL, to a temporary file renamed into place on success (or to stdout)."""
 
     def __init__(self, out: Path | None, stdout: IO[str]) -> None:
@@ -304,7 +304,7 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
     # a JVM (engine sparknlp) belongs to one process: forked workers cannot share it
     workers = 1 if load_build(job.build).pipeline(server).engine == "sparknlp" else job.workers
     results = _in_process(job, server, chunks) if workers <= 1 else _pooled(job, server, chunks)
-    writer = _Writer(job.out, stdout)
+    writer = TaskWriter(job.out, stdout)
     try:
         for lines in results:
             for index, dumped, reason, count, dropped in lines:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
-from alabctl.runtime.batch import BatchJob, BatchReport, _Writer
+from alabctl.runtime.batch import BatchJob, BatchReport, TaskWriter
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
 from alabctl.runtime.results import predict_project
 from alabctl.runtime.taskfile import BadTask, read_tasks
@@ -89,7 +89,7 @@ def preannotate_spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchR
     report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
     rules = getattr(deployment.engine, "rules", None)
-    writer = _Writer(job.out, stdout)
+    writer = TaskWriter(job.out, stdout)
     try:
         with tempfile.TemporaryDirectory(prefix="alabctl-spark-") as tmp:
             staging = Path(tmp) / "tasks.jsonl"
