@@ -621,6 +621,9 @@ def serve(options: ServeOptions) -> None:
 
     if (options.build is None) == (options.inputs is None):
         raise UserError("give exactly one of --build DIR and -f REPO", "see 'alabctl serve --help'")
+    if options.home is not None:
+        # this process is the server: its engines read models from the same store as its token
+        os.environ["ALABCTL_HOME"] = str(resolve_home(options.home).root)
     temps: list[Path] = []
     source = {"build": options.build}
 
