@@ -160,7 +160,7 @@ def watch_edits(cli: Cli, repo: Path, edits: int) -> tuple[list[float], int, int
 
 def with_downloads(cli: Cli, tmp: Path, models: int, size: int) -> tuple[float, float, float, str]:
     """apply from nothing of ``models`` rule+model-free servers and hub downloads."""
-    from tests.assets.hubserver import publish, serving, spark_model_zip
+    from tests.assets.hubserver import embeddings_zip, publish, serving, spark_model_zip
 
     lines: list[tuple[float, str]] = []
     with serving(tmp / "hub") as hub:
@@ -169,6 +169,7 @@ def with_downloads(cli: Cli, tmp: Path, models: int, size: int) -> tuple[float, 
         docs = [
             f'apiVersion: alabctl/v1\nkind: Hub\nmetadata: {{name: h}}\nspec: {{url: "{hub.url}", sparkNlpVersion: "5.5.1"}}\n'
         ]
+        publish(hub.state.root, "public/models", "glove_100d", embeddings_zip())
         for m in range(models):
             name = f"ner_{m}"
             publish(
@@ -176,6 +177,7 @@ def with_downloads(cli: Cli, tmp: Path, models: int, size: int) -> tuple[float, 
                 "public/models",
                 name,
                 spark_model_zip(storage_ref=None, payload=os.urandom(size)),
+                storageRef="glove_100d",
             )
             docs.append(
                 f"apiVersion: alabctl/v1\nkind: Model\nmetadata: {{name: {name}}}\nspec: {{task: ner, labels: [L{m}]}}\n"
