@@ -5,6 +5,7 @@ The CLI is a thin layer over these functions; scripts and tests call them direct
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -760,6 +761,8 @@ class Desired:
     state: DesiredState
     _files: Mapping[str, bytes] | None
     _compile: Callable[[], Mapping[str, bytes]]
+    label_studio: bool = True
+    """Whether a project has a ``labelStudio`` block (when not, plans never ask a Label Studio)."""
 
     @property
     def files(self) -> Mapping[str, bytes]:
@@ -769,10 +772,9 @@ class Desired:
 
 
 def _desired(report: ValidationReport) -> Desired:
-    """The desired state: replayed from the cache when the validation was, else compiled."""
-    import json as _json
-
+    """The desired state: replayed from the (signed) cache when the validation was, else compiled."""
     from alabctl.compile.desired import DesiredState, desired_state
+    from alabctl.spec.cachesign import read_signed, write_signed
 
     def build() -> Mapping[str, bytes]:
         from alabctl.compile.build import compile_repository, read_dictionaries
@@ -781,26 +783,31 @@ def _desired(report: ValidationReport) -> Desired:
 
     path = default_cache_dir() / "desired" / f"{report.fingerprint}.json" if report.fingerprint else None
     if path is not None and report.replayed:
-        try:
-            return Desired(DesiredState.from_json(_json.loads(path.read_bytes())), None, build)
-        except (OSError, ValueError, KeyError, TypeError, UserError):
-            pass
-        except Exception as exc:
-            del exc
+        kept = read_signed(path, "desired", _DESIRED_CACHE_VERSION)
+        if isinstance(kept, dict) and isinstance(kept.get("labelStudio"), bool):
+            try:
+                state = DesiredState.from_json(kept["state"])
+            except (ValueError, KeyError, TypeError, UserError):
+                pass
+            else:
+                return Desired(state, None, build, kept["labelStudio"])
     files = build()
     state = desired_state(files["manifest.json"], report.repository)
+    label_studio = any(p.spec.label_studio is not None for p, _ in report.repository.projects())
     if path is not None:
-        try:
+        with contextlib.suppress(OSError):
             path.parent.mkdir(parents=True, exist_ok=True)
             old = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime)
             for stale in old[: max(0, len(old) - 15)]:
                 stale.unlink(missing_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(_json.dumps(state.to_json()))
-            tmp.replace(path)
-        except OSError:
-            pass
-    return Desired(state, files, build)
+        write_signed(
+            path, "desired", _DESIRED_CACHE_VERSION, {"state": state.to_json(), "labelStudio": label_studio}
+        )
+    return Desired(state, files, build, label_studio)
+
+
+_DESIRED_CACHE_VERSION = 2
+"""Of the cached desired state (a signed entry like every cache, checked when read)."""
 
 
 @dataclass
@@ -840,9 +847,12 @@ def plan(
     root = _home(home)
     actual = observe(Home(root), State(Home(root).db), desired.state)
     servers = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
-    return PlanReport(
-        report, servers, desired, labelstudio_plan(report, home=home, prune=prune, env=env, servers=servers)
+    studio = (
+        labelstudio_plan(report, home=home, prune=prune, env=env, servers=servers)
+        if desired.label_studio
+        else None
     )
+    return PlanReport(report, servers, desired, studio)
 
 
 @dataclass
@@ -929,9 +939,11 @@ def apply(
         else:
             the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
         _record_unfingerprinted(where, state, actual)
-        gate = labelstudio_plan(
-            validation, home=home, prune=prune, env=env, servers=the_plan
-        )  # LS down: stop here
+        gate = (  # Label Studio down: stop here
+            labelstudio_plan(validation, home=home, prune=prune, env=env, servers=the_plan)
+            if desired.label_studio
+            else None
+        )
         if gate is not None and gate.refused:
             labelstudio_apply(gate)  # raises: a refused config change stops apply before it acts
         if not the_plan.steps and not the_plan.missing and not (gate and gate.changes):
