@@ -12,6 +12,13 @@ from alabctl import api
 from alabctl.spec.errors import UsageError
 
 
+def add_filename_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, helptext: str) -> None:
+    """``-f/--filename PATH``, optional and repeatable, into ``args.inputs`` (``[]`` when not given)."""
+    parser.add_argument(
+        "-f", "--filename", dest="inputs", action="append", default=[], metavar="PATH", help=helptext
+    )
+
+
 def add_input_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     group = parser.add_argument_group("inputs")
     group.add_argument(

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from alabctl import api
+from alabctl.cli.common import add_filename_option
 
 HELP = "search the Models Hub and download models and embeddings into the local store"
 
@@ -22,15 +23,7 @@ def add_hub_options(parser: argparse.ArgumentParser, *, inputs: bool = True) -> 
         "--hub", metavar="URL", help="the hub (default: Hub manifest, $ALABCTL_HUB_URL, public bucket)"
     )
     if inputs:
-        group.add_argument(
-            "-f",
-            "--filename",
-            dest="inputs",
-            action="append",
-            default=[],
-            metavar="PATH",
-            help="manifests with the Hub and License to use; repeatable",
-        )
+        add_filename_option(group, "manifests with the Hub and License to use; repeatable")
         group.add_argument(
             "--license", metavar="NAME", help="the License manifest to sign licensed folders with"
         )

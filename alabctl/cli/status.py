@@ -6,7 +6,7 @@ import argparse
 import json
 
 from alabctl import api
-from alabctl.cli.common import inputs_from
+from alabctl.cli.common import add_filename_option, inputs_from
 from alabctl.cli.planview import add_home_option
 from alabctl.spec.errors import UserError
 
@@ -22,15 +22,7 @@ examples:
 
 
 def add_status_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-f",
-        "--filename",
-        dest="inputs",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="manifests to compare with (adds the SYNC column); repeatable",
-    )
+    add_filename_option(parser, "manifests to compare with (adds the SYNC column); repeatable")
     parser.add_argument(
         "-o",
         "--output",

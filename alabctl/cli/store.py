@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from alabctl import api
+from alabctl.cli.common import add_filename_option
 from alabctl.cli.hub import print_table
 
 _TYPES = {"model": "model", "models": "model", "embedding": "embeddings", "embeddings": "embeddings"}
@@ -56,14 +57,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         choices=[*_TYPES, *_OTHERS],
         help="model(s), embeddings, server(s) or project(s) (singular or plural, as kubectl takes them)",
     )
-    get.add_argument(
-        "-f",
-        "--filename",
-        dest="inputs",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="servers: manifests to compare with (adds the SYNC column); projects: the manifests; repeatable",
+    add_filename_option(
+        get, "servers: manifests to compare with (adds the SYNC column); projects: the manifests; repeatable"
     )
     get.add_argument(
         "-o",
@@ -95,14 +90,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     _what(delete)
     delete.add_argument("name", help="the asset's name, as 'alabctl get' lists it")
-    delete.add_argument(
-        "-f",
-        "--filename",
-        dest="inputs",
-        action="append",
-        default=[],
-        metavar="PATH",
-        help="manifests whose servers must not lose the asset (refused when one loads it); repeatable",
+    add_filename_option(
+        delete, "manifests whose servers must not lose the asset (refused when one loads it); repeatable"
     )
     delete.add_argument(
         "--force", action="store_true", help="delete even while a server or another asset uses it"
