@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from alabctl.spec.errors import PermanentError
-from alabctl.spec.lock import AssetType
+from alabctl.spec.names import AssetType
 
 SCHEMA_VERSION = 1
 

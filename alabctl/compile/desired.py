@@ -11,11 +11,12 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alabctl.compile.build import MANIFEST_SCHEMA_VERSION, canonical_json
 from alabctl.spec.errors import PermanentError
-from alabctl.spec.repository import Repository
+
+if TYPE_CHECKING:  # reading a cached desired state (a no-op plan) loads neither the compiler nor pydantic
+    from alabctl.spec.repository import Repository
 
 DESIRED_SCHEMA_VERSION = 1
 
@@ -157,6 +158,8 @@ def _server(d: Mapping[str, Any]) -> DesiredServer:
 
 def read_manifest(data: bytes) -> list[CompiledResource]:
     """The resources of a ``manifest.json``; a permanent error for another schema version."""
+    from alabctl.compile.build import MANIFEST_SCHEMA_VERSION
+
     manifest = json.loads(data)
     version = manifest.get("schemaVersion") if isinstance(manifest, dict) else None
     if version != MANIFEST_SCHEMA_VERSION:
@@ -181,6 +184,8 @@ def _server_files(
 
 
 def _digest(value: Any) -> str:
+    from alabctl.compile.build import canonical_json
+
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
@@ -220,6 +225,8 @@ def desired_state(manifest: bytes, repo: Repository) -> DesiredState:
             port=spec.port,
             inputs=inputs,
         )
+    from alabctl.compile.build import canonical_json
+
     digest = hashlib.sha256(manifest + canonical_json({k: vars(p) for k, p in pins.items()})).hexdigest()
     return DesiredState(resources, servers, pins, digest, _origins(repo, resources))
 

@@ -3,17 +3,18 @@ nothing is written)."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from alabctl.assets.home import Home
-from alabctl.assets.store import Status, Store
-from alabctl.compile.desired import DesiredState
 from alabctl.reconcile import integrity
-from alabctl.reconcile.health import Probe, probe
+from alabctl.reconcile.health import Probe, probe_all
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.state import Deployment, State
-from alabctl.spec.lock import AssetType
+
+if TYPE_CHECKING:
+    from alabctl.assets.home import Home
+    from alabctl.assets.store import Store
+    from alabctl.compile.desired import DesiredState
 
 
 @dataclass(frozen=True)
@@ -48,22 +49,20 @@ class Actual:
     state_digest: str
 
 
-def observe_server(deployment: Deployment) -> ServerActual:
-    running = alive(deployment.pid, deployment.pid_start)
-    seen = probe(deployment.host, deployment.port) if running else None
-    return ServerActual(deployment, running, seen)
-
-
 def observe_servers(deployments: list[Deployment]) -> dict[str, ServerActual]:
-    """Every recorded server: is its process alive, and what does its ``/health`` say (in parallel)."""
-    if not deployments:
-        return {}
-    with ThreadPoolExecutor(max_workers=min(32, len(deployments))) as pool:
-        return {s.deployment.server: s for s in pool.map(observe_server, deployments)}
+    """Every recorded server: is its process alive, and what does its ``/health`` say (all asked at
+    once)."""
+    running = [d for d in deployments if alive(d.pid, d.pid_start)]
+    probes = dict(
+        zip((d.server for d in running), probe_all([(d.host, d.port) for d in running]), strict=True)
+    )
+    return {d.server: ServerActual(d, d.server in probes, probes.get(d.server)) for d in deployments}
 
 
 def observe_assets(home: Home, store: Store, state: State, refs: list[str]) -> dict[str, AssetActual]:
     """The assets ``refs`` names (``Model/x``), with an integrity check of their files."""
+    from alabctl.assets.store import Status
+
     rows = {f"{r.type.value.title()}/{r.name}": r for r in store.rows()} if refs else {}
     records = state.integrity() if refs else {}
     out: dict[str, AssetActual] = {}
@@ -93,10 +92,14 @@ def _other(ref: str) -> str:
 def observe(home: Home, state: State, desired: DesiredState | None) -> Actual:
     """What runs and what is installed, for the desired assets."""
     refs = sorted({a for s in desired.servers.values() for a in s.assets}) if desired else []
-    assets = observe_assets(home, Store(home.db), state, refs) if refs else {}
+    assets = {}
+    if refs:
+        from alabctl.assets.store import Store
+
+        assets = observe_assets(home, Store(home.db), state, refs)
     digest = state.digest()
     servers = observe_servers(list(state.deployments().values()))
     return Actual(servers, assets, digest)
 
 
-__all__ = ["Actual", "AssetActual", "AssetType", "ServerActual", "observe"]
+__all__ = ["Actual", "AssetActual", "ServerActual", "observe"]

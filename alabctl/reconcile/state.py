@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alabctl.assets.store import Store
 from alabctl.spec.errors import PermanentError
 
 STATE_SCHEMA_VERSION = 1
@@ -125,6 +124,8 @@ class State:
         return str(rows[0][0]) if rows else None
 
     def _create(self) -> None:
+        from alabctl.assets.store import Store
+
         Store(self.path)  # creates the file, WAL mode and the store's own tables
         db = sqlite3.connect(self.path, timeout=30)
         try:

@@ -18,19 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
 from alabctl.spec.names import DEFAULT_LOCKFILE as DEFAULT_LOCKFILE  # re-exported
+from alabctl.spec.names import AssetType as AssetType  # re-exported: defined apart from pydantic
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.yamlsrc import parse_yaml
 
 LOCK_VERSION = 1
-
-
-class AssetType(StrEnum):
-    """What a hub asset is."""
-
-    MODEL = "model"
-    """A model that predicts (NER, assertion, classification, relation)."""
-    EMBEDDINGS = "embeddings"
-    """Word or sentence embeddings models consume."""
 
 
 class Edition(StrEnum):

@@ -1,7 +1,7 @@
 """The fixed words of the manifest language: the apiVersion, the kinds, the lock file's name.
 
 Kept apart from the pydantic models so that code which only needs the words (finding manifests,
-replaying a cached result) does not load pydantic.
+replaying a cached result, reading the asset store's rows) does not load pydantic.
 """
 
 from __future__ import annotations
@@ -31,6 +31,15 @@ class Kind(StrEnum):
     """The Models Hub and target versions."""
     LABEL_STUDIO = "LabelStudio"
     """A Label Studio that projects are applied to."""
+
+
+class AssetType(StrEnum):
+    """What a hub asset is."""
+
+    MODEL = "model"
+    """A model that predicts (NER, assertion, classification, relation)."""
+    EMBEDDINGS = "embeddings"
+    """Word or sentence embeddings models consume."""
 
 
 KIND_NAMES = frozenset(Kind)
