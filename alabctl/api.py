@@ -908,9 +908,6 @@ def apply(
     written when nothing changed. ``report`` is called once per resource as it finishes.
     """
     from alabctl.assets.home import Home
-    from alabctl.assets.store import Store
-    from alabctl.reconcile.apply import execute
-    from alabctl.reconcile.deploy import Deployer, Layout
     from alabctl.reconcile.lock import apply_lock
     from alabctl.reconcile.observe import observe
     from alabctl.reconcile.plan import make_plan, staleness
@@ -950,6 +947,10 @@ def apply(
             return ApplyReport(validation, the_plan, recovered=recovered)
         if confirm is not None and not confirm(the_plan):
             return ApplyReport(validation, the_plan, recovered=recovered)
+        from alabctl.assets.store import Store  # a no-op apply loads none of what acting needs
+        from alabctl.reconcile.apply import execute
+        from alabctl.reconcile.deploy import Deployer, Layout
+
         outcomes = execute(
             the_plan,
             desired.state,
@@ -990,10 +991,10 @@ def _labelstudio_outcomes(
 
 def _record_unfingerprinted(where: Any, state: Any, actual: Any) -> None:
     """Fingerprint installed assets seen for the first time (installed outside ``apply``)."""
-    from alabctl.reconcile.fetch import record
-
     for asset in actual.assets.values():
         if asset.present and asset.intact is None and asset.key:
+            from alabctl.reconcile.fetch import record
+
             record(state, asset.ref.split("/", 1)[1], where.asset_dir(asset.key), asset.key)
 
 

@@ -135,8 +135,8 @@ class _Exchange:
         self.sock: socket.socket | None = None
 
     def open(self, selector: selectors.BaseSelector) -> None:
-        family, kind, proto, _, address = socket.getaddrinfo(self.host, self.port, 0, socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, kind, proto)
+        family, address = _address(self.host, self.port)
+        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setblocking(False)
         code = sock.connect_ex(address)
         if code not in (0, errno.EINPROGRESS, errno.EAGAIN, errno.EWOULDBLOCK):
@@ -173,6 +173,18 @@ class _Exchange:
             self.sock.close()
             self.sock = None
         return _no_answer(self.host, self.port, error or ConnectionError("closed"))
+
+
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, Any]:
+    """Where to connect: a numeric address as it is (no resolver, no codec), a name resolved."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except OSError:
+            continue
+        return family, (host, port)
+    info = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+    return info[0], info[4]
 
 
 def _no_answer(host: str, port: int, exc: BaseException) -> Probe:
