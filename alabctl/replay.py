@@ -9,9 +9,11 @@ are unchanged and no license has expired since; any doubt means a full run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import stat
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, SourceIndex, discover, repository_root
 from alabctl.spec.names import DEFAULT_LOCKFILE
-from alabctl.spec.readfile import FileKind, read_bytes
+from alabctl.spec.readfile import LIMITS, FileKind, read_bytes
 from alabctl.spec.readfile import digest as file_digest
 
 MAX_RESULTS = 64
@@ -33,16 +35,27 @@ ENTRY_SCHEMA = 2
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """The digest of a run's direct inputs, and the texts read to compute it (for excerpts)."""
+    """The digest of a run's direct inputs, and where each file it covers is (for excerpts)."""
 
     key: str
-    texts: dict[str, str]
+    paths: dict[str, Path]
+    """Each manifest file as the user named it -> its real path."""
     files: int
 
-    def sources(self, rendered: Mapping[str, str]) -> SourceIndex:
-        """The texts a full run showed: templates as they rendered, their own source beside."""
-        templates = {f: t for f, t in self.texts.items() if f.endswith(TEMPLATE_SUFFIXES)}
-        return SourceIndex({**self.texts, **rendered}, templates=templates)
+    def sources(self, rendered: Mapping[str, str], needed: set[str] | None = None) -> SourceIndex:
+        """The texts a full run showed: templates as they rendered, their own source beside.
+
+        Only the files in ``needed`` (those diagnostics point into; all when ``None``) are read;
+        the others are listed with an empty text, which nothing shows.
+        """
+        texts = {f: _text(p) if needed is None or f in needed else "" for f, p in self.paths.items()}
+        templates = {f: t for f, t in texts.items() if f.endswith(TEMPLATE_SUFFIXES)}
+        return SourceIndex({**texts, **rendered}, templates=templates)
+
+
+def _text(path: Path) -> str:
+    data = _read(path)
+    return data.decode("utf-8-sig", errors="replace") if data is not None else ""
 
 
 @dataclass(frozen=True)
@@ -77,16 +90,16 @@ def fingerprint(
         return None
     if refused:
         return None
-    texts: dict[str, str] = {}
+    digests = _Digests()
     listing = []
     for item in found:
-        data = _read(item.path) if item.path is not None else None
-        if data is None:
+        digest = digests.of(item.path) if item.path is not None else None
+        if digest is None:
             return None
-        texts[item.display] = data.decode("utf-8-sig", errors="replace")
         listing.append(
-            (item.display, str(item.path), _digest(data))
+            (item.display, str(item.path), digest)
         )  # the real path: relative paths resolve from it
+    digests.save()
     lock = _read(lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE)
     inputs = {
         "code": code_digest(),
@@ -99,7 +112,50 @@ def fingerprint(
         "day": time.strftime("%Y-%m-%d", time.gmtime()),
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-    return Fingerprint(key, texts, len(found))
+    return Fingerprint(key, {item.display: item.path for item in found if item.path}, len(found))
+
+
+RACY_NS = 2_000_000_000
+"""A file changed this recently (ns) may change again within its timestamp's granularity: its
+digest is not kept (git's "racy" rule)."""
+
+
+class _Digests:
+    """The sha256 of each manifest file, kept by its stat (device, inode, size, mtime, ctime) so an
+    unchanged file costs one ``stat`` instead of being read again. A file whose stat differs, or
+    that changed in the last two seconds, is read and hashed."""
+
+    def __init__(self) -> None:
+        self.memo = Memo.open(default_cache_dir(), "stat-digests")
+        self.now = time.time_ns()
+
+    def of(self, path: Path) -> str | None:
+        """The file's content digest; ``None`` when it is not a readable regular file under the cap."""
+        try:
+            before = path.stat()
+        except OSError:
+            return None
+        if not stat.S_ISREG(before.st_mode) or before.st_size > LIMITS[FileKind.MANIFEST]:
+            return None
+        name = str(path)
+        seen = _stat_key(before)
+        kept = self.memo.get(name)
+        if isinstance(kept, list) and len(kept) == 2 and kept[0] == seen and isinstance(kept[1], str):
+            return kept[1]
+        digest = _digest(_read(path))
+        if digest is not None and self.now - max(before.st_mtime_ns, before.st_ctime_ns) > RACY_NS:
+            with contextlib.suppress(OSError):
+                if _stat_key(path.stat()) == seen:  # unchanged while it was read
+                    self.memo.put(name, [seen, digest])
+        return digest
+
+    def save(self) -> None:
+        with contextlib.suppress(OSError):
+            self.memo.save()
+
+
+def _stat_key(info: os.stat_result) -> str:
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
 def _memo() -> Memo:
@@ -167,7 +223,10 @@ def replay(fp: Fingerprint, env: Mapping[str, str], now: float) -> Replayed | No
             for d in entry["diagnostics"]
         ]
         rendered = {str(f): str(t) for f, t in entry.get("rendered", {}).items()}
-        return Replayed(diagnostics, int(entry["count"]), int(entry["manifests"]), fp.sources(rendered))
+        needed = {d.file for d in diagnostics if d.file is not None}
+        return Replayed(
+            diagnostics, int(entry["count"]), int(entry["manifests"]), fp.sources(rendered, needed)
+        )
     except (KeyError, TypeError, ValueError):
         return None
 

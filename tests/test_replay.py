@@ -119,3 +119,76 @@ def test_a_replayed_sarif_names_its_rules_like_a_full_run(make_repo, tmp_path) -
     first = rules()
     assert [r["name"] for r in first] == ["RegexRisksCatastrophicBacktracking"]
     assert rules() == first  # replayed in a process that never imported the regex check
+
+
+def _age(path, seconds: float = 60.0) -> None:
+    import os
+    import time
+
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Treat files as changed long ago (a test cannot age a file's inode change time)."""
+    import alabctl.replay
+
+    monkeypatch.setattr(alabctl.replay, "RACY_NS", -(10**18))
+
+
+def test_an_unchanged_file_is_not_read_again_and_a_changed_one_is(repo, monkeypatch, settled) -> None:
+    import alabctl.replay
+
+    env = {"JSL": token(4102444800)}
+    for name in ("r.yaml", "p.yaml", "l.yaml"):
+        _age(repo / name)
+    assert validate(Inputs(["."], cwd=repo), env=env).valid
+    reads: list[str] = []
+    real_read = alabctl.replay._read
+    monkeypatch.setattr(alabctl.replay, "_read", lambda p: reads.append(p.name) or real_read(p))
+    again = validate(Inputs(["."], cwd=repo), env=env)
+    shown = {d.file for d in again.diagnostics}  # their texts are read, for excerpts
+    assert again.replayed and {r for r in reads if r.endswith(".yaml")} == shown - {None}
+    assert "p.yaml" not in reads  # one stat per manifest, no read
+    # the same size and the same mtime, other content: the inode's change time still tells
+    text = RULE.replace("entity: G", "entity: Q")
+    (repo / "r.yaml").write_text(text)
+    _age(repo / "r.yaml")
+    changed = validate(Inputs(["."], cwd=repo), env=env)
+    assert not changed.replayed and changed.repository.rule("g").spec.entity == "Q"
+
+
+def test_a_file_changed_moments_ago_is_hashed_every_time(repo, monkeypatch) -> None:
+    import alabctl.replay
+
+    env = {"JSL": token(4102444800)}
+    assert validate(Inputs(["."], cwd=repo), env=env).valid
+    reads: list[str] = []
+    real_read = alabctl.replay._read
+    monkeypatch.setattr(alabctl.replay, "_read", lambda p: reads.append(p.name) or real_read(p))
+    assert validate(Inputs(["."], cwd=repo), env=env).replayed
+    assert {"l.yaml", "p.yaml", "r.yaml"} <= set(reads)  # changed moments ago: read and hashed
+
+
+def test_a_forged_stat_digest_does_not_hide_a_change(repo, settled) -> None:
+    from alabctl.spec.cache import default_cache_dir
+
+    env = {"JSL": token(4102444800)}
+    for name in ("r.yaml", "p.yaml", "l.yaml"):
+        _age(repo / name)
+    assert validate(Inputs(["."], cwd=repo), env=env).valid
+    path = default_cache_dir() / "stat-digests.json"
+    assert path.exists()
+    (repo / "r.yaml").write_text(RULE.replace("entity: G", "entity: G2"))
+    _age(repo / "r.yaml")
+    import os
+
+    info = os.stat(repo / "r.yaml")
+    key = f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+    old = [e for e in json.loads(path.read_text().split("\n", 1)[1])["entries"].items() if "r.yaml" in e[0]]
+    forged = {"entries": {old[0][0]: [key, old[0][1][1]]}}  # the old content's digest for the new stat
+    header = {"format": "alabctl-cache", "kind": "memo", "version": 2, "mac": "0" * 64}
+    path.write_text(json.dumps(header) + "\n" + json.dumps(forged))
+    again = validate(Inputs(["."], cwd=repo), env=env)
+    assert not again.replayed and again.repository.rule("g").spec.entity == "G2"
