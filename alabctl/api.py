@@ -751,6 +751,7 @@ if TYPE_CHECKING:
     from alabctl.compile.desired import DesiredState
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.plan import Plan
+    from alabctl.reconcile.rebuild import Rebuild
     from alabctl.reconcile.status import ServerStatus
 
 
@@ -771,15 +772,19 @@ class Desired:
         return self._files
 
 
-def _desired(report: ValidationReport) -> Desired:
-    """The desired state: replayed from the (signed) cache when the validation was, else compiled."""
+def _desired(report: ValidationReport, rebuild: Rebuild | None = None) -> Desired:
+    """The desired state: replayed from the (signed) cache when the validation was, else compiled
+    (by ``rebuild`` when given: only what changed since its last build)."""
     from alabctl.compile.desired import DesiredState, desired_state
     from alabctl.spec.cachesign import read_signed, write_signed
 
     def build() -> Mapping[str, bytes]:
         from alabctl.compile.build import compile_repository, read_dictionaries
 
-        return compile_repository(report.repository, read_dictionaries(report.repository)).files
+        dictionaries = read_dictionaries(report.repository)
+        if rebuild is not None:
+            return rebuild.compile(report.repository, dictionaries)
+        return compile_repository(report.repository, dictionaries).files
 
     path = default_cache_dir() / "desired" / f"{report.fingerprint}.json" if report.fingerprint else None
     if path is not None and report.replayed:
@@ -901,11 +906,13 @@ def apply(
     env: Mapping[str, str] | None = None,
     report: Callable[[Outcome], None] | None = None,
     confirm: Callable[[Plan], bool] | None = None,
+    rebuild: Rebuild | None = None,
 ) -> ApplyReport:
     """Validate, plan and carry the plan out (or a saved ``plan``, refused when stale).
 
     Downloads come before deploys, independent servers deploy in parallel, and nothing is
     written when nothing changed. ``report`` is called once per resource as it finishes.
+    ``rebuild`` (kept between calls by ``watch``) recompiles only what changed since its last call.
     """
     from alabctl.assets.home import Home
     from alabctl.reconcile.lock import apply_lock
@@ -922,7 +929,7 @@ def apply(
     validation = validate(inputs, skip_license_check=skip_license_check, env=env)
     if not validation.valid:
         return ApplyReport(validation)
-    desired = _desired(validation)
+    desired = _desired(validation, rebuild)
     where = Home(_home(home))
     with apply_lock(where.root, lock_timeout):
         state = State(where.db)
@@ -1247,13 +1254,17 @@ def watch(
 
     A broken edit is logged with its diagnostics and changes nothing that runs.
     """
+    from alabctl.reconcile.rebuild import Rebuild
     from alabctl.reconcile.watch import watch as watch_loop
     from alabctl.spec.errors import AlabctlError
+
+    rebuild = Rebuild()  # compiled files kept between reconciles: an edit recompiles what it changed
 
     def reconcile(reason: str) -> bool:
         try:
             result = apply(
                 inputs,
+                rebuild=rebuild,
                 home=home,
                 prune=prune,
                 timeout=timeout,
