@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pydantic models load only when a function needs them: a rep
     from alabctl.assets.store import AssetRow as AssetRow  # the CLI prints its fields
     from alabctl.assets.store import Store
     from alabctl.compile.build import Build
+    from alabctl.reconcile.rebuild import Rebuild
+    from alabctl.spec.reload import Reloader
     from alabctl.spec.repository import Repository
     from alabctl.spec.validate import SpecResult
 
@@ -76,17 +78,38 @@ class ValidationReport:
         return self._repository
 
 
+@dataclass
+class Incremental:
+    """What ``watch`` keeps between reconciles, so that an edit re-reads, re-checks and recompiles
+    only what it changed; every result is what a full run gives."""
+
+    reloader: Reloader
+    """Files read, parsed and type-checked before."""
+    rebuild: Rebuild
+    """Files compiled before."""
+
+    @classmethod
+    def start(cls) -> Incremental:
+        from alabctl.reconcile.rebuild import Rebuild
+        from alabctl.spec.reload import Reloader
+
+        return cls(Reloader(), Rebuild())
+
+
 def validate(
     inputs: Inputs,
     *,
     skip_license_check: bool = False,
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    incremental: Incremental | None = None,
 ) -> ValidationReport:
     """Every check of SPEC §3 on the manifests ``inputs`` names. Offline; never raises for bad input.
 
     ``env`` (default: the process environment) is where License manifests' ``fromEnv`` variables
     are read; ``now`` (default: the current time) is when licenses must not have expired.
+    ``incremental`` (kept between calls by ``watch``) re-reads only the files changed since its
+    last call.
     """
     env = os.environ if env is None else env
     cwd = inputs.cwd or Path.cwd()
@@ -105,11 +128,12 @@ def validate(
                 kept.files,
                 kept.manifests,
                 kept.sources,
-                _load=lambda: _load(inputs, cwd).repository,
+                _load=lambda: _load(inputs, cwd, incremental, fp).repository,
                 fingerprint=fp.key,
                 replayed=True,
             )
-    report = _validate(inputs, cwd, skip_license_check, env, now or datetime.fromtimestamp(time.time(), UTC))
+    when = now or datetime.fromtimestamp(time.time(), UTC)
+    report = _validate(inputs, cwd, skip_license_check, env, when, incremental, fp)
     if fp is not None:
         from alabctl.compile.dependencies import external_inputs
 
@@ -123,7 +147,18 @@ def validate(
     return report
 
 
-def _load(inputs: Inputs, cwd: Path) -> SpecResult:
+def _load(
+    inputs: Inputs, cwd: Path, incremental: Incremental | None = None, fp: replay.Fingerprint | None = None
+) -> SpecResult:
+    if incremental is not None and fp is not None and inputs.stdin_text is None:
+        return incremental.reloader.load_repository(
+            inputs.paths,
+            fp.digests,
+            values=inputs.values,
+            root=inputs.root,
+            cwd=cwd,
+            lockfile=inputs.lockfile,
+        )
     from alabctl.spec.validate import load_repository
 
     return load_repository(
@@ -138,11 +173,17 @@ def _load(inputs: Inputs, cwd: Path) -> SpecResult:
 
 
 def _validate(
-    inputs: Inputs, cwd: Path, skip_license_check: bool, env: Mapping[str, str], now: datetime
+    inputs: Inputs,
+    cwd: Path,
+    skip_license_check: bool,
+    env: Mapping[str, str],
+    now: datetime,
+    incremental: Incremental | None = None,
+    fp: replay.Fingerprint | None = None,
 ) -> ValidationReport:
     from alabctl.compile.verify import verify  # the checks load lxml and more: only on a full run
 
-    result = _load(inputs, cwd)
+    result = _load(inputs, cwd, incremental, fp)
     diagnostics = list(result.diagnostics)
     memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{code_digest()}")
     configs: dict[str, bytes] = {}
@@ -751,7 +792,6 @@ if TYPE_CHECKING:
     from alabctl.compile.desired import DesiredState
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.plan import Plan
-    from alabctl.reconcile.rebuild import Rebuild
     from alabctl.reconcile.status import ServerStatus
 
 
@@ -772,9 +812,9 @@ class Desired:
         return self._files
 
 
-def _desired(report: ValidationReport, rebuild: Rebuild | None = None) -> Desired:
+def _desired(report: ValidationReport, incremental: Incremental | None = None) -> Desired:
     """The desired state: replayed from the (signed) cache when the validation was, else compiled
-    (by ``rebuild`` when given: only what changed since its last build)."""
+    (only what changed since the last build, with ``incremental``)."""
     from alabctl.compile.desired import DesiredState, desired_state
     from alabctl.spec.cachesign import read_signed, write_signed
 
@@ -782,8 +822,8 @@ def _desired(report: ValidationReport, rebuild: Rebuild | None = None) -> Desire
         from alabctl.compile.build import compile_repository, read_dictionaries
 
         dictionaries = read_dictionaries(report.repository)
-        if rebuild is not None:
-            return rebuild.compile(report.repository, dictionaries)
+        if incremental is not None:
+            return incremental.rebuild.compile(report.repository, dictionaries)
         return compile_repository(report.repository, dictionaries).files
 
     path = default_cache_dir() / "desired" / f"{report.fingerprint}.json" if report.fingerprint else None
@@ -906,13 +946,14 @@ def apply(
     env: Mapping[str, str] | None = None,
     report: Callable[[Outcome], None] | None = None,
     confirm: Callable[[Plan], bool] | None = None,
-    rebuild: Rebuild | None = None,
+    incremental: Incremental | None = None,
 ) -> ApplyReport:
     """Validate, plan and carry the plan out (or a saved ``plan``, refused when stale).
 
     Downloads come before deploys, independent servers deploy in parallel, and nothing is
     written when nothing changed. ``report`` is called once per resource as it finishes.
-    ``rebuild`` (kept between calls by ``watch``) recompiles only what changed since its last call.
+    ``incremental`` (kept between calls by ``watch``) re-reads and recompiles only what changed
+    since its last call.
     """
     from alabctl.assets.home import Home
     from alabctl.reconcile.lock import apply_lock
@@ -926,10 +967,10 @@ def apply(
             raise UsageError("apply needs -f REPO or a saved plan")
         inputs = Inputs(paths=list(saved.paths))
         prune = saved.prune
-    validation = validate(inputs, skip_license_check=skip_license_check, env=env)
+    validation = validate(inputs, skip_license_check=skip_license_check, env=env, incremental=incremental)
     if not validation.valid:
         return ApplyReport(validation)
-    desired = _desired(validation, rebuild)
+    desired = _desired(validation, incremental)
     where = Home(_home(home))
     with apply_lock(where.root, lock_timeout):
         state = State(where.db)
@@ -1254,17 +1295,16 @@ def watch(
 
     A broken edit is logged with its diagnostics and changes nothing that runs.
     """
-    from alabctl.reconcile.rebuild import Rebuild
     from alabctl.reconcile.watch import watch as watch_loop
     from alabctl.spec.errors import AlabctlError
 
-    rebuild = Rebuild()  # compiled files kept between reconciles: an edit recompiles what it changed
+    incremental = Incremental.start()  # kept between reconciles: an edit re-reads what it changed
 
     def reconcile(reason: str) -> bool:
         try:
             result = apply(
                 inputs,
-                rebuild=rebuild,
+                incremental=incremental,
                 home=home,
                 prune=prune,
                 timeout=timeout,

@@ -16,7 +16,7 @@ import os
 import stat
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ class Fingerprint:
     paths: dict[str, Path]
     """Each manifest file as the user named it -> its real path."""
     files: int
+    digests: dict[str, str] = field(default_factory=dict)
+    """Each manifest file as the user named it -> the sha256 of its content (in the walk's order)."""
 
     def sources(self, rendered: Mapping[str, str], needed: set[str] | None = None) -> SourceIndex:
         """The texts a full run showed: templates as they rendered, their own source beside.
@@ -92,10 +94,12 @@ def fingerprint(
         return None
     digests = _Digests()
     listing = []
+    by_file: dict[str, str] = {}
     for item in found:
         digest = digests.of(item.path) if item.path is not None else None
         if digest is None:
             return None
+        by_file[item.display] = digest
         listing.append(
             (item.display, str(item.path), digest)
         )  # the real path: relative paths resolve from it
@@ -112,7 +116,7 @@ def fingerprint(
         "day": time.strftime("%Y-%m-%d", time.gmtime()),
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-    return Fingerprint(key, {item.display: item.path for item in found if item.path}, len(found))
+    return Fingerprint(key, {item.display: item.path for item in found if item.path}, len(found), by_file)
 
 
 RACY_NS = 2_000_000_000
