@@ -93,7 +93,7 @@ class Incremental:
         from alabctl.reconcile.rebuild import Rebuild
         from alabctl.spec.reload import Reloader
 
-        return cls(Reloader(), Rebuild())
+        return cls(Reloader(default_cache_dir()), Rebuild())
 
 
 def validate(

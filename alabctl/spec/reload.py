@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from alabctl.spec.diagnostics import Diagnostic, Severity
-from alabctl.spec.loader import TEMPLATE_SUFFIXES, SourceIndex, load, repository_root
+from alabctl.spec.loader import TEMPLATE_SUFFIXES, RawDocument, SourceIndex, load, repository_root
 from alabctl.spec.lock import DEFAULT_LOCKFILE, read_lock
 from alabctl.spec.refs import check_references
 from alabctl.spec.repository import Repository
@@ -44,7 +44,9 @@ class _File:
 class Reloader:
     """Files loaded before, by how the user named them, kept while their content is the same."""
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self.cache_dir = cache_dir
+        """The parse cache's folder, for the first load (later ones parse the few files changed)."""
         self._files: dict[str, _File] = {}
         self._inputs: Any = None
         self.reloaded: list[str] = []
@@ -77,7 +79,7 @@ class Reloader:
             if f.endswith(TEMPLATE_SUFFIXES) or f not in self._files or self._files[f].digest != digest
         ]
         self.reloaded = changed
-        if changed and not self._read(changed, digests, values, root, cwd):
+        if changed and not self._read(inputs, changed, digests, values, root, cwd):
             self._files, self._inputs = {}, None
             self.reloaded = ["*"]
             return load_repository(inputs, values=values, root=root, cwd=cwd, lockfile=lockfile)
@@ -87,6 +89,7 @@ class Reloader:
 
     def _read(
         self,
+        inputs: Sequence[str],
         changed: list[str],
         digests: Mapping[str, str],
         values: Mapping[str, Any] | None,
@@ -94,12 +97,21 @@ class Reloader:
         cwd: Path,
     ) -> bool:
         """Load ``changed`` alone; ``False`` when what they gave cannot be told apart by file."""
-        loaded = load(changed, values=values, root=root, cwd=cwd, cache_dir=None)
+        everything = len(changed) == len(digests)  # the first load: the inputs as given, parse cache on
+        loaded = load(
+            inputs if everything else changed,
+            values=values,
+            root=root,
+            cwd=cwd,
+            cache_dir=self.cache_dir if everything else None,
+        )
         if loaded.files != len(changed) or any(d.file not in digests for d in loaded.diagnostics):
             return False
+        by_file: dict[str, list[RawDocument]] = {f: [] for f in changed}
+        for document in loaded.documents:
+            by_file.setdefault(document.origin.file, []).append(document)
         for file in changed:
-            documents = [d for d in loaded.documents if d.origin.file == file]
-            resources, problems = to_resources(documents)
+            resources, problems = to_resources(by_file[file])
             self._files[file] = _File(
                 digests[file],
                 loaded.sources.texts.get(file),
