@@ -947,13 +947,15 @@ def apply(
     report: Callable[[Outcome], None] | None = None,
     confirm: Callable[[Plan], bool] | None = None,
     incremental: Incremental | None = None,
+    health: bool = True,
 ) -> ApplyReport:
     """Validate, plan and carry the plan out (or a saved ``plan``, refused when stale).
 
     Downloads come before deploys, independent servers deploy in parallel, and nothing is
     written when nothing changed. ``report`` is called once per resource as it finishes.
     ``incremental`` (kept between calls by ``watch``) re-reads and recompiles only what changed
-    since its last call.
+    since its last call. ``health=False`` does not ask the running servers' ``/health`` (a dead
+    process is still found): ``watch`` asks them on its own schedule, not after each edit.
     """
     from alabctl.assets.home import Home
     from alabctl.reconcile.lock import apply_lock
@@ -975,7 +977,7 @@ def apply(
     with apply_lock(where.root, lock_timeout):
         state = State(where.db)
         recovered = recover(where.root, state)
-        actual = observe(where, state, desired.state)
+        actual = observe(where, state, desired.state, health=health)
         if saved is not None:
             stale = staleness(saved, desired.state.digest, actual.state_digest)
             if stale:
@@ -1305,6 +1307,7 @@ def watch(
             result = apply(
                 inputs,
                 incremental=incremental,
+                health=reason != "change",  # health drift is checked every interval on its own
                 home=home,
                 prune=prune,
                 timeout=timeout,

@@ -24,7 +24,7 @@ class ServerActual:
     deployment: Deployment
     running: bool
     probe: Probe | None
-    """``None`` when its process is not running (nothing was asked)."""
+    """``None`` when its process is not running, or health was not asked (nothing was asked)."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,13 @@ class Actual:
     state_digest: str
 
 
-def observe_servers(deployments: list[Deployment]) -> dict[str, ServerActual]:
-    """Every recorded server: is its process alive, and what does its ``/health`` say (all asked at
-    once)."""
-    running = [d for d in deployments if alive(d.pid, d.pid_start)]
-    probes = dict(
-        zip((d.server for d in running), probe_all([(d.host, d.port) for d in running]), strict=True)
-    )
-    return {d.server: ServerActual(d, d.server in probes, probes.get(d.server)) for d in deployments}
+def observe_servers(deployments: list[Deployment], *, health: bool = True) -> dict[str, ServerActual]:
+    """Every recorded server: is its process alive, and (with ``health``) what does its ``/health``
+    say (all asked at once)."""
+    running = {d.server for d in deployments if alive(d.pid, d.pid_start)}
+    asked = [d for d in deployments if d.server in running] if health else []
+    probes = dict(zip((d.server for d in asked), probe_all([(d.host, d.port) for d in asked]), strict=True))
+    return {d.server: ServerActual(d, d.server in running, probes.get(d.server)) for d in deployments}
 
 
 def observe_assets(home: Home, store: Store, state: State, refs: list[str]) -> dict[str, AssetActual]:
@@ -89,8 +88,9 @@ def _other(ref: str) -> str:
     return f"{'Embeddings' if kind == 'Model' else 'Model'}/{name}"
 
 
-def observe(home: Home, state: State, desired: DesiredState | None) -> Actual:
-    """What runs and what is installed, for the desired assets."""
+def observe(home: Home, state: State, desired: DesiredState | None, *, health: bool = True) -> Actual:
+    """What runs and what is installed, for the desired assets; ``health=False`` asks no server
+    (whether each process runs is still checked)."""
     refs = sorted({a for s in desired.servers.values() for a in s.assets}) if desired else []
     assets = {}
     if refs:
@@ -98,7 +98,7 @@ def observe(home: Home, state: State, desired: DesiredState | None) -> Actual:
 
         assets = observe_assets(home, Store(home.db), state, refs)
     digest = state.digest()
-    servers = observe_servers(list(state.deployments().values()))
+    servers = observe_servers(list(state.deployments().values()), health=health)
     return Actual(servers, assets, digest)
 
 
