@@ -1303,6 +1303,17 @@ def watch(
     incremental = Incremental.start()  # kept between reconciles: an edit re-reads what it changed
 
     def reconcile(reason: str) -> bool:
+        import gc
+
+        # no garbage collection while an edit is applied (a full collection walks everything the
+        # incremental state keeps): the edit -> new build latency is what matters; it runs after
+        gc.disable()
+        try:
+            return _reconcile(reason)
+        finally:
+            gc.enable()
+
+    def _reconcile(reason: str) -> bool:
         try:
             result = apply(
                 inputs,
