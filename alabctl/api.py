@@ -21,6 +21,7 @@ from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UsageError, UserError
+from alabctl.spec.loader import Snapshot
 from alabctl.spec.loader import SourceIndex as SourceIndex  # re-exported: the CLI renders excerpts from it
 
 if TYPE_CHECKING:  # pydantic models load only when a function needs them: a replayed validate never does
@@ -109,7 +110,14 @@ def validate(
                 fingerprint=fp.key,
                 replayed=True,
             )
-    report = _validate(inputs, cwd, skip_license_check, env, now or datetime.fromtimestamp(time.time(), UTC))
+    report = _validate(
+        inputs,
+        cwd,
+        skip_license_check,
+        env,
+        now or datetime.fromtimestamp(time.time(), UTC),
+        fp.snapshot if fp is not None else None,
+    )
     if fp is not None:
         from alabctl.compile.dependencies import external_inputs
 
@@ -123,7 +131,7 @@ def validate(
     return report
 
 
-def _load(inputs: Inputs, cwd: Path) -> SpecResult:
+def _load(inputs: Inputs, cwd: Path, snapshot: Snapshot | None = None) -> SpecResult:
     from alabctl.spec.validate import load_repository
 
     return load_repository(
@@ -134,15 +142,21 @@ def _load(inputs: Inputs, cwd: Path) -> SpecResult:
         cache_dir=default_cache_dir() if inputs.cache else None,
         lockfile=inputs.lockfile,
         stdin_text=inputs.stdin_text,
+        snapshot=snapshot,
     )
 
 
 def _validate(
-    inputs: Inputs, cwd: Path, skip_license_check: bool, env: Mapping[str, str], now: datetime
+    inputs: Inputs,
+    cwd: Path,
+    skip_license_check: bool,
+    env: Mapping[str, str],
+    now: datetime,
+    snapshot: Snapshot | None = None,
 ) -> ValidationReport:
     from alabctl.compile.verify import verify  # the checks load lxml and more: only on a full run
 
-    result = _load(inputs, cwd)
+    result = _load(inputs, cwd, snapshot)
     diagnostics = list(result.diagnostics)
     memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{code_digest()}")
     configs: dict[str, bytes] = {}

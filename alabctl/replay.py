@@ -21,7 +21,7 @@ from typing import Any
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.errors import UsageError, UserError
-from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, SourceIndex, discover, repository_root
+from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, Snapshot, SourceIndex, repository_root, snapshot
 from alabctl.spec.names import DEFAULT_LOCKFILE
 from alabctl.spec.readfile import FileKind, read_bytes
 from alabctl.spec.readfile import digest as file_digest
@@ -38,6 +38,8 @@ class Fingerprint:
     key: str
     texts: dict[str, str]
     files: int
+    snapshot: Snapshot
+    """The files and bytes the digest was computed from: the full run loads exactly these."""
 
     def sources(self, rendered: Mapping[str, str]) -> SourceIndex:
         """The texts a full run showed: templates as they rendered, their own source beside."""
@@ -72,20 +74,17 @@ def fingerprint(
         return None
     try:
         root = (root or repository_root(paths, cwd)).resolve()
-        found, refused = discover(paths, root, cwd)
+        snap = snapshot(paths, root, cwd)
     except UsageError:
         return None
-    if refused:
+    if snap is None:
         return None
     texts: dict[str, str] = {}
     listing = []
-    for item in found:
-        data = _read(item.path) if item.path is not None else None
-        if data is None:
-            return None
-        texts[item.display] = data.decode("utf-8-sig", errors="replace")
+    for item in snap.files:
+        texts[item.display] = snap.raw[item.display].decode("utf-8-sig", errors="replace")
         listing.append(
-            (item.display, str(item.path), _digest(data))
+            (item.display, str(item.path), snap.digests[item.display])
         )  # the real path: relative paths resolve from it
     lock = _read(lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE)
     inputs = {
@@ -99,7 +98,7 @@ def fingerprint(
         "day": time.strftime("%Y-%m-%d", time.gmtime()),
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-    return Fingerprint(key, texts, len(found))
+    return Fingerprint(key, texts, len(snap.files), snap)
 
 
 def _memo() -> Memo:

@@ -308,6 +308,43 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The files some inputs name, with their bytes and digests, read once.
+
+    ``validate`` reads every file to fingerprint its inputs; loading from the same snapshot checks
+    exactly the bytes that were fingerprinted and reads and hashes nothing a second time.
+    """
+
+    root: Path
+    files: list[_Input]
+    raw: dict[str, bytes]
+    """The bytes of each file, by its display name."""
+    digests: dict[str, str]
+    """The sha256 (hex) of each file's bytes, by its display name."""
+
+
+def snapshot(inputs: Sequence[str], root: Path, cwd: Path) -> Snapshot | None:
+    """Every file ``inputs`` name, read; ``None`` when one is refused or unreadable (or stdin is one).
+
+    Raises :class:`UsageError` as :func:`discover` does.
+    """
+    if STDIN in inputs:
+        return None
+    files, refused = discover(inputs, root, cwd)
+    if refused:
+        return None
+    raw: dict[str, bytes] = {}
+    digests: dict[str, str] = {}
+    for item in files:
+        data, problem = _read(item, None)
+        if data is None or problem is not None:
+            return None
+        raw[item.display] = data
+        digests[item.display] = hashlib.sha256(data).hexdigest()
+    return Snapshot(root, files, raw, digests)
+
+
+@dataclass(frozen=True)
 class _FileResult:
     text: str | None
     documents: list[Any]
@@ -347,14 +384,15 @@ def _parse_values(job: tuple[str, str]) -> ParseResult:
 
 
 def _parse_ahead(
-    files: Sequence[_Input], reads: Sequence[tuple[bytes | None, Diagnostic | None]], cache: ParseCache
+    files: Sequence[_Input],
+    reads: Sequence[tuple[bytes | None, Diagnostic | None]],
+    digests: Sequence[str | None],
+    cache: ParseCache,
 ) -> dict[str, ParseResult]:
     """Parse the plain files the cache does not have, on every core when there are many."""
     jobs: list[tuple[str, str]] = []
-    for item, (raw, _) in zip(files, reads, strict=True):
-        if raw is None or item.path is None or item.display.endswith(TEMPLATE_SUFFIXES):
-            continue
-        if hashlib.sha256(raw).hexdigest() in cache.entries:
+    for item, (raw, _), digest in zip(files, reads, digests, strict=True):
+        if raw is None or digest is None or digest in cache.entries:
             continue
         try:
             jobs.append((raw.decode("utf-8-sig"), item.display))
@@ -366,6 +404,13 @@ def _parse_ahead(
     return {display: result for (_, display), result in zip(jobs, results, strict=True)}
 
 
+def _digest(item: _Input, raw: bytes | None, known: Mapping[str, str]) -> str | None:
+    """The cache key of a plain file's bytes (templates and stdin are not cached)."""
+    if raw is None or item.path is None or item.display.endswith(TEMPLATE_SUFFIXES):
+        return None
+    return known.get(item.display) or hashlib.sha256(raw).hexdigest()
+
+
 PARALLEL_PARSE = 600
 """Files to parse below which parsing stays in this process."""
 
@@ -374,6 +419,7 @@ def _load_file(
     item: _Input,
     read: tuple[bytes | None, Diagnostic | None],
     values: Mapping[str, Any],
+    digest: str | None,
     cache: ParseCache,
     ahead: Mapping[str, ParseResult],
 ) -> _FileResult:
@@ -381,9 +427,7 @@ def _load_file(
     if raw is None:
         return _FileResult(None, [], [problem] if problem else [])
     is_template = item.display.endswith(TEMPLATE_SUFFIXES)
-    digest = None
-    if not is_template and item.path is not None:
-        digest = hashlib.sha256(raw).hexdigest()
+    if digest is not None:
         hit = cache.get(digest, item.display)
         if hit is not None:
             return _FileResult(raw.decode("utf-8-sig", errors="replace"), hit.documents, hit.diagnostics)
@@ -468,8 +512,13 @@ def load(
     cwd: Path | None = None,
     cache_dir: Path | None = None,
     stdin_text: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Loaded:
-    """Read every manifest the inputs name. Never raises for bad content: that is diagnostics."""
+    """Read every manifest the inputs name. Never raises for bad content: that is diagnostics.
+
+    With a ``snapshot`` of the same inputs (see :func:`snapshot`), its files and bytes are used
+    instead of finding and reading them again.
+    """
     cwd = cwd or Path.cwd()
     if not inputs:
         raise UsageError("no input given", "name manifest files or folders with -f PATH (or - for stdin)")
@@ -484,14 +533,22 @@ def load(
             stdin_text = read_stream(sys.stdin, FileKind.MANIFEST, STDIN_NAME)
         except FileReadError as exc:
             raise UsageError(exc.message, exc.hint) from None
-    files, diagnostics = discover(inputs, root, cwd)
+    known: Mapping[str, str] = {}
+    reads: list[tuple[bytes | None, Diagnostic | None]]
+    diagnostics: list[Diagnostic]
+    if snapshot is not None and snapshot.root == root:
+        files, diagnostics, known = list(snapshot.files), [], snapshot.digests
+        reads = [(snapshot.raw[item.display], None) for item in files]
+    else:
+        files, diagnostics = discover(inputs, root, cwd)
+        reads = [_read(item, stdin_text) for item in files]
     cache = ParseCache.open(cache_dir, PARSER_ID)
     sources = SourceIndex()
     documents: list[RawDocument] = []
-    reads = [_read(item, stdin_text) for item in files]
-    ahead = _parse_ahead(files, reads, cache)
-    for item, read in zip(files, reads, strict=True):
-        result = _load_file(item, read, values or {}, cache, ahead)
+    digests = [_digest(item, raw, known) for item, (raw, _) in zip(files, reads, strict=True)]
+    ahead = _parse_ahead(files, reads, digests, cache)
+    for item, read, digest in zip(files, reads, digests, strict=True):
+        result = _load_file(item, read, values or {}, digest, cache, ahead)
         diagnostics.extend(result.diagnostics)
         if result.text is not None:
             sources.texts[item.display] = result.text
