@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -153,3 +154,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
+
+
+FAST_EXIT = frozenset({"validate", "schema"})
+"""Commands that leave nothing to clean up once they return (no threads, children or atexit work):
+their process ends without the interpreter's teardown of every module and object, which is about a
+fifth of a one-file ``validate``."""
+
+
+def entry() -> None:
+    """The ``alabctl`` executable and ``python -m alabctl``: :func:`main`, then exit with its code."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    threading = sys.modules.get("threading")
+    if _command_of(argv) in FAST_EXIT and (threading is None or threading.active_count() == 1):
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # a closed pipe: the output has nowhere to go, the exit code still counts
+            pass
+        os._exit(code)
+    raise SystemExit(code)
