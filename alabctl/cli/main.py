@@ -165,9 +165,12 @@ fifth of a one-file ``validate``."""
 def entry() -> None:
     """The ``alabctl`` executable and ``python -m alabctl``: :func:`main`, then exit with its code."""
     argv = sys.argv[1:]
+    one_shot = _command_of(argv) in FAST_EXIT
+    if one_shot:  # pydantic would otherwise scan every installed distribution for plugins
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     code = main(argv)
     threading = sys.modules.get("threading")
-    if _command_of(argv) in FAST_EXIT and (threading is None or threading.active_count() == 1):
+    if one_shot and (threading is None or threading.active_count() == 1):
         try:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -12,19 +12,20 @@ import json
 from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from alabctl import __version__
 from alabctl.compile.checks import check_repository
 from alabctl.compile.checks.rulecheck import check_rules
-from alabctl.compile.checks.tasks import check_task_files
-from alabctl.compile.checks.xmlcheck import XmlFinding, check_label_config, findings_diagnostics
-from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
 from alabctl.spec.workers import map_items
+
+if TYPE_CHECKING:  # the labeling-config modules (and lxml) load only for a repository with projects
+    from alabctl.compile.checks.xmlcheck import XmlFinding
 
 
 def config_key(project: ProjectManifest, repo: Repository) -> str:
@@ -45,6 +46,8 @@ def _cached_findings(cached: object) -> list[XmlFinding] | None:
     """Findings kept in the memo, or ``None`` when the entry does not have their exact shape."""
     if not isinstance(cached, list) or not all(isinstance(row, dict) for row in cached):
         return None
+    from alabctl.compile.checks.xmlcheck import XmlFinding
+
     try:
         findings = [XmlFinding(**row) for row in cached]
     except TypeError:
@@ -70,8 +73,14 @@ def check_label_configs(
     findings instead of compiling and checking again. Each config compiled here is kept in
     ``configs`` (by project name), so ``compile`` writes it without building it again.
     """
+    projects = repo.projects()
+    if not projects:
+        return []
+    from alabctl.compile.checks.xmlcheck import check_label_config, findings_diagnostics
+    from alabctl.compile.labelconfig import compile_label_config
+
     pending: list[tuple[Resource, str, bytes | list[XmlFinding]]] = []
-    for project, resource in repo.projects():
+    for project, resource in projects:
         key = config_key(project, repo) if memo is not None else ""
         cached = _cached_findings(memo.get(key)) if memo is not None else None
         if cached is not None:
@@ -111,5 +120,8 @@ def verify(
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
     out.extend(check_label_configs(repo, memo, configs))
-    out.extend(check_task_files(repo))
+    if repo.projects():
+        from alabctl.compile.checks.tasks import check_task_files
+
+        out.extend(check_task_files(repo))
     return out
