@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from alabctl import replay
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.codes import LICENSE_CODES
+from alabctl.spec.collector import paused_collection
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import Snapshot
@@ -89,7 +90,13 @@ def validate(
     ``env`` (default: the process environment) is where License manifests' ``fromEnv`` variables
     are read; ``now`` (default: the current time) is when licenses must not have expired.
     """
-    env = os.environ if env is None else env
+    with paused_collection():
+        return _validate_inputs(inputs, skip_license_check, os.environ if env is None else env, now)
+
+
+def _validate_inputs(
+    inputs: Inputs, skip_license_check: bool, env: Mapping[str, str], now: datetime | None
+) -> ValidationReport:
     cwd = inputs.cwd or Path.cwd()
     options = {
         "values": dict(inputs.values),

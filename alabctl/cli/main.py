@@ -13,6 +13,7 @@ Its module keeps heavy imports out of module level (``alabctl.api`` loads implem
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -166,8 +167,9 @@ def entry() -> None:
     """The ``alabctl`` executable and ``python -m alabctl``: :func:`main`, then exit with its code."""
     argv = sys.argv[1:]
     one_shot = _command_of(argv) in FAST_EXIT
-    if one_shot:  # pydantic would otherwise scan every installed distribution for plugins
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if one_shot:
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # else it scans every distribution
+        gc.disable()  # what a one-shot command builds is freed by reference counting (see spec.collector)
     code = main(argv)
     threading = sys.modules.get("threading")
     if one_shot and (threading is None or threading.active_count() == 1):
