@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,6 @@ from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
-from alabctl.spec.schema import Resource
 from alabctl.spec.workers import map_items
 
 if TYPE_CHECKING:  # the labeling-config modules (and lxml) load only for a repository with projects
@@ -64,6 +63,48 @@ def _cached_findings(cached: object) -> list[XmlFinding] | None:
     return findings
 
 
+@dataclass
+class _Batch:
+    """What the workers compiling labeling configs read: forked after it is set, they share it."""
+
+    repo: Repository
+    projects: list[ProjectManifest]
+    checked: dict[bytes, list[XmlFinding]] = field(default_factory=dict)
+    """Configs repeat: each distinct one is checked once per process."""
+
+
+_BATCH: list[_Batch] = []
+
+
+def compile_label_config(project: ProjectManifest, repo: Repository) -> bytes:
+    """:func:`alabctl.compile.labelconfig.compile_label_config`, loaded on first use (with lxml)."""
+    from alabctl.compile.labelconfig import compile_label_config as build
+
+    return build(project, repo)
+
+
+def _compile_and_check(index: int) -> tuple[bytes, list[XmlFinding]]:
+    """The labeling config of the batch's project ``index`` and its findings."""
+    from alabctl.compile.checks.xmlcheck import check_label_config
+
+    batch = _BATCH[-1]
+    xml = compile_label_config(batch.projects[index], batch.repo)
+    findings = batch.checked.get(xml)
+    if findings is None:
+        findings = batch.checked[xml] = check_label_config(xml)
+    return xml, findings
+
+
+def _compile_all(repo: Repository, projects: list[ProjectManifest]) -> list[tuple[bytes, list[XmlFinding]]]:
+    """Each project's config and findings, on every core when there are many (workers are forked
+    with the repository in memory, so only indexes go out and configs and findings come back)."""
+    _BATCH.append(_Batch(repo, projects))
+    try:
+        return map_items(_compile_and_check, range(len(projects)), threshold=400)
+    finally:
+        _BATCH.pop()
+
+
 def check_label_configs(
     repo: Repository, memo: Memo | None = None, configs: dict[str, bytes] | None = None
 ) -> list[Diagnostic]:
@@ -76,31 +117,25 @@ def check_label_configs(
     projects = repo.projects()
     if not projects:
         return []
-    from alabctl.compile.checks.xmlcheck import check_label_config, findings_diagnostics
-    from alabctl.compile.labelconfig import compile_label_config
+    from alabctl.compile.checks.xmlcheck import findings_diagnostics
 
-    pending: list[tuple[Resource, str, bytes | list[XmlFinding]]] = []
-    for project, resource in projects:
+    keys: list[str] = []
+    found: list[list[XmlFinding] | None] = []
+    for project, _ in projects:
         key = config_key(project, repo) if memo is not None else ""
-        cached = _cached_findings(memo.get(key)) if memo is not None else None
-        if cached is not None:
-            pending.append((resource, key, cached))
-            continue
-        xml = compile_label_config(project, repo)
-        if configs is not None:
-            configs[project.name] = xml
-        pending.append((resource, key, xml))
-    # configs repeat: each distinct one is checked once, on every core when there are many
-    distinct = list(dict.fromkeys(x for _, _, x in pending if isinstance(x, bytes)))
-    checked = dict(zip(distinct, map_items(check_label_config, distinct, threshold=400), strict=True))
+        keys.append(key)
+        found.append(_cached_findings(memo.get(key)) if memo is not None else None)
+    todo = [i for i, cached in enumerate(found) if cached is None]
+    compiled = dict(zip(todo, _compile_all(repo, [projects[i][0] for i in todo]), strict=True))
     out: list[Diagnostic] = []
-    for resource, key, xml_or_findings in pending:
-        if isinstance(xml_or_findings, bytes):
-            findings = checked[xml_or_findings]
+    for i, ((project, resource), key, cached) in enumerate(zip(projects, keys, found, strict=True)):
+        findings = cached
+        if findings is None:
+            xml, findings = compiled[i]
+            if configs is not None:
+                configs[project.name] = xml
             if memo is not None:
                 memo.put(key, [asdict(f) for f in findings])
-        else:
-            findings = xml_or_findings
         out.extend(findings_diagnostics(resource, findings))
     return out
 

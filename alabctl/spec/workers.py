@@ -3,7 +3,9 @@
 Below ``threshold`` items, or on a one-core machine, or where processes cannot be started, the
 work runs in this process (starting workers costs more than small inputs take). Results come back
 in the order of the items, so the caller cannot tell which way it ran. The function must be a
-module-level pure function, and its items and results picklable plain values.
+module-level pure function, and its items and results picklable plain values. Workers are forked
+when the map starts, so the function may also read large inputs the caller put in module state
+just before the call (only the items travel to the workers then).
 
 ``ALABCTL_WORKERS`` sets the number of processes (``1``: never start any).
 """
