@@ -69,6 +69,7 @@ class _Batch:
 
     repo: Repository
     projects: list[ProjectManifest]
+    memo: Memo | None
     checked: dict[bytes, list[XmlFinding]] = field(default_factory=dict)
     """Configs repeat: each distinct one is checked once per process."""
 
@@ -83,26 +84,22 @@ def compile_label_config(project: ProjectManifest, repo: Repository) -> bytes:
     return build(project, repo)
 
 
-def _compile_and_check(index: int) -> tuple[bytes, list[XmlFinding]]:
-    """The labeling config of the batch's project ``index`` and its findings."""
+def _project_config(index: int) -> tuple[str, bytes | None, list[XmlFinding]]:
+    """``(memo key, config, findings)`` of the batch's project ``index``; no config when the memo
+    had its findings."""
     from alabctl.compile.checks.xmlcheck import check_label_config
 
     batch = _BATCH[-1]
-    xml = compile_label_config(batch.projects[index], batch.repo)
+    project = batch.projects[index]
+    key = config_key(project, batch.repo) if batch.memo is not None else ""
+    cached = _cached_findings(batch.memo.get(key)) if batch.memo is not None else None
+    if cached is not None:
+        return key, None, cached
+    xml = compile_label_config(project, batch.repo)
     findings = batch.checked.get(xml)
     if findings is None:
         findings = batch.checked[xml] = check_label_config(xml)
-    return xml, findings
-
-
-def _compile_all(repo: Repository, projects: list[ProjectManifest]) -> list[tuple[bytes, list[XmlFinding]]]:
-    """Each project's config and findings, on every core when there are many (workers are forked
-    with the repository in memory, so only indexes go out and configs and findings come back)."""
-    _BATCH.append(_Batch(repo, projects))
-    try:
-        return map_items(_compile_and_check, range(len(projects)), threshold=400)
-    finally:
-        _BATCH.pop()
+    return key, xml, findings
 
 
 def check_label_configs(
@@ -113,25 +110,24 @@ def check_label_configs(
     With a ``memo``, a project whose inputs have not changed since a previous run reuses that run's
     findings instead of compiling and checking again. Each config compiled here is kept in
     ``configs`` (by project name), so ``compile`` writes it without building it again.
+
+    The projects are shared out to worker processes when there are many: they are forked with the
+    repository and the memo in memory, so only indexes go out and keys, configs and findings come
+    back.
     """
     projects = repo.projects()
     if not projects:
         return []
     from alabctl.compile.checks.xmlcheck import findings_diagnostics
 
-    keys: list[str] = []
-    found: list[list[XmlFinding] | None] = []
-    for project, _ in projects:
-        key = config_key(project, repo) if memo is not None else ""
-        keys.append(key)
-        found.append(_cached_findings(memo.get(key)) if memo is not None else None)
-    todo = [i for i, cached in enumerate(found) if cached is None]
-    compiled = dict(zip(todo, _compile_all(repo, [projects[i][0] for i in todo]), strict=True))
+    _BATCH.append(_Batch(repo, [project for project, _ in projects], memo))
+    try:
+        results = map_items(_project_config, range(len(projects)), threshold=400)
+    finally:
+        _BATCH.pop()
     out: list[Diagnostic] = []
-    for i, ((project, resource), key, cached) in enumerate(zip(projects, keys, found, strict=True)):
-        findings = cached
-        if findings is None:
-            xml, findings = compiled[i]
+    for (project, resource), (key, xml, findings) in zip(projects, results, strict=True):
+        if xml is not None:
             if configs is not None:
                 configs[project.name] = xml
             if memo is not None:
