@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
-from alabctl.spec.workers import map_items
+from alabctl.spec.workers import start_map
 
 if TYPE_CHECKING:  # the labeling-config modules (and lxml) load only for a repository with projects
     from alabctl.compile.checks.xmlcheck import XmlFinding
@@ -115,25 +115,40 @@ def check_label_configs(
     repository and the memo in memory, so only indexes go out and keys, configs and findings come
     back.
     """
+    return _start_label_configs(repo, memo)(configs)
+
+
+def _start_label_configs(
+    repo: Repository, memo: Memo | None
+) -> Callable[[dict[str, bytes] | None], list[Diagnostic]]:
+    """Start :func:`check_label_configs`; the function returned waits for it and gives its diagnostics.
+
+    The workers run while the caller does other checks (they were forked before this returns).
+    """
     projects = repo.projects()
     if not projects:
-        return []
+        return lambda configs: []
+    import alabctl.compile.labelconfig  # noqa: F401 - loaded once, before the workers fork
     from alabctl.compile.checks.xmlcheck import findings_diagnostics
 
     _BATCH.append(_Batch(repo, [project for project, _ in projects], memo))
     try:
-        results = map_items(_project_config, range(len(projects)), threshold=400)
+        pending = start_map(_project_config, range(len(projects)), threshold=400)
     finally:
         _BATCH.pop()
-    out: list[Diagnostic] = []
-    for (project, resource), (key, xml, findings) in zip(projects, results, strict=True):
-        if xml is not None:
-            if configs is not None:
-                configs[project.name] = xml
-            if memo is not None:
-                memo.put(key, [asdict(f) for f in findings])
-        out.extend(findings_diagnostics(resource, findings))
-    return out
+
+    def finish(configs: dict[str, bytes] | None) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for (project, resource), (key, xml, findings) in zip(projects, pending.result(), strict=True):
+            if xml is not None:
+                if configs is not None:
+                    configs[project.name] = xml
+                if memo is not None:
+                    memo.put(key, [asdict(f) for f in findings])
+            out.extend(findings_diagnostics(resource, findings))
+        return out
+
+    return finish
 
 
 def verify(
@@ -148,9 +163,10 @@ def verify(
 
     ``configs`` receives the labeling configs compiled on the way (see :func:`check_label_configs`).
     """
+    label_configs = _start_label_configs(repo, memo)  # on the workers while the other checks run here
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
-    out.extend(check_label_configs(repo, memo, configs))
+    out.extend(label_configs(configs))
     if repo.projects():
         from alabctl.compile.checks.tasks import check_task_files
 
