@@ -1,5 +1,5 @@
 """``python -m alabctl``."""
 
-from alabctl.cli.main import main
+from alabctl.cli.main import entry
 
-raise SystemExit(main())
+entry()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from alabctl import replay
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.codes import LICENSE_CODES
+from alabctl.spec.collector import paused_collection
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import SourceIndex as SourceIndex  # re-exported: the CLI renders excerpts from it
@@ -111,7 +112,19 @@ def validate(
     ``incremental`` (kept between calls by ``watch``) re-reads only the files changed since its
     last call.
     """
-    env = os.environ if env is None else env
+    with paused_collection():
+        return _validate_inputs(
+            inputs, skip_license_check, os.environ if env is None else env, now, incremental
+        )
+
+
+def _validate_inputs(
+    inputs: Inputs,
+    skip_license_check: bool,
+    env: Mapping[str, str],
+    now: datetime | None,
+    incremental: Incremental | None,
+) -> ValidationReport:
     cwd = inputs.cwd or Path.cwd()
     options = {
         "values": dict(inputs.values),
@@ -169,6 +182,7 @@ def _load(
         cache_dir=default_cache_dir() if inputs.cache else None,
         lockfile=inputs.lockfile,
         stdin_text=inputs.stdin_text,
+        snapshot=fp.snapshot if fp is not None else None,
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.errors import UsageError, UserError
-from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, SourceIndex, discover, repository_root
+from alabctl.spec.loader import STDIN, TEMPLATE_SUFFIXES, Snapshot, SourceIndex, repository_root, snapshot
 from alabctl.spec.names import DEFAULT_LOCKFILE
 from alabctl.spec.readfile import LIMITS, FileKind, read_bytes
 from alabctl.spec.readfile import digest as file_digest
@@ -43,6 +43,8 @@ class Fingerprint:
     files: int
     digests: dict[str, str] = field(default_factory=dict)
     """Each manifest file as the user named it -> the sha256 of its content (in the walk's order)."""
+    snapshot: Snapshot | None = None
+    """The files found, and the bytes of those that had to be read: a full run reuses them."""
 
     def sources(self, rendered: Mapping[str, str], needed: set[str] | None = None) -> SourceIndex:
         """The texts a full run showed: templates as they rendered, their own source beside.
@@ -87,19 +89,18 @@ def fingerprint(
         return None
     try:
         root = (root or repository_root(paths, cwd)).resolve()
-        found, refused = discover(paths, root, cwd)
+        snap = snapshot(paths, root, cwd)
     except UsageError:
         return None
-    if refused:
+    if snap is None:
         return None
     digests = _Digests()
     listing = []
-    by_file: dict[str, str] = {}
-    for item in found:
-        digest = digests.of(item.path) if item.path is not None else None
+    for item in snap.files:
+        digest = digests.of(item.path, snap.raw, item.display) if item.path is not None else None
         if digest is None:
             return None
-        by_file[item.display] = digest
+        snap.digests[item.display] = digest
         listing.append(
             (item.display, str(item.path), digest)
         )  # the real path: relative paths resolve from it
@@ -116,7 +117,13 @@ def fingerprint(
         "day": time.strftime("%Y-%m-%d", time.gmtime()),
     }
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
-    return Fingerprint(key, {item.display: item.path for item in found if item.path}, len(found), by_file)
+    return Fingerprint(
+        key,
+        {item.display: item.path for item in snap.files if item.path},
+        len(snap.files),
+        snap.digests,
+        snap,
+    )
 
 
 RACY_NS = 2_000_000_000
@@ -133,8 +140,12 @@ class _Digests:
         self.memo = Memo.open(default_cache_dir(), "stat-digests")
         self.now = time.time_ns()
 
-    def of(self, path: Path) -> str | None:
-        """The file's content digest; ``None`` when it is not a readable regular file under the cap."""
+    def of(self, path: Path, raw: dict[str, bytes], display: str) -> str | None:
+        """The file's content digest; ``None`` when it is not a readable regular file under the cap.
+
+        A file that has to be read is kept in ``raw`` under ``display``, so the full run that
+        follows a miss does not read it again.
+        """
         try:
             before = path.stat()
         except OSError:
@@ -146,7 +157,10 @@ class _Digests:
         kept = self.memo.get(name)
         if isinstance(kept, list) and len(kept) == 2 and kept[0] == seen and isinstance(kept[1], str):
             return kept[1]
-        digest = _digest(_read(path))
+        data = _read(path)
+        if data is not None:
+            raw[display] = data
+        digest = _digest(data)
         if digest is not None and self.now - max(before.st_mtime_ns, before.st_ctime_ns) > RACY_NS:
             with contextlib.suppress(OSError):
                 if _stat_key(path.stat()) == seen:  # unchanged while it was read

@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from dataclasses import asdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from alabctl import __version__
 from alabctl.compile.checks import check_repository
 from alabctl.compile.checks.rulecheck import check_rules
-from alabctl.compile.checks.tasks import check_task_files
-from alabctl.compile.checks.xmlcheck import XmlFinding, check_label_config, findings_diagnostics
-from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
-from alabctl.spec.schema import Resource
-from alabctl.spec.workers import map_items
+from alabctl.spec.workers import start_map
+
+if TYPE_CHECKING:  # the labeling-config modules (and lxml) load only for a repository with projects
+    from alabctl.compile.checks.xmlcheck import XmlFinding
 
 
 def config_key(project: ProjectManifest, repo: Repository) -> str:
@@ -45,6 +45,8 @@ def _cached_findings(cached: object) -> list[XmlFinding] | None:
     """Findings kept in the memo, or ``None`` when the entry does not have their exact shape."""
     if not isinstance(cached, list) or not all(isinstance(row, dict) for row in cached):
         return None
+    from alabctl.compile.checks.xmlcheck import XmlFinding
+
     try:
         findings = [XmlFinding(**row) for row in cached]
     except TypeError:
@@ -61,6 +63,45 @@ def _cached_findings(cached: object) -> list[XmlFinding] | None:
     return findings
 
 
+@dataclass
+class _Batch:
+    """What the workers compiling labeling configs read: forked after it is set, they share it."""
+
+    repo: Repository
+    projects: list[ProjectManifest]
+    memo: Memo | None
+    checked: dict[bytes, list[XmlFinding]] = field(default_factory=dict)
+    """Configs repeat: each distinct one is checked once per process."""
+
+
+_BATCH: list[_Batch] = []
+
+
+def compile_label_config(project: ProjectManifest, repo: Repository) -> bytes:
+    """:func:`alabctl.compile.labelconfig.compile_label_config`, loaded on first use (with lxml)."""
+    from alabctl.compile.labelconfig import compile_label_config as build
+
+    return build(project, repo)
+
+
+def _project_config(index: int) -> tuple[str, bytes | None, list[XmlFinding]]:
+    """``(memo key, config, findings)`` of the batch's project ``index``; no config when the memo
+    had its findings."""
+    from alabctl.compile.checks.xmlcheck import check_label_config
+
+    batch = _BATCH[-1]
+    project = batch.projects[index]
+    key = config_key(project, batch.repo) if batch.memo is not None else ""
+    cached = _cached_findings(batch.memo.get(key)) if batch.memo is not None else None
+    if cached is not None:
+        return key, None, cached
+    xml = compile_label_config(project, batch.repo)
+    findings = batch.checked.get(xml)
+    if findings is None:
+        findings = batch.checked[xml] = check_label_config(xml)
+    return key, xml, findings
+
+
 def check_label_configs(
     repo: Repository, memo: Memo | None = None, configs: dict[str, bytes] | None = None
 ) -> list[Diagnostic]:
@@ -69,31 +110,45 @@ def check_label_configs(
     With a ``memo``, a project whose inputs have not changed since a previous run reuses that run's
     findings instead of compiling and checking again. Each config compiled here is kept in
     ``configs`` (by project name), so ``compile`` writes it without building it again.
+
+    The projects are shared out to worker processes when there are many: they are forked with the
+    repository and the memo in memory, so only indexes go out and keys, configs and findings come
+    back.
     """
-    pending: list[tuple[Resource, str, bytes | list[XmlFinding]]] = []
-    for project, resource in repo.projects():
-        key = config_key(project, repo) if memo is not None else ""
-        cached = _cached_findings(memo.get(key)) if memo is not None else None
-        if cached is not None:
-            pending.append((resource, key, cached))
-            continue
-        xml = compile_label_config(project, repo)
-        if configs is not None:
-            configs[project.name] = xml
-        pending.append((resource, key, xml))
-    # configs repeat: each distinct one is checked once, on every core when there are many
-    distinct = list(dict.fromkeys(x for _, _, x in pending if isinstance(x, bytes)))
-    checked = dict(zip(distinct, map_items(check_label_config, distinct, threshold=400), strict=True))
-    out: list[Diagnostic] = []
-    for resource, key, xml_or_findings in pending:
-        if isinstance(xml_or_findings, bytes):
-            findings = checked[xml_or_findings]
-            if memo is not None:
-                memo.put(key, [asdict(f) for f in findings])
-        else:
-            findings = xml_or_findings
-        out.extend(findings_diagnostics(resource, findings))
-    return out
+    return _start_label_configs(repo, memo)(configs)
+
+
+def _start_label_configs(
+    repo: Repository, memo: Memo | None
+) -> Callable[[dict[str, bytes] | None], list[Diagnostic]]:
+    """Start :func:`check_label_configs`; the function returned waits for it and gives its diagnostics.
+
+    The workers run while the caller does other checks (they were forked before this returns).
+    """
+    projects = repo.projects()
+    if not projects:
+        return lambda configs: []
+    import alabctl.compile.labelconfig  # noqa: F401 - loaded once, before the workers fork
+    from alabctl.compile.checks.xmlcheck import findings_diagnostics
+
+    _BATCH.append(_Batch(repo, [project for project, _ in projects], memo))
+    try:
+        pending = start_map(_project_config, range(len(projects)), threshold=400)
+    finally:
+        _BATCH.pop()
+
+    def finish(configs: dict[str, bytes] | None) -> list[Diagnostic]:
+        out: list[Diagnostic] = []
+        for (project, resource), (key, xml, findings) in zip(projects, pending.result(), strict=True):
+            if xml is not None:
+                if configs is not None:
+                    configs[project.name] = xml
+                if memo is not None:
+                    memo.put(key, [asdict(f) for f in findings])
+            out.extend(findings_diagnostics(resource, findings))
+        return out
+
+    return finish
 
 
 def verify(
@@ -108,8 +163,12 @@ def verify(
 
     ``configs`` receives the labeling configs compiled on the way (see :func:`check_label_configs`).
     """
+    label_configs = _start_label_configs(repo, memo)  # on the workers while the other checks run here
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
-    out.extend(check_label_configs(repo, memo, configs))
-    out.extend(check_task_files(repo))
+    out.extend(label_configs(configs))
+    if repo.projects():
+        from alabctl.compile.checks.tasks import check_task_files
+
+        out.extend(check_task_files(repo))
     return out

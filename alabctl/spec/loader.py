@@ -308,6 +308,37 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """The files some inputs name, found once, with the bytes and digests of those already read.
+
+    ``validate`` finds every file to fingerprint its inputs and reads the ones whose content it
+    does not know yet; loading from the same snapshot finds nothing again and reads only the
+    files the fingerprint did not.
+    """
+
+    root: Path
+    files: list[_Input]
+    raw: dict[str, bytes]
+    """The bytes of each file read so far, by its display name."""
+    digests: dict[str, str]
+    """The sha256 (hex) of each file, by its display name."""
+
+
+def snapshot(inputs: Sequence[str], root: Path, cwd: Path) -> Snapshot | None:
+    """Every file ``inputs`` name, found (nothing read yet); ``None`` when one is refused (or
+    stdin is one).
+
+    Raises :class:`UsageError` as :func:`discover` does.
+    """
+    if STDIN in inputs:
+        return None
+    files, refused = discover(inputs, root, cwd)
+    if refused:
+        return None
+    return Snapshot(root, files, {}, {})
+
+
+@dataclass(frozen=True)
 class _FileResult:
     text: str | None
     documents: list[Any]
@@ -347,14 +378,15 @@ def _parse_values(job: tuple[str, str]) -> ParseResult:
 
 
 def _parse_ahead(
-    files: Sequence[_Input], reads: Sequence[tuple[bytes | None, Diagnostic | None]], cache: ParseCache
+    files: Sequence[_Input],
+    reads: Sequence[tuple[bytes | None, Diagnostic | None]],
+    digests: Sequence[str | None],
+    cache: ParseCache,
 ) -> dict[str, ParseResult]:
     """Parse the plain files the cache does not have, on every core when there are many."""
     jobs: list[tuple[str, str]] = []
-    for item, (raw, _) in zip(files, reads, strict=True):
-        if raw is None or item.path is None or item.display.endswith(TEMPLATE_SUFFIXES):
-            continue
-        if hashlib.sha256(raw).hexdigest() in cache.entries:
+    for item, (raw, _), digest in zip(files, reads, digests, strict=True):
+        if raw is None or digest is None or digest in cache.entries:
             continue
         try:
             jobs.append((raw.decode("utf-8-sig"), item.display))
@@ -366,6 +398,13 @@ def _parse_ahead(
     return {display: result for (_, display), result in zip(jobs, results, strict=True)}
 
 
+def _digest(item: _Input, raw: bytes | None, known: Mapping[str, str]) -> str | None:
+    """The cache key of a plain file's bytes (templates and stdin are not cached)."""
+    if raw is None or item.path is None or item.display.endswith(TEMPLATE_SUFFIXES):
+        return None
+    return known.get(item.display) or hashlib.sha256(raw).hexdigest()
+
+
 PARALLEL_PARSE = 600
 """Files to parse below which parsing stays in this process."""
 
@@ -374,6 +413,7 @@ def _load_file(
     item: _Input,
     read: tuple[bytes | None, Diagnostic | None],
     values: Mapping[str, Any],
+    digest: str | None,
     cache: ParseCache,
     ahead: Mapping[str, ParseResult],
 ) -> _FileResult:
@@ -381,9 +421,7 @@ def _load_file(
     if raw is None:
         return _FileResult(None, [], [problem] if problem else [])
     is_template = item.display.endswith(TEMPLATE_SUFFIXES)
-    digest = None
-    if not is_template and item.path is not None:
-        digest = hashlib.sha256(raw).hexdigest()
+    if digest is not None:
         hit = cache.get(digest, item.display)
         if hit is not None:
             return _FileResult(raw.decode("utf-8-sig", errors="replace"), hit.documents, hit.diagnostics)
@@ -468,8 +506,13 @@ def load(
     cwd: Path | None = None,
     cache_dir: Path | None = None,
     stdin_text: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> Loaded:
-    """Read every manifest the inputs name. Never raises for bad content: that is diagnostics."""
+    """Read every manifest the inputs name. Never raises for bad content: that is diagnostics.
+
+    With a ``snapshot`` of the same inputs (see :func:`snapshot`), its files and bytes are used
+    instead of finding and reading them again.
+    """
     cwd = cwd or Path.cwd()
     if not inputs:
         raise UsageError("no input given", "name manifest files or folders with -f PATH (or - for stdin)")
@@ -484,14 +527,26 @@ def load(
             stdin_text = read_stream(sys.stdin, FileKind.MANIFEST, STDIN_NAME)
         except FileReadError as exc:
             raise UsageError(exc.message, exc.hint) from None
-    files, diagnostics = discover(inputs, root, cwd)
+    known: Mapping[str, str] = {}
+    reads: list[tuple[bytes | None, Diagnostic | None]]
+    diagnostics: list[Diagnostic]
+    if snapshot is not None and snapshot.root == root:
+        files, diagnostics = list(snapshot.files), []
+        known = {name: snapshot.digests[name] for name in snapshot.raw if name in snapshot.digests}
+        reads = [
+            (snapshot.raw[item.display], None) if item.display in snapshot.raw else _read(item, stdin_text)
+            for item in files
+        ]
+    else:
+        files, diagnostics = discover(inputs, root, cwd)
+        reads = [_read(item, stdin_text) for item in files]
     cache = ParseCache.open(cache_dir, PARSER_ID)
     sources = SourceIndex()
     documents: list[RawDocument] = []
-    reads = [_read(item, stdin_text) for item in files]
-    ahead = _parse_ahead(files, reads, cache)
-    for item, read in zip(files, reads, strict=True):
-        result = _load_file(item, read, values or {}, cache, ahead)
+    digests = [_digest(item, raw, known) for item, (raw, _) in zip(files, reads, strict=True)]
+    ahead = _parse_ahead(files, reads, digests, cache)
+    for item, read, digest in zip(files, reads, digests, strict=True):
+        result = _load_file(item, read, values or {}, digest, cache, ahead)
         diagnostics.extend(result.diagnostics)
         if result.text is not None:
             sources.texts[item.display] = result.text

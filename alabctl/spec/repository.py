@@ -6,6 +6,7 @@ project, what a model predicts, which embeddings it needs) in one place.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,12 @@ from alabctl.spec.schema import Resource
 DEFAULT_EMBEDDINGS = "glove_100d"
 """Known without a manifest, as in Annotation Lab's default deployment."""
 
-_DEFAULT_HUB = HubSpec()
+
+@functools.cache
+def _default_hub() -> HubSpec:
+    """The Hub a repository without a Hub manifest uses (built on first use: a model class builds
+    its validator then)."""
+    return HubSpec()
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ class Repository:
 
     def hub(self) -> HubSpec:
         hubs = self._by_kind.get(Kind.HUB)
-        return cast(HubManifest, hubs[0].manifest).spec if hubs else _DEFAULT_HUB
+        return cast(HubManifest, hubs[0].manifest).spec if hubs else _default_hub()
 
     def server_name(self, project: ProjectManifest) -> str:
         return project.spec.server or project.name

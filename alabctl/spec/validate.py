@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from alabctl.spec.diagnostics import Diagnostic, Severity
-from alabctl.spec.loader import SourceIndex, load
+from alabctl.spec.loader import Snapshot, SourceIndex, load
 from alabctl.spec.lock import DEFAULT_LOCKFILE, read_lock
 from alabctl.spec.refs import check_references
 from alabctl.spec.repository import Repository
@@ -36,10 +36,20 @@ def load_repository(
     cache_dir: Path | None = None,
     lockfile: Path | None = None,
     stdin_text: str | None = None,
+    snapshot: Snapshot | None = None,
 ) -> SpecResult:
-    """Load, type-check and cross-check every manifest the inputs name."""
+    """Load, type-check and cross-check every manifest the inputs name (read from ``snapshot``
+    when given: see :func:`alabctl.spec.loader.snapshot`)."""
     cwd = cwd or Path.cwd()
-    loaded = load(inputs, values=values, root=root, cwd=cwd, cache_dir=cache_dir, stdin_text=stdin_text)
+    loaded = load(
+        inputs,
+        values=values,
+        root=root,
+        cwd=cwd,
+        cache_dir=cache_dir,
+        stdin_text=stdin_text,
+        snapshot=snapshot,
+    )
     diagnostics = list(loaded.diagnostics)
     if loaded.files == 0:
         diagnostics.append(

@@ -101,6 +101,28 @@ def test_parse_cache_is_used_and_invalidated_by_content(make_repo, tmp_path: Pat
     assert third.documents[0].data["metadata"]["name"] == "changed"
 
 
+def test_cached_values_come_back_exactly(make_repo, tmp_path: Path) -> None:
+    """The parse cache's fast encoder keeps every YAML value a plain parse gives (nan, big ints, text)."""
+    import math
+
+    import pydantic_core  # noqa: F401 - loaded, so the cache is written by its encoder
+
+    from alabctl.spec.cache import ParseCache
+    from alabctl.spec.loader import PARSER_ID
+
+    cache = tmp_path / "c"
+    text = (
+        'a: .nan\nb: -.inf\nc: 123456789012345678901234567890\nd: 1.0e+300\ne: "\\u00e9\\u2028\\0 x"\n'
+        "f: [1, 2.5, true, null, '']\n"
+    )
+    load(["."], cwd=make_repo({"a.yaml": text}), cache_dir=cache)
+    [row] = ParseCache.open(cache, PARSER_ID).entries.values()
+    value = row[0][0]
+    assert math.isnan(value["a"]) and value["b"] == -math.inf
+    assert value["c"] == 123456789012345678901234567890 and value["d"] == 1.0e300
+    assert value["e"] == "\u00e9\u2028\x00 x" and value["f"] == [1, 2.5, True, None, ""]
+
+
 def test_cached_files_still_locate_diagnostics(make_repo, tmp_path: Path) -> None:
     cache = tmp_path / "c"
     root = make_repo({"a.yaml": "a: 1\na: 2\n" + RULE % "a"})

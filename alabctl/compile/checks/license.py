@@ -363,6 +363,8 @@ class _LicenseState:
     resource: Resource
     material: Material | None
     problems: list[Problem]
+    granted: dict[bool, tuple[set[str] | None, str]] = field(default_factory=dict)
+    """:func:`_granted` for NLP (``False``) and visual (``True``) needs, worked out once."""
 
 
 def _load(repo: Repository, name: str, env: Mapping[str, str], now: datetime) -> _LicenseState | None:
@@ -378,7 +380,14 @@ def _load(repo: Repository, name: str, env: Mapping[str, str], now: datetime) ->
 
 
 def _granted(state: _LicenseState, visual: bool) -> tuple[set[str] | None, str]:
-    """The scopes granted for a need, and a note on where they came from."""
+    """The scopes granted for a need, and a note on where they came from (callers must not change them)."""
+    known = state.granted.get(visual)
+    if known is None:
+        known = state.granted[visual] = _granted_now(state, visual)
+    return known
+
+
+def _granted_now(state: _LicenseState, visual: bool) -> tuple[set[str] | None, str]:
     declared = {_normalise(s) for s in state.manifest.spec.scopes}
     token = state.material.token_claims(visual) if state.material else None
     if token is not None:
