@@ -1,7 +1,7 @@
 """The sparknlp engine's figures: a real server, batch pre-annotation, the driver's memory.
 
-    .venv/bin/python bench/spark.py                                  # defaults: a few minutes on 2 cores
-    .venv/bin/python bench/spark.py --sizes 500,2000 --rss-sizes 5000 --duration 5     # quick look
+    .venv/bin/python bench/spark.py                     # defaults: about 10 minutes on 2 quiet cores
+    .venv/bin/python bench/spark.py --sizes 500,2000 --rss-sizes 5000 --duration 5 --cluster 500
     .venv/bin/python bench/spark.py --rss-sizes 100000,300000,1000000 --skip-server --skip-batch
 
 Model: the test-built NER model and its word embeddings (``tests/sparknlp/models.py``: trained on
@@ -368,25 +368,27 @@ def preannotate(
     )
 
 
-def line_fit(runs: list[Run]) -> tuple[float, float]:
-    """Least squares ``seconds = start + tasks * per_task``; (start, per_task)."""
-    xs, ys = [r.tasks for r in runs], [r.seconds for r in runs]
+def line_fit(runs: list[Run], cost: str) -> tuple[float, float]:
+    """Least squares ``cost = start + tasks * per_task`` (cost: "seconds" or "cpu_seconds")."""
+    xs, ys = [r.tasks for r in runs], [float(getattr(r, cost)) for r in runs]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx if sxx else 0.0
     return my - slope * mx, slope
 
 
-def crossover(light: list[Run], spark: list[Run]) -> str:
+def crossover(light: list[Run], spark: list[Run], cost: str) -> str:
+    """From how many tasks Spark costs less than LightPipeline, by the two fitted lines."""
     if len({r.tasks for r in light}) < 2:
         return "n/a (give two sizes or more)"
-    (a_l, b_l), (a_s, b_s) = line_fit(light), line_fit(spark)
+    (a_l, b_l), (a_s, b_s) = line_fit(light, cost), line_fit(spark, cost)
+    unit = "s" if cost == "seconds" else "CPU s"
+    lines = f"LightPipeline {a_l:.0f} {unit} + {b_l * 1e3:.1f} ms/task, Spark {a_s:.0f} {unit} + {b_s * 1e3:.1f} ms/task"
+    if b_l <= 0 or b_s <= 0:
+        return f"not measurable: the cost fell as the size grew, the machine's load changed ({lines})"
     if b_s >= b_l:
-        return (
-            f"never on this machine: Spark costs {b_s * 1e3:.2f} ms/task against {b_l * 1e3:.2f} "
-            f"(and {a_s - a_l:+.1f} s to start)"
-        )
-    return f"~{max(0.0, (a_s - a_l) / (b_l - b_s)):,.0f} tasks"
+        return f"never ({lines})"
+    return f"~{max(0.0, (a_s - a_l) / (b_l - b_s)):,.0f} tasks ({lines})"
 
 
 # -- 4. a standalone cluster on 127.0.0.1 ---------------------------------------------------------
@@ -481,10 +483,10 @@ def main() -> int:
     )
     parser.add_argument("--docs", type=int, default=200_000, help="corpus sentences (default 200000)")
     parser.add_argument(
-        "--sizes", default="1000,5000,20000", help="batch sizes in tasks (default 1000,5000,20000)"
+        "--sizes", default="250,1000,4000", help="batch sizes in tasks (default 250,1000,4000)"
     )
     parser.add_argument(
-        "--rss-sizes", default="20000,100000", help="tasks for the driver's memory (default 20000,100000)"
+        "--rss-sizes", default="10000,40000", help="tasks for the driver's memory (default 10000,40000)"
     )
     parser.add_argument(
         "--master", default="local[2]", help="Spark master of the batch runs (default local[2])"
@@ -558,8 +560,9 @@ def main() -> int:
                         )
                     )
             figures["batch"] = [r.__dict__ for r in light + spark]
-            figures["crossover"] = crossover(light, spark)
-            rows.append(("Spark pays off from", figures["crossover"]))
+            figures["crossover"] = {c: crossover(light, spark, c) for c in ("seconds", "cpu_seconds")}
+            rows.append(("Spark pays off from (wall clock)", figures["crossover"]["seconds"]))
+            rows.append(("Spark pays off from (CPU time)", figures["crossover"]["cpu_seconds"]))
         memory: list[Run] = []
         for n in rss_sizes:
             tasks = write_tasks(texts, n, tmp / "tasks-rss.jsonl")
