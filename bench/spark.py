@@ -417,6 +417,7 @@ def standalone(tmp: Path, cores: int = 2, memory: str = "2g") -> Iterator[str]:
     """A Spark standalone master and one worker on 127.0.0.1 (stopped by pid); yields the master URL."""
     env = {**os.environ, "SPARK_HOME": str(spark_class().parent.parent)}
     port = free_port()
+    tmp.mkdir(parents=True, exist_ok=True)
     master_log, worker_log = tmp / "master.log", tmp / "worker.log"
     started: list[subprocess.Popen[bytes]] = []
     try:
