@@ -87,6 +87,23 @@ def annotate(engine: Any, chunk: list[Item]) -> list[dict[str, Any]]:
     return [r.asDict(recursive=False) for r in rows]
 
 
+def _collected(running: Future[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A chunk's rows; a failed Spark job (lost executors, a cluster without the jars) as a UserError."""
+    try:
+        return running.result()
+    except Exception as exc:
+        if type(exc).__name__ != "Py4JJavaError":
+            raise
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        cause = next(
+            (line for line in lines if line.startswith("Caused by:")), lines[1] if len(lines) > 1 else ""
+        )
+        raise UserError(
+            f"the Spark job failed: {cause[:400] or type(exc).__name__}",
+            "check the master URL and that the executors are up (see docs/engines.md, 'On a cluster')",
+        ) from exc
+
+
 def _write(
     deployment: Deployment,
     view: ProjectView,
@@ -154,10 +171,10 @@ def preannotate_spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchR
             for chunk in chunks(job, view.text_key, size, report):
                 running = cluster.submit(annotate, engine, chunk)
                 if pending is not None:
-                    _write(deployment, view, pending[0], pending[1].result(), writer, report)
+                    _write(deployment, view, pending[0], _collected(pending[1]), writer, report)
                 pending = (chunk, running)
             if pending is not None:
-                _write(deployment, view, pending[0], pending[1].result(), writer, report)
+                _write(deployment, view, pending[0], _collected(pending[1]), writer, report)
         writer.commit()
     except BaseException:
         writer.abort()

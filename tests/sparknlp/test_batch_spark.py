@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from alabctl.assets.home import Home
 from alabctl.runtime import spark as spark_batch
 from alabctl.runtime.batch import BatchJob, BatchReport
+from alabctl.spec.errors import UserError
 from tests.sparknlp.repo import PROJECT
 from tests.sparknlp.test_serve import TEXTS, check
 
@@ -44,6 +46,28 @@ def test_chunks_are_read_lazily_with_bad_tasks_skipped(tmp_path: Path) -> None:
     assert [[item.index for item in chunk] for chunk in rest] == [[2, 4], [6]]
     assert report.tasks == 7 and report.skipped == 2
     assert [p.split(":")[0] for p in report.problems] == ["task 3", "task 5"]
+
+
+class Py4JJavaError(Exception):
+    """Stands for py4j's error class, which the engine recognises by name (py4j is imported lazily)."""
+
+
+def test_a_failed_spark_job_is_a_user_error_with_its_cause() -> None:
+    failed: Future[list[dict[str, Any]]] = Future()
+    failed.set_exception(
+        Py4JJavaError(
+            "An error occurred while calling o564.collectToPython.\n"
+            ": org.apache.spark.SparkException: Job aborted due to stage failure\n"
+            "Caused by: java.lang.IllegalArgumentException: requirement failed: Storage not found under given ref"
+        )
+    )
+    with pytest.raises(UserError, match="Storage not found under given ref") as caught:
+        spark_batch._collected(failed)
+    assert "docs/engines.md" in str(caught.value.hint)
+    other: Future[list[dict[str, Any]]] = Future()
+    other.set_exception(KeyError("row"))
+    with pytest.raises(KeyError):  # anything else is a bug, not the cluster's
+        spark_batch._collected(other)
 
 
 def test_many_small_chunks_keep_input_order(
