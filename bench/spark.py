@@ -533,8 +533,8 @@ def main() -> int:
                 ("serve: spawn -> healthy (JVM, load, smoke test)", f"{s['healthy_s']:.1f} s"),
                 ("/predict one short task, 1 client: p50", f"{s['p50_ms']:.1f} ms"),
                 ("/predict one short task, 1 client: p99", f"{s['p99_ms']:.1f} ms"),
-                ("/predict, 1 client", f"{s['rps_1']:.0f} req/s"),
-                (f"/predict, {args.connections} closed-loop clients", f"{s['rps_n']:.0f} req/s"),
+                ("/predict, 1 client", f"{s['rps_1']:.1f} req/s"),
+                (f"/predict, {args.connections} closed-loop clients", f"{s['rps_n']:.1f} req/s"),
                 (f"/predict, {args.connections} clients: p99", f"{s['p99_n_ms']:.1f} ms"),
                 ("/predict failures", f"{s['failed']:.0f}"),
             ]
