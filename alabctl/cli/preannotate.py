@@ -29,6 +29,8 @@ examples:
   alabctl preannotate --project quickstart --build build/ --tasks notes.jsonl --out notes.pre.json
   alabctl preannotate --project triage-north -f examples/ --tasks tasks.json --workers 2 > out.jsonl
   alabctl preannotate --project invoices --build build/ --tasks scans.json --documents scans/
+  alabctl preannotate --project news --build build/ --tasks big.jsonl --engine spark \\
+      --master spark://10.0.0.5:7077 --out big.pre.jsonl    # on a cluster: docs/engines.md
 """
 
 
@@ -61,7 +63,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="local processes (default) or Apache Spark",
     )
     parser.add_argument(
-        "--master", metavar="URL", help="Spark master with --engine spark (default: local[*])"
+        "--master",
+        metavar="URL",
+        help="Spark master with --engine spark (default: local[*]), e.g. spark://10.0.0.5:7077",
     )
     add_license_option(parser)
     add_document_options(parser)

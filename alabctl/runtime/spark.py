@@ -1,51 +1,72 @@
-"""``alabctl preannotate --engine spark``: the server's pipeline on a Spark DataFrame, partition by partition.
+"""``alabctl preannotate --engine spark``: the server's pipeline on Spark DataFrames, chunk by chunk.
 
-Steps: the driver streams the task file (:mod:`alabctl.runtime.taskfile`) into a staging JSONL of
-``(index, text, task)`` rows (unreadable tasks reported and skipped) -> Spark reads it as a
-DataFrame, split in partitions -> the fitted Spark NLP pipeline transforms it on the executors
-(``local[*]`` by default, any master URL) -> the driver pulls the results back one partition at a
-time (``toLocalIterator``), turns each row into a checked Label Studio prediction (rules run
-natively here) and writes it, in input order. Memory on the driver holds one partition, whatever
-the number of tasks.
+Steps: the driver streams the task file (:mod:`alabctl.runtime.taskfile`; unreadable tasks
+reported and skipped) in chunks of at most :func:`chunk_rows` tasks -> each chunk's texts become a
+DataFrame (``createDataFrame`` from the driver: one slice per core of the cluster, nothing for the
+executors to read from the driver's disk, no Python on the executors) -> the fitted Spark NLP
+pipeline transforms it on the executors (``local[*]`` by default, any master URL) -> the driver
+collects only the output columns of that chunk, turns each row into a checked Label Studio
+prediction (rules run natively here) and writes it, in input order. While the driver writes one
+chunk, the cluster annotates the next; the driver never holds more than two chunks, whatever the
+number of tasks.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO, Any
 
 from alabctl.runtime.batch import BatchJob, BatchReport, TaskWriter
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
-from alabctl.runtime.results import predict_project
+from alabctl.runtime.results import ProjectView, predict_project
 from alabctl.runtime.taskfile import BadTask, read_tasks
 from alabctl.runtime.tasks import TaskError, task_data, task_text
 from alabctl.spec.errors import UserError
 
-ROWS_PER_PARTITION = 2000
+ROWS_PER_SLICE = 2000
+"""Tasks per core in one chunk: enough to keep a core busy, small enough to keep the driver flat."""
+MAX_CHUNK = 50_000
+"""At most this many tasks per chunk however big the cluster (the driver holds two chunks)."""
 
 
-def _stage(job: BatchJob, text_key: str, staging: Path, report: BatchReport) -> int:
-    """Write the readable tasks as JSONL rows for Spark; returns how many."""
-    count = 0
-    with staging.open("w", encoding="utf-8") as out:
-        for index, task in enumerate(read_tasks(job.tasks)):
-            report.tasks += 1
-            if isinstance(task, BadTask):
-                report.skip(index, task.reason)
-                continue
-            try:
-                task_data(task)
-                text = task_text(task, text_key)
-            except TaskError as exc:
-                report.skip(index, str(exc))
-                continue
-            row = {"index": index, "text": text, "task": json.dumps(task, ensure_ascii=False)}
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+@dataclass(frozen=True)
+class Item:
+    """A readable task, where it was in the file, and the text the project annotates."""
+
+    index: int
+    task: Any
+    text: str
+
+
+def chunk_rows(parallelism: int) -> int:
+    """Tasks per chunk for a cluster of ``parallelism`` cores (pure)."""
+    return max(ROWS_PER_SLICE, min(MAX_CHUNK, ROWS_PER_SLICE * max(1, parallelism)))
+
+
+def chunks(job: BatchJob, text_key: str, size: int, report: BatchReport) -> Iterator[list[Item]]:
+    """The readable tasks, ``size`` at a time, read lazily; the others reported as skipped."""
+    chunk: list[Item] = []
+    for index, task in enumerate(read_tasks(job.tasks)):
+        report.tasks += 1
+        if isinstance(task, BadTask):
+            report.skip(index, task.reason)
+            continue
+        try:
+            task_data(task)
+            text = task_text(task, text_key)
+        except TaskError as exc:
+            report.skip(index, str(exc))
+            continue
+        chunk.append(Item(index, task, text))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
@@ -54,16 +75,82 @@ def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _rows(deployment: Deployment, staging: Path, count: int) -> Any:
+def annotate(engine: Any, chunk: list[Item]) -> list[dict[str, Any]]:
+    """The Spark NLP output columns of each task of ``chunk``, in its order (runs on the cluster)."""
+    frame = engine.session.createDataFrame(
+        [(row, item.text) for row, item in enumerate(chunk)], "row INT, text STRING"
+    )
+    annotated = engine.model.transform(frame).select("row", *engine.columns)
+    rows = sorted(annotated.collect(), key=lambda r: int(r["row"]))
+    if [int(r["row"]) for r in rows] != list(range(len(chunk))):
+        raise RuntimeError(f"Spark returned {len(rows)} rows for a chunk of {len(chunk)} tasks")
+    return [r.asDict(recursive=False) for r in rows]
+
+
+def _collected(running: Future[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A chunk's rows; a failed Spark job (lost executors, a cluster without the jars) as a UserError."""
+    try:
+        return running.result()
+    except Exception as exc:
+        if type(exc).__name__ != "Py4JJavaError":
+            raise
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        cause = next(
+            (line for line in lines if line.startswith("Caused by:")), lines[1] if len(lines) > 1 else ""
+        )
+        raise UserError(
+            f"the Spark job failed: {cause[:400] or type(exc).__name__}",
+            "check the master URL and that the executors are up (see docs/engines.md, 'On a cluster')",
+        ) from exc
+
+
+def _write(
+    deployment: Deployment,
+    view: ProjectView,
+    chunk: list[Item],
+    annotated: list[dict[str, Any]],
+    writer: TaskWriter,
+    report: BatchReport,
+) -> None:
     engine: Any = deployment.engine
-    session = engine.session
-    partitions = max(1, -(-count // ROWS_PER_PARTITION))
-    schema = "index LONG, text STRING, task STRING"
-    frame = session.read.schema(schema).json(str(staging))
-    frame = frame.repartitionByRange(partitions, "index").sortWithinPartitions("index")
-    columns = engine.columns
-    annotated = engine.model.transform(frame).select("index", "text", "task", *columns)
-    return annotated.toLocalIterator(prefetchPartitions=False)
+    rules = getattr(engine, "rules", None)
+    ruled = rules.predict([item.text for item in chunk]) if rules is not None else None
+    for at, (item, row) in enumerate(zip(chunk, annotated, strict=True)):
+        found = dict(engine.read(row, item.text))
+        if ruled is not None:
+            found.update(ruled[at])
+        prediction = predict_project(view, found, item.text)
+        payload = {
+            "model_version": prediction.model_version,
+            "score": prediction.score,
+            "result": prediction.result,
+        }
+        writer.write(
+            json.dumps(_with_prediction(item.task, payload), ensure_ascii=False, separators=(",", ":"))
+        )
+        report.written += 1
+        report.results += len(prediction.result)
+        report.dropped += prediction.dropped
+
+
+def _checked(job: BatchJob) -> tuple[Deployment, ProjectView]:
+    server = server_of(job.build, job.project)
+    deployment = load_deployment(job.build, server, smoke=False)
+    if deployment.pipeline.engine != "sparknlp":
+        deployment.close()
+        raise UserError(
+            f"server '{server}' runs on the {deployment.pipeline.engine} engine: there is nothing for Spark to do",
+            "run without --engine spark",
+        )
+    view = deployment.view(job.project)
+    if view.visual:
+        deployment.close()
+        raise UserError(
+            f"project '{job.project}' is Visual NER (boxes on PDFs or images): --engine spark runs text "
+            "projects only",
+            "pre-annotate it without --engine spark (its documents are read and OCRed on this machine)",
+        )
+    return deployment, view
 
 
 def preannotate_spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchReport:
@@ -72,47 +159,22 @@ def preannotate_spark(job: BatchJob, stdout: IO[str], stderr: IO[str]) -> BatchR
 
     if job.master:
         set_default_options(SessionOptions(master=job.master, app_name="alabctl preannotate"))
-    server = server_of(job.build, job.project)
-    deployment = load_deployment(job.build, server, smoke=False)
-    if deployment.pipeline.engine != "sparknlp":
-        raise UserError(
-            f"server '{server}' runs on the {deployment.pipeline.engine} engine: there is nothing for Spark to do",
-            "run without --engine spark",
-        )
-    view = deployment.view(job.project)
-    if view.visual:
-        raise UserError(
-            f"project '{job.project}' is Visual NER (boxes on PDFs or images): --engine spark runs text "
-            "projects only",
-            "pre-annotate it without --engine spark (its documents are read and OCRed on this machine)",
-        )
+    deployment, view = _checked(job)
     report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
-    rules = getattr(deployment.engine, "rules", None)
+    engine: Any = deployment.engine
     writer = TaskWriter(job.out, stdout)
+    size = chunk_rows(int(engine.session.sparkContext.defaultParallelism))
     try:
-        with tempfile.TemporaryDirectory(prefix="alabctl-spark-") as tmp:
-            staging = Path(tmp) / "tasks.jsonl"
-            count = _stage(job, view.text_key, staging, report)
-            for row in _rows(deployment, staging, count) if count else []:
-                data = row.asDict(recursive=False)
-                text = str(data["text"])
-                found = dict(deployment.engine.read(data, text))  # type: ignore[attr-defined]
-                if rules is not None:
-                    found.update(rules.predict([text])[0])
-                prediction = predict_project(view, found, text)
-                payload = {
-                    "model_version": prediction.model_version,
-                    "score": prediction.score,
-                    "result": prediction.result,
-                }
-                task = json.loads(data["task"])
-                writer.write(
-                    json.dumps(_with_prediction(task, payload), ensure_ascii=False, separators=(",", ":"))
-                )
-                report.written += 1
-                report.results += len(prediction.result)
-                report.dropped += prediction.dropped
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alabctl-spark") as cluster:
+            pending: tuple[list[Item], Future[list[dict[str, Any]]]] | None = None
+            for chunk in chunks(job, view.text_key, size, report):
+                running = cluster.submit(annotate, engine, chunk)
+                if pending is not None:
+                    _write(deployment, view, pending[0], _collected(pending[1]), writer, report)
+                pending = (chunk, running)
+            if pending is not None:
+                _write(deployment, view, pending[0], _collected(pending[1]), writer, report)
         writer.commit()
     except BaseException:
         writer.abort()

@@ -3,6 +3,9 @@
 - Pretrained stages load from their checked folders (:mod:`.pinning`), never from the network.
 - Rule stages (``ContextualParserApproach``, which needs the licensed jar) are left out: the
   native rules engine runs those rules beside this pipeline.
+- On a cluster (a master that is not ``local``), word-embedding stores are loaded into memory and
+  broadcast to the executors (``enableInMemoryStorage``): their RocksDB index would otherwise have
+  to sit on a file system every executor reads.
 - Any other licensed stage (Spark NLP for Healthcare) is refused with a clear error.
 - Only classes of the open-source Spark NLP modules are built, each by name from a fixed table,
   and parameters only through their ``set<Param>`` methods: a pipeline file is data, never code.
@@ -69,7 +72,7 @@ def _setter(obj: Any, stage: Mapping[str, Any], param: str) -> Any:
     return method
 
 
-def _build(stage: Mapping[str, Any], pinned: PinnedStage | None) -> Any:
+def _build(stage: Mapping[str, Any], pinned: PinnedStage | None, cluster: bool = False) -> Any:
     cls_name = str(stage["class"])
     row = ANNOTATORS[cls_name]
     cls = getattr(importlib.import_module(row.module), cls_name)
@@ -83,6 +86,8 @@ def _build(stage: Mapping[str, Any], pinned: PinnedStage | None) -> Any:
         if param == "storageRef" and pinned is not None:
             continue  # a loaded model keeps its own ref (checked equal); Spark NLP refuses a second set
         _setter(obj, stage, param)(value)
+    if cluster and hasattr(obj, "setEnableInMemoryStorage"):
+        obj.setEnableInMemoryStorage(True)
     return obj
 
 
@@ -90,6 +95,7 @@ def fit_pipeline(session: Any, stages: Sequence[Mapping[str, Any]], pinned: Mapp
     """The fitted ``PipelineModel`` of the Spark NLP stages (rule-based approaches fit on an empty frame)."""
     from pyspark.ml import Pipeline
 
-    built = [_build(s, pinned.get(str(s["name"]))) for s in stages]
+    cluster = not str(session.sparkContext.master).startswith("local")
+    built = [_build(s, pinned.get(str(s["name"])), cluster) for s in stages]
     empty = session.createDataFrame([[""]]).toDF("text")
     return Pipeline(stages=built).fit(empty)
