@@ -8,7 +8,9 @@ The corpus is the peer benchmarks' (``make_corpus.py`` from ``../shared/bench-pe
 one clinical-style sentence per document, a 50,000-phrase dictionary (``phrase<TAB>label``) and 20
 regex rules. It is generated into a temporary folder unless ``--data`` is given.
 
-Every engine scans the same documents in this process, one document at a time, on one core:
+Every engine scans the same documents in this process, one document at a time, on one core
+(alabctl also in batches of 256 documents per ``RuleEngine.annotate_many`` call, as ``alabctl
+preannotate`` and a ``/predict`` with many tasks call it):
 
 - **dictionary**: alabctl's ``RuleEngine`` with one dictionary rule (caseless, normalized value =
   the label; ``ruleScope: document`` and, separately, ``sentence``), returning ``Chunk`` objects;
@@ -106,7 +108,29 @@ def load(data: Path) -> tuple[list[str], list[tuple[str, str]], list[dict[str, A
 Scan = Callable[[Sequence[str]], list[Span]]
 
 
-def alabctl_dictionary(phrases: list[tuple[str, str]], scope: str) -> Scan:
+BATCH = 256
+"""Texts per ``annotate_many`` call in the batched rows: ``alabctl preannotate``'s chunk size."""
+
+
+def batched(engine: RuleEngine, batch: int) -> Scan:
+    """Every document through ``engine``: one ``annotate`` call each, or ``annotate_many`` on
+    ``batch`` documents at a time."""
+
+    def scan(docs: Sequence[str]) -> list[Span]:
+        if not batch:
+            annotate = engine.annotate
+            return [(i, c.start, c.end) for i, doc in enumerate(docs) for c in annotate(doc)]
+        many = engine.annotate_many
+        out: list[Span] = []
+        for at in range(0, len(docs), batch):
+            for i, chunks in enumerate(many(docs[at : at + batch]), at):
+                out.extend([(i, c.start, c.end) for c in chunks])
+        return out
+
+    return scan
+
+
+def alabctl_dictionary(phrases: list[tuple[str, str]], scope: str, batch: int = 0) -> Scan:
     by_label: dict[str, list[str]] = {}
     for phrase, label in phrases:
         by_label.setdefault(label, []).append(phrase)
@@ -124,15 +148,10 @@ def alabctl_dictionary(phrases: list[tuple[str, str]], scope: str) -> Scan:
         "matchScope": "sub-token",
     }
     engine = RuleEngine.from_specs([spec], {"dict.tsv": out.getvalue()})
-
-    def scan(docs: Sequence[str]) -> list[Span]:
-        annotate = engine.annotate
-        return [(i, c.start, c.end) for i, doc in enumerate(docs) for c in annotate(doc)]
-
-    return scan
+    return batched(engine, batch)
 
 
-def alabctl_regex(rules: list[dict[str, Any]], backend: str) -> Scan:
+def alabctl_regex(rules: list[dict[str, Any]], backend: str, batch: int = 0) -> Scan:
     specs = [
         {
             "name": r["name"],
@@ -146,12 +165,7 @@ def alabctl_regex(rules: list[dict[str, Any]], backend: str) -> Scan:
     engine = RuleEngine.from_specs(specs, backend=backend)
     if str(engine.backend) != backend:
         raise SystemExit(f"backend {backend} is not in use (got {engine.backend})")
-
-    def scan(docs: Sequence[str]) -> list[Span]:
-        annotate = engine.annotate
-        return [(i, c.start, c.end) for i, doc in enumerate(docs) for c in annotate(doc)]
-
-    return scan
+    return batched(engine, batch)
 
 
 def raw_aho(phrases: list[tuple[str, str]]) -> Scan:
@@ -419,7 +433,17 @@ def main() -> None:
         plan += [
             ("dictionary", "pyahocorasick (raw)", lambda: raw_aho(phrases)),
             ("dictionary", "alabctl dictionary (document)", lambda: alabctl_dictionary(phrases, "document")),
+            (
+                "dictionary",
+                f"alabctl dictionary (document, batches of {BATCH})",
+                lambda: alabctl_dictionary(phrases, "document", BATCH),
+            ),
             ("dictionary", "alabctl dictionary (sentence)", lambda: alabctl_dictionary(phrases, "sentence")),
+            (
+                "dictionary",
+                f"alabctl dictionary (sentence, batches of {BATCH})",
+                lambda: alabctl_dictionary(phrases, "sentence", BATCH),
+            ),
             ("dictionary", "flashtext", lambda: flashtext(phrases)),
             ("dictionary", "spaCy PhraseMatcher", lambda: spacy_phrasematcher(phrases)),
         ]
@@ -429,6 +453,11 @@ def main() -> None:
             ("regex", "alabctl regex, re", lambda: alabctl_regex(rules, "re")),
             ("regex", "hyperscan (raw)", lambda: raw_hyperscan(rules)),
             ("regex", "alabctl regex, hyperscan", lambda: alabctl_regex(rules, "hyperscan")),
+            (
+                "regex",
+                f"alabctl regex, hyperscan (batches of {BATCH})",
+                lambda: alabctl_regex(rules, "hyperscan", BATCH),
+            ),
         ]
     results = [
         r
