@@ -39,7 +39,17 @@ _MAX_RULE_FILE = 16 << 20
 class _Rule:
     """One loaded rule: its spec, its matcher and its context check."""
 
-    __slots__ = ("context", "dictionary", "label", "name", "plain", "regex", "sentence_scope", "spec")
+    __slots__ = (
+        "context",
+        "dictionary",
+        "label",
+        "name",
+        "plain",
+        "regex",
+        "sentence_scope",
+        "spec",
+        "width",
+    )
 
     def __init__(self, spec: RuleSpec, entries: dict[str, list[str]] | None, where: str) -> None:
         self.spec = spec
@@ -61,6 +71,8 @@ class _Rule:
         """A document-scope sub-token regex without context: its matches are its chunks."""
         self.label = spec.entity
         self.name = spec.name
+        self.width = self.regex.width if self.regex is not None else None
+        """The longest a match can be (None: unbounded, or not a regex rule)."""
 
     def run(self, doc: Document, hint: Hint | None) -> list[Chunk]:
         """This rule's chunks in ``doc`` (``hint``: where its matches can end, from a prefilter)."""
@@ -109,6 +121,10 @@ class RuleEngine:
         self._scan: MultiScan | None = choose_backend(backend, regex_rules)
         scanned = self._scan.indices if self._scan is not None else frozenset()
         self._unscanned = [(i, r) for i, r in enumerate(self._rules) if i not in scanned]
+        self._searches = [r.regex.search if r.plain and r.regex is not None else None for r in self._rules]
+        """A plain regex rule's ``search``, by rule index (None for the others)."""
+        self._labels = [r.label for r in self._rules]
+        self._names = [r.name for r in self._rules]
         self._batched = [i for i, r in enumerate(self._rules) if r.dictionary is not None]
         """The dictionary rules: :meth:`annotate_many` scans a batch of texts at once for each."""
 
@@ -215,27 +231,46 @@ class RuleEngine:
                 rank = self._rank
                 out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
             return out
-        # rules the prefilter covers run only where it saw a match; a plain rule's spans are its
-        # chunks, gathered as (start, end, rule index) and made into chunks once sorted
-        for r, rule in self._unscanned:
-            hits = None if given is None or rule.dictionary is None else given.get(r, _NO_HITS)
-            out.extend(self._guarded(rule, doc, None, hits))
+        return self._prefiltered(text, given, hints)
+
+    def _prefiltered(
+        self, text: str, given: Mapping[int, list[Hit]] | None, hints: Mapping[int, Hint]
+    ) -> list[Chunk]:
+        """:meth:`_annotate` once the prefilter read the text: the rules it covers run only where
+        it saw a match; a plain rule's spans are its chunks, gathered as (start, end, rule index)
+        and made into chunks once sorted."""
+        doc: Document | None = None  # made for the rules that need more than their matches
+        out: list[Chunk] = []
+        if self._unscanned:
+            doc = Document(text)
+            for r, rule in self._unscanned:
+                hits = None if given is None or rule.dictionary is None else given.get(r, _NO_HITS)
+                out.extend(self._guarded(rule, doc, None, hits))
         rules = self._rules
+        searches = self._searches
         plain: list[tuple[int, int, int]] = []
         for i, ends in hints.items():
             rule = rules[i]
-            if rule.plain and rule.regex is not None:
-                try:
+            try:
+                search = searches[i]
+                if search is not None and len(ends) == 1:  # one place a match can end: one search
+                    e, lowest = ends[0]
+                    width = rule.width
+                    m = search(text, lowest if width is None or lowest > e - width else e - width)
+                    if m is not None:
+                        plain.append((m.start(), m.end(), i))
+                elif search is not None and rule.regex is not None:
                     plain.extend([(s, e, i) for s, e in rule.regex.confirmed(text, ends)])
-                except Exception:  # one rule's bug must not lose the other rules' chunks
-                    _failed(rule, text)
-            else:
-                out.extend(self._guarded(rule, doc, ends))
+                else:
+                    doc = doc or Document(text)
+                    out.extend(rule.run(doc, ends))
+            except Exception:  # one rule's bug must not lose the other rules' chunks
+                _failed(rule, text)
         if len(plain) > 1:
             plain.sort()
+        labels, names = self._labels, self._names
         made = [
-            make_chunk(s, e, text[s:e], rules[i].label, BARE, rules[i].name, None, NO_METADATA)
-            for s, e, i in plain
+            make_chunk(s, e, text[s:e], labels[i], BARE, names[i], None, NO_METADATA) for s, e, i in plain
         ]
         if out:
             rank = self._rank
@@ -246,12 +281,14 @@ class RuleEngine:
     def annotate_many(self, texts: Sequence[str]) -> list[list[Chunk]]:
         """:meth:`annotate` for each text, the same chunks; dictionary rules scan all the texts at
         once, and a text none of the rules can match costs next to nothing."""
-        if not self._batched:
-            return [self.annotate(text) for text in texts]
         out: list[list[Chunk]] = [[] for _ in texts]
         todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
         readable = [texts[i] for i in todo]
         rules = self._rules
+        if not self._batched:
+            for i in todo:
+                out[i] = self._annotate(texts[i], None)
+            return out
         if len(rules) == 1 and rules[0].context is None and not rules[0].sentence_scope:
             # one plain dictionary rule (the common case, kept tight): its hits are its chunks
             rule = rules[0]
