@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from alabctl.runtime.heap import settle_heap
 from alabctl.runtime.server import ServerState, create_app
 from alabctl.spec.errors import UserError
 
@@ -53,6 +54,7 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
     """Serve until SIGINT/SIGTERM; SIGHUP reloads the build."""
     say = log or (lambda line: print(f"alabctl serve: {line}", file=sys.stderr, flush=True))
     sock = bind(host, port)
+    settle_heap()
     actual = sock.getsockname()[1]
     config = uvicorn.Config(
         create_app(state),
