@@ -281,14 +281,12 @@ class RuleEngine:
     def annotate_many(self, texts: Sequence[str]) -> list[list[Chunk]]:
         """:meth:`annotate` for each text, the same chunks; dictionary rules scan all the texts at
         once, and a text none of the rules can match costs next to nothing."""
+        if not self._batched:
+            return [self.annotate(text) for text in texts]
         out: list[list[Chunk]] = [[] for _ in texts]
         todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
         readable = [texts[i] for i in todo]
         rules = self._rules
-        if not self._batched:
-            for i in todo:
-                out[i] = self._annotate(texts[i], None)
-            return out
         if len(rules) == 1 and rules[0].context is None and not rules[0].sentence_scope:
             # one plain dictionary rule (the common case, kept tight): its hits are its chunks
             rule = rules[0]
