@@ -51,31 +51,15 @@ class DictionaryMatcher:
 
     def __init__(self, entries: dict[str, list[str]], *, case_sensitive: bool) -> None:
         self._caseless = not case_sensitive
-        keys: dict[str, str] = {}  # key as the view reads it -> normalized value
+        self.size = 0
+        automaton = ahocorasick.Automaton()
         for normalized, words in entries.items():
             for word in words:
                 key = _SPACES.sub(" ", word.strip())
-                if not key:
-                    continue
-                if self._caseless:
-                    key = fold(key)
-                keys.setdefault(key, normalized)  # the first entry that lists a word keeps it
-        self.size = len(keys)
-        by_padded: dict[str, list[_Key]] = {}
-        for key, normalized in keys.items():
-            left, right = key[0] not in _CC, key[-1] not in _CC
-            padded = (" " if left else "") + key.translate(_BLANKED) + (" " if right else "")
-            # from the padded hit's last index back to the key's first
-            back = len(padded) - left - 1
-            by_padded.setdefault(padded, []).append((back, len(key), key, normalized))
+                if key:
+                    self.size += _add(automaton, fold(key) if self._caseless else key, normalized)
         self._iter = None
-        if by_padded:
-            automaton = ahocorasick.Automaton()
-            for padded, found in by_padded.items():
-                # keys that read the same once padded (``a-b`` and ``a b``) are told apart one by one
-                # (shortest first: hits with one start must come shortest first, see _leftmost_longest)
-                found.sort(key=_LENGTH)
-                automaton.add_word(padded, (*found[0], tuple(found) if len(found) > 1 else ()))
+        if self.size:
             automaton.make_automaton()
             self._iter = automaton.iter
 
@@ -136,7 +120,7 @@ class DictionaryMatcher:
                 bounds = bounds or seg.Boundaries(joined[base:top])
                 cands.extend(_confirmed(joined, end, base, alternatives, bounds))
                 continue
-            if joined[s:e] != key:
+            if key is not None and joined[s:e] != key:
                 continue
             c = joined[s - 1]
             if c != " " and not (c in cc and joined[s - 2] == " "):
@@ -163,6 +147,34 @@ _LENGTH = itemgetter(1)
 _CC = seg.CONTEXT_CHARS
 _BLANKED = str.maketrans(_CC, " " * len(_CC))
 _BLANKED_BYTES = bytes.maketrans(_CC.encode("ascii"), b" " * len(_CC))
+
+
+def _add(automaton: ahocorasick.Automaton, key: str, normalized: str) -> int:
+    """Add ``key`` (as the view reads it) padded; 1 when it is new, 0 when an earlier entry has it.
+
+    The automaton's value: ``(back, length, key, normalized, alternatives)``, where ``key`` is None
+    when a padded hit proves it (no space, no context character in it: the blanked text holds the
+    same characters there), and ``alternatives`` lists every key of this padded form when several
+    read the same (``a-b`` and ``a b``; ``x.`` and ``x``), shortest first (see
+    :func:`_leftmost_longest`), each confirmed on its own.
+    """
+    left, right = key[0] not in _CC, key[-1] not in _CC
+    blanked = key.translate(_BLANKED)
+    padded = (" " if left else "") + blanked + (" " if right else "")
+    back = len(padded) - left - 1  # from the padded hit's last index back to the key's first
+    plain = blanked == key and " " not in key
+    got = automaton.get(padded, None)
+    if got is None:
+        automaton.add_word(padded, (back, len(key), None if plain else key, normalized, ()))
+        return 1
+    known: tuple[_Key, ...] = got[4] or (
+        (got[0], got[1], padded[1:-1] if got[2] is None else got[2], got[3]),
+    )
+    if any(k[2] == key for k in known):  # the first entry that lists a word keeps it
+        return 0
+    every = tuple(sorted((*known, (back, len(key), key, normalized)), key=_LENGTH))
+    automaton.add_word(padded, (*every[0], every))
+    return 1
 
 
 def _blanked(text: str) -> str:
