@@ -123,6 +123,7 @@ class RuleEngine:
         self._unscanned = [(i, r) for i, r in enumerate(self._rules) if i not in scanned]
         self._searches = [r.regex.search if r.plain and r.regex is not None else None for r in self._rules]
         """A plain regex rule's ``search``, by rule index (None for the others)."""
+        self._widths = [r.width for r in self._rules]
         self._labels = [r.label for r in self._rules]
         self._names = [r.name for r in self._rules]
         self._batched = [i for i, r in enumerate(self._rules) if r.dictionary is not None]
@@ -209,29 +210,29 @@ class RuleEngine:
     def _annotate(self, text: str, given: Mapping[int, list[Hit]] | None) -> list[Chunk]:
         """:meth:`annotate` on a non-empty text; ``given``: the dictionary rules' hits, by rule
         index, when they were found already (a rule missing there found nothing)."""
-        doc = Document(text)
         scan = self._scan
         hints = scan.scan(text) if scan is not None else None
+        if hints is not None:
+            return self._prefiltered(text, given, hints)
+        doc = Document(text)
         out: list[Chunk] = []
-        if hints is None:
-            for r, rule in enumerate(self._rules):
-                try:
-                    if given is None or rule.dictionary is None:
-                        found = rule.run(doc, None)
-                    else:
-                        found = rule.chunks_of_hits(doc, given.get(r, _NO_HITS))
-                except Exception:  # one rule's bug must not lose the other rules' chunks
-                    _failed(rule, text)
-                    continue
-                if not out:
-                    out = found
-                elif found:
-                    out.extend(found)
-            if len(out) > 1 and len(self._rules) > 1:
-                rank = self._rank
-                out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
-            return out
-        return self._prefiltered(text, given, hints)
+        for r, rule in enumerate(self._rules):
+            try:
+                if given is None or rule.dictionary is None:
+                    found = rule.run(doc, None)
+                else:
+                    found = rule.chunks_of_hits(doc, given.get(r, _NO_HITS))
+            except Exception:  # one rule's bug must not lose the other rules' chunks
+                _failed(rule, text)
+                continue
+            if not out:
+                out = found
+            elif found:
+                out.extend(found)
+        if len(out) > 1 and len(self._rules) > 1:
+            rank = self._rank
+            out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
+        return out
 
     def _prefiltered(
         self, text: str, given: Mapping[int, list[Hit]] | None, hints: Mapping[int, Hint]
@@ -249,23 +250,25 @@ class RuleEngine:
         rules = self._rules
         searches = self._searches
         plain: list[tuple[int, int, int]] = []
+        widths = self._widths
         for i, ends in hints.items():
-            rule = rules[i]
+            search = searches[i]
             try:
-                search = searches[i]
                 if search is not None and len(ends) == 1:  # one place a match can end: one search
                     e, lowest = ends[0]
-                    width = rule.width
+                    width = widths[i]
                     m = search(text, lowest if width is None or lowest > e - width else e - width)
                     if m is not None:
                         plain.append((m.start(), m.end(), i))
-                elif search is not None and rule.regex is not None:
+                    continue
+                rule = rules[i]
+                if search is not None and rule.regex is not None:
                     plain.extend([(s, e, i) for s, e in rule.regex.confirmed(text, ends)])
                 else:
                     doc = doc or Document(text)
                     out.extend(rule.run(doc, ends))
             except Exception:  # one rule's bug must not lose the other rules' chunks
-                _failed(rule, text)
+                _failed(rules[i], text)
         if len(plain) > 1:
             plain.sort()
         labels, names = self._labels, self._names
