@@ -9,8 +9,9 @@ one clinical-style sentence per document, a 50,000-phrase dictionary (``phrase<T
 regex rules. It is generated into a temporary folder unless ``--data`` is given.
 
 Every engine scans the same documents in this process, one document at a time, on one core
-(alabctl also in batches of 256 documents per ``RuleEngine.annotate_many`` call, as ``alabctl
-preannotate`` and a ``/predict`` with many tasks call it):
+(alabctl's dictionary rule also in batches of 256 documents per ``RuleEngine.annotate_many``
+call, as ``alabctl preannotate`` and a ``/predict`` with many tasks call it; regex-only engines run
+``annotate_many`` text by text, so they have no batch row):
 
 - **dictionary**: alabctl's ``RuleEngine`` with one dictionary rule (caseless, normalized value =
   the label; ``ruleScope: document`` and, separately, ``sentence``), returning ``Chunk`` objects;
