@@ -10,7 +10,7 @@ a 50k-phrase dictionary (one dictionary Rule per label, tab-separated, multi-wor
 ``engine: native`` server uses them all; compiled once with ``alabctl compile``.
 
 1. ``/predict`` with one short task, from ``wrk`` (Debian's, when on PATH, with ``--latency``) or a
-   bounded Python client (``--connections`` threads, keep-alive, closed loop): p50, p99, requests/s.
+   bounded Python client (``--connections`` processes, keep-alive, closed loop): p50, p99, requests/s.
 2. Hot reload under that load: a Python client drives ``/predict`` while ``/admin/reload`` reloads
    the build (the 50k-phrase automaton included) every ``--reload-every`` seconds; requests that did
    not get a 200 (goal 0), and the longest request while reloads ran (the stall).
@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -165,16 +167,21 @@ def _client(port: int, stop_at: float, out: list[tuple[float, float, int]]) -> N
     conn.close()
 
 
-def python_load(port: int, seconds: float, connections: int) -> list[tuple[float, float, int]]:
-    """A closed-loop client: ``connections`` threads, each one request at a time on a kept-alive connection."""
+def _client_process(port: int, stop_at: float) -> list[tuple[float, float, int]]:
     samples: list[tuple[float, float, int]] = []
-    stop_at = time.perf_counter() + seconds
-    threads = [threading.Thread(target=_client, args=(port, stop_at, samples)) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _client(port, stop_at, samples)
     return samples
+
+
+def python_load(port: int, seconds: float, connections: int) -> list[tuple[float, float, int]]:
+    """A closed-loop client: ``connections`` processes (no GIL shared between them), each one
+    request at a time on a kept-alive connection (``perf_counter`` is the system's monotonic clock,
+    the same in every process)."""
+    with ProcessPoolExecutor(connections, mp_context=multiprocessing.get_context("fork")) as pool:
+        list(pool.map(time.sleep, [0.0] * connections))  # the processes exist before the clock starts
+        stop_at = time.perf_counter() + seconds
+        runs = [pool.submit(_client_process, port, stop_at) for _ in range(connections)]
+        return [sample for run in runs for sample in run.result()]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -256,7 +263,7 @@ def latency(port: int, seconds: float, connections: int, tmp: Path) -> list[dict
     span = max(end for _, end, _ in samples) - min(began for began, _, _ in samples)
     rows.append(
         {
-            "tool": f"python ({connections} threads)",
+            "tool": f"python ({connections} processes)",
             "p50_ms": statistics.median(times),
             "p99_ms": _percentile(times, 0.99),
             "rps": len(samples) / span,

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from alabctl.runtime.build import load_build
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
+from alabctl.runtime.heap import settle_heap
 from alabctl.runtime.results import Prediction, ProjectView
 from alabctl.runtime.taskfile import BadTask, read_tasks
 from alabctl.runtime.tasks import TaskError, task_data, task_text
@@ -105,6 +106,7 @@ def _init(build: str, server: str, project: str, visual: VisualSettings) -> None
     _DEPLOYMENT = load_deployment(Path(build), server, smoke=False)
     _PROJECT = project
     _VISUAL = visual
+    settle_heap()
 
 
 def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:

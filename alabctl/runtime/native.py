@@ -21,9 +21,8 @@ class NativeEngine:
         self._columns = {o.predictor: o.column for o in pipeline.outputs if o.kind == "rule"}
         self._rules = RuleEngine.from_build(build.root, sorted(self._columns), backend=backend)
 
-    def _findings(self, text: str) -> Findings:
+    def _findings(self, chunks: list[Chunk]) -> Findings:
         found: dict[str, list[Finding]] = {}  # only the columns that found something
-        chunks: list[Chunk] = self._rules.annotate(text)
         for chunk in chunks:
             column = self._columns.get(chunk.source)
             if column is not None:
@@ -32,13 +31,17 @@ class NativeEngine:
 
     def predict(self, texts: Sequence[str]) -> list[Findings]:
         """One ``Findings`` per text; a text the rules cannot read finds nothing."""
-        out: list[Findings] = []
-        for text in texts:
-            try:
-                out.append(self._findings(text))
-            except Exception:  # one bad text never fails the batch (Engine contract)
-                out.append({})
-        return out
+        try:
+            chunks = self._rules.annotate_many(texts)
+        except Exception:  # never expected (rules guard themselves): fall back to one text at a time
+            chunks = [self._one(text) for text in texts]
+        return [self._findings(found) if found else {} for found in chunks]
+
+    def _one(self, text: str) -> list[Chunk]:
+        try:
+            return self._rules.annotate(text)
+        except Exception:  # one bad text never fails the batch (Engine contract)
+            return []
 
     def close(self) -> None:
         """Nothing to release: the compiled rules are garbage-collected with the engine."""

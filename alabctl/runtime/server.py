@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from alabctl.runtime.deployment import Deployment
@@ -45,6 +46,19 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_TASKS = 1000
 INLINE_CHARS = 20_000
 """Requests with less text than this are predicted on the event loop; bigger ones in a thread."""
+
+
+class JSONResponse(Response):
+    """A JSON response serialised by orjson: the same bytes as Starlette's ``JSONResponse`` (compact,
+    UTF-8), several times faster; what orjson cannot serialise goes through ``json``."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # keys that are not strings, integers over 64 bits
+            return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 class HttpError(Exception):
@@ -104,18 +118,25 @@ async def _body(request: Request, limits: Limits) -> Mapping[str, Any]:
     if not raw.strip():
         return {}
     try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:  # json says what is wrong (and reads what orjson refuses: NaN, huge ints)
+        body = _slow_json(raw)
+    if not isinstance(body, dict):
+        raise HttpError(400, f"the body is a JSON {type(body).__name__}, expected an object")
+    return body
+
+
+def _slow_json(raw: bytearray) -> Any:
+    try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HttpError(400, f"the body is not UTF-8 text (byte {exc.start})", "send JSON") from exc
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise HttpError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:
         raise HttpError(400, "the JSON is nested too deeply", "send tasks as flat JSON objects") from exc
-    if not isinstance(body, dict):
-        raise HttpError(400, f"the body is a JSON {type(body).__name__}, expected an object")
-    return body
 
 
 def _too_big(limits: Limits) -> HttpError:

@@ -137,24 +137,25 @@ class Document:
         """
         got = self._views.get(caseless)
         if got is None:
-            got = self._views[caseless] = self._make_view(caseless)
+            got = self._views[caseless] = text_view(self.text, caseless)
         return got
 
-    def _make_view(self, caseless: bool) -> tuple[str, list[int] | None]:
-        text = self.text
-        if text.isprintable() and "  " not in text:  # only single ' ' separate words
-            return (fold(text) if caseless else text), None
-        parts: list[str] = []
-        where: list[int] = []
-        pos = 0
-        for m in _SPACES.finditer(text):
-            s, e = m.span()
-            parts.append(text[pos:s])
-            where.extend(range(pos, s))
-            parts.append(" ")
-            where.append(s)
-            pos = e
-        parts.append(text[pos:])
-        where.extend(range(pos, len(text)))
-        view = "".join(parts)
-        return (fold(view) if caseless else view), where
+
+def text_view(text: str, caseless: bool) -> tuple[str, list[int] | None]:
+    """``text`` as dictionaries see it (see :meth:`Document.view`), with the offset map or None."""
+    if text.isprintable() and "  " not in text:  # only single ' ' separate words
+        return (fold(text) if caseless else text), None
+    parts: list[str] = []
+    where: list[int] = []
+    pos = 0
+    for m in _SPACES.finditer(text):
+        s, e = m.span()
+        parts.append(text[pos:s])
+        where.extend(range(pos, s))
+        parts.append(" ")
+        where.append(s)
+        pos = e
+    parts.append(text[pos:])
+    where.extend(range(pos, len(text)))
+    view = "".join(parts)
+    return (fold(view) if caseless else view), where

@@ -17,7 +17,7 @@ from typing import Any
 from alabctl.runtime.engine import Chunk
 from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
 from alabctl.runtime.rules.context import BARE, Context
-from alabctl.runtime.rules.dictionary import DictionaryMatcher, parse_entries
+from alabctl.runtime.rules.dictionary import DictionaryMatcher, Hit, parse_entries
 from alabctl.runtime.rules.document import Document
 from alabctl.runtime.rules.merge import merge_chunks, resolve_rule
 from alabctl.runtime.rules.multiscan import Backend, MultiScan, choose_backend
@@ -29,6 +29,9 @@ __all__ = ["RuleEngine", "merge_chunks"]
 
 log = logging.getLogger(__name__)
 
+_NO_HITS: list[Hit] = []
+_NO_RULES: Mapping[int, list[Hit]] = MappingProxyType({})
+
 _MAX_RULE_FILE = 16 << 20
 """A rule JSON or dictionary bigger than this is refused (16 MiB)."""
 
@@ -36,7 +39,17 @@ _MAX_RULE_FILE = 16 << 20
 class _Rule:
     """One loaded rule: its spec, its matcher and its context check."""
 
-    __slots__ = ("context", "dictionary", "label", "name", "plain", "regex", "sentence_scope", "spec")
+    __slots__ = (
+        "context",
+        "dictionary",
+        "label",
+        "name",
+        "plain",
+        "regex",
+        "sentence_scope",
+        "spec",
+        "width",
+    )
 
     def __init__(self, spec: RuleSpec, entries: dict[str, list[str]] | None, where: str) -> None:
         self.spec = spec
@@ -58,6 +71,8 @@ class _Rule:
         """A document-scope sub-token regex without context: its matches are its chunks."""
         self.label = spec.entity
         self.name = spec.name
+        self.width = self.regex.width if self.regex is not None else None
+        """The longest a match can be (None: unbounded, or not a regex rule)."""
 
     def run(self, doc: Document, hint: Hint | None) -> list[Chunk]:
         """This rule's chunks in ``doc`` (``hint``: where its matches can end, from a prefilter)."""
@@ -71,9 +86,13 @@ class _Rule:
                 return [make_chunk(s, e, text[s:e], label, BARE, name, None, NO_METADATA) for s, e in spans]
             return _chunks(self, doc, spans, None)
         assert self.dictionary is not None
-        hits = self.dictionary.find(doc)
+        return self.chunks_of_hits(doc, self.dictionary.find(doc))
+
+    def chunks_of_hits(self, doc: Document, hits: list[Hit]) -> list[Chunk]:
+        """A dictionary rule's chunks from its hits in ``doc``."""
         if not hits:
             return []
+        text = doc.text
         if self.sentence_scope:
             # a multi-token entry never crosses a sentence end in sentence scope
             hits = [
@@ -101,7 +120,14 @@ class RuleEngine:
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
         self._scan: MultiScan | None = choose_backend(backend, regex_rules)
         scanned = self._scan.indices if self._scan is not None else frozenset()
-        self._unscanned = [r for i, r in enumerate(self._rules) if i not in scanned]
+        self._unscanned = [(i, r) for i, r in enumerate(self._rules) if i not in scanned]
+        self._searches = [r.regex.search if r.plain and r.regex is not None else None for r in self._rules]
+        """A plain regex rule's ``search``, by rule index (None for the others)."""
+        self._widths = [r.width for r in self._rules]
+        self._labels = [r.label for r in self._rules]
+        self._names = [r.name for r in self._rules]
+        self._batched = [i for i, r in enumerate(self._rules) if r.dictionary is not None]
+        """The dictionary rules: :meth:`annotate_many` scans a batch of texts at once for each."""
 
     @property
     def backend(self) -> Backend:
@@ -179,45 +205,75 @@ class RuleEngine:
         """
         if not isinstance(text, str) or not text:
             return []
-        doc = Document(text)
+        return self._annotate(text, None)
+
+    def _annotate(self, text: str, given: Mapping[int, list[Hit]] | None) -> list[Chunk]:
+        """:meth:`annotate` on a non-empty text; ``given``: the dictionary rules' hits, by rule
+        index, when they were found already (a rule missing there found nothing)."""
         scan = self._scan
         hints = scan.scan(text) if scan is not None else None
+        if hints is not None:
+            return self._prefiltered(text, given, hints)
+        doc = Document(text)
         out: list[Chunk] = []
-        if hints is None:
-            for rule in self._rules:
-                try:
+        for r, rule in enumerate(self._rules):
+            try:
+                if given is None or rule.dictionary is None:
                     found = rule.run(doc, None)
-                except Exception:  # one rule's bug must not lose the other rules' chunks
-                    _failed(rule, text)
-                    continue
-                if not out:
-                    out = found
-                elif found:
-                    out.extend(found)
-            if len(out) > 1 and len(self._rules) > 1:
-                rank = self._rank
-                out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
-            return out
-        # rules the prefilter covers run only where it saw a match; a plain rule's spans are its
-        # chunks, gathered as (start, end, rule index) and made into chunks once sorted
-        for rule in self._unscanned:
-            out.extend(self._guarded(rule, doc, None))
+                else:
+                    found = rule.chunks_of_hits(doc, given.get(r, _NO_HITS))
+            except Exception:  # one rule's bug must not lose the other rules' chunks
+                _failed(rule, text)
+                continue
+            if not out:
+                out = found
+            elif found:
+                out.extend(found)
+        if len(out) > 1 and len(self._rules) > 1:
+            rank = self._rank
+            out.sort(key=lambda c: (c.start, c.end, rank[c.source]))
+        return out
+
+    def _prefiltered(
+        self, text: str, given: Mapping[int, list[Hit]] | None, hints: Mapping[int, Hint]
+    ) -> list[Chunk]:
+        """:meth:`_annotate` once the prefilter read the text: the rules it covers run only where
+        it saw a match; a plain rule's spans are its chunks, gathered as (start, end, rule index)
+        and made into chunks once sorted."""
+        doc: Document | None = None  # made for the rules that need more than their matches
+        out: list[Chunk] = []
+        if self._unscanned:
+            doc = Document(text)
+            for r, rule in self._unscanned:
+                hits = None if given is None or rule.dictionary is None else given.get(r, _NO_HITS)
+                out.extend(self._guarded(rule, doc, None, hits))
         rules = self._rules
+        searches = self._searches
         plain: list[tuple[int, int, int]] = []
+        widths = self._widths
         for i, ends in hints.items():
-            rule = rules[i]
-            if rule.plain and rule.regex is not None:
-                try:
+            search = searches[i]
+            try:
+                if search is not None and len(ends) == 1:  # one place a match can end: one search
+                    e, lowest = ends[0]
+                    width = widths[i]
+                    m = search(text, lowest if width is None or lowest > e - width else e - width)
+                    if m is not None:
+                        plain.append((m.start(), m.end(), i))
+                    continue
+                rule = rules[i]
+                if search is not None and rule.regex is not None:
                     plain.extend([(s, e, i) for s, e in rule.regex.confirmed(text, ends)])
-                except Exception:  # one rule's bug must not lose the other rules' chunks
-                    _failed(rule, text)
-            else:
-                out.extend(self._guarded(rule, doc, ends))
+                else:
+                    doc = doc or Document(text)
+                    out.extend(rule.run(doc, ends))
+            except Exception:  # one rule's bug must not lose the other rules' chunks
+                _failed(rules[i], text)
         if len(plain) > 1:
             plain.sort()
+        labels, names = self._labels, self._names
         made = [
-            make_chunk(s, e, text[s:e], rules[i].label, BARE, rules[i].name, None, NO_METADATA)
-            for s, e, i in plain
+            make_chunk(s, e, text[s:e], labels[i], BARE, names[i], None, NO_METADATA) for s, e, i in plain
         ]
         if out:
             rank = self._rank
@@ -225,9 +281,52 @@ class RuleEngine:
             made.sort(key=lambda c: (c.start, c.end, rank[c.source]))
         return made
 
-    def _guarded(self, rule: _Rule, doc: Document, hint: Hint | None) -> list[Chunk]:
+    def annotate_many(self, texts: Sequence[str]) -> list[list[Chunk]]:
+        """:meth:`annotate` for each text, the same chunks; dictionary rules scan all the texts at
+        once, and a text none of the rules can match costs next to nothing."""
+        if not self._batched:
+            return [self.annotate(text) for text in texts]
+        out: list[list[Chunk]] = [[] for _ in texts]
+        todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
+        readable = [texts[i] for i in todo]
+        rules = self._rules
+        if len(rules) == 1 and rules[0].context is None and not rules[0].sentence_scope:
+            # one plain dictionary rule (the common case, kept tight): its hits are its chunks
+            rule = rules[0]
+            label, name = rule.label, rule.name
+            for j, hits in self._batch_hits(0, readable).items():
+                text = readable[j]
+                out[todo[j]] = [
+                    make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits
+                ]
+            return out
+        found: dict[int, dict[int, list[Hit]]] = {}  # text index -> rule index -> hits
+        for r in self._batched:
+            for j, hits in self._batch_hits(r, readable).items():
+                found.setdefault(todo[j], {})[r] = hits
+        if len(self._batched) == len(rules):  # only the texts with hits need any more work
+            for i, by_rule in found.items():
+                out[i] = self._annotate(texts[i], by_rule)
+            return out
+        for i in todo:
+            out[i] = self._annotate(texts[i], found.get(i, _NO_RULES))
+        return out
+
+    def _batch_hits(self, r: int, texts: list[str]) -> dict[int, list[Hit]]:
+        """Dictionary rule ``r``'s hits in ``texts``, by text index (none when it fails, logged)."""
+        rule = self._rules[r]
+        assert rule.dictionary is not None
         try:
-            return rule.run(doc, hint)
+            return rule.dictionary.find_many(texts)
+        except Exception:  # one rule's bug must not lose the other rules' chunks
+            log.exception("rule '%s' failed on a batch of %d texts", rule.name, len(texts))
+            return {}
+
+    def _guarded(
+        self, rule: _Rule, doc: Document, hint: Hint | None, hits: list[Hit] | None = None
+    ) -> list[Chunk]:
+        try:
+            return rule.run(doc, hint) if hits is None else rule.chunks_of_hits(doc, hits)
         except Exception:  # one rule's bug must not lose the other rules' chunks
             _failed(rule, doc.text)
             return []

@@ -186,6 +186,17 @@ class RegexMatcher:
     def pattern(self) -> str:
         return self._rx.pattern
 
+    @property
+    def search(self) -> Any:
+        """The compiled pattern's ``search(text, pos)``."""
+        return self._search
+
+    @property
+    def width(self) -> int | None:
+        """The longest a match can be; None when unbounded."""
+        width = self._facts.max_width
+        return width if width < _UNBOUNDED else None
+
     def find(self, doc: Document, ends: Hint | None = None) -> list[Span]:
         """Spans in text order (may overlap after widening to tokens; the engine resolves that).
 
