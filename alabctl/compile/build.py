@@ -81,7 +81,9 @@ def canonical_json(value: Any) -> bytes:
         data = orjson.dumps(value, option=_ORJSON_OPTIONS)
     except TypeError:  # orjson.JSONEncodeError
         return _stdlib_json(value)
-    return _stdlib_json(value) if _small_float(data) else data
+    if _small_float(data):
+        return _stdlib_json(value)
+    return bytes(memoryview(data))  # an exact-size copy: orjson's buffer keeps its spare capacity
 
 
 def sha256(data: bytes) -> str:
