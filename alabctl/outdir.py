@@ -6,6 +6,11 @@ serialised by an ``flock`` on the folder that holds it, so concurrent compiles t
 ``--out`` queue instead of racing; leftovers of a killed compile (``.<name>.new-*`` staging folders,
 ``.<name>.old-*`` previous builds, both carrying the marker) are removed on the next run. Every
 filesystem failure (``--out`` under a file, a read-only folder, a full disk) is a :class:`UserError`.
+
+A new build is written into a fresh staging folder beside ``out`` and renamed into place. Files
+whose bytes (and permissions) are those of the previous build are hard-linked from it rather than
+written again: a rebuild that changes a few files creates and later frees only those inodes (on
+ext4 without a journal, each inode allocated soon after many were freed scans past all of them).
 """
 
 from __future__ import annotations
@@ -42,14 +47,107 @@ def is_build(folder: Path) -> bool:
     return isinstance(data, dict) and data.get("format") == FORMAT and data.get("schema") == SCHEMA
 
 
-def _existing(out: Path) -> dict[str, bytes]:
-    if not out.exists():
-        return {}
-    return {
-        p.relative_to(out).as_posix(): p.read_bytes()
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p.relative_to(out).as_posix() != MARKER
-    }
+_READ = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _old_files(out: Path) -> list[str]:
+    """The regular files of the previous build (symlinks and the marker left out), relative, '/'-separated."""
+    found: list[str] = []
+
+    def scan(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    scan(entry.path, f"{prefix}{entry.name}/")
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(prefix + entry.name)
+
+    if out.is_dir():
+        scan(str(out), "")
+    return [rel for rel in found if rel != MARKER]
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    left = size + 1  # one byte more: a file that grew is not the same
+    while left > 0 and (chunk := os.read(fd, left)):
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _same(folder: int, rel: str, data: bytes) -> int | None:
+    """The permission bits of the previous build's ``rel`` when it is a regular file holding ``data``."""
+    try:
+        fd = os.open(rel, _READ, dir_fd=folder)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size != len(data):
+            return None
+        return stat.S_IMODE(info.st_mode) if _read_exactly(fd, len(data)) == data else None
+    finally:
+        os.close(fd)
+
+
+def _compare(out: Path, files: Mapping[str, bytes]) -> tuple[dict[str, int], list[str]]:
+    """The previous build's files that stay the same (with their permission bits), and those that go."""
+    before = _old_files(out)
+    same: dict[str, int] = {}
+    if before:
+        folder = os.open(out, _FOLDER)
+        try:
+            for rel in before:
+                if rel in files and (mode := _same(folder, rel, files[rel])) is not None:
+                    same[rel] = mode
+        finally:
+            os.close(folder)
+    return same, [rel for rel in before if rel not in files]
+
+
+def _write_file(folder: int, rel: str, data: bytes) -> None:
+    fd = os.open(rel, _CREATE, 0o666, dir_fd=folder)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _fill(staging: Path, files: Mapping[str, bytes], old: Path, linkable: set[str]) -> None:
+    """Write ``files`` into the new, empty ``staging`` folder; hard-link the ``linkable`` ones from ``old``.
+
+    No fsync: the folder becomes the build only by the rename that follows, so a crash leaves the
+    previous build (or a staging folder the next run removes), never a half-written one.
+    """
+    root = os.open(staging, _FOLDER)
+    source = os.open(old, _FOLDER) if linkable else -1
+    folders = {""}
+    try:
+        for rel, data in files.items():
+            folder = rel.rpartition("/")[0]
+            if folder not in folders:  # one mkdir per folder, parents first
+                parts = folder.split("/")
+                for depth in range(1, len(parts) + 1):
+                    prefix = "/".join(parts[:depth])
+                    if prefix not in folders:
+                        os.mkdir(prefix, 0o777, dir_fd=root)
+                        folders.add(prefix)
+            if rel in linkable:
+                try:  # the same bytes as the previous build: no new inode, nothing freed later
+                    os.link(rel, rel, src_dir_fd=source, dst_dir_fd=root, follow_symlinks=False)
+                    continue
+                except OSError:  # another file system, a link limit, no hard links here: write it
+                    pass
+            _write_file(root, rel, data)
+    finally:
+        os.close(root)
+        if source >= 0:
+            os.close(source)
 
 
 @contextlib.contextmanager
@@ -102,22 +200,16 @@ def write_build(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[
 
 def _write(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
     _refuse_foreign(out)
-    before = _existing(out)
-    written = sorted(p for p, data in files.items() if before.get(p) != data)
-    unchanged = sorted(p for p, data in files.items() if before.get(p) == data)
-    removed = sorted(p for p in before if p not in files)
+    same, gone = _compare(out, files)
+    written = sorted(rel for rel in files if rel not in same)
+    unchanged, removed = sorted(same), sorted(gone)
     if not written and not removed and (not files or is_build(out)):
         return written, unchanged, removed
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-        folders: set[Path] = {staging}
-        for rel, data in files.items():
-            target = staging / rel
-            if target.parent not in folders:  # one mkdir per folder, not per file
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
-            target.write_bytes(data)
+        mode = stat.S_IMODE((staging / MARKER).stat().st_mode)  # what a new file gets (the umask)
+        _fill(staging, files, out, {rel for rel, bits in same.items() if bits == mode})
         if not swap_folder(staging, out):
             raise UserError(
                 f"cannot replace {out}", "check that nothing else holds the folder, then compile again"

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from alabctl.compile.contextual import to_contextual_parser
 from alabctl.compile.labelconfig import compile_label_config
 from alabctl.compile.pipeline import compile_pipeline
@@ -38,9 +40,50 @@ class Build:
         return loaded
 
 
-def canonical_json(value: Any) -> bytes:
-    """JSON with sorted keys, 2-space indentation and a trailing newline: stable bytes."""
+_ORJSON_OPTIONS = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_SORT_KEYS
+    | orjson.OPT_APPEND_NEWLINE
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+
+_DIGITS = frozenset(b"0123456789")
+
+
+def _small_float(data: bytes) -> bool:
+    """Whether orjson may have written a float unlike ``repr`` does: ``1e-7`` for ``1e-07``,
+    ``0.00001`` for ``1e-05`` (a superset: the same bytes in a string count too)."""
+    if b".0000" in data:
+        return True
+    at = data.find(b"e-")
+    while at > 0:
+        if data[at - 1] in _DIGITS:
+            return True
+        at = data.find(b"e-", at + 2)
+    return False
+
+
+def _stdlib_json(value: Any) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def canonical_json(value: Any) -> bytes:
+    """JSON with sorted keys, 2-space indentation and a trailing newline: stable bytes.
+
+    The bytes are those of ``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)`` plus
+    a newline, written by orjson (the standard library's indenting encoder is pure Python, and
+    was most of the compile step). Whatever orjson refuses (integers beyond 64 bits, keys that are
+    not strings) or may write differently (floats below 1e-4) goes through the standard library.
+    NaN and infinities, which no manifest field can hold, are written ``null`` (valid JSON).
+    """
+    try:
+        data = orjson.dumps(value, option=_ORJSON_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError
+        return _stdlib_json(value)
+    if _small_float(data):
+        return _stdlib_json(value)
+    return bytes(memoryview(data))  # an exact-size copy: orjson's buffer keeps its spare capacity
 
 
 def sha256(data: bytes) -> str:

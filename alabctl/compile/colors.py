@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 PALETTE: tuple[str, ...] = (
     "#e6194b",
@@ -48,10 +49,15 @@ PALETTE: tuple[str, ...] = (
 Annotation Lab defaults. Any change here recolors every label without a `color` (a test pins one)."""
 
 
+@lru_cache(maxsize=8192)  # label values repeat across projects
+def _palette_index(value: str) -> int:
+    digest = hashlib.sha256(value.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % len(PALETTE)
+
+
 def color_for(value: str) -> str:
     """The palette color of a label value, stable across runs and machines."""
-    digest = hashlib.sha256(value.encode("utf-8")).digest()
-    return PALETTE[int.from_bytes(digest[:8], "big") % len(PALETTE)]
+    return PALETTE[_palette_index(value)]
 
 
 def distinct_colors(values: Sequence[str], taken: Iterable[str] = ()) -> list[str]:
@@ -59,7 +65,7 @@ def distinct_colors(values: Sequence[str], taken: Iterable[str] = ()) -> list[st
     used = {c.lower() for c in taken}
     out = []
     for value in values:
-        start = PALETTE.index(color_for(value))
+        start = _palette_index(value)
         free = (PALETTE[(start + i) % len(PALETTE)] for i in range(len(PALETTE)))
         color = next((c for c in free if c not in used), None) or _beyond_palette(value, used)
         used.add(color)

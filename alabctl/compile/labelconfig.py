@@ -219,21 +219,25 @@ def _with_colors(labels: Sequence[ProjectLabel]) -> list[ProjectLabel]:
     ]
 
 
-def project_labels(project: ProjectManifest, repo: Repository) -> ProjectLabels:
-    """Every label the project's config declares, each with a color."""
-    labels = [*_ner(project, repo), *_assertion(project, repo)]
-    blocks = tuple(
-        ChoicesBlock(block.name, block.multiple, block.model, tuple(block.choices))
-        for block in project.spec.classification
-    )
-    relations = list(_relations(project, repo))
-    colored = _with_colors([*labels, *relations])
+def _declared(project: ProjectManifest, repo: Repository) -> ProjectLabels:
+    """Every label the project's config declares, with the manifest's colors only."""
     return ProjectLabels(
         visual=project.spec.content.visual,
-        labels=tuple(colored[: len(labels)]),
-        relations=tuple(colored[len(labels) :]),
-        blocks=blocks,
+        labels=(*_ner(project, repo), *_assertion(project, repo)),
+        relations=tuple(_relations(project, repo)),
+        blocks=tuple(
+            ChoicesBlock(block.name, block.multiple, block.model, tuple(block.choices))
+            for block in project.spec.classification
+        ),
     )
+
+
+def project_labels(project: ProjectManifest, repo: Repository) -> ProjectLabels:
+    """Every label the project's config declares, each with a color."""
+    declared = _declared(project, repo)
+    colored = _with_colors([*declared.labels, *declared.relations])
+    count = len(declared.labels)
+    return replace(declared, labels=tuple(colored[:count]), relations=tuple(colored[count:]))
 
 
 # -- step 2: the XML ------------------------------------------------------------------------------
@@ -443,8 +447,8 @@ def _block_map(block: ChoicesBlock, to_name: str) -> Iterator[PredictorLabels]:
 
 
 def label_map(project: ProjectManifest, repo: Repository) -> LabelMap:
-    """The label map of a project, built from the same labels as its config."""
-    labels = project_labels(project, repo)
+    """The label map of a project, built from the same labels as its config (colors play no part)."""
+    labels = _declared(project, repo)
     target = labels.object_name
     entries = [
         *_group(labels.labels, LABELS_CONTROL, target, labels.labels_type),

@@ -79,7 +79,15 @@ def _calls(stage: dict[str, Any], row: Annotator) -> list[dict[str, Any]]:
             )
         else:
             calls.append({"method": setter(param), "value": value, "path": param in row.path_params})
-    return [{"path": False, "options": None, **call} for call in calls]
+    return [{"method": call["method"], "args": _arguments(call)} for call in calls]
+
+
+def _arguments(call: dict[str, Any]) -> str:
+    """A setter call's argument list; every value goes through :func:`py_literal`."""
+    value = py_literal(call["value"])
+    text = f"in_build({value})" if call.get("path") else value
+    options = call.get("options")
+    return text if options is None else f"{text}, options={py_literal(options)}"
 
 
 def _stage(index: int, stage: dict[str, Any]) -> dict[str, Any]:
