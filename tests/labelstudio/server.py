@@ -9,6 +9,7 @@ and Label Studio's own prediction validation on.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -78,6 +79,16 @@ def server_env(data: Path) -> dict[str, str]:
     }
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_pytest() -> None:
+    """In the child, before exec (Linux): the kernel sends SIGTERM when the test run that started
+    Label Studio ends, so a run killed before its fixtures' teardown leaves no server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start(venv: Path, data: Path) -> RunningLabelStudio:
     """Start Label Studio on 127.0.0.1 and wait until ``/health`` answers; stop it if it never does."""
     port = free_port()
@@ -101,6 +112,7 @@ def start(venv: Path, data: Path) -> RunningLabelStudio:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_pytest if os.name == "posix" else None,
         )
     running = RunningLabelStudio(f"http://127.0.0.1:{port}", TOKEN, proc.pid, log)
     deadline = time.monotonic() + START_TIMEOUT
