@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -144,6 +147,27 @@ def test_compile_cli(tmp_path, monkeypatch, capsys) -> None:
     assert "(no changes)" in capsys.readouterr().out
     assert main(["compile", "-f", "examples/invalid/", "--out", str(tmp_path / "bad")]) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_executable_ends_only_after_the_whole_build_and_its_report(tmp_path: Path) -> None:
+    """``compile`` ends without the interpreter's teardown: the build and the report must be complete."""
+    out = tmp_path / "build"
+    env = {**os.environ, "HOME": str(tmp_path), "ALABCTL_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("JSL_LICENSE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "alabctl", "compile", "-f", "examples/", "--out", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "compiled 7 projects, 5 servers, 4 rules" in done.stdout
+    pinned = build_examples(tmp_path / "in-process")
+    assert pinned.build is not None
+    for rel, data in pinned.build.files.items():
+        assert (out / rel).read_bytes() == data, rel
 
 
 def test_compiled_outputs_only_mention_commands_that_exist() -> None:

@@ -157,10 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
-FAST_EXIT = frozenset({"validate", "schema"})
+FAST_EXIT = frozenset({"validate", "schema", "compile"})
 """Commands that leave nothing to clean up once they return (no threads, children or atexit work):
 their process ends without the interpreter's teardown of every module and object, which is about a
-fifth of a one-file ``validate``."""
+fifth of a one-file ``validate`` and 0.3-0.4 s of a 4,000-project ``compile``."""
 
 
 def entry() -> None:
