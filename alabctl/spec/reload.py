@@ -18,13 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alabctl.spec.diagnostics import Diagnostic, Severity
+from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.loader import TEMPLATE_SUFFIXES, RawDocument, SourceIndex, load, repository_root
-from alabctl.spec.lock import DEFAULT_LOCKFILE, read_lock
-from alabctl.spec.refs import check_references
-from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource, to_resources
-from alabctl.spec.validate import SpecResult, load_repository
+from alabctl.spec.validate import SpecResult, assemble, load_repository
 
 
 @dataclass(frozen=True)
@@ -132,29 +129,12 @@ class Reloader:
                 sources.texts[name] = file.text
             if file.template is not None:
                 sources.templates[name] = file.template
-        diagnostics = [d for file in files for d in file.notes]
-        if not files:
-            diagnostics.append(
-                Diagnostic(
-                    "ALB009",
-                    Severity.WARNING,
-                    "no manifest files found",
-                    "alabctl reads *.yaml, *.yml and *.yaml.j2 files",
-                    None,
-                )
-            )
-        diagnostics.extend(d for file in files for d in file.problems)
-        lock_path = lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE
-        lock, lock_problems = read_lock(lock_path, display=_shown(lock_path, cwd))
-        diagnostics.extend(lock_problems)
-        repository = Repository(root, [r for file in files for r in file.resources], lock)
-        diagnostics.extend(check_references(repository))
-        return SpecResult(repository, diagnostics, sources, len(files))
-
-
-def _shown(path: Path, cwd: Path) -> str:
-    """The lock file as :func:`~alabctl.spec.validate.load_repository` names it in diagnostics."""
-    try:
-        return str(path.resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
+        return assemble(
+            root,
+            [r for file in files for r in file.resources],
+            [*(d for file in files for d in file.notes), *(d for file in files for d in file.problems)],
+            sources,
+            len(files),
+            lockfile,
+            cwd,
+        )

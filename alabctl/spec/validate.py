@@ -16,7 +16,7 @@ from alabctl.spec.loader import Snapshot, SourceIndex, load
 from alabctl.spec.lock import DEFAULT_LOCKFILE, read_lock
 from alabctl.spec.refs import check_references
 from alabctl.spec.repository import Repository
-from alabctl.spec.schema import to_resources
+from alabctl.spec.schema import Resource, to_resources
 
 
 @dataclass
@@ -50,8 +50,25 @@ def load_repository(
         stdin_text=stdin_text,
         snapshot=snapshot,
     )
-    diagnostics = list(loaded.diagnostics)
-    if loaded.files == 0:
+    resources, problems = to_resources(loaded.documents)
+    return assemble(
+        loaded.root, resources, [*loaded.diagnostics, *problems], loaded.sources, loaded.files, lockfile, cwd
+    )
+
+
+def assemble(
+    root: Path,
+    resources: list[Resource],
+    diagnostics: list[Diagnostic],
+    sources: SourceIndex,
+    files: int,
+    lockfile: Path | None,
+    cwd: Path,
+) -> SpecResult:
+    """The repository of type-checked ``resources`` with its lock, and every diagnostic so far plus
+    the lock's and the references' (a full load and :mod:`alabctl.spec.reload` both end here)."""
+    diagnostics = list(diagnostics)
+    if files == 0:
         diagnostics.append(
             Diagnostic(
                 "ALB009",
@@ -61,14 +78,12 @@ def load_repository(
                 None,
             )
         )
-    resources, problems = to_resources(loaded.documents)
-    diagnostics.extend(problems)
     lock_path = lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE
     lock, lock_problems = read_lock(lock_path, display=_display(lock_path, cwd))
     diagnostics.extend(lock_problems)
-    repository = Repository(loaded.root, resources, lock)
+    repository = Repository(root, resources, lock)
     diagnostics.extend(check_references(repository))
-    return SpecResult(repository, diagnostics, loaded.sources, loaded.files)
+    return SpecResult(repository, diagnostics, sources, files)
 
 
 def _display(path: Path, cwd: Path) -> str:
