@@ -49,24 +49,22 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.assets.hubserver import HubServer, publish  # noqa: E402
+from tests.assets.hubserver import HubServer  # noqa: E402
 from tests.sparknlp.models import (  # noqa: E402
     EMBEDDINGS,
     NER,
-    NER_LABELS,
     SPARK_NLP_VERSION,
     TrainedModels,
     ci_cache,
     digest,
     trained_models,
-    zip_folder,
 )
+from tests.sparknlp.published import publish_trained  # noqa: E402
 
 CORPUS_SCRIPT = Path("/work/shared/bench-peers/make_corpus.py")
 SHORT = "Peter Chen met Li Tanaka at Globex Labs in Paris today ."
 PROJECT = "bench"
 SERVER = "bench"
-LIB, SPARK = [5, 5, 3], [3, 5]
 
 
 # -- setup ------------------------------------------------------------------------------------------
@@ -131,27 +129,7 @@ def run(args: list[str], cwd: Path, env: dict[str, str]) -> None:
 def build(trained: TrainedModels, tmp: Path, env: dict[str, str]) -> Path:
     """Hub on 127.0.0.1 -> ``hub pull`` -> ``lock`` -> ``compile``; the build folder."""
     hub_root = tmp / "hub"
-    common: dict[str, Any] = {"lang": "en", "lib": LIB, "spark": SPARK, "time_ms": 1_764_000_000_000}
-    publish(
-        hub_root,
-        "public/models",
-        EMBEDDINGS,
-        zip_folder(trained.embeddings),
-        annotator="WordEmbeddingsModel",
-        storageRef=EMBEDDINGS,
-        **common,
-    )
-    publish(
-        hub_root,
-        "public/models",
-        NER,
-        zip_folder(trained.ner),
-        annotator="NerDLModel",
-        storageRef=EMBEDDINGS,
-        labels=list(NER_LABELS),
-        task="ner",
-        **common,
-    )
+    publish_trained(hub_root, trained)
     hub = HubServer(hub_root)
     repo = tmp / "repo"
     repo.mkdir()

@@ -16,23 +16,17 @@ from typing import Any
 import pytest
 
 from alabctl.assets.home import Home
-from tests.assets.hubserver import HubServer, publish
+from tests.assets.hubserver import HubServer
 from tests.sparknlp.models import (
-    CLASSES,
-    CLASSIFIER,
-    EMBEDDINGS,
-    NER,
-    NER_LABELS,
     SPARK_NLP_VERSION,
     TrainedModels,
     ci_cache,
     trained_models,
-    zip_folder,
 )
+from tests.sparknlp.published import publish_trained
 from tests.sparknlp.repo import SERVER, manifests, pull_lock_compile
 
 JARS_ENV = "ALABCTL_SPARK_JARS"
-HUB_TIME_MS = 1_764_000_000_000
 
 
 def jars_folder() -> Path | None:
@@ -91,39 +85,7 @@ def trained(spark: Any) -> TrainedModels:
 def sparknlp_hub(trained: TrainedModels, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubServer]:
     """A Models Hub on 127.0.0.1 serving the three models as Spark NLP hub archives."""
     root = tmp_path_factory.mktemp("sparknlp-hub")
-    lib, spark_v = [5, 5, 3], [3, 5]
-    common: dict[str, Any] = {"lang": "en", "lib": lib, "spark": spark_v, "time_ms": HUB_TIME_MS}
-    publish(
-        root,
-        "public/models",
-        EMBEDDINGS,
-        zip_folder(trained.embeddings),
-        annotator="WordEmbeddingsModel",
-        storageRef=EMBEDDINGS,
-        **common,
-    )
-    publish(
-        root,
-        "public/models",
-        NER,
-        zip_folder(trained.ner),
-        annotator="NerDLModel",
-        storageRef=EMBEDDINGS,
-        labels=list(NER_LABELS),
-        task="ner",
-        **common,
-    )
-    publish(
-        root,
-        "public/models",
-        CLASSIFIER,
-        zip_folder(trained.classifier),
-        annotator="ClassifierDLModel",
-        storageRef=EMBEDDINGS,
-        labels=list(CLASSES),
-        task="classification",
-        **common,
-    )
+    publish_trained(root, trained)
     server = HubServer(root)
     try:
         yield server
