@@ -44,6 +44,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from loadgen import predict_loop
+
 from alabctl import __version__
 
 CORPUS_SCRIPT = Path("/work/shared/bench-peers/make_corpus.py")
@@ -151,20 +153,7 @@ BODY = json.dumps({"tasks": [{"id": 1, "data": {"text": SHORT}}]}).encode()
 
 
 def _client(port: int, stop_at: float, out: list[tuple[float, float, int]]) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/json"}
-    while (began := time.perf_counter()) < stop_at:
-        try:
-            conn.request("POST", "/predict", BODY, headers)
-            reply = conn.getresponse()
-            reply.read()
-            status = reply.status
-        except (OSError, http.client.HTTPException):
-            status = 0
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        out.append((began, time.perf_counter(), status))
-    conn.close()
+    predict_loop(port, BODY, stop_at, out, timeout=30)
 
 
 def _client_process(port: int, stop_at: float) -> list[tuple[float, float, int]]:

@@ -49,6 +49,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from loadgen import predict_loop  # noqa: E402
+
 from tests.assets.hubserver import HubServer  # noqa: E402
 from tests.sparknlp.models import (  # noqa: E402
     EMBEDDINGS,
@@ -241,26 +243,13 @@ def server(build_dir: Path, env: dict[str, str], timeout: float = 300.0) -> Iter
 BODY = json.dumps({"tasks": [{"id": 1, "data": {"text": SHORT}}]}).encode()
 
 
-def _client(port: int, stop_at: float, out: list[tuple[float, int]]) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    headers = {"Content-Type": "application/json"}
-    while (began := time.perf_counter()) < stop_at:
-        try:
-            conn.request("POST", "/predict", BODY, headers)
-            reply = conn.getresponse()
-            reply.read()
-            status = reply.status
-        except (OSError, http.client.HTTPException):
-            status = 0
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        out.append((time.perf_counter() - began, status))
-    conn.close()
+def _client(port: int, stop_at: float, out: list[tuple[float, float, int]]) -> None:
+    predict_loop(port, BODY, stop_at, out, timeout=60)
 
 
 def load(port: int, seconds: float, connections: int) -> dict[str, float]:
     """A closed loop: ``connections`` threads, each one request at a time on a kept-alive connection."""
-    samples: list[tuple[float, int]] = []
+    samples: list[tuple[float, float, int]] = []
     stop_at = time.perf_counter() + seconds
     threads = [threading.Thread(target=_client, args=(port, stop_at, samples)) for _ in range(connections)]
     began = time.perf_counter()
@@ -269,7 +258,7 @@ def load(port: int, seconds: float, connections: int) -> dict[str, float]:
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - began
-    ok = sorted(s for s, status in samples if status == 200)
+    ok = sorted(ended - began for began, ended, status in samples if status == 200)
     if not ok:
         sys.exit("no /predict request succeeded")
     return {
