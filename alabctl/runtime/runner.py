@@ -76,11 +76,26 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
         )
         await server.serve(sockets=[sock])
 
+    # uvicorn drains the requests in flight on SIGTERM, then raises the signal again once its own
+    # handler is gone: with the default action the process would die there, skipping every
+    # ``finally`` (``serve -f`` would leave its temporary builds behind). Stop as on Ctrl-C instead.
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(main())
+    except _Stop:
+        say("stopped (SIGTERM)")
     finally:
+        signal.signal(signal.SIGTERM, previous)
         sock.close()
+
+
+class _Stop(Exception):
+    """SIGTERM arrived after uvicorn's graceful shutdown."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise _Stop
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:

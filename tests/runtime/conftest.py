@@ -140,7 +140,9 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
     def start(*args: str, home: Path | None = None) -> Server:
         home = home or tmp_path / "home"
         port = free_port()
-        env = {**os.environ, "ALABCTL_HOME": str(home)}
+        temp = tmp_path / "server-tmp"  # what the server leaves in its temporary folder, to check
+        temp.mkdir(exist_ok=True)
+        env = {**os.environ, "ALABCTL_HOME": str(home), "TMPDIR": str(temp)}
         process = subprocess.Popen(
             [sys.executable, "-m", "alabctl", "serve", *args, "--port", str(port)],
             env=env,

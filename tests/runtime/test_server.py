@@ -159,6 +159,13 @@ def test_serve_compiles_first_with_f_and_sighup_compiles_again(
     health = server.get("/health").body
     assert health["health"] == "Degraded" and "manifests are invalid" in health["reason"]
     assert server.post("/predict", {"tasks": [_task(NOTE)]}).status == 200
+    # the builds it compiled into its temporary folder go with it when it is stopped with SIGTERM
+    from tests.runtime.conftest import stop
+
+    assert list((tmp_path / "server-tmp").iterdir())
+    stop(server.process)
+    assert server.process.returncode == 0
+    assert not list((tmp_path / "server-tmp").iterdir())
 
 
 def test_start_up_errors_are_clear_and_exit_1(build: Path, tmp_path: Path) -> None:
