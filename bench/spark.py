@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO))
 from loadgen import predict_loop  # noqa: E402
 
 from tests.assets.hubserver import HubServer  # noqa: E402
+from tests.sparknlp.cluster import ClusterError, standalone  # noqa: E402
 from tests.sparknlp.models import (  # noqa: E402
     EMBEDDINGS,
     NER,
@@ -361,51 +362,6 @@ def crossover(light: list[Run], spark: list[Run], cost: str) -> str:
 # -- 4. a standalone cluster on 127.0.0.1 ---------------------------------------------------------
 
 
-def spark_class() -> Path:
-    """``bin/spark-class`` of the installed pyspark (it runs Spark's master and worker daemons)."""
-    import pyspark
-
-    return Path(pyspark.__file__).resolve().parent / "bin" / "spark-class"
-
-
-def _wait_log(log: Path, needle: str, process: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if needle in log.read_text(errors="replace"):
-            return
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    sys.exit(f"{log.name}: no {needle!r}:\n{log.read_text(errors='replace')[-2000:]}")
-
-
-@contextlib.contextmanager
-def standalone(tmp: Path, cores: int = 2, memory: str = "2g") -> Iterator[str]:
-    """A Spark standalone master and one worker on 127.0.0.1 (stopped by pid); yields the master URL."""
-    env = {**os.environ, "SPARK_HOME": str(spark_class().parent.parent)}
-    port = free_port()
-    tmp.mkdir(parents=True, exist_ok=True)
-    master_log, worker_log = tmp / "master.log", tmp / "worker.log"
-    started: list[subprocess.Popen[bytes]] = []
-    try:
-        with master_log.open("wb") as log:
-            cmd = [str(spark_class()), "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1"]
-            cmd += ["--port", str(port), "--webui-port", str(free_port())]
-            started.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
-        _wait_log(master_log, "New state: ALIVE", started[-1])
-        url = f"spark://127.0.0.1:{port}"
-        with worker_log.open("wb") as log:
-            cmd = [str(spark_class()), "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1"]
-            cmd += ["--cores", str(cores), "--memory", memory, "--webui-port", str(free_port())]
-            cmd += ["--work-dir", str(tmp / "work"), url]
-            started.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
-        _wait_log(worker_log, "Successfully registered with master", started[-1])
-        yield url
-    finally:
-        for process in reversed(started):
-            stop(process)
-
-
 def bench_cluster(
     build_dir: Path, texts: list[str], count: int, tmp: Path, env: dict[str, str]
 ) -> dict[str, Any]:
@@ -413,9 +369,12 @@ def bench_cluster(
     tasks = write_tasks(texts, count, tmp / "tasks-cluster.jsonl")
     local = preannotate(build_dir, tasks, count, tmp / "local.jsonl", env, "local[2]")
     began = time.perf_counter()
-    with standalone(tmp / "cluster") as url:
-        up = time.perf_counter() - began
-        remote = preannotate(build_dir, tasks, count, tmp / "cluster.jsonl", env, url)
+    try:
+        with standalone(tmp / "cluster") as url:
+            up = time.perf_counter() - began
+            remote = preannotate(build_dir, tasks, count, tmp / "cluster.jsonl", env, url)
+    except ClusterError as exc:
+        sys.exit(str(exc))
     same = (tmp / "local.jsonl").read_bytes() == (tmp / "cluster.jsonl").read_bytes()
     return {"master_worker_up_s": up, "local": local.__dict__, "cluster": remote.__dict__, "identical": same}
 
