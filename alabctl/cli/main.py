@@ -87,6 +87,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name in wanted:
         if name in COMMANDS and name not in sub.choices:
             importlib.import_module(COMMANDS[name][0]).register(sub)
+    if argv and argv[0] in COMMANDS:
+        return parser  # no top-level option before it: only the command's own parser is ever shown
     for name, (_, helptext) in COMMANDS.items():
         if name not in sub.choices:
             sub.add_parser(name, help=helptext, add_help=False)
