@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -267,10 +267,12 @@ class CompileReport:
     """What ``compile`` checked, and (when valid) what it wrote."""
 
     validation: ValidationReport
-    build: Build | None = None  # the compiled files when the manifests were valid
+    build: Build | None = None  # the compiled files when the manifests were valid (and were kept)
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Every compiled file, in the order it was compiled (``manifest.json`` last)."""
 
     @property
     def valid_build(self) -> bool:
@@ -284,19 +286,32 @@ def compile(
     skip_license_check: bool = False,
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    keep_files: bool = True,
 ) -> CompileReport:
     """Validate, then write every artifact of SPEC §4 under ``out``, replacing it atomically.
 
-    Nothing is written when the manifests are invalid or when every file would stay the same.
+    Nothing is written when the manifests are invalid or when every file would stay the same. Each
+    file goes to the staging folder as soon as it is compiled; with ``keep_files=False`` none is kept
+    in memory after that (``build`` is then ``None``, ``paths`` lists them): the ``compile`` command.
     """
-    from alabctl.compile.build import compile_repository, read_dictionaries  # only compile needs it
+    from alabctl.compile.build import Build, compile_files, read_dictionaries  # only compile needs it
 
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
     if not report.valid:
         return CompileReport(report)
-    build = compile_repository(report.repository, read_dictionaries(report.repository), report._configs)
-    written, unchanged, removed = write_tree(out, build.files)
-    return CompileReport(report, build, written, unchanged, removed)
+    repo = report.repository
+    kept: dict[str, bytes] = {}
+    paths: list[str] = []
+
+    def produced() -> Iterator[tuple[str, bytes]]:
+        for path, data in compile_files(repo, read_dictionaries(repo), report._configs):
+            paths.append(path)
+            if keep_files:
+                kept[path] = data
+            yield path, data
+
+    written, unchanged, removed = write_tree(out, produced())
+    return CompileReport(report, Build(kept) if keep_files else None, written, unchanged, removed, paths)
 
 
 # -- what the CLI needs besides validate and compile -------------------------------------------------
@@ -582,8 +597,11 @@ def upload_model(
     return UploadReport(row, where.asset_dir(row.key), valid, manifest_yaml(request, row, source_path), save)
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
-    """Make ``out`` hold exactly ``files``: built in a sibling folder, then swapped in by rename.
+def write_tree(
+    out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]
+) -> tuple[list[str], list[str], list[str]]:
+    """Make ``out`` hold exactly ``files`` (a mapping, or ``(path, bytes)`` pairs written as they
+    come): built in a sibling folder, then swapped in by rename.
 
     Refuses to replace a non-empty folder that is not a previous build (alabctl's own marker file,
     see :mod:`alabctl.outdir`), so a mistaken ``--out .`` cannot delete a repository.
