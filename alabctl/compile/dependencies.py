@@ -12,12 +12,15 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from alabctl.spec.errors import UserError
-from alabctl.spec.kinds import LicenseManifest
-from alabctl.spec.kinds.manifest import Kind
+from alabctl.spec.names import Kind
 from alabctl.spec.readfile import FileKind, read_text
 from alabctl.spec.repository import Repository
+
+if TYPE_CHECKING:
+    from alabctl.spec.kinds import LicenseManifest
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,7 @@ def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
     names: list[str] = ["HOME"]  # ~ in License fromFile paths
     expiries: list[float] = []
     for resource in repo.of_kind(Kind.LICENSE):
-        manifest = resource.manifest
-        assert isinstance(manifest, LicenseManifest)
-        spec = manifest.spec
+        spec = cast("LicenseManifest", resource.manifest).spec
         texts = []
         if spec.from_env is not None:
             names.append(spec.from_env)
