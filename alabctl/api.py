@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +25,21 @@ from alabctl.spec.errors import UsageError, UserError
 from alabctl.spec.loader import SourceIndex as SourceIndex  # re-exported: the CLI renders excerpts from it
 
 if TYPE_CHECKING:  # pydantic models load only when a function needs them: a replayed validate never does
+    from alabctl.apivalues import ApplyReport as ApplyReport
+    from alabctl.apivalues import AssetInfo as AssetInfo
+    from alabctl.apivalues import Desired as Desired
+    from alabctl.apivalues import DocumentOptions as DocumentOptions
+    from alabctl.apivalues import FileDiff as FileDiff
+    from alabctl.apivalues import HubHit as HubHit
+    from alabctl.apivalues import HubOptions as HubOptions
+    from alabctl.apivalues import Inventory as Inventory
+    from alabctl.apivalues import LockReport as LockReport
+    from alabctl.apivalues import PlanReport as PlanReport
+    from alabctl.apivalues import PreannotateOptions as PreannotateOptions
+    from alabctl.apivalues import RulesExport as RulesExport
+    from alabctl.apivalues import RulesImport as RulesImport
+    from alabctl.apivalues import ServeOptions as ServeOptions
+    from alabctl.apivalues import UploadReport as UploadReport
     from alabctl.assets.home import Home
     from alabctl.assets.pull import Installed
     from alabctl.assets.session import HubSession
@@ -35,6 +50,38 @@ if TYPE_CHECKING:  # pydantic models load only when a function needs them: a rep
     from alabctl.spec.reload import Reloader
     from alabctl.spec.repository import Repository
     from alabctl.spec.validate import SpecResult
+
+
+VALUES = frozenset(
+    {
+        "ApplyReport",
+        "AssetInfo",
+        "Desired",
+        "DocumentOptions",
+        "FileDiff",
+        "HubHit",
+        "HubOptions",
+        "Inventory",
+        "LockReport",
+        "PlanReport",
+        "PreannotateOptions",
+        "RulesExport",
+        "RulesImport",
+        "ServeOptions",
+        "UploadReport",
+    }
+)
+"""The option and report types of the other commands: defined in :mod:`alabctl.apivalues`, created
+on first use (19 dataclasses were a twentieth of a one-file ``validate``)."""
+
+
+def __getattr__(name: str) -> object:
+    """``alabctl.api.HubOptions`` and the other :data:`VALUES`, loaded when first asked for."""
+    if name in VALUES:
+        from alabctl import apivalues
+
+        return getattr(apivalues, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -220,10 +267,12 @@ class CompileReport:
     """What ``compile`` checked, and (when valid) what it wrote."""
 
     validation: ValidationReport
-    build: Build | None = None  # the compiled files when the manifests were valid
+    build: Build | None = None  # the compiled files when the manifests were valid (and were kept)
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Every compiled file, in the order it was compiled (``manifest.json`` last)."""
 
     @property
     def valid_build(self) -> bool:
@@ -237,19 +286,32 @@ def compile(
     skip_license_check: bool = False,
     env: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    keep_files: bool = True,
 ) -> CompileReport:
     """Validate, then write every artifact of SPEC §4 under ``out``, replacing it atomically.
 
-    Nothing is written when the manifests are invalid or when every file would stay the same.
+    Nothing is written when the manifests are invalid or when every file would stay the same. Each
+    file goes to the staging folder as soon as it is compiled; with ``keep_files=False`` none is kept
+    in memory after that (``build`` is then ``None``, ``paths`` lists them): the ``compile`` command.
     """
-    from alabctl.compile.build import compile_repository, read_dictionaries  # only compile needs it
+    from alabctl.compile.build import Build, compile_files, read_dictionaries  # only compile needs it
 
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
     if not report.valid:
         return CompileReport(report)
-    build = compile_repository(report.repository, read_dictionaries(report.repository), report._configs)
-    written, unchanged, removed = write_tree(out, build.files)
-    return CompileReport(report, build, written, unchanged, removed)
+    repo = report.repository
+    kept: dict[str, bytes] = {}
+    paths: list[str] = []
+
+    def produced() -> Iterator[tuple[str, bytes]]:
+        for path, data in compile_files(repo, read_dictionaries(repo), report._configs):
+            paths.append(path)
+            if keep_files:
+                kept[path] = data
+            yield path, data
+
+    written, unchanged, removed = write_tree(out, produced())
+    return CompileReport(report, Build(kept) if keep_files else None, written, unchanged, removed, paths)
 
 
 # -- what the CLI needs besides validate and compile -------------------------------------------------
@@ -272,21 +334,13 @@ def schema(kind: str | None = None) -> dict[str, Any]:
     return manifest_schema(kind)
 
 
-@dataclass(frozen=True)
-class RulesImport:
-    """What ``rules import`` wrote."""
-
-    written: list[Path]
-    notes: list[str]
-    rules: int
-
-
 def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
     """Annotation Lab rule JSON (or a ZIP of them) as Rule manifests under ``out``.
 
     Everything is read and checked first; existing files are refused unless ``force``; then every
     file is written atomically. Nothing is written when anything fails.
     """
+    from alabctl.apivalues import RulesImport
     from alabctl.assets.rulesio import read_rules
     from alabctl.compile.exchange import plan_import
     from alabctl.files import write_all_atomic
@@ -317,16 +371,9 @@ def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
     return RulesImport(sorted(plan.files), plan.notes, len(plan.names))
 
 
-@dataclass(frozen=True)
-class RulesExport:
-    """What ``rules export`` found: the errors that stopped it, or how many rules it wrote."""
-
-    errors: list[Diagnostic]
-    rules: int = 0
-
-
 def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     """Load and check the manifests, then write one ContextualParser JSON (and CSV) per Rule into a ZIP."""
+    from alabctl.apivalues import RulesExport
     from alabctl.assets.rulesio import build_rule_archive
     from alabctl.compile.checks.rulecheck import check_rules, read_dictionary
     from alabctl.compile.exchange import export_files
@@ -359,18 +406,6 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     return RulesExport([], len(rules))
 
 
-@dataclass(frozen=True)
-class HubOptions:
-    """Which store and hub: ``--home``, ``--hub``, the ``-f`` manifests (Hub, License), ``--license``."""
-
-    home: Path | None = None
-    hub: str | None = None
-    inputs: Sequence[str] = ()
-    license: str | None = None
-    refresh: bool = False
-    lockfile: Path | None = None
-
-
 def editions() -> list[str]:
     """The Spark NLP editions (``hub search --edition``)."""
     from alabctl.spec.lock import Edition
@@ -391,19 +426,6 @@ def _session(options: HubOptions) -> HubSession:
     )
 
 
-@dataclass(frozen=True)
-class HubHit:
-    """One row of ``hub search``."""
-
-    name: str
-    language: str
-    edition: str
-    task: str
-    repository: str
-    versions: str
-    date: str
-
-
 def hub_search(
     options: HubOptions,
     text: str | None = None,
@@ -415,6 +437,7 @@ def hub_search(
     repositories: Sequence[str] = (),
 ) -> list[HubHit]:
     """Hub assets like the Models Hub page; ``edition`` searches that edition's folders."""
+    from alabctl.apivalues import HubHit
     from alabctl.assets.resolve import search
     from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
     from alabctl.spec.lock import EDITION_REPOSITORIES, Edition
@@ -470,19 +493,11 @@ def hub_pull(
     return Puller(session.home, session.client, session.store, pull_options).pull([target], force=force)
 
 
-@dataclass(frozen=True)
-class LockReport:
-    """What ``lock`` wrote."""
-
-    path: Path
-    assets: int
-    changed: bool
-
-
 def lock(options: HubOptions, *, head: bool = True) -> LockReport:
     """Resolve every hub asset the manifests need (all a compiled pipeline loads) into the lock file."""
     from dataclasses import replace
 
+    from alabctl.apivalues import LockReport
     from alabctl.assets.lockgen import Locker
     from alabctl.spec.lock import DEFAULT_LOCKFILE, write_lock
 
@@ -511,20 +526,10 @@ def _store(home: Path | None) -> tuple[Home, Store]:
     return where, Store(where.db)
 
 
-@dataclass(frozen=True)
-class Inventory:
-    """Installed assets of one type, and the store's disk usage."""
-
-    rows: list[AssetRow]
-    root: Path
-    used: int
-    free: int
-    total: int
-
-
 def installed_assets(home: Path | None, type_: str) -> Inventory:
     """Every installed asset of ``type_`` (``model`` or ``embeddings``: ``get models``), with the disk
     the store uses and has."""
+    from alabctl.apivalues import Inventory
     from alabctl.assets.download import disk_free
     from alabctl.spec.lock import AssetType
 
@@ -534,18 +539,10 @@ def installed_assets(home: Path | None, type_: str) -> Inventory:
     return Inventory(store.rows(AssetType(type_)), where.root, used, disk_free(where.root), total)
 
 
-@dataclass(frozen=True)
-class AssetInfo:
-    """Everything the store knows about one asset (``describe``)."""
-
-    row: AssetRow
-    path: Path
-    servers: list[str]
-
-
 def describe_asset(home: Path | None, type_: str, name: str) -> AssetInfo:
     """One installed asset (``type_``: ``model`` or ``embeddings``), its folder and the servers
     recorded as using it."""
+    from alabctl.apivalues import AssetInfo
     from alabctl.assets.removal import find
     from alabctl.spec.lock import AssetType
 
@@ -570,19 +567,6 @@ def delete_asset(
     return delete(where, store, name, AssetType(type_), repo=repo, force=force)
 
 
-@dataclass(frozen=True)
-class UploadReport:
-    """An uploaded model, and the manifest to commit for it."""
-
-    row: AssetRow
-    path: Path
-    name: str
-    """The valid manifest name it was installed under."""
-    manifest: str
-    where: str
-    """Where to save the manifest (and copy the model, when it is outside the working folder)."""
-
-
 def upload_model(
     path: Path,
     *,
@@ -595,6 +579,7 @@ def upload_model(
     cwd: Path | None = None,
 ) -> UploadReport:
     """Install a saved Spark NLP model folder or zip; the manifest it returns validates as it is."""
+    from alabctl.apivalues import UploadReport
     from alabctl.assets.upload import (
         Upload,
         manifest_name,
@@ -612,8 +597,11 @@ def upload_model(
     return UploadReport(row, where.asset_dir(row.key), valid, manifest_yaml(request, row, source_path), save)
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
-    """Make ``out`` hold exactly ``files``: built in a sibling folder, then swapped in by rename.
+def write_tree(
+    out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]
+) -> tuple[list[str], list[str], list[str]]:
+    """Make ``out`` hold exactly ``files`` (a mapping, or ``(path, bytes)`` pairs written as they
+    come): built in a sibling folder, then swapped in by rename.
 
     Refuses to replace a non-empty folder that is not a previous build (alabctl's own marker file,
     see :mod:`alabctl.outdir`), so a mistaken ``--out .`` cannot delete a repository.
@@ -642,23 +630,6 @@ def compile_to_temp(
             f"run 'alabctl validate -f {' '.join(inputs.paths)}' for every diagnostic",
         )
     return out
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """How ``serve`` runs one server: where its build comes from, where it listens, its limits."""
-
-    server: str
-    build: Path | None = None
-    inputs: Inputs | None = None
-    host: str | None = None
-    port: int | None = None
-    home: Path | None = None
-    max_tasks: int = 1000
-    max_body: int = 20 * 1024 * 1024
-    skip_license_check: bool = False
-    documents: DocumentOptions | None = None
-    """Visual NER: where task documents may come from (None: the defaults, nothing read)."""
 
 
 def serve(options: ServeOptions) -> None:
@@ -707,24 +678,6 @@ def serve(options: ServeOptions) -> None:
             shutil.rmtree(temp, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class PreannotateOptions:
-    """What ``preannotate`` reads and writes."""
-
-    project: str
-    tasks: Path
-    out: Path | None = None
-    build: Path | None = None
-    inputs: Inputs | None = None
-    workers: int | None = None
-    engine: str = "local"
-    master: str | None = None
-    progress: bool = False
-    skip_license_check: bool = False
-    documents: DocumentOptions | None = None
-    """Visual NER: where task documents may come from (None: the defaults, nothing read)."""
-
-
 def _cores() -> int:
     """The cores this process may run on (its CPU affinity), else the machine's."""
     try:
@@ -767,21 +720,6 @@ def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = N
 # -- Visual NER: task documents -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class DocumentOptions:
-    """Where a Visual NER task's PDF or image may be read from, and what one document may cost."""
-
-    folder: Path | None = None
-    """Local documents only from under this folder; None: none at all."""
-    allow_remote: bool = False
-    dpi: int = 300
-    max_pages: int = 500
-    max_pixels: int = 80_000_000
-    max_bytes: int = 64 * 1024 * 1024
-    timeout: float = 120.0
-    ocr_language: str = "eng"
-
-
 def visual_settings(options: DocumentOptions | None) -> Any:
     """The runtime's ``VisualSettings`` for ``options`` (the defaults for None)."""
     from alabctl.runtime.visual.settings import VisualSettings
@@ -803,32 +741,15 @@ def visual_settings(options: DocumentOptions | None) -> Any:
 # --- reconcile: plan, apply, diff, servers, down --------------------------------------------------
 
 if TYPE_CHECKING:
-    from alabctl.compile.desired import DesiredState
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.plan import Plan
     from alabctl.reconcile.status import ServerStatus
 
 
-@dataclass
-class Desired:
-    """A valid repository's desired state, and its compiled files when they had to be compiled."""
-
-    state: DesiredState
-    _files: Mapping[str, bytes] | None
-    _compile: Callable[[], Mapping[str, bytes]]
-    label_studio: bool = True
-    """Whether a project has a ``labelStudio`` block (when not, plans never ask a Label Studio)."""
-
-    @property
-    def files(self) -> Mapping[str, bytes]:
-        if self._files is None:
-            self._files = self._compile()
-        return self._files
-
-
 def _desired(report: ValidationReport, incremental: Incremental | None = None) -> Desired:
     """The desired state: replayed from the (signed) cache when the validation was, else compiled
     (only what changed since the last build, with ``incremental``)."""
+    from alabctl.apivalues import Desired
     from alabctl.compile.desired import DesiredState, desired_state
     from alabctl.spec.cachesign import read_signed, write_signed
 
@@ -869,16 +790,6 @@ _DESIRED_CACHE_VERSION = 2
 """Of the cached desired state (a signed entry like every cache, checked when read)."""
 
 
-@dataclass
-class PlanReport:
-    """What ``plan`` found: the validation, and the plan when the manifests were valid."""
-
-    validation: ValidationReport
-    plan: Plan | None = None
-    desired: Desired | None = None
-    labelstudio: LabelStudioPlan | None = None
-
-
 def _home(home: Path | None) -> Path:
     from alabctl.assets.home import resolve_home
 
@@ -894,6 +805,7 @@ def plan(
     env: Mapping[str, str] | None = None,
 ) -> PlanReport:
     """Validate, then compare the compiled repository with what runs and is installed (read only)."""
+    from alabctl.apivalues import PlanReport
     from alabctl.assets.home import Home
     from alabctl.reconcile.observe import observe
     from alabctl.reconcile.plan import make_plan
@@ -912,23 +824,6 @@ def plan(
         else None
     )
     return PlanReport(report, servers, desired, studio)
-
-
-@dataclass
-class ApplyReport:
-    """What ``apply`` did."""
-
-    validation: ValidationReport | None
-    plan: Plan | None = None
-    outcomes: list[Outcome] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)
-    stale: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        from alabctl.reconcile.vocab import Result
-
-        return bool(self.stale) or any(o.result is Result.FAILED for o in self.outcomes)
 
 
 def load_plan(path: Path) -> Plan:
@@ -971,6 +866,7 @@ def apply(
     since its last call. ``health=False`` does not ask the running servers' ``/health`` (a dead
     process is still found): ``watch`` asks them on its own schedule, not after each edit.
     """
+    from alabctl.apivalues import ApplyReport
     from alabctl.assets.home import Home
     from alabctl.reconcile.lock import apply_lock
     from alabctl.reconcile.observe import observe
@@ -1199,21 +1095,13 @@ def log_path(server: str, *, home: Path | None = None) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class FileDiff:
-    """One compiled file that differs from the deployed one."""
-
-    server: str
-    path: str
-    text: str
-
-
 def diff(
     inputs: Inputs, *, home: Path | None = None, skip_license_check: bool = False
 ) -> tuple[ValidationReport, list[FileDiff]]:
     """Unified diffs of each server's compiled files against the copy it was deployed with."""
     import difflib
 
+    from alabctl.apivalues import FileDiff
     from alabctl.reconcile.state import State
 
     validation = validate(inputs, skip_license_check=skip_license_check)

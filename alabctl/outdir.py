@@ -22,7 +22,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from alabctl.files import swap_folder
@@ -93,21 +93,6 @@ def _same(folder: int, rel: str, data: bytes) -> int | None:
         os.close(fd)
 
 
-def _compare(out: Path, files: Mapping[str, bytes]) -> tuple[dict[str, int], list[str]]:
-    """The previous build's files that stay the same (with their permission bits), and those that go."""
-    before = _old_files(out)
-    same: dict[str, int] = {}
-    if before:
-        folder = os.open(out, _FOLDER)
-        try:
-            for rel in before:
-                if rel in files and (mode := _same(folder, rel, files[rel])) is not None:
-                    same[rel] = mode
-        finally:
-            os.close(folder)
-    return same, [rel for rel in before if rel not in files]
-
-
 def _write_file(folder: int, rel: str, data: bytes) -> None:
     fd = os.open(rel, _CREATE, 0o666, dir_fd=folder)
     try:
@@ -118,36 +103,48 @@ def _write_file(folder: int, rel: str, data: bytes) -> None:
         os.close(fd)
 
 
-def _fill(staging: Path, files: Mapping[str, bytes], old: Path, linkable: set[str]) -> None:
-    """Write ``files`` into the new, empty ``staging`` folder; hard-link the ``linkable`` ones from ``old``.
+class _Staging:
+    """The new build's folder beside ``out``, filled one file at a time, then swapped in.
 
     No fsync: the folder becomes the build only by the rename that follows, so a crash leaves the
     previous build (or a staging folder the next run removes), never a half-written one.
     """
-    root = os.open(staging, _FOLDER)
-    source = os.open(old, _FOLDER) if linkable else -1
-    folders = {""}
-    try:
-        for rel, data in files.items():
-            folder = rel.rpartition("/")[0]
-            if folder not in folders:  # one mkdir per folder, parents first
-                parts = folder.split("/")
-                for depth in range(1, len(parts) + 1):
-                    prefix = "/".join(parts[:depth])
-                    if prefix not in folders:
-                        os.mkdir(prefix, 0o777, dir_fd=root)
-                        folders.add(prefix)
-            if rel in linkable:
-                try:  # the same bytes as the previous build: no new inode, nothing freed later
-                    os.link(rel, rel, src_dir_fd=source, dst_dir_fd=root, follow_symlinks=False)
-                    continue
-                except OSError:  # another file system, a link limit, no hard links here: write it
-                    pass
-            _write_file(root, rel, data)
-    finally:
-        os.close(root)
-        if source >= 0:
-            os.close(source)
+
+    def __init__(self, out: Path, old: int) -> None:
+        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        try:
+            (self.path / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
+            self.mode = stat.S_IMODE((self.path / MARKER).stat().st_mode)  # what a new file gets (the umask)
+            self.root = os.open(self.path, _FOLDER)
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+        self.old = old
+        self.folders = {""}
+
+    def add(self, rel: str, data: bytes, same_mode: int | None) -> None:
+        """Write ``rel``, or hard-link it from the previous build when that one holds the same bytes
+        with the permission bits a new file gets (``same_mode``: its bits, None when it differs)."""
+        folder = rel.rpartition("/")[0]
+        if folder not in self.folders:  # one mkdir per folder, parents first
+            parts = folder.split("/")
+            for depth in range(1, len(parts) + 1):
+                prefix = "/".join(parts[:depth])
+                if prefix not in self.folders:
+                    os.mkdir(prefix, 0o777, dir_fd=self.root)
+                    self.folders.add(prefix)
+        if same_mode == self.mode:
+            try:  # the same bytes as the previous build: no new inode, nothing freed later
+                os.link(rel, rel, src_dir_fd=self.old, dst_dir_fd=self.root, follow_symlinks=False)
+                return
+            except OSError:  # another file system, a link limit, no hard links here: write it
+                pass
+        _write_file(self.root, rel, data)
+
+    def close(self) -> None:
+        if self.root >= 0:
+            os.close(self.root)
+            self.root = -1
 
 
 @contextlib.contextmanager
@@ -184,13 +181,20 @@ def _refuse_foreign(out: Path) -> None:
         )
 
 
-def write_build(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
-    """Make ``out`` hold exactly ``files`` (and the marker); returns written, unchanged and removed paths."""
+def write_build(
+    out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]
+) -> tuple[list[str], list[str], list[str]]:
+    """Make ``out`` hold exactly ``files`` (and the marker); returns written, unchanged and removed paths.
+
+    ``files`` may be ``(path, bytes)`` pairs as they are produced: each is compared with the previous
+    build and written into the staging folder as it comes, so none needs to stay in memory (only
+    those that match the previous build, until the first that does not).
+    """
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out):
             _clean_leftovers(out)
-            return _write(out, files)
+            return _write(out, files.items() if isinstance(files, Mapping) else files)
     except OSError as exc:
         raise UserError(
             f"cannot write the build folder {out}: {exc.strerror or exc}",
@@ -198,26 +202,52 @@ def write_build(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[
         ) from None
 
 
-def _write(out: Path, files: Mapping[str, bytes]) -> tuple[list[str], list[str], list[str]]:
+def _write(out: Path, files: Iterable[tuple[str, bytes]]) -> tuple[list[str], list[str], list[str]]:
     _refuse_foreign(out)
-    same, gone = _compare(out, files)
-    written = sorted(rel for rel in files if rel not in same)
-    unchanged, removed = sorted(same), sorted(gone)
-    if not written and not removed and (not files or is_build(out)):
-        return written, unchanged, removed
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    before = set(_old_files(out))
+    old = os.open(out, _FOLDER) if before else -1
+    same: dict[str, int] = {}  # path -> permission bits, for files the previous build holds as they are
+    names: list[str] = []
+    held: list[tuple[str, bytes]] = []  # the same as the previous build, while no staging folder is needed
+    staging: _Staging | None = None
     try:
-        (staging / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
-        mode = stat.S_IMODE((staging / MARKER).stat().st_mode)  # what a new file gets (the umask)
-        _fill(staging, files, out, {rel for rel, bits in same.items() if bits == mode})
-        if not swap_folder(staging, out):
+        for rel, data in files:
+            names.append(rel)
+            if rel in before and (mode := _same(old, rel, data)) is not None:
+                same[rel] = mode
+                if staging is None:
+                    held.append((rel, data))
+                    continue
+            if staging is None:
+                staging = _start(out, old, held, same)
+                held = []
+            staging.add(rel, data, same.get(rel))
+        removed = sorted(before.difference(names))
+        if staging is None:
+            if not removed and (not names or is_build(out)):
+                return [], sorted(same), removed  # nothing changed: nothing written
+            staging = _start(out, old, held, same)
+        staging.close()
+        if not swap_folder(staging.path, out):
             raise UserError(
                 f"cannot replace {out}", "check that nothing else holds the folder, then compile again"
             )
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    return written, unchanged, removed
+        if old >= 0:
+            os.close(old)
+        if staging is not None:
+            staging.close()
+            if staging.path.exists():
+                shutil.rmtree(staging.path, ignore_errors=True)
+    return sorted(rel for rel in names if rel not in same), sorted(same), removed
+
+
+def _start(out: Path, old: int, held: list[tuple[str, bytes]], same: Mapping[str, int]) -> _Staging:
+    """The staging folder, with the files held so far (those the previous build already had) in it."""
+    staging = _Staging(out, old)
+    for rel, data in held:
+        staging.add(rel, data, same.get(rel))
+    return staging
 
 
 def marker_text() -> str:

@@ -50,7 +50,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = api.compile(inputs_from(args), args.out, skip_license_check=args.skip_license_check)
+    report = api.compile(
+        inputs_from(args), args.out, skip_license_check=args.skip_license_check, keep_files=False
+    )
     validation = report.validation
     if args.output == "json":
         payload = {
@@ -68,8 +70,7 @@ def run(args: argparse.Namespace) -> int:
     if not validation.valid:
         print(f"nothing written to {args.out}: fix the errors above", file=sys.stderr)
         return 1
-    assert report.build is not None
-    files = report.build.files
+    files = report.paths
     projects = sum(1 for p in files if p.startswith("projects/"))
     servers = sum(1 for p in files if p.endswith("pipeline.json"))
     rules = sum(1 for p in files if p.startswith("rules/") and p.endswith(".json"))

@@ -17,6 +17,7 @@ import gc
 import importlib
 import os
 import sys
+import types
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name in wanted:
         if name in COMMANDS and name not in sub.choices:
             importlib.import_module(COMMANDS[name][0]).register(sub)
+    if argv and argv[0] in COMMANDS:
+        return parser  # no top-level option before it: only the command's own parser is ever shown
     for name, (_, helptext) in COMMANDS.items():
         if name not in sub.choices:
             sub.add_parser(name, help=helptext, add_help=False)
@@ -163,12 +166,25 @@ their process ends without the interpreter's teardown of every module and object
 fifth of a one-file ``validate`` and 0.3-0.4 s of a 4,000-project ``compile``."""
 
 
+def _skip_plugin_loader() -> None:
+    """With every pydantic plugin disabled, pydantic's plugin loader answers "none" without looking,
+    yet importing it imports ``importlib.metadata`` (and with it email, socket, zipfile: about 8 ms of
+    a one-file ``validate``). Give pydantic that answer in its place."""
+    name = "pydantic.plugin._loader"
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") != "__all__" or name in sys.modules:
+        return
+    loader = types.ModuleType(name, "pydantic's plugin loader with every plugin disabled")
+    setattr(loader, "get_plugins", tuple)  # noqa: B010 - what get_plugins() returns when disabled: ()
+    sys.modules[name] = loader
+
+
 def entry() -> None:
     """The ``alabctl`` executable and ``python -m alabctl``: :func:`main`, then exit with its code."""
     argv = sys.argv[1:]
     one_shot = _command_of(argv) in FAST_EXIT
     if one_shot:
         os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # else it scans every distribution
+        _skip_plugin_loader()
         gc.disable()  # what a one-shot command builds is freed by reference counting (see spec.collector)
     code = main(argv)
     threading = sys.modules.get("threading")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,19 +99,21 @@ def _rule_dictionary(rule: RuleManifest, texts: Mapping[str, str]) -> str | None
 
 def compile_rules(repo: Repository, dictionaries: Mapping[str, str]) -> dict[str, bytes]:
     """``rules/<name>.json`` and ``rules/<name>.csv`` for every rule a project uses."""
+    return dict(_rule_files(repo, dictionaries))
+
+
+def _rule_files(repo: Repository, dictionaries: Mapping[str, str]) -> Iterator[tuple[str, bytes]]:
     used = sorted(
         {name for project, _ in repo.projects() if project.spec.ner for name in project.spec.ner.rules}
     )
-    out: dict[str, bytes] = {}
     for name in used:
         rule = repo.rule(name)
         if rule is None:
             continue
         data, csv_text = to_contextual_parser(rule, _rule_dictionary(rule, dictionaries))
-        out[f"rules/{name}.json"] = canonical_json(data)
+        yield f"rules/{name}.json", canonical_json(data)
         if csv_text is not None:
-            out[f"rules/{name}.csv"] = csv_text.encode()
-    return out
+            yield f"rules/{name}.csv", csv_text.encode()
 
 
 def _asset_digest(repo: Repository, kind: str, name: str) -> str:
@@ -140,6 +142,11 @@ def _server_dependencies(repo: Repository, server: str) -> list[str]:
 
 def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, Any]:
     """Every resource with the sha256 of its compiled form and what it depends on."""
+    return manifest_of(repo, {path: sha256(data) for path, data in files.items()})
+
+
+def manifest_of(repo: Repository, digests: Mapping[str, str]) -> dict[str, Any]:
+    """:func:`build_manifest` from the sha256 of each compiled file (by path) instead of the files."""
     resources: list[dict[str, Any]] = []
     for project, _ in repo.projects():
         path = f"projects/{project.name}/config.xml"
@@ -148,8 +155,8 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
             {
                 "kind": Kind.PROJECT,
                 "name": project.name,
-                "artifacts": {path: sha256(files[path])},
-                "sha256": sha256(files[path]),
+                "artifacts": {path: digests[path]},
+                "sha256": digests[path],
                 "dependsOn": [f"Server/{server}"],
             }
         )
@@ -160,13 +167,13 @@ def build_manifest(repo: Repository, files: Mapping[str, bytes]) -> dict[str, An
             {
                 "kind": Kind.SERVER,
                 "name": server,
-                "artifacts": {p: sha256(files[p]) for p in paths if p in files},
+                "artifacts": {p: digests[p] for p in paths if p in digests},
                 "dependsOn": _server_dependencies(repo, server),
             }
         )
-    rule_names = sorted({p.split("/")[1].rsplit(".", 1)[0] for p in files if p.startswith("rules/")})
+    rule_names = sorted({p.split("/")[1].rsplit(".", 1)[0] for p in digests if p.startswith("rules/")})
     for name in rule_names:
-        artifacts = {p: sha256(files[p]) for p in (f"rules/{name}.json", f"rules/{name}.csv") if p in files}
+        artifacts = {p: digests[p] for p in (f"rules/{name}.json", f"rules/{name}.csv") if p in digests}
         combined = sha256(canonical_json(artifacts))
         resources.append(
             {"kind": Kind.RULE, "name": name, "artifacts": artifacts, "sha256": combined, "dependsOn": []}
@@ -220,20 +227,35 @@ def compile_repository(
 ) -> Build:
     """Every artifact. ``dictionaries`` maps a rule name to its dictionary file's text; ``configs``
     holds labeling configs the checks already compiled (by project name), built only when missing."""
-    files: dict[str, bytes] = {}
+    return Build(dict(compile_files(repo, dictionaries, configs)))
+
+
+def compile_files(
+    repo: Repository, dictionaries: Mapping[str, str], configs: Mapping[str, bytes] | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """:func:`compile_repository`'s artifacts one at a time, as ``(path, bytes)`` in the same order,
+    ``manifest.json`` last: a caller that writes each one as it comes never holds them all (only
+    their sha256 are kept, for the manifest)."""
+    digests: dict[str, str] = {}
+
+    def made(path: str, data: bytes) -> tuple[str, bytes]:
+        digests[path] = sha256(data)
+        return path, data
+
     built = configs or {}
     for project, _ in repo.projects():
         xml = built.get(project.name)
-        files[f"projects/{project.name}/config.xml"] = (
-            xml if xml is not None else compile_label_config(project, repo)
+        yield made(
+            f"projects/{project.name}/config.xml",
+            xml if xml is not None else compile_label_config(project, repo),
         )
     for server in repo.server_names():
         spec = compile_pipeline(server, repo)
-        files[f"servers/{server}/pipeline.json"] = canonical_json(spec)
-        files[f"servers/{server}/pipeline.py"] = render_pipeline_script(spec).encode()
-    files.update(compile_rules(repo, dictionaries))
-    files["manifest.json"] = canonical_json(build_manifest(repo, files))
-    return Build(files)
+        yield made(f"servers/{server}/pipeline.json", canonical_json(spec))
+        yield made(f"servers/{server}/pipeline.py", render_pipeline_script(spec).encode())
+    for path, data in _rule_files(repo, dictionaries):
+        yield made(path, data)
+    yield "manifest.json", canonical_json(manifest_of(repo, digests))
 
 
 def read_dictionaries(repo: Repository) -> dict[str, str]:

@@ -24,9 +24,8 @@ from pydantic import ValidationError
 from alabctl.compile.dictionary import normalise_text, render_dictionary, sniff_dictionary
 from alabctl.spec.diagnostics import format_path
 from alabctl.spec.errors import UserError
-from alabctl.spec.kinds import API_VERSION, RuleManifest
-from alabctl.spec.kinds.manifest import Kind
-from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleScope
+from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleManifest, RuleScope
+from alabctl.spec.names import API_VERSION, Kind
 
 EXTRA_ANNOTATION = "alabctl.io/contextual-parser-extra"
 """JSON object: keys of the imported JSON that export must write back verbatim."""

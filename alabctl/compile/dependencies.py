@@ -12,14 +12,15 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
-from alabctl.compile.checks.license import decode_token, license_path
-from alabctl.compile.sparknlp.metadata import METADATA
 from alabctl.spec.errors import UserError
-from alabctl.spec.kinds import LicenseManifest
-from alabctl.spec.kinds.manifest import Kind
+from alabctl.spec.names import Kind
 from alabctl.spec.readfile import FileKind, read_text
 from alabctl.spec.repository import Repository
+
+if TYPE_CHECKING:
+    from alabctl.spec.kinds import LicenseManifest
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def _model_files(repo: Repository) -> Iterator[Path]:
         for resource in repo.of_kind(kind):
             source = resource.manifest.spec.source  # type: ignore[union-attr]
             if source.path is not None:
+                from alabctl.compile.sparknlp.metadata import METADATA  # only for a local model
+
                 path = resource.origin.directory / source.path
                 yield path
                 if path.is_dir():
@@ -48,16 +51,18 @@ def _model_files(repo: Repository) -> Iterator[Path]:
 
 
 def _task_files(repo: Repository) -> Iterator[Path]:
-    from alabctl.spec.tasks import expand
-
     for project, resource in repo.projects():
         if project.spec.label_studio is not None:
+            from alabctl.spec.tasks import expand  # only for task files: most runs never load it
+
             yield from expand(
                 project.spec.label_studio.tasks, resource.origin.directory, repo.root.resolve()
             )[0]
 
 
 def _expiry(text: str) -> float | None:
+    from alabctl.compile.checks.license import decode_token
+
     try:
         material = json.loads(text)
     except ValueError:
@@ -72,14 +77,14 @@ def external_inputs(repo: Repository, env: Mapping[str, str]) -> ExternalInputs:
     names: list[str] = ["HOME"]  # ~ in License fromFile paths
     expiries: list[float] = []
     for resource in repo.of_kind(Kind.LICENSE):
-        manifest = resource.manifest
-        assert isinstance(manifest, LicenseManifest)
-        spec = manifest.spec
+        spec = cast("LicenseManifest", resource.manifest).spec
         texts = []
         if spec.from_env is not None:
             names.append(spec.from_env)
             texts.append(env.get(spec.from_env, ""))
         if spec.from_file is not None:
+            from alabctl.compile.checks.license import license_path  # only with licenses
+
             path = license_path(spec.from_file, env, resource.origin.directory)
             files.append(path)
             with contextlib.suppress(OSError, UserError):

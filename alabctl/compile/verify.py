@@ -19,12 +19,12 @@ from alabctl.compile.checks import check_repository
 from alabctl.compile.checks.rulecheck import check_rules
 from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic
-from alabctl.spec.kinds import ProjectManifest
 from alabctl.spec.repository import Repository
 from alabctl.spec.workers import start_map
 
 if TYPE_CHECKING:  # the labeling-config modules (and lxml) load only for a repository with projects
     from alabctl.compile.checks.xmlcheck import XmlFinding
+    from alabctl.spec.kinds import ProjectManifest
 
 
 def config_key(project: ProjectManifest, repo: Repository) -> str:

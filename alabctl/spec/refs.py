@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from alabctl.spec.diagnostics import Diagnostic, hint
-from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest
-from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.loader import Origin
+from alabctl.spec.names import Kind
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
+
+if TYPE_CHECKING:  # each kind's classes load with the first manifest of that kind (spec.kinds)
+    from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest
 
 
 def check_duplicates(repo: Repository) -> Iterator[Diagnostic]:
@@ -95,8 +98,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
 def check_model_references(repo: Repository) -> Iterator[Diagnostic]:
     known = repo.known_embeddings()
     for resource in repo.of_kind(Kind.MODEL):
-        model = resource.manifest
-        assert isinstance(model, ModelManifest)
+        model = cast("ModelManifest", resource.manifest)
         ref = model.spec.embeddings
         if ref is not None and ref not in known:
             yield _dangling(
@@ -275,8 +277,7 @@ def check_file(
 
 def check_files(repo: Repository) -> Iterator[Diagnostic]:
     for resource in repo.of_kind(Kind.RULE):
-        rule = resource.manifest
-        assert isinstance(rule, RuleManifest)
+        rule = cast("RuleManifest", resource.manifest)
         dictionary = rule.spec.dictionary
         if dictionary is not None and dictionary.file is not None:
             problem = check_file(
@@ -297,8 +298,6 @@ def check_files(repo: Repository) -> Iterator[Diagnostic]:
 
 def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
     """A project's ``labelStudio``: the instance exists, task files exist, renames are not ambiguous."""
-    from alabctl.spec.tasks import expand
-
     instances = set(repo.names(Kind.LABEL_STUDIO))
     for project, resource in repo.projects():
         origin, ls = resource.origin, project.spec.label_studio
@@ -312,6 +311,8 @@ def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
                 "add a LabelStudio manifest with that name",
             )
         for i, pattern in enumerate(ls.tasks if ls else []):
+            from alabctl.spec.tasks import expand  # only for task files: most runs never load it
+
             if expand([pattern], origin.directory, repo.root.resolve())[1]:
                 yield origin.diagnostic(
                     "ALB206",

@@ -10,24 +10,26 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from alabctl.spec.kinds import (
-    EmbeddingsManifest,
-    HubManifest,
-    HubSpec,
-    LicenseManifest,
-    ModelManifest,
-    ProjectManifest,
-    RuleManifest,
-    ServerManifest,
-    ServerSpec,
-)
-from alabctl.spec.kinds.manifest import Kind
-from alabctl.spec.kinds.project import Binding as Binding  # re-exported: where the walk used to live
-from alabctl.spec.kinds.server import Engine
 from alabctl.spec.lock import AssetType, Edition, LockedAsset, LockFile, edition_of
+from alabctl.spec.names import Kind
 from alabctl.spec.schema import Resource
+
+if TYPE_CHECKING:  # each kind's classes load with the first manifest of that kind (spec.kinds)
+    from alabctl.spec.kinds import (
+        EmbeddingsManifest,
+        HubManifest,
+        HubSpec,
+        LicenseManifest,
+        ModelManifest,
+        ProjectManifest,
+        RuleManifest,
+        ServerManifest,
+        ServerSpec,
+    )
+    from alabctl.spec.kinds.project import Binding
+    from alabctl.spec.kinds.server import Engine
 
 DEFAULT_EMBEDDINGS = "glove_100d"
 """Known without a manifest, as in Annotation Lab's default deployment."""
@@ -37,6 +39,8 @@ DEFAULT_EMBEDDINGS = "glove_100d"
 def _default_hub() -> HubSpec:
     """The Hub a repository without a Hub manifest uses (built on first use: a model class builds
     its validator then)."""
+    from alabctl.spec.kinds.hub import HubSpec
+
     return HubSpec()
 
 
@@ -92,34 +96,36 @@ class Repository:
         return [r.name for r in self.of_kind(kind)]
 
     def projects(self) -> list[tuple[ProjectManifest, Resource]]:
-        return [(cast(ProjectManifest, r.manifest), r) for r in self._by_kind.get(Kind.PROJECT, ())]
+        return [(cast("ProjectManifest", r.manifest), r) for r in self._by_kind.get(Kind.PROJECT, ())]
 
     def rule(self, name: str) -> RuleManifest | None:
         r = self.get(Kind.RULE, name)
-        return cast(RuleManifest, r.manifest) if r else None
+        return cast("RuleManifest", r.manifest) if r else None
 
     def model(self, name: str) -> ModelManifest | None:
         r = self.get(Kind.MODEL, name)
-        return cast(ModelManifest, r.manifest) if r else None
+        return cast("ModelManifest", r.manifest) if r else None
 
     def embeddings(self, name: str) -> EmbeddingsManifest | None:
         r = self.get(Kind.EMBEDDINGS, name)
-        return cast(EmbeddingsManifest, r.manifest) if r else None
+        return cast("EmbeddingsManifest", r.manifest) if r else None
 
     def license(self, name: str) -> LicenseManifest | None:
         r = self.get(Kind.LICENSE, name)
-        return cast(LicenseManifest, r.manifest) if r else None
+        return cast("LicenseManifest", r.manifest) if r else None
 
     def hub(self) -> HubSpec:
         hubs = self._by_kind.get(Kind.HUB)
-        return cast(HubManifest, hubs[0].manifest).spec if hubs else _default_hub()
+        return cast("HubManifest", hubs[0].manifest).spec if hubs else _default_hub()
 
     def server_name(self, project: ProjectManifest) -> str:
         return project.spec.server or project.name
 
     def server(self, name: str) -> ServerSpec:
+        from alabctl.spec.kinds.server import ServerSpec  # loaded with the first server or project
+
         r = self.get(Kind.SERVER, name)
-        return cast(ServerManifest, r.manifest).spec if r else ServerSpec()
+        return cast("ServerManifest", r.manifest).spec if r else ServerSpec()
 
     def server_names(self) -> list[str]:
         names = set(self.names(Kind.SERVER))
@@ -140,7 +146,7 @@ class Repository:
 
     def _model_facts(self, name: str) -> ModelFacts | None:
         resource = self.get(Kind.MODEL, name)
-        manifest = cast(ModelManifest, resource.manifest) if resource else None
+        manifest = cast("ModelManifest", resource.manifest) if resource else None
         hub = manifest.spec.source.hub if manifest else None
         hub_name = (hub.name or name) if hub else (None if manifest else name)
         locked = self.locked(hub_name, AssetType.MODEL) if hub_name else None
@@ -173,6 +179,8 @@ class Repository:
     def engine(self, server: str) -> Engine:
         """What runs a server: its ``engine``; ``auto`` is ``sparknlp`` when a project on it names a
         model, ``native`` (rules only) otherwise."""
+        from alabctl.spec.kinds.server import Engine
+
         engine = self.server(server).engine
         if engine is not Engine.AUTO:
             return engine
@@ -182,7 +190,7 @@ class Repository:
     def dictionary_files(self) -> Iterator[tuple[Resource, RuleManifest, Path]]:
         """Each Rule with a dictionary file, and the file (relative paths joined to the manifest's folder)."""
         for resource in self.of_kind(Kind.RULE):
-            rule = cast(RuleManifest, resource.manifest)
+            rule = cast("RuleManifest", resource.manifest)
             dictionary = rule.spec.dictionary
             if dictionary is not None and dictionary.file is not None:
                 yield resource, rule, resource.origin.directory / dictionary.file

@@ -17,8 +17,11 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from alabctl.spec.diagnostics import Diagnostic, Path, Severity, format_path, hint
-from alabctl.spec.kinds.manifest import KINDS, AnyManifest
+from alabctl.spec.kinds.manifest import KINDS
 from alabctl.spec.loader import Origin, RawDocument
+
+if typing.TYPE_CHECKING:
+    from alabctl.spec.kinds.manifest import AnyManifest
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -230,7 +233,7 @@ def to_resource(document: RawDocument) -> tuple[Resource | None, list[Diagnostic
     except ValidationError as exc:
         diagnostics = [_error_to_diagnostic(e, data, origin, model) for e in exc.errors(include_url=False)]
         return None, diagnostics
-    return Resource(typing.cast(AnyManifest, manifest), origin), []
+    return Resource(typing.cast("AnyManifest", manifest), origin), []
 
 
 def to_resources(documents: list[RawDocument]) -> tuple[list[Resource], list[Diagnostic]]:

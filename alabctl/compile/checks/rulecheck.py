@@ -34,10 +34,9 @@ from alabctl.compile.dictionary import UNREADABLE, ParsedDictionary, check_entri
 from alabctl.compile.memo import Memo
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.diagnostics import Path as NodePath
-from alabctl.spec.kinds import RuleManifest
-from alabctl.spec.kinds.manifest import Kind
-from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleScope
+from alabctl.spec.kinds.rule import MatchScope, Orientation, RuleManifest, RuleScope
 from alabctl.spec.loader import Origin
+from alabctl.spec.names import Kind
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes
 from alabctl.spec.refs import check_file
 from alabctl.spec.repository import Repository

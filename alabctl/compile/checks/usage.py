@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.kinds import ProjectManifest
+from alabctl.spec.kinds.project import Binding
 from alabctl.spec.kinds.server import Engine
-from alabctl.spec.repository import Binding, Repository
+from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
 
 

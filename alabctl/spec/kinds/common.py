@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -94,3 +94,17 @@ class Metadata(Strict):
     name: Name
     labels: dict[str, str] = Field(default_factory=dict)
     annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class Manifest(Strict):
+    """The envelope every document shares; each kind's manifest narrows ``spec`` (plain subclasses:
+    pydantic generics cost start-up). Each kind's class lives in its own module, so a run creates
+    only the classes of the kinds it reads (see :mod:`alabctl.spec.kinds.manifest`)."""
+
+    api_version: Literal["alabctl/v1"]
+    metadata: Metadata
+    spec: BaseModel
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from typing import Literal
+
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from alabctl.spec.kinds.common import Strict, Version
+from alabctl.spec.kinds.common import Manifest, Strict, Version
 
 PUBLIC_HUB_URL = "https://s3.amazonaws.com/auxdata.johnsnowlabs.com"
 
@@ -25,3 +27,8 @@ class HubSpec(Strict):
                 "invalid_url", "'{value}' is not an http(s):// or file:// URL", {"value": value}
             )
         return value.rstrip("/")
+
+
+class HubManifest(Manifest):
+    kind: Literal["Hub"]
+    spec: HubSpec = Field(default_factory=HubSpec)

@@ -7,11 +7,12 @@ or a file, and never printed.
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alabctl.spec.kinds.common import Name, NonEmpty, RelPath, Strict
+from alabctl.spec.kinds.common import Manifest, Name, NonEmpty, RelPath, Strict
 
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
@@ -78,3 +79,8 @@ class ProjectLabelStudio(Strict):
     tasks: list[RelPath] = Field(
         default_factory=list, description="task files or globs in the repository: JSON, JSONL or CSV"
     )
+
+
+class LabelStudioManifest(Manifest):
+    kind: Literal["LabelStudio"]
+    spec: LabelStudioSpec

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alabctl.spec.kinds.common import NonEmpty, Strict
+from alabctl.spec.kinds.common import Manifest, NonEmpty, Strict
 
 SCOPE_PATTERN = r"^(healthcare|finance|legal|ocr|visual):(inference|training)$"
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -52,3 +53,8 @@ class LicenseSpec(Strict):
                 "one_of", "name where the license is: 'fromEnv', 'fromFile' or both (never inline)"
             )
         return self
+
+
+class LicenseManifest(Manifest):
+    kind: Literal["License"]
+    spec: LicenseSpec

@@ -1,104 +1,89 @@
-"""The envelope every document shares, and the union of all kinds."""
+"""The kinds by name, and the union of all kinds; each kind's class is created on first use.
+
+Each kind's manifest class (``ProjectManifest``, ``RuleManifest``, ...) lives in its kind's module
+under the common envelope (:class:`~alabctl.spec.kinds.common.Manifest`); :data:`KINDS` imports a
+kind's module only when a document of that kind is read, so validating rules alone never creates
+the project, model or server classes. They are all importable from here and from
+:mod:`alabctl.spec.kinds`, as before.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, Literal
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from alabctl.spec.kinds.common import Metadata, Strict
-from alabctl.spec.kinds.hub import HubSpec
-from alabctl.spec.kinds.labelstudio import LabelStudioSpec
-from alabctl.spec.kinds.license import LicenseSpec
-from alabctl.spec.kinds.model import EmbeddingsSpec, ModelSpec
-from alabctl.spec.kinds.project import Binding, ProjectSpec, spec_bindings
-from alabctl.spec.kinds.rule import RuleSpec
-from alabctl.spec.kinds.server import ServerSpec
+from alabctl.spec.kinds.common import Manifest
 from alabctl.spec.names import API_GROUP as API_GROUP  # re-exported: where the kinds are
 from alabctl.spec.names import API_VERSION as API_VERSION
 from alabctl.spec.names import Kind as Kind
 
+if TYPE_CHECKING:
+    from alabctl.spec.kinds.hub import HubManifest as HubManifest
+    from alabctl.spec.kinds.labelstudio import LabelStudioManifest as LabelStudioManifest
+    from alabctl.spec.kinds.license import LicenseManifest as LicenseManifest
+    from alabctl.spec.kinds.model import EmbeddingsManifest as EmbeddingsManifest
+    from alabctl.spec.kinds.model import ModelManifest as ModelManifest
+    from alabctl.spec.kinds.project import ProjectManifest as ProjectManifest
+    from alabctl.spec.kinds.rule import RuleManifest as RuleManifest
+    from alabctl.spec.kinds.server import ServerManifest as ServerManifest
 
-class _Manifest(Strict):
-    """The envelope; each kind narrows ``spec`` (plain subclasses: pydantic generics cost start-up)."""
+    AnyManifest = Annotated[
+        ProjectManifest
+        | RuleManifest
+        | ModelManifest
+        | EmbeddingsManifest
+        | ServerManifest
+        | LicenseManifest
+        | HubManifest
+        | LabelStudioManifest,
+        Field(discriminator="kind"),
+    ]
 
-    api_version: Literal["alabctl/v1"]
-    metadata: Metadata
-    spec: BaseModel
+_Manifest = Manifest  # the envelope's earlier name
 
-    @property
-    def name(self) -> str:
-        return self.metadata.name
-
-
-class ProjectManifest(_Manifest):
-    kind: Literal["Project"]
-    spec: ProjectSpec
-
-    def bindings(self) -> Iterator[Binding]:
-        """Every model the project names (NER, assertion, classification, relations), in document order."""
-        return spec_bindings(self.spec)
-
-    def uses_models(self) -> bool:
-        """Whether the project names any model (so a server hosting it needs Spark NLP)."""
-        return any(True for _ in self.bindings())
-
-
-class RuleManifest(_Manifest):
-    kind: Literal["Rule"]
-    spec: RuleSpec
-
-
-class ModelManifest(_Manifest):
-    kind: Literal["Model"]
-    spec: ModelSpec
-
-
-class EmbeddingsManifest(_Manifest):
-    kind: Literal["Embeddings"]
-    spec: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)
-
-
-class ServerManifest(_Manifest):
-    kind: Literal["Server"]
-    spec: ServerSpec = Field(default_factory=ServerSpec)
-
-
-class LicenseManifest(_Manifest):
-    kind: Literal["License"]
-    spec: LicenseSpec
-
-
-class HubManifest(_Manifest):
-    kind: Literal["Hub"]
-    spec: HubSpec = Field(default_factory=HubSpec)
-
-
-class LabelStudioManifest(_Manifest):
-    kind: Literal["LabelStudio"]
-    spec: LabelStudioSpec
-
-
-AnyManifest = Annotated[
-    ProjectManifest
-    | RuleManifest
-    | ModelManifest
-    | EmbeddingsManifest
-    | ServerManifest
-    | LicenseManifest
-    | HubManifest
-    | LabelStudioManifest,
-    Field(discriminator="kind"),
-]
-
-KINDS: dict[str, type[_Manifest]] = {
-    "Project": ProjectManifest,
-    "Rule": RuleManifest,
-    "Model": ModelManifest,
-    "Embeddings": EmbeddingsManifest,
-    "Server": ServerManifest,
-    "License": LicenseManifest,
-    "Hub": HubManifest,
-    "LabelStudio": LabelStudioManifest,
+CLASSES: dict[str, tuple[str, str]] = {
+    "Project": ("alabctl.spec.kinds.project", "ProjectManifest"),
+    "Rule": ("alabctl.spec.kinds.rule", "RuleManifest"),
+    "Model": ("alabctl.spec.kinds.model", "ModelManifest"),
+    "Embeddings": ("alabctl.spec.kinds.model", "EmbeddingsManifest"),
+    "Server": ("alabctl.spec.kinds.server", "ServerManifest"),
+    "License": ("alabctl.spec.kinds.license", "LicenseManifest"),
+    "Hub": ("alabctl.spec.kinds.hub", "HubManifest"),
+    "LabelStudio": ("alabctl.spec.kinds.labelstudio", "LabelStudioManifest"),
 }
+"""Each kind: the module and the name of its manifest class."""
+
+
+class _Kinds(Mapping[str, type[Manifest]]):
+    """Kind name -> manifest class, in the order of SPEC §2; a class is imported when first looked up."""
+
+    def __getitem__(self, kind: str) -> type[Manifest]:
+        module, name = CLASSES[kind]
+        found: type[Manifest] = getattr(importlib.import_module(module), name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CLASSES)
+
+    def __len__(self) -> int:
+        return len(CLASSES)
+
+
+KINDS: Mapping[str, type[Manifest]] = _Kinds()
+
+
+def __getattr__(name: str) -> Any:
+    """The manifest classes and ``AnyManifest`` (which needs all of them), created on first use."""
+    for module, class_name in CLASSES.values():
+        if class_name == name:
+            return getattr(importlib.import_module(module), name)
+    if name == "AnyManifest":
+        kinds = tuple(KINDS.values())
+        union = kinds[0]
+        for kind in kinds[1:]:
+            union = union | kind  # type: ignore[assignment]
+        return Annotated[union, Field(discriminator="kind")]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

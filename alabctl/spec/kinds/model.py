@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from alabctl.spec.kinds.common import Name, NonEmpty, RelPath, Strict
+from alabctl.spec.kinds.common import Manifest, Name, NonEmpty, RelPath, Strict
 
 PUBLIC_REPOSITORY = "public/models"
 _REPOSITORY = re.compile(r"^@?[a-z0-9_.-]+(/[a-z0-9_.-]+)*$")
@@ -108,3 +109,13 @@ class EmbeddingsSpec(Strict):
     type: EmbeddingsType = EmbeddingsType.WORD
     dimension: int | None = Field(default=None, gt=0)
     language: NonEmpty = "en"
+
+
+class ModelManifest(Manifest):
+    kind: Literal["Model"]
+    spec: ModelSpec
+
+
+class EmbeddingsManifest(Manifest):
+    kind: Literal["Embeddings"]
+    spec: EmbeddingsSpec = Field(default_factory=EmbeddingsSpec)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from alabctl.spec.kinds.common import Color, Name, NonEmpty, Strict
+from alabctl.spec.kinds.common import Color, Manifest, Name, NonEmpty, Strict
 from alabctl.spec.kinds.labelstudio import ProjectLabelStudio
 
 
@@ -159,3 +159,16 @@ def spec_bindings(spec: ProjectSpec) -> Iterator[Binding]:
     if spec.relations:
         for i, b in enumerate(spec.relations.models):
             yield Binding("relations", b.model, ("spec", "relations", "models", i, "model"), b)
+
+
+class ProjectManifest(Manifest):
+    kind: Literal["Project"]
+    spec: ProjectSpec
+
+    def bindings(self) -> Iterator[Binding]:
+        """Every model the project names (NER, assertion, classification, relations), in document order."""
+        return spec_bindings(self.spec)
+
+    def uses_models(self) -> bool:
+        """Whether the project names any model (so a server hosting it needs Spark NLP)."""
+        return any(True for _ in self.bindings())

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from alabctl.spec.kinds.common import NonEmpty, RelPath, Strict
+from alabctl.spec.kinds.common import Manifest, NonEmpty, RelPath, Strict
 
 
 class Orientation(StrEnum):
@@ -84,3 +85,8 @@ class RuleSpec(Strict):
                 "and spell the cases in the pattern, e.g. '[Mm]g'",
             )
         return self
+
+
+class RuleManifest(Manifest):
+    kind: Literal["Rule"]
+    spec: RuleSpec

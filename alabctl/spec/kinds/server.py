@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
-from alabctl.spec.kinds.common import Duration, NonEmpty, Strict
+from alabctl.spec.kinds.common import Duration, Manifest, NonEmpty, Strict
 
 MAX_MODELS = 5
 """Annotation Lab's limit of distinct models per pre-annotation server."""
@@ -42,3 +43,8 @@ class ServerSpec(Strict):
     engine: Engine = Engine.AUTO
     workers: int = Field(default=2, ge=1, le=64)
     idle_timeout: Duration = "30m"
+
+
+class ServerManifest(Manifest):
+    kind: Literal["Server"]
+    spec: ServerSpec = Field(default_factory=ServerSpec)
