@@ -40,8 +40,7 @@ from alabctl.assets.zipstream import NotStreamable, UnzipSink
 from alabctl.compile.sparknlp.metadata import METADATA, MetadataError, SparkMetadata, read_metadata
 from alabctl.compile.sparknlp.versions import Version, format_version
 from alabctl.spec.errors import AlabctlError, PermanentError
-from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
-from alabctl.spec.lock import AssetType
+from alabctl.spec.names import PUBLIC_REPOSITORY, AssetType
 
 RESERVE = 64 << 20
 """Bytes left free when a download's size is unknown, so the database stays writable."""
