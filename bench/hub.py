@@ -120,6 +120,12 @@ def run_all(commands: list[list[str]], env: dict[str, str]) -> float:
     return elapsed
 
 
+def _bind(
+    make: Callable[[str, list[dict[str, object]], bool], Callable[[Path], float]], exe: str, one: bool
+) -> Callable[[list[dict[str, object]]], Callable[[Path], float]]:
+    return lambda rows: make(exe, rows, one)
+
+
 def version(cmd: list[str]) -> str:
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -138,6 +144,10 @@ def main() -> int:
     parser.add_argument("--each-mb", type=int, default=100, help="size of each of them (default 100)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per figure (default 3)")
     parser.add_argument("--alabctl", default=str(Path(sys.executable).with_name("alabctl")))
+    parser.add_argument(
+        "--baseline", help="another alabctl executable timed in the same rounds (an A/B against other code)"
+    )
+    parser.add_argument("--only", choices=["large", "many"], help="run one scenario only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     for tool in ("curl", "sha256sum", "unzip"):
@@ -158,17 +168,17 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         wait_up(f"{url}/public/models/metadata.json")
 
-        def alabctl(rows: list[dict[str, object]]) -> Callable[[Path], float]:
+        def alabctl(exe: str, rows: list[dict[str, object]], one_command: bool) -> Callable[[Path], float]:
             def run(scratch: Path) -> float:
                 home = scratch / "home"
                 env_run = {**env, "ALABCTL_CACHE_DIR": str(scratch / "cache")}
-                return run_all(
-                    [
-                        [args.alabctl, "hub", "pull", str(r["name"]), "--hub", url, "--home", str(home)]
-                        for r in rows
-                    ],
-                    env_run,
-                )
+                tail = ["--hub", url, "--home", str(home)]
+                names = [str(r["name"]) for r in rows]
+                if one_command:
+                    commands = [[exe, "hub", "pull", *names, "--workers", str(len(names)), *tail]]
+                else:
+                    commands = [[exe, "hub", "pull", name, *tail] for name in names]
+                return run_all(commands, env_run)
 
             return run
 
@@ -193,13 +203,28 @@ def main() -> int:
             (f"1 x {args.large_mb} MB", large),
             (f"{args.models} x {args.each_mb} MB at once", many),
         ]
-        tools = [
-            ("alabctl hub pull (sha256, unzip, install)", alabctl),
-            ("curl alone", lambda rows: curl(rows, False)),
-            ("curl + sha256sum + unzip", lambda rows: curl(rows, True)),
-        ]
+        scenarios = [s for s in scenarios if args.only is None or (s[1] is large) == (args.only == "large")]
+        builds = [("alabctl", args.alabctl)] + ([("baseline", args.baseline)] if args.baseline else [])
+
+        def tools_for(
+            many: bool,
+        ) -> list[tuple[str, Callable[[list[dict[str, object]]], Callable[[Path], float]]]]:
+            """Each tool once; with several archives, alabctl as one command and as one process per name."""
+            out: list[tuple[str, Callable[[list[dict[str, object]]], Callable[[Path], float]]]] = []
+            for who, exe in builds:
+                if many and who == "alabctl":  # one name per command is all an older baseline takes
+                    out.append((f"{who} hub pull NAME1 NAME2 ... (one command)", _bind(alabctl, exe, True)))
+                if many:
+                    out.append((f"{who} hub pull NAME, one process per name", _bind(alabctl, exe, False)))
+                else:
+                    out.append((f"{who} hub pull (sha256, unzip, install)", _bind(alabctl, exe, True)))
+            out.append(("curl alone", lambda rows: curl(rows, False)))
+            out.append(("curl + sha256sum + unzip", lambda rows: curl(rows, True)))
+            return out
+
         results: list[dict[str, object]] = []
         for label, rows in scenarios:
+            tools = tools_for(len(rows) > 1)
             megabytes = sum(int(str(r["size"])) for r in rows) / 1e6
             runs: dict[str, list[float]] = {t: [] for t, _ in tools}
             for _ in range(args.repeat):  # interleaved: every tool once per round
@@ -236,6 +261,8 @@ def main() -> int:
             f"{version(['sha256sum', '--version'])}; {version(['unzip', '-v'])}"
         )
         print(f"runs per figure: {args.repeat}, interleaved; the hub lists sha256 for every archive")
+        if args.baseline:
+            print(f"baseline: {args.baseline}")
         print()
         print("| scenario | tool | MB | min s | median s | MB/s (min) | of curl alone |")
         print("|---|---|---:|---:|---:|---:|---:|")
