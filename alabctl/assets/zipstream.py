@@ -22,12 +22,12 @@ import shutil
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from alabctl.assets.archive import Limits, check_entries, entry_parts, no_room, refuse
+from alabctl.assets.archive import DEFAULT_LIMITS, Limits, check_entries, entry_parts, no_room, refuse
 from alabctl.assets.download import Sink, new_hashers
 from alabctl.spec.errors import PermanentError
 
@@ -91,25 +91,26 @@ class _Written:
     usize: int
 
 
-@dataclass
 class ZipStream:
     """Unzip into the new folder ``dest``; ``label`` names the archive in errors."""
 
-    dest: Path
-    label: str
-    limits: Limits = field(default_factory=Limits)
-    offset: int = 0
-    """Bytes of the archive fed so far."""
-    _pos: int = 0
-    """Bytes of the archive parsed so far."""
-    _state: _State = _State.SIGNATURE
-    _buf: bytearray = field(default_factory=bytearray)
-    _want: int = 4
-    _entry: _Entry | None = None
-    _entries: dict[int, _Written] = field(default_factory=dict)
-    _files: set[tuple[str, ...]] = field(default_factory=set)
-    _folders: set[tuple[str, ...]] = field(default_factory=set)
-    _total: int = 0
+    def __init__(self, dest: Path, label: str, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.dest, self.label, self.limits = dest, label, limits
+        self.offset = 0
+        """Bytes of the archive fed so far."""
+        self._pos = 0
+        """Bytes of the archive parsed so far (``offset`` less a header still being read)."""
+        self._state = _State.SIGNATURE
+        self._buf = bytearray()
+        """A signature, header or data descriptor being read; then the central directory."""
+        self._want = 4
+        """How long ``_buf`` must grow before it is parsed."""
+        self._entry: _Entry | None = None
+        self._entries: dict[int, _Written] = {}
+        """What was written, by the offset of its local header."""
+        self._files: set[tuple[str, ...]] = set()
+        self._folders: set[tuple[str, ...]] = set()
+        self._total = 0
 
     def feed(self, data: bytes | memoryview) -> None:
         """Take the next bytes of the archive; refuses (``PermanentError``) or raises ``NotStreamable``."""
