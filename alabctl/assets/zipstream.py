@@ -429,7 +429,7 @@ class UnzipSink(Sink):
 
     A refusal does not stop the download: the rest is hashed without being written, so a corrupted
     transfer is reported as a checksum mismatch, as when the archive is unzipped after it arrived.
-    Call :meth:`result` once the checksum matched.
+    :class:`NotStreamable` stops it at once. Call :meth:`result` once the checksum matched.
     """
 
     resumable_across_runs = False
@@ -463,7 +463,10 @@ class UnzipSink(Sink):
             return
         try:
             self.stream.feed(chunk)
-        except (PermanentError, NotStreamable) as exc:
+        except NotStreamable:
+            self.stream.abort()
+            raise  # no point reading on: the archive is downloaded again to a file
+        except PermanentError as exc:
             self.stream.abort()
             self.failure = exc
         except OSError as exc:
