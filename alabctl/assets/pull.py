@@ -39,7 +39,7 @@ from alabctl.assets.store import AssetRow, Source, Status, Store
 from alabctl.assets.zipstream import NotStreamable, UnzipSink
 from alabctl.compile.sparknlp.metadata import METADATA, MetadataError, SparkMetadata, read_metadata
 from alabctl.compile.sparknlp.versions import Version, format_version
-from alabctl.spec.errors import AlabctlError, PermanentError
+from alabctl.spec.errors import AlabctlError, PermanentError, TransientError
 from alabctl.spec.names import PUBLIC_REPOSITORY, AssetType
 
 RESERVE = 64 << 20
@@ -232,7 +232,7 @@ class Puller:
         )
         if record.zipped and not part.exists():
             try:
-                return self._download_unzipping(planned, target)
+                return self._download_unzipping(planned, target, part)
             except NotStreamable:
                 self.options.report(f"{record.name}: this archive is unzipped after it is downloaded")
         try:
@@ -270,16 +270,26 @@ class Puller:
             max_bytes=None if planned.size is not None else self._room(),
         )
 
-    def _download_unzipping(self, planned: Planned, target: Path) -> Digest:
-        """Unzip while downloading into a folder of the store's ``tmp``; install once the checksum matched."""
+    def _download_unzipping(self, planned: Planned, target: Path, part: Path) -> Digest:
+        """Unzip while downloading into a folder of the store's ``tmp``; install once the checksum matched.
+
+        The bytes also go to ``part``: kept when the retries run out (a later run resumes from it)
+        or when the archive can not be unzipped from its stream (the download continues into it),
+        removed in every other case.
+        """
         record = planned.record
         self.home.tmp.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=self.home.tmp))
+        keep = False
         try:
             limits = replace(self.options.limits, free_space=self.options.free_space(self.home.root))
-            sink = UnzipSink(work / "x", record.file_name, limits, needs_md5(record.checksum))
+            sink = UnzipSink(work / "x", record.file_name, limits, needs_md5(record.checksum), journal=part)
             sink.dest.mkdir()
-            digest = self._fetch(planned, sink)
+            try:
+                digest = self._fetch(planned, sink)
+            except (NotStreamable, TransientError):
+                keep = True  # fetch removed the journal already when nothing can resume from it
+                raise
             verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)
             sink.result()
             install_tree(model_root(sink.dest), target, replace=planned.force)
@@ -291,6 +301,8 @@ class Puller:
             ) from None
         finally:
             shutil.rmtree(work, ignore_errors=True)
+            if not keep:
+                part.unlink(missing_ok=True)
 
     def _room(self) -> int:
         """The most a download of unknown size may take: half the free disk, less a reserve."""

@@ -425,21 +425,28 @@ def _apply_zip64(label: str, info: zipfile.ZipInfo, extra: bytes) -> None:
 
 
 class UnzipSink(Sink):
-    """A download that unzips as it arrives into ``dest`` (a new folder); nothing is kept across runs.
+    """A download that unzips as it arrives into ``dest`` (a new folder).
+
+    With a ``journal`` (the asset's ``.part`` file) every byte received is also appended there, so
+    a run that is killed or runs out of retries leaves what a later run resumes with HTTP ``Range``
+    (unzipping from the file then), exactly like a download to a file; an archive that turns out
+    not to be streamable continues from it too. Without one nothing survives the run.
 
     A refusal does not stop the download: the rest is hashed without being written, so a corrupted
     transfer is reported as a checksum mismatch, as when the archive is unzipped after it arrived.
     :class:`NotStreamable` stops it at once. Call :meth:`result` once the checksum matched.
     """
 
-    resumable_across_runs = False
-
-    def __init__(self, dest: Path, label: str, limits: Limits, md5: bool = False) -> None:
+    def __init__(
+        self, dest: Path, label: str, limits: Limits, md5: bool = False, journal: Path | None = None
+    ) -> None:
         super().__init__(dest, md5)
-        self.label, self.limits = label, limits
+        self.label, self.limits, self.journal = label, limits, journal
+        self.resumable_across_runs = journal is not None
         self.stream = ZipStream(dest, label, limits)
         self.failure: Exception | None = None
         self.fed = 0
+        self._journal: IO[bytes] | None = None
 
     def begin(self) -> int:
         """The bytes received so far (their hash is kept in memory)."""
@@ -449,15 +456,20 @@ class UnzipSink(Sink):
         """Start again from the first byte, in an emptied folder."""
         self.stream.abort()
         shutil.rmtree(self.dest, ignore_errors=True)
+        self._drop_journal()
         self.hashers = new_hashers(self.md5)
         self.stream = ZipStream(self.dest, self.label, self.limits)
         self.failure, self.fed = None, 0
 
     def open(self) -> None:
-        """Nothing to open: the stream opens each entry's file."""
+        """Open the journal for this attempt (the stream opens each entry's file)."""
+        if self.journal is not None and self._journal is None:
+            self._journal = self.journal.open("ab")
 
     def write(self, chunk: bytes) -> None:
-        """Unzip the next bytes; after a failure, only count them."""
+        """Journal and unzip the next bytes; after a failure, only count them."""
+        if self._journal is not None:
+            self._journal.write(chunk)
         self.fed += len(chunk)
         if self.failure is not None:
             return
@@ -465,7 +477,7 @@ class UnzipSink(Sink):
             self.stream.feed(chunk)
         except NotStreamable:
             self.stream.abort()
-            raise  # no point reading on: the archive is downloaded again to a file
+            raise  # no point reading on: the archive is unzipped from the journal (or downloaded again)
         except PermanentError as exc:
             self.stream.abort()
             self.failure = exc
@@ -477,15 +489,25 @@ class UnzipSink(Sink):
             )
 
     def close(self) -> None:
-        """Between attempts the entry being written stays open."""
+        """After an attempt: the journal is flushed and closed; the entry being written stays open."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def kept(self) -> bool:
-        return False
+        """Whether the journal holds bytes a later run can continue."""
+        return self.journal is not None and self.journal.is_file() and self.journal.stat().st_size > 0
 
     def discard(self) -> None:
-        """Remove what was unzipped."""
+        """Remove what was unzipped, and the journal."""
         self.stream.abort()
         shutil.rmtree(self.dest, ignore_errors=True)
+        self._drop_journal()
+
+    def _drop_journal(self) -> None:
+        self.close()
+        if self.journal is not None:
+            self.journal.unlink(missing_ok=True)
 
     def result(self) -> None:
         """After the checksum matched: the first failure, else the end-of-archive checks."""

@@ -212,7 +212,7 @@ def test_redownload_replaces_install(hub: HubServer, tmp_path: Path) -> None:
     assert len(hub.state.gets(path)) == 2
 
 
-def test_an_interrupted_streamed_pull_leaves_nothing_and_the_next_run_starts_over(
+def test_an_interrupted_pull_run_again_resumes_instead_of_starting_over(
     hub: HubServer, tmp_path: Path
 ) -> None:
     payload = random.Random(11).randbytes(800_000)
@@ -221,15 +221,22 @@ def test_an_interrupted_streamed_pull_leaves_nothing_and_the_next_run_starts_ove
     hub.state.drop_after[path] = 500_000
     # the first run gives up at the first failure, as a killed process would: no retry
     first = make_puller(hub, tmp_path, retry=RetryPolicy(attempts=1, base_delay=0.01))
-    with pytest.raises(Exception, match=r"(?i)connection|incomplete|again|short"):
+    with pytest.raises(Exception, match=r"(?i)connection|incomplete|resume|again|short"):
         first.pull([Target("ner_dl")])
     assert not list(first.home.cache.iterdir()), "nothing is installed by an interrupted run"
-    assert not list(first.home.tmp.iterdir()), "what was unzipped so far is removed"
+    # what was unzipped is gone; the bytes received are kept in the asset's .part file
+    (partial,) = first.home.tmp.iterdir()
+    assert partial.name.endswith(".part")
+    kept = partial.stat().st_size
+    assert 0 < kept <= 500_000 and partial.read_bytes() == data[:kept]
+    # a second run (a new process: new puller, same store) continues from the partial file
     second = make_puller(hub, tmp_path)
     [result] = second.pull([Target("ner_dl")])
     gets = hub.state.gets(path)
-    assert len(gets) == 2 and "Range" not in gets[1]
+    assert len(gets) == 2
+    assert gets[1]["Range"] == f"bytes={kept}-", "the second run asks only for the missing bytes"
     assert result.row.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.row.status is Status.READY and list(second.home.tmp.iterdir()) == []
     assert (result.path / "fields/weights/part-00000").read_bytes() == payload
 
 
