@@ -143,6 +143,11 @@ class Sink:
         """Before the first write of an attempt."""
         self._out = self.dest.open("ab")
 
+    def digest(self, chunk: bytes) -> None:
+        """Hash one chunk (in the hashing thread, while the writer thread keeps it)."""
+        for hasher in self.hashers:
+            hasher.update(chunk)
+
     def write(self, chunk: bytes) -> None:
         """Keep one chunk (in the writer thread)."""
         assert self._out is not None
@@ -281,7 +286,7 @@ def _pump(
                         "disk allows (2 x the download must stay free)",
                         "free some space or use another --home",
                     )
-                pending = [hasher.submit(_hash, sink.hashers, chunk), writer.submit(sink.write, chunk)]
+                pending = [hasher.submit(sink.digest, chunk), writer.submit(sink.write, chunk)]
                 if progress is not None:
                     progress.update(done)
         finally:
@@ -291,11 +296,6 @@ def _pump(
             finally:
                 sink.close()
     return done
-
-
-def _hash(hashers: list[hashlib._Hash], chunk: bytes) -> None:
-    for hasher in hashers:
-        hasher.update(chunk)
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import time
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -427,15 +428,22 @@ def _apply_zip64(label: str, info: zipfile.ZipInfo, extra: bytes) -> None:
 class UnzipSink(Sink):
     """A download that unzips as it arrives into ``dest`` (a new folder).
 
-    With a ``journal`` (the asset's ``.part`` file) every byte received is also appended there, so
+    With a ``journal`` (the asset's ``.part`` file) the bytes received are also appended there, so
     a run that is killed or runs out of retries leaves what a later run resumes with HTTP ``Range``
     (unzipping from the file then), exactly like a download to a file; an archive that turns out
-    not to be streamable continues from it too. Without one nothing survives the run.
+    not to be streamable continues from it too. On a link faster than ``JOURNAL_MAX_RATE`` the
+    journal keeps only its first ``JOURNAL_PROBE`` bytes (see :meth:`digest`). Without a journal
+    nothing survives the run.
 
     A refusal does not stop the download: the rest is hashed without being written, so a corrupted
     transfer is reported as a checksum mismatch, as when the archive is unzipped after it arrived.
     :class:`NotStreamable` stops it at once. Call :meth:`result` once the checksum matched.
     """
+
+    JOURNAL_MAX_RATE = 200e6
+    """Bytes a second above which the journal stops (re-downloading 5 GB then takes under 30 s)."""
+    JOURNAL_PROBE = 64 << 20
+    """Bytes journaled before the transfer's rate is judged."""
 
     def __init__(
         self, dest: Path, label: str, limits: Limits, md5: bool = False, journal: Path | None = None
@@ -447,6 +455,9 @@ class UnzipSink(Sink):
         self.failure: Exception | None = None
         self.fed = 0
         self._journal: IO[bytes] | None = None
+        self._journaled = 0
+        self._stopped = False
+        self._began = time.monotonic()
 
     def begin(self) -> int:
         """The bytes received so far (their hash is kept in memory)."""
@@ -457,19 +468,40 @@ class UnzipSink(Sink):
         self.stream.abort()
         shutil.rmtree(self.dest, ignore_errors=True)
         self._drop_journal()
+        self._journaled, self._stopped, self._began = 0, False, time.monotonic()
         self.hashers = new_hashers(self.md5)
         self.stream = ZipStream(self.dest, self.label, self.limits)
         self.failure, self.fed = None, 0
 
     def open(self) -> None:
         """Open the journal for this attempt (the stream opens each entry's file)."""
-        if self.journal is not None and self._journal is None:
+        if self.journal is not None and self._journal is None and not self._stopped:
+            if self._journaled != self.fed:  # an attempt's last bytes were unzipped, not journaled
+                self._stopped = True
+                return
             self._journal = self.journal.open("ab")
 
+    def digest(self, chunk: bytes) -> None:
+        """Hash and journal one chunk (in the hashing thread: the journal's write overlaps the unzip).
+
+        The journal stops, keeping the prefix it has, once the transfer has shown itself faster than
+        ``JOURNAL_MAX_RATE`` after ``JOURNAL_PROBE`` bytes: a second write of every byte costs as much
+        as the download there, and fetching the rest again is cheap. On a slower link it keeps all.
+        """
+        super().digest(chunk)
+        if self._journal is None:
+            return
+        self._journal.write(chunk)
+        self._journaled += len(chunk)
+        if self._journaled >= self.JOURNAL_PROBE:
+            elapsed = time.monotonic() - self._began
+            if self._journaled > self.JOURNAL_MAX_RATE * elapsed:
+                self._journal.close()
+                self._journal = None
+                self._stopped = True
+
     def write(self, chunk: bytes) -> None:
-        """Journal and unzip the next bytes; after a failure, only count them."""
-        if self._journal is not None:
-            self._journal.write(chunk)
+        """Unzip the next bytes; after a failure, only count them."""
         self.fed += len(chunk)
         if self.failure is not None:
             return

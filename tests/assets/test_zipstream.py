@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from alabctl.assets.archive import DEFAULT_LIMITS, Limits
-from alabctl.assets.zipstream import NotStreamable, ZipStream
+from alabctl.assets.zipstream import NotStreamable, UnzipSink, ZipStream
 from alabctl.spec.errors import PermanentError
 from tests.assets.test_asset_stream import build
 
@@ -69,3 +69,40 @@ def test_a_file_entry_under_a_file_is_refused(tmp_path: Path) -> None:
         zf.writestr("metadata/part-00000", b"{}")
     with pytest.raises(PermanentError, match="both a file and a folder"):
         _feed(buf.getvalue(), tmp_path / "x", 0)
+
+
+def _sink_through(data: bytes, tmp_path: Path, max_rate: float) -> UnzipSink:
+    """Data through an UnzipSink with a journal, chunk by chunk as the download pump gives it."""
+
+    class Sink(UnzipSink):
+        JOURNAL_PROBE = 100_000
+        JOURNAL_MAX_RATE = max_rate
+
+    sink = Sink(tmp_path / "x", "m.zip", DEFAULT_LIMITS, journal=tmp_path / "m.zip.part")
+    sink.dest.mkdir()
+    sink.open()
+    for at in range(0, len(data), 30_000):
+        chunk = data[at : at + 30_000]
+        sink.digest(chunk)
+        sink.write(chunk)
+    sink.close()
+    return sink
+
+
+def test_the_journal_keeps_every_byte_on_a_slow_link(tmp_path: Path) -> None:
+    data = build("deflated", random.Random(4).randbytes(400_000))
+    sink = _sink_through(data, tmp_path, max_rate=1e18)
+    assert (tmp_path / "m.zip.part").read_bytes() == data and sink.kept()
+    sink.result()
+    assert (sink.dest / "fields/weights/part-00000").stat().st_size == 400_000
+
+
+def test_the_journal_keeps_only_a_prefix_on_a_fast_link(tmp_path: Path) -> None:
+    data = build("deflated", random.Random(4).randbytes(400_000))
+    sink = _sink_through(data, tmp_path, max_rate=1.0)  # any real transfer is faster than 1 byte/s
+    kept = (tmp_path / "m.zip.part").read_bytes()
+    assert kept == data[:120_000], "journaled up to the first chunk past the probe, then stopped"
+    sink.result()  # the unzip itself went on to the end
+    assert (sink.dest / "fields/weights/part-00000").stat().st_size == 400_000
+    sink.discard()
+    assert not (tmp_path / "m.zip.part").exists() and not sink.dest.exists()
