@@ -408,7 +408,7 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
 
 def editions() -> list[str]:
     """The Spark NLP editions (``hub search --edition``)."""
-    from alabctl.spec.lock import Edition
+    from alabctl.spec.names import Edition
 
     return [str(e) for e in Edition]
 
@@ -465,7 +465,7 @@ def hub_search(
 
 def hub_pull(
     options: HubOptions,
-    name: str,
+    name: str | Sequence[str],
     *,
     language: str | None = None,
     repository: str | None = None,
@@ -473,24 +473,31 @@ def hub_pull(
     force: bool = False,
     report: Callable[[str], None] = print,
 ) -> list[Installed]:
-    """Download an asset and the embeddings it needs (``force``: again, replacing what is installed)."""
+    """Download assets and the embeddings they need (``force``: again, replacing what is installed).
+
+    Several names download at once (up to ``workers``), in this one process.
+    """
     from alabctl.assets.pull import Puller, PullOptions, Target
-    from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+    from alabctl.spec.names import PUBLIC_REPOSITORY
 
     session = _session(options)
-    known = session.store.get(name)
-    if force and known is None and repository is None:
-        raise UserError(f"'{name}' is not in the store", f"use 'alabctl hub pull {name}'")
-    target = Target(
-        name,
-        language or (known.language if known else None) or "en",
-        repository or (known.repository if known else None) or PUBLIC_REPOSITORY,
-        known.type if known else None,
-    )
+    targets = []
+    for one in [name] if isinstance(name, str) else list(dict.fromkeys(name)):
+        known = session.store.get(one)
+        if force and known is None and repository is None:
+            raise UserError(f"'{one}' is not in the store", f"use 'alabctl hub pull {one}'")
+        targets.append(
+            Target(
+                one,
+                language or (known.language if known else None) or "en",
+                repository or (known.repository if known else None) or PUBLIC_REPOSITORY,
+                known.type if known else None,
+            )
+        )
     pull_options = PullOptions(
         lib_version=session.lib_version, spark_version=session.spark_version, workers=workers, report=report
     )
-    return Puller(session.home, session.client, session.store, pull_options).pull([target], force=force)
+    return Puller(session.home, session.client, session.store, pull_options).pull(targets, force=force)
 
 
 def lock(options: HubOptions, *, head: bool = True) -> LockReport:

@@ -10,9 +10,14 @@ sha256** (so the pull verifies every byte), serves them from a local server in i
 * ``curl -s -o FILE URL`` alone (the wire floor);
 * ``curl`` then ``sha256sum`` then ``unzip -q`` of the same file (the same work, by hand).
 
+Beside the wall-clock figures, the CPU time (user + sys) the timed processes used: on a shared
+machine it moves far less than the wall clock.
+
 Two scenarios: one large archive (``--large-mb``), and ``--models`` archives of ``--each-mb``
 pulled at once (each tool's processes run concurrently, as a script pulling several models would).
-Each figure is the min and median of ``--repeat`` interleaved runs. Prints the machine and a table.
+Each figure is the min and median of ``--repeat`` interleaved runs (each round starts with the next
+tool; ``sync`` before every run, untimed, so no run pays for the writeback of the one before). Prints
+the machine and a table.
 
     .venv/bin/python bench/hub.py                        # 1 x 500 MB, 5 x 100 MB, 3 runs
     .venv/bin/python bench/hub.py --large-mb 100 --each-mb 20 --repeat 2   # quick
@@ -25,6 +30,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import socket
 import statistics
@@ -103,8 +109,16 @@ def wait_up(url: str) -> None:
     raise SystemExit("the bench server did not start")
 
 
+CPU: list[float] = []
+"""CPU seconds (user + sys) of each timed run's processes, in the order run_all ran them."""
+
+
 def run_all(commands: list[list[str]], env: dict[str, str]) -> float:
-    """Start every command at once; seconds until the last one ends. Any failure stops the bench."""
+    """Start every command at once; seconds until the last one ends. Any failure stops the bench.
+
+    The CPU time (user + sys) its processes used is appended to :data:`CPU`.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     procs = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]
     failed = []
@@ -115,9 +129,17 @@ def run_all(commands: list[list[str]], env: dict[str, str]) -> float:
                 f"{' '.join(cmd)[:200]} -> exit {proc.returncode}\n{out.decode()[-2000:]}{err.decode()[-2000:]}"
             )
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if failed:
         raise SystemExit("a timed command failed:\n" + "\n".join(failed))
     return elapsed
+
+
+def _bind(
+    make: Callable[[str, list[dict[str, object]], bool], Callable[[Path], float]], exe: str, one: bool
+) -> Callable[[list[dict[str, object]]], Callable[[Path], float]]:
+    return lambda rows: make(exe, rows, one)
 
 
 def version(cmd: list[str]) -> str:
@@ -138,6 +160,10 @@ def main() -> int:
     parser.add_argument("--each-mb", type=int, default=100, help="size of each of them (default 100)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved runs per figure (default 3)")
     parser.add_argument("--alabctl", default=str(Path(sys.executable).with_name("alabctl")))
+    parser.add_argument(
+        "--baseline", help="another alabctl executable timed in the same rounds (an A/B against other code)"
+    )
+    parser.add_argument("--only", choices=["large", "many"], help="run one scenario only")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     for tool in ("curl", "sha256sum", "unzip"):
@@ -158,17 +184,17 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}"
         wait_up(f"{url}/public/models/metadata.json")
 
-        def alabctl(rows: list[dict[str, object]]) -> Callable[[Path], float]:
+        def alabctl(exe: str, rows: list[dict[str, object]], one_command: bool) -> Callable[[Path], float]:
             def run(scratch: Path) -> float:
                 home = scratch / "home"
                 env_run = {**env, "ALABCTL_CACHE_DIR": str(scratch / "cache")}
-                return run_all(
-                    [
-                        [args.alabctl, "hub", "pull", str(r["name"]), "--hub", url, "--home", str(home)]
-                        for r in rows
-                    ],
-                    env_run,
-                )
+                tail = ["--hub", url, "--home", str(home)]
+                names = [str(r["name"]) for r in rows]
+                if one_command:
+                    commands = [[exe, "hub", "pull", *names, "--workers", str(len(names)), *tail]]
+                else:
+                    commands = [[exe, "hub", "pull", name, *tail] for name in names]
+                return run_all(commands, env_run)
 
             return run
 
@@ -193,21 +219,41 @@ def main() -> int:
             (f"1 x {args.large_mb} MB", large),
             (f"{args.models} x {args.each_mb} MB at once", many),
         ]
-        tools = [
-            ("alabctl hub pull (sha256, unzip, install)", alabctl),
-            ("curl alone", lambda rows: curl(rows, False)),
-            ("curl + sha256sum + unzip", lambda rows: curl(rows, True)),
-        ]
+        scenarios = [s for s in scenarios if args.only is None or (s[1] is large) == (args.only == "large")]
+        builds = [("alabctl", args.alabctl)] + ([("baseline", args.baseline)] if args.baseline else [])
+
+        def tools_for(
+            many: bool,
+        ) -> list[tuple[str, Callable[[list[dict[str, object]]], Callable[[Path], float]]]]:
+            """Each tool once; with several archives, alabctl as one command and as one process per name."""
+            out: list[tuple[str, Callable[[list[dict[str, object]]], Callable[[Path], float]]]] = []
+            for who, exe in builds:
+                if many and who == "alabctl":  # one name per command is all an older baseline takes
+                    out.append((f"{who} hub pull NAME1 NAME2 ... (one command)", _bind(alabctl, exe, True)))
+                if many:
+                    out.append((f"{who} hub pull NAME, one process per name", _bind(alabctl, exe, False)))
+                else:
+                    out.append((f"{who} hub pull (sha256, unzip, install)", _bind(alabctl, exe, True)))
+            out.append(("curl alone", lambda rows: curl(rows, False)))
+            out.append(("curl + sha256sum + unzip", lambda rows: curl(rows, True)))
+            return out
+
         results: list[dict[str, object]] = []
         for label, rows in scenarios:
+            tools = tools_for(len(rows) > 1)
             megabytes = sum(int(str(r["size"])) for r in rows) / 1e6
             runs: dict[str, list[float]] = {t: [] for t, _ in tools}
-            for _ in range(args.repeat):  # interleaved: every tool once per round
-                for tool, make in tools:
+            cpu: dict[str, list[float]] = {t: [] for t, _ in tools}
+            for round_ in range(args.repeat):  # interleaved: every tool once per round
+                # each round starts with another tool, and every run with no dirty pages left by the
+                # one before (the kernel throttles writers while it writes those back)
+                for tool, make in tools[round_ % len(tools) :] + tools[: round_ % len(tools)]:
                     scratch = work / "scratch"
                     shutil.rmtree(scratch, ignore_errors=True)
                     scratch.mkdir()
+                    os.sync()
                     runs[tool].append(make(rows)(scratch))
+                    cpu[tool].append(CPU[-1])
                     shutil.rmtree(scratch, ignore_errors=True)
             curl_best = min(runs["curl alone"])
             for tool, times in runs.items():
@@ -222,6 +268,7 @@ def main() -> int:
                         "mb_per_s": megabytes / best,
                         "of_curl": curl_best / best,
                         "runs": times,
+                        "cpu_s": statistics.median(cpu[tool]),
                     }
                 )
                 print(f"  {label}: {tool}: min {best:.2f} s, median {median:.2f} s", flush=True)
@@ -236,13 +283,15 @@ def main() -> int:
             f"{version(['sha256sum', '--version'])}; {version(['unzip', '-v'])}"
         )
         print(f"runs per figure: {args.repeat}, interleaved; the hub lists sha256 for every archive")
+        if args.baseline:
+            print(f"baseline: {args.baseline}")
         print()
-        print("| scenario | tool | MB | min s | median s | MB/s (min) | of curl alone |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+        print("| scenario | tool | MB | min s | median s | MB/s (min) | of curl alone | CPU s (median) |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
         for r in results:
             print(
                 f"| {r['scenario']} | {r['tool']} | {r['mb']:.0f} | {r['min_s']:.2f} | {r['median_s']:.2f} | "
-                f"{r['mb_per_s']:.0f} | {r['of_curl']:.2f} |"
+                f"{r['mb_per_s']:.0f} | {r['of_curl']:.2f} | {r['cpu_s']:.2f} |"
             )
         if args.json:
             args.json.write_text(json.dumps(results, indent=1))

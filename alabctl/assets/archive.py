@@ -39,61 +39,69 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-def _refuse(archive: Path, why: str) -> PermanentError:
-    return PermanentError(f"refusing to unzip {archive.name}: {why}", "the archive is unsafe or corrupt")
+def refuse(archive: Path | str, why: str) -> PermanentError:
+    """The error for an unsafe or corrupt archive (a path, or the archive's file name)."""
+    label = archive.name if isinstance(archive, Path) else archive
+    return PermanentError(f"refusing to unzip {label}: {why}", "the archive is unsafe or corrupt")
 
 
-def check_entries(archive: Path, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    """Refuse unsafe entries before anything is written."""
+def check_entries(archive: Path | str, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Refuse unsafe entries (from the central directory) before anything is installed."""
+    label = archive.name if isinstance(archive, Path) else archive
     if len(infos) > limits.max_entries:
-        raise _refuse(archive, f"{len(infos)} entries (the cap is {limits.max_entries})")
+        raise refuse(archive, f"{len(infos)} entries (the cap is {limits.max_entries})")
     total = compressed = 0
     files: set[tuple[str, ...]] = set()
     folders: set[tuple[str, ...]] = set()
     for info in infos:
-        parts = _entry_parts(archive, info)
+        parts = entry_parts(archive, info.filename)
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            raise _refuse(archive, f"entry '{info.filename}' is a symbolic link")
+            raise refuse(archive, f"entry '{info.filename}' is a symbolic link")
         if info.is_dir():
             folders.add(parts)
         elif parts in files:
-            raise _refuse(archive, f"entry '{info.filename}' appears twice")
+            raise refuse(archive, f"entry '{info.filename}' appears twice")
         else:
             files.add(parts)
         folders.update(parts[:i] for i in range(1, len(parts)))
         total += info.file_size
         compressed += info.compress_size
         if total > limits.max_total:
-            raise _refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
+            raise refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
         if info.file_size > limits.ratio_floor and info.file_size > limits.max_ratio * max(
             info.compress_size, 1
         ):
-            raise _refuse(archive, f"entry '{info.filename}' is compressed more than {limits.max_ratio:g}:1")
+            raise refuse(archive, f"entry '{info.filename}' is compressed more than {limits.max_ratio:g}:1")
     clash = files & folders
     if clash:
-        raise _refuse(archive, f"'{'/'.join(min(clash))}' is both a file and a folder")
+        raise refuse(archive, f"'{'/'.join(min(clash))}' is both a file and a folder")
     if total > limits.ratio_floor and total > limits.max_ratio * max(compressed, 1):
-        raise _refuse(archive, f"its entries together are compressed more than {limits.max_ratio:g}:1")
+        raise refuse(archive, f"its entries together are compressed more than {limits.max_ratio:g}:1")
     if limits.free_space is not None and 2 * total > limits.free_space:
-        raise PermanentError(
-            f"not enough free disk space to unpack {archive.name}: it expands to {total} bytes, "
-            f"which needs 2 x that free; {limits.free_space} bytes are free",
-            "free some space (alabctl delete model NAME) or use another --home",
-        )
+        raise no_room(label, total, limits.free_space)
 
 
-def _entry_parts(archive: Path, info: zipfile.ZipInfo) -> tuple[str, ...]:
+def no_room(label: str, total: int, free: int) -> PermanentError:
+    """The error for an archive that expands to more than half the free disk."""
+    return PermanentError(
+        f"not enough free disk space to unpack {label}: it expands to {total} bytes, "
+        f"which needs 2 x that free; {free} bytes are free",
+        "free some space (alabctl delete model NAME) or use another --home",
+    )
+
+
+def entry_parts(archive: Path | str, filename: str) -> tuple[str, ...]:
     """The entry's path parts; absolute paths, ``..``, ``.`` and empty names are refused."""
-    name = info.filename.replace("\\", "/")
+    name = filename.replace("\\", "/")
     path = PurePosixPath(name)
     if path.is_absolute() or (len(name) > 1 and name[1] == ":"):
-        raise _refuse(archive, f"entry '{info.filename}' has an absolute path")
+        raise refuse(archive, f"entry '{filename}' has an absolute path")
     raw = [p for p in name.split("/") if p]
     if ".." in raw:
-        raise _refuse(archive, f"entry '{info.filename}' leaves the folder ('..')")
+        raise refuse(archive, f"entry '{filename}' leaves the folder ('..')")
     if not raw or "." in raw or any("\0" in p for p in raw):
-        raise _refuse(archive, f"entry '{info.filename}' is not a plain path")
+        raise refuse(archive, f"entry '{filename}' is not a plain path")
     return tuple(raw)
 
 
@@ -106,7 +114,7 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
             written = 0
             dest.mkdir(parents=True)
             for info in infos:
-                target = dest.joinpath(*_entry_parts(archive, info))
+                target = dest.joinpath(*entry_parts(archive, info.filename))
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
@@ -115,10 +123,10 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
                     while chunk := src.read(_CHUNK):
                         written += len(chunk)
                         if written > limits.max_total:
-                            raise _refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
+                            raise refuse(archive, f"it unpacks to more than {limits.max_total} bytes")
                         out.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise _refuse(archive, f"not a valid zip ({exc})") from None
+        raise refuse(archive, f"not a valid zip ({exc})") from None
     except OSError as exc:
         raise PermanentError(
             f"cannot unpack {archive.name}: {exc.strerror or exc}",

@@ -13,10 +13,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alabctl.spec.errors import UserError
-from alabctl.spec.kinds import LicenseSpec
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
+
+if TYPE_CHECKING:  # the manifest models load only when a License manifest is read
+    from alabctl.spec.kinds import LicenseSpec
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TextIO
+from typing import IO, TextIO
 
 import requests
 import urllib3
@@ -115,10 +115,64 @@ def _hash_prefix(path: Path, hashers: list[hashlib._Hash]) -> int:
     return size
 
 
+class Sink:
+    """Where a download's bytes go, hashed on the way: a file (resumable across runs) by default.
+
+    :meth:`begin` is called before each attempt and returns how many bytes are already held (their
+    hash is in ``hashers``); :meth:`write` runs in a writer thread while the hashers run in another.
+    """
+
+    resumable_across_runs = True
+
+    def __init__(self, dest: Path, md5: bool = False) -> None:
+        self.dest, self.md5 = dest, md5
+        self.hashers = new_hashers(md5)
+        self._out: IO[bytes] | None = None
+
+    def begin(self) -> int:
+        """Bytes already held from an earlier attempt (or run), hashed into fresh hashers."""
+        self.hashers = new_hashers(self.md5)
+        return _hash_prefix(self.dest, self.hashers) if self.dest.exists() else 0
+
+    def restart(self) -> None:
+        """Forget what is held: the server sends the whole body again."""
+        self.hashers = new_hashers(self.md5)
+        self.dest.unlink(missing_ok=True)
+
+    def open(self) -> None:
+        """Before the first write of an attempt."""
+        self._out = self.dest.open("ab")
+
+    def digest(self, chunk: bytes) -> None:
+        """Hash one chunk (in the hashing thread, while the writer thread keeps it)."""
+        for hasher in self.hashers:
+            hasher.update(chunk)
+
+    def write(self, chunk: bytes) -> None:
+        """Keep one chunk (in the writer thread)."""
+        assert self._out is not None
+        self._out.write(chunk)
+
+    def close(self) -> None:
+        """After an attempt, whatever its outcome."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    def kept(self) -> bool:
+        """Whether something is held that a later run could continue."""
+        return self.dest.exists()
+
+    def discard(self) -> None:
+        """Delete what is held."""
+        self.close()
+        self.dest.unlink(missing_ok=True)
+
+
 def fetch(
     session: requests.Session,
     url: str,
-    dest: Path,
+    dest: Path | Sink,
     *,
     auth: AuthBase | None = None,
     retry: RetryPolicy = RetryPolicy(),
@@ -129,27 +183,28 @@ def fetch(
     md5: bool = False,
     max_bytes: int | None = None,
 ) -> Digest:
-    """Download ``url`` into ``dest``, continuing a partial ``dest`` when the server allows it.
+    """Download ``url`` into ``dest`` (a file, or a :class:`Sink`), continuing what it holds when the server allows it.
 
     ``max_bytes`` bounds the download as it streams (when the hub gives no size, it is what the
     free disk allows); going over it is a permanent error and ``dest`` is removed. When the
-    retries run out, ``dest`` is kept only if the server takes ``Range`` requests (so the next run
+    retries run out, a file is kept only if the server takes ``Range`` requests (so the next run
     resumes), and removed otherwise.
     """
+    sink = dest if isinstance(dest, Sink) else Sink(dest, md5)
     attempt = 0
     resumable: list[bool] = []
     while True:
         try:
-            digest = _attempt(session, url, dest, auth, progress, timeout, md5, max_bytes, resumable)
+            digest = _attempt(session, url, sink, auth, progress, timeout, max_bytes, resumable)
             if size is not None and digest.size < size:
                 raise TransientError(f"the transfer stopped at {digest.size} of {size} bytes", delay=0)
             return digest
         except TransientError as exc:
             attempt += 1
             if attempt >= retry.attempts:
-                keep = any(resumable) and dest.exists()
+                keep = any(resumable) and sink.resumable_across_runs and sink.kept()
                 if not keep:
-                    dest.unlink(missing_ok=True)
+                    sink.discard()
                 raise TransientError(
                     f"download of {url} failed after {attempt} attempts: {exc.message}",
                     hint="run the command again; it resumes where it stopped"
@@ -158,60 +213,39 @@ def fetch(
                 ) from None
             sleep(retry.delay(attempt))
         except PermanentError:
-            dest.unlink(missing_ok=True)
+            sink.discard()
             raise
 
 
 def _attempt(
     session: requests.Session,
     url: str,
-    dest: Path,
+    sink: Sink,
     auth: AuthBase | None,
     progress: Progress | None,
     timeout: float,
-    want_md5: bool,
     max_bytes: int | None = None,
     resumable: list[bool] | None = None,
 ) -> Digest:
-    hashers = _hashers(want_md5)
-    have = _hash_prefix(dest, hashers) if dest.exists() else 0
+    have = sink.begin()
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
         with session.get(url, headers=headers, auth=auth, stream=True, timeout=timeout) as response:
             if response.status_code == 416 and have:
-                dest.unlink()
+                sink.restart()
                 raise TransientError("the partial download did not fit; starting again", delay=0)
             check_status(response, url)
             if resumable is not None and (
                 response.status_code == 206 or response.headers.get("Accept-Ranges", "") == "bytes"
             ):
                 resumable.append(True)
-            mode = "ab"
             if have and response.status_code != 206:
-                hashers, have, mode = _hashers(want_md5), 0, "wb"
+                sink.restart()
+                have = 0
             elif have and not response.headers.get("Content-Range", "").startswith(f"bytes {have}-"):
-                dest.unlink()
+                sink.restart()
                 raise TransientError("the server resumed at the wrong offset", delay=0)
-            done = have
-            with dest.open(mode) as out, ThreadPoolExecutor(max_workers=1) as sink:
-                pending: Future[None] | None = None
-                try:
-                    for chunk in _chunks(response):
-                        if pending is not None:
-                            pending.result()
-                        done += len(chunk)
-                        if max_bytes is not None and done > max_bytes:
-                            raise PermanentError(
-                                f"the download of {url} passed {human(max_bytes)}, the most the free "
-                                "disk allows (2 x the download must stay free)",
-                                "free some space or use another --home",
-                            )
-                        pending = sink.submit(_consume, out, hashers, chunk)
-                        if progress is not None:
-                            progress.update(done)
-                finally:
-                    if pending is not None:
-                        pending.result()
+            done = _pump(response, sink, url, have, max_bytes, progress)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         # requests' exceptions subclass OSError: a network problem is transient, a local one is not
         network = isinstance(
@@ -219,20 +253,49 @@ def _attempt(
         )
         if not network:
             raise PermanentError(
-                f"cannot write {dest}: {getattr(exc, 'strerror', None) or exc}",
+                f"cannot write {sink.dest}: {getattr(exc, 'strerror', None) or exc}",
                 "check the free disk space and permissions of the store (--home)",
             ) from None
         raise TransientError(f"connection problem: {type(exc).__name__}") from None
     if progress is not None:
         progress.close()
-    return Digest(done, hashers[0].hexdigest(), hashers[1].hexdigest() if want_md5 else None)
+    hashers = sink.hashers
+    return Digest(done, hashers[0].hexdigest(), hashers[1].hexdigest() if sink.md5 else None)
 
 
-def _consume(out: IO[Any], hashers: list[hashlib._Hash], chunk: bytes) -> None:
-    """Write and hash one chunk (in the sink thread, while the next chunk is read)."""
-    out.write(chunk)
-    for hasher in hashers:
-        hasher.update(chunk)
+def _pump(
+    response: requests.Response,
+    sink: Sink,
+    url: str,
+    done: int,
+    max_bytes: int | None,
+    progress: Progress | None,
+) -> int:
+    """Read the body; hash each chunk in one thread and write it in another while the next is read."""
+    sink.open()
+    pending: list[Future[None]] = []
+    with ThreadPoolExecutor(max_workers=1) as hasher, ThreadPoolExecutor(max_workers=1) as writer:
+        try:
+            for chunk in _chunks(response):
+                for future in pending:
+                    future.result()
+                done += len(chunk)
+                if max_bytes is not None and done > max_bytes:
+                    raise PermanentError(
+                        f"the download of {url} passed {human(max_bytes)}, the most the free "
+                        "disk allows (2 x the download must stay free)",
+                        "free some space or use another --home",
+                    )
+                pending = [hasher.submit(sink.digest, chunk), writer.submit(sink.write, chunk)]
+                if progress is not None:
+                    progress.update(done)
+        finally:
+            try:
+                for future in pending:
+                    future.result()
+            finally:
+                sink.close()
+    return done
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:
@@ -245,7 +308,8 @@ def _chunks(response: requests.Response) -> Iterator[bytes]:
         yield chunk
 
 
-def _hashers(md5: bool) -> list[hashlib._Hash]:
+def new_hashers(md5: bool) -> list[hashlib._Hash]:
+    """SHA-256, and MD5 when asked."""
     return [hashlib.sha256()] + ([hashlib.md5(usedforsecurity=False)] if md5 else [])
 
 

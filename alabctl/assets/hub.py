@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 from urllib.parse import quote
 
 import requests
@@ -21,11 +21,11 @@ from alabctl.assets.credentials import AwsCredentials
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.files import write_atomic
 from alabctl.spec.errors import PermanentError, TransientError, UserError
-from alabctl.spec.kinds.hub import PUBLIC_HUB_URL
-from alabctl.spec.kinds.manifest import Kind
-from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
+from alabctl.spec.names import PUBLIC_HUB_URL, PUBLIC_REPOSITORY, Kind
 from alabctl.spec.readfile import LIMITS, FileKind, read_text, too_large
-from alabctl.spec.repository import Repository
+
+if TYPE_CHECKING:  # the manifest models load only when manifests are read
+    from alabctl.spec.repository import Repository
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from typing import Any
 from alabctl.assets.names import language_problem, name_problem
 from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
-from alabctl.spec.lock import Edition, edition_of
+from alabctl.spec.names import Edition, edition_of
 
 _TIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$"

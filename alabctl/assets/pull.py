@@ -9,17 +9,19 @@ it names that are not installed yet, as a next batch.
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
-from alabctl.assets.archive import Limits, unpack
+from alabctl.assets.archive import Limits, install_tree, model_root, unpack
 from alabctl.assets.download import (
     Digest,
     Progress,
     RetryPolicy,
+    Sink,
     check_space,
     disk_free,
     fetch,
@@ -34,11 +36,11 @@ from alabctl.assets.metadata import HubRecord
 from alabctl.assets.names import check_name, name_problem
 from alabctl.assets.resolve import Request, resolve
 from alabctl.assets.store import AssetRow, Source, Status, Store
+from alabctl.assets.zipstream import NotStreamable, UnzipSink
 from alabctl.compile.sparknlp.metadata import METADATA, MetadataError, SparkMetadata, read_metadata
 from alabctl.compile.sparknlp.versions import Version, format_version
-from alabctl.spec.errors import AlabctlError, PermanentError
-from alabctl.spec.kinds.model import PUBLIC_REPOSITORY
-from alabctl.spec.lock import AssetType
+from alabctl.spec.errors import AlabctlError, PermanentError, TransientError
+from alabctl.spec.names import PUBLIC_REPOSITORY, AssetType
 
 RESERVE = 64 << 20
 """Bytes left free when a download's size is unknown, so the database stays writable."""
@@ -228,19 +230,13 @@ class Puller:
         self.options.report(
             f"{record.name}: downloading {record.file_name} ({human(planned.size)}) from {planned.url}"
         )
+        if record.zipped and not part.exists():
+            try:
+                return self._download_unzipping(planned, target, part)
+            except NotStreamable:
+                self.options.report(f"{record.name}: this archive is unzipped after it is downloaded")
         try:
-            digest = fetch(
-                self.client.session,
-                planned.url,
-                part,
-                auth=self.client.auth(record.repository),
-                retry=self.options.retry,
-                timeout=self.client.timeout,
-                progress=Progress(record.name, planned.size, self.options.progress),
-                size=planned.size,
-                md5=needs_md5(record.checksum),
-                max_bytes=None if planned.size is not None else self._room(),
-            )
+            digest = self._fetch(planned, part)
             verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)
             if record.zipped:
                 limits = replace(self.options.limits, free_space=self.options.free_space(self.home.root))
@@ -258,6 +254,55 @@ class Puller:
             ) from None
         part.unlink(missing_ok=True)
         return digest
+
+    def _fetch(self, planned: Planned, dest: Path | Sink) -> Digest:
+        record = planned.record
+        return fetch(
+            self.client.session,
+            planned.url,
+            dest,
+            auth=self.client.auth(record.repository),
+            retry=self.options.retry,
+            timeout=self.client.timeout,
+            progress=Progress(record.name, planned.size, self.options.progress),
+            size=planned.size,
+            md5=needs_md5(record.checksum),
+            max_bytes=None if planned.size is not None else self._room(),
+        )
+
+    def _download_unzipping(self, planned: Planned, target: Path, part: Path) -> Digest:
+        """Unzip while downloading into a folder of the store's ``tmp``; install once the checksum matched.
+
+        The bytes also go to ``part``: kept when the retries run out (a later run resumes from it)
+        or when the archive can not be unzipped from its stream (the download continues into it),
+        removed in every other case.
+        """
+        record = planned.record
+        self.home.tmp.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=self.home.tmp))
+        keep = False
+        try:
+            limits = replace(self.options.limits, free_space=self.options.free_space(self.home.root))
+            sink = UnzipSink(work / "x", record.file_name, limits, needs_md5(record.checksum), journal=part)
+            sink.dest.mkdir()
+            try:
+                digest = self._fetch(planned, sink)
+            except (NotStreamable, TransientError):
+                keep = True  # fetch removed the journal already when nothing can resume from it
+                raise
+            verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)
+            sink.result()
+            install_tree(model_root(sink.dest), target, replace=planned.force)
+            return digest
+        except OSError as exc:
+            raise PermanentError(
+                f"{record.name}: cannot install into {target.parent}: {exc.strerror or exc}",
+                "check the free disk space and permissions of the store (--home)",
+            ) from None
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+            if not keep:
+                part.unlink(missing_ok=True)
 
     def _room(self) -> int:
         """The most a download of unknown size may take: half the free disk, less a reserve."""

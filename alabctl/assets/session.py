@@ -5,19 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from alabctl.assets.credentials import AwsCredentials, load_credentials
 from alabctl.assets.home import Home, resolve_home
 from alabctl.assets.hub import HubClient, hub_url
-from alabctl.assets.lockgen import hub_versions
 from alabctl.assets.store import Store
-from alabctl.compile.sparknlp.versions import Version
+from alabctl.compile.sparknlp.versions import Version, parse_version
 from alabctl.spec.errors import UserError
-from alabctl.spec.kinds import LicenseManifest
-from alabctl.spec.kinds.manifest import Kind
-from alabctl.spec.repository import Repository
-from alabctl.spec.validate import load_repository
+from alabctl.spec.names import DEFAULT_SPARK_NLP_VERSION, DEFAULT_SPARK_VERSION, Kind
+
+if TYPE_CHECKING:  # the manifest models load only when manifests are read (-f)
+    from alabctl.spec.kinds import LicenseManifest
+    from alabctl.spec.repository import Repository
 
 
 @dataclass
@@ -52,7 +52,7 @@ def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | 
     if not chosen:
         return None
     resource = chosen[0]
-    return load_credentials(cast(LicenseManifest, resource.manifest).spec, resource.origin.directory)
+    return load_credentials(cast("LicenseManifest", resource.manifest).spec, resource.origin.directory)
 
 
 def open_session(
@@ -65,7 +65,14 @@ def open_session(
     lockfile: Path | None = None,
 ) -> HubSession:
     """Everything a hub command needs; the repository is loaded only when ``inputs`` are given."""
-    repo = load_repository(list(inputs), lockfile=lockfile).repository if inputs else None
+    repo = None
+    lib, spark = parse_version(DEFAULT_SPARK_NLP_VERSION), parse_version(DEFAULT_SPARK_VERSION)
+    if inputs:
+        from alabctl.assets.lockgen import hub_versions
+        from alabctl.spec.validate import load_repository
+
+        repo = load_repository(list(inputs), lockfile=lockfile).repository
+        lib, spark = hub_versions(repo)
     where = resolve_home(home).ensure()
     client = HubClient(
         hub_url(hub, repo),
@@ -73,5 +80,4 @@ def open_session(
         credentials=pick_license(repo, license),
         refresh=refresh,
     )
-    lib, spark = hub_versions(repo) if repo is not None else hub_versions(Repository(Path(), []))
     return HubSession(where, Store(where.db), client, lib, spark, repo)

@@ -55,6 +55,7 @@ examples:
 PULL_EPILOG = """\
 examples:
   alabctl hub pull ner_dl
+  alabctl hub pull ner_dl glove_100d onto_100 --workers 3
   alabctl hub pull ner_posology --repository clinical/models -f examples/
 """
 
@@ -102,7 +103,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     found.set_defaults(run=run_search)
 
     for name, helptext, epilog in (
-        ("pull", "download an asset and the embeddings it needs", PULL_EPILOG),
+        ("pull", "download assets and the embeddings they need", PULL_EPILOG),
         (
             "redownload",
             "download an asset again (e.g. a failed one), replacing what is installed",
@@ -112,10 +113,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         pull = hub_sub.add_parser(
             name, help=helptext, description=helptext, epilog=epilog, formatter_class=_RAW
         )
-        pull.add_argument("name", help="the asset's hub name, e.g. ner_dl")
+        pull.add_argument(
+            "names",
+            nargs="+",
+            metavar="NAME",
+            help="hub names, e.g. ner_dl; several download at once (see --workers)",
+        )
         pull.add_argument("--language", default=None, help="default: en, or what the store recorded")
         pull.add_argument("--repository", default=None, help="hub folder (default: public/models)")
-        pull.add_argument("--workers", type=int, default=4, help="parallel downloads (default: 4)")
+        pull.add_argument(
+            "--workers", type=_workers, default=4, help="downloads at once, e.g. --workers 2 (default: 4)"
+        )
         add_hub_options(pull)
         pull.set_defaults(run=run_pull, force=name == "redownload")
     parser.set_defaults(run=None)
@@ -148,10 +156,20 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1 (e.g. --workers 2)")
+    return value
+
+
 def run_pull(args: argparse.Namespace) -> int:
     results = api.hub_pull(
         hub_options(args),
-        args.name,
+        args.names,
         language=args.language,
         repository=args.repository,
         workers=args.workers,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -18,53 +17,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from alabctl.files import write_atomic
 from alabctl.spec.diagnostics import Diagnostic, Severity, format_path
 from alabctl.spec.names import DEFAULT_LOCKFILE as DEFAULT_LOCKFILE  # re-exported
+from alabctl.spec.names import EDITION_REPOSITORIES as EDITION_REPOSITORIES  # re-exported
 from alabctl.spec.names import AssetType as AssetType  # re-exported: defined apart from pydantic
+from alabctl.spec.names import Edition as Edition  # re-exported: defined apart from pydantic
+from alabctl.spec.names import edition_of as edition_of  # re-exported
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.yamlsrc import parse_yaml
 
 LOCK_VERSION = 1
-
-
-class Edition(StrEnum):
-    """The Spark NLP library edition an asset belongs to, and so the license it needs."""
-
-    OPENSOURCE = "opensource"
-    """Spark NLP, no license."""
-    HEALTHCARE = "healthcare"
-    """Spark NLP for Healthcare."""
-    FINANCE = "finance"
-    """Finance NLP."""
-    LEGAL = "legal"
-    """Legal NLP."""
-    VISUAL = "visual"
-    """Visual NLP (OCR)."""
-
-    @property
-    def licensed(self) -> bool:
-        return self is not Edition.OPENSOURCE
-
-
-EDITION_REPOSITORIES = {
-    Edition.OPENSOURCE: ("public/models",),
-    Edition.HEALTHCARE: ("clinical/models",),
-    Edition.FINANCE: ("finance/models",),
-    Edition.LEGAL: ("legal/models",),
-    Edition.VISUAL: ("clinical/ocr",),
-}
-"""The hub folders that hold each edition's assets (``hub search --edition`` looks there)."""
-
-
-def edition_of(repository: str) -> Edition:
-    """The edition a hub folder holds (SPEC §2.3)."""
-    head, _, tail = repository.lstrip("@").partition("/")
-    if tail == "ocr" or head in ("ocr", "visual"):
-        return Edition.VISUAL
-    return {
-        "clinical": Edition.HEALTHCARE,
-        "healthcare": Edition.HEALTHCARE,
-        "finance": Edition.FINANCE,
-        "legal": Edition.LEGAL,
-    }.get(head, Edition.OPENSOURCE)
 
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,254}$"

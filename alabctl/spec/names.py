@@ -45,5 +45,57 @@ class AssetType(StrEnum):
 KIND_NAMES = frozenset(Kind)
 """Every kind, as written in a manifest."""
 
+
+class Edition(StrEnum):
+    """The Spark NLP library edition an asset belongs to, and so the license it needs."""
+
+    OPENSOURCE = "opensource"
+    """Spark NLP, no license."""
+    HEALTHCARE = "healthcare"
+    """Spark NLP for Healthcare."""
+    FINANCE = "finance"
+    """Finance NLP."""
+    LEGAL = "legal"
+    """Legal NLP."""
+    VISUAL = "visual"
+    """Visual NLP (OCR)."""
+
+    @property
+    def licensed(self) -> bool:
+        return self is not Edition.OPENSOURCE
+
+
+EDITION_REPOSITORIES = {
+    Edition.OPENSOURCE: ("public/models",),
+    Edition.HEALTHCARE: ("clinical/models",),
+    Edition.FINANCE: ("finance/models",),
+    Edition.LEGAL: ("legal/models",),
+    Edition.VISUAL: ("clinical/ocr",),
+}
+"""The hub folders that hold each edition's assets (``hub search --edition`` looks there)."""
+
+
+def edition_of(repository: str) -> Edition:
+    """The edition a hub folder holds (SPEC §2.3)."""
+    head, _, tail = repository.lstrip("@").partition("/")
+    if tail == "ocr" or head in ("ocr", "visual"):
+        return Edition.VISUAL
+    return {
+        "clinical": Edition.HEALTHCARE,
+        "healthcare": Edition.HEALTHCARE,
+        "finance": Edition.FINANCE,
+        "legal": Edition.LEGAL,
+    }.get(head, Edition.OPENSOURCE)
+
+
+PUBLIC_HUB_URL = "https://s3.amazonaws.com/auxdata.johnsnowlabs.com"
+"""John Snow Labs' Models Hub (a Hub manifest's default ``url``)."""
+PUBLIC_REPOSITORY = "public/models"
+"""The hub folder of the open-source models."""
+DEFAULT_SPARK_NLP_VERSION = "5.5.3"
+"""The Spark NLP version assets must fit when no Hub manifest says."""
+DEFAULT_SPARK_VERSION = "3.5"
+"""The Spark version assets must fit when no Hub manifest says."""
+
 DEFAULT_LOCKFILE = "alabctl.lock"
 """The lock file's name, read from the working directory unless ``--lockfile`` names another."""

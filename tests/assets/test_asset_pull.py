@@ -224,10 +224,11 @@ def test_an_interrupted_pull_run_again_resumes_instead_of_starting_over(
     with pytest.raises(Exception, match=r"(?i)connection|incomplete|resume|again|short"):
         first.pull([Target("ner_dl")])
     assert not list(first.home.cache.iterdir()), "nothing is installed by an interrupted run"
-    partial = [p for p in first.home.tmp.iterdir() if p.name.endswith(".part")]
-    assert len(partial) == 1
-    kept = partial[0].stat().st_size
-    assert 0 < kept <= 500_000
+    # what was unzipped is gone; the bytes received are kept in the asset's .part file
+    (partial,) = first.home.tmp.iterdir()
+    assert partial.name.endswith(".part")
+    kept = partial.stat().st_size
+    assert 0 < kept <= 500_000 and partial.read_bytes() == data[:kept]
     # a second run (a new process: new puller, same store) continues from the partial file
     second = make_puller(hub, tmp_path)
     [result] = second.pull([Target("ner_dl")])
@@ -235,4 +236,22 @@ def test_an_interrupted_pull_run_again_resumes_instead_of_starting_over(
     assert len(gets) == 2
     assert gets[1]["Range"] == f"bytes={kept}-", "the second run asks only for the missing bytes"
     assert result.row.sha256 == hashlib.sha256(data).hexdigest()
-    assert result.row.status is Status.READY
+    assert result.row.status is Status.READY and list(second.home.tmp.iterdir()) == []
+    assert (result.path / "fields/weights/part-00000").read_bytes() == payload
+
+
+def test_a_partial_download_left_by_an_earlier_run_is_resumed(hub: HubServer, tmp_path: Path) -> None:
+    payload = random.Random(11).randbytes(800_000)
+    data = spark_model_zip(storage_ref=None, payload=payload)
+    path = publish(hub.state.root, "public/models", "ner_dl", data, size=len(data))
+    puller = make_puller(hub, tmp_path)
+    # what a run that downloaded to a file (an archive that can not be unzipped as it streams) kept
+    part = puller.home.ensure().part_file(path.rsplit("/", 1)[1])
+    part.write_bytes(data[:500_000])
+    [result] = puller.pull([Target("ner_dl")])
+    gets = hub.state.gets(path)
+    assert len(gets) == 1
+    assert gets[0]["Range"] == "bytes=500000-", "the run asks only for the missing bytes"
+    assert result.row.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.row.status is Status.READY and not part.exists()
+    assert (result.path / "fields/weights/part-00000").read_bytes() == payload

@@ -280,3 +280,27 @@ def test_downloads_show_their_size_and_the_lock_is_world_readable(
     ]
     assert _run(capsys, *argv)[0] == 0
     assert stat.S_IMODE(lockfile.stat().st_mode) == 0o644
+
+
+def test_several_names_pull_at_once_in_one_command(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = hub.state.root
+    for name in ("ner_a", "ner_b", "ner_c"):
+        publish(root, "public/models", name, spark_model_zip(storage_ref=None, uid=f"NerDLModel_{name}"))
+    home = str(tmp_path / "home")
+    argv = ["hub", "pull", "ner_a", "ner_b", "ner_c", "ner_a", "--workers", "3", "--hub", hub.url]
+    code, out, err = _run(capsys, *argv, "--home", home)
+    assert code == 0, err
+    downloaded = re.findall(r"^model (ner_[abc]) \S+ downloaded -> ", out, re.MULTILINE)
+    assert sorted(downloaded) == ["ner_a", "ner_b", "ner_c"], out
+    assert len(hub.state.gets("ner_a_en_4.4.0_3.0_1690000000000.zip")) == 1, "a repeated name is pulled once"
+    rows = {row.name: row.status for row in Store(Path(home) / "alabctl.db").rows()}
+    assert rows == {"ner_a": "ready", "ner_b": "ready", "ner_c": "ready"}
+
+
+def test_pull_workers_must_be_at_least_one(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "hub", "pull", "ner_dl", "--workers", "0", "--hub", hub.url)
+    assert code == 2 and "at least 1" in err and not hub.state.gets(".zip")

@@ -8,16 +8,16 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Manifest, Strict, Version
-
-PUBLIC_HUB_URL = "https://s3.amazonaws.com/auxdata.johnsnowlabs.com"
+from alabctl.spec.names import DEFAULT_SPARK_NLP_VERSION, DEFAULT_SPARK_VERSION
+from alabctl.spec.names import PUBLIC_HUB_URL as PUBLIC_HUB_URL  # re-exported: defined apart from pydantic
 
 
 class HubSpec(Strict):
     """A hub in Spark NLP's own layout, and the Spark NLP / Spark versions assets must fit."""
 
     url: str = PUBLIC_HUB_URL
-    spark_nlp_version: Version = "5.5.3"
-    spark_version: Version = "3.5"
+    spark_nlp_version: Version = DEFAULT_SPARK_NLP_VERSION
+    spark_version: Version = DEFAULT_SPARK_VERSION
 
     @field_validator("url")
     @classmethod

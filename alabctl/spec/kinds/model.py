@@ -10,8 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Manifest, Name, NonEmpty, RelPath, Strict
+from alabctl.spec.names import PUBLIC_REPOSITORY as PUBLIC_REPOSITORY  # re-exported
 
-PUBLIC_REPOSITORY = "public/models"
 _REPOSITORY = re.compile(r"^@?[a-z0-9_.-]+(/[a-z0-9_.-]+)*$")
 
 
