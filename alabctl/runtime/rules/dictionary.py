@@ -74,13 +74,14 @@ class DictionaryMatcher:
         """:meth:`find` for many non-empty texts in one scan: ``{index: hits}`` for texts with hits."""
         if self._iter is None or not texts:
             return {}
-        views: list[str] = []
-        wheres: list[list[int] | None] = []
-        for text in texts:
-            if text.isprintable() and "  " not in text:  # the text is its own view (once folded)
-                views.append(text)
-                wheres.append(None)
-            else:
+        views: Sequence[str]
+        wheres: Sequence[list[int] | None]
+        whole = "".join(texts)
+        if whole.isprintable() and "  " not in whole:  # each text is its own view (once folded)
+            views, wheres = texts, [None] * len(texts)
+        else:
+            views, wheres = [], []
+            for text in texts:
                 view, where = text_view(text, False)
                 views.append(view)
                 wheres.append(where)
@@ -88,9 +89,16 @@ class DictionaryMatcher:
         # folding the whole is folding each text: ``fold`` is per character
         return self._scan(fold(joined) if self._caseless else joined, [len(v) for v in views], wheres)
 
-    def _scan(self, joined: str, lengths: list[int], wheres: list[list[int] | None]) -> dict[int, list[Hit]]:
+    def _scan(
+        self, joined: str, lengths: Sequence[int], wheres: Sequence[list[int] | None], *, every: bool = False
+    ) -> dict[int, list[Hit]]:
         """Hits per view, in one pass of the automaton over ``joined``: the views (each folded when
-        the rule is caseless), apart by ``" \\n "``, with one space before the first and after the last."""
+        the rule is caseless), apart by ``" \\n "``, with one space before the first and after the last.
+
+        Leftmost-longest is kept as the hits come (:func:`_keep`), which needs them in the order of
+        their ends; a view where one comes out of that order is scanned again on its own with
+        ``every`` (every confirmed hit kept, then :func:`_leftmost_longest` in any order).
+        """
         assert self._iter is not None
         out: dict[int, list[Hit]] = {}
         # The automaton reads ``joined`` with every context character blanked, so a key is found
@@ -102,23 +110,33 @@ class DictionaryMatcher:
         k = 0
         base = 1  # where view k starts in ``joined``
         top = base + lengths[0]  # the space after view k
-        cands: list[Hit] = []
+        kept: list[Hit] = []  # view k's hits so far: leftmost-longest, or every one
+        reach = 0  # the furthest end of a hit in view k so far
+        again: list[int] = []  # views whose hits came out of the order of their ends
         bounds: seg.Boundaries | None = None  # view k's, made on the first hit that needs it
         for end, (back, length, key, normalized, alternatives) in self._iter(_blanked(joined)):
             if end > top:
-                if cands:
-                    out[k] = _placed(cands, wheres[k])
-                    cands = []
+                if kept:
+                    out[k] = _placed(kept, wheres[k], every)
+                    kept = []
                 while end > top:
                     base = top + 3
                     k += 1
                     top = base + lengths[k]
                 bounds = None
+                reach = 0
             s = end - back
             e = s + length
             if alternatives:
                 bounds = bounds or seg.Boundaries(joined[base:top])
-                cands.extend(_confirmed(joined, end, base, alternatives, bounds))
+                for hit in _confirmed(joined, end, base, alternatives, bounds):
+                    if hit[1] < reach and not every:
+                        again.append(k)
+                    reach = max(reach, hit[1])
+                    if every:
+                        kept.append(hit)
+                    else:
+                        _keep(kept, hit)
                 continue
             if key is not None and joined[s:e] != key:
                 continue
@@ -132,9 +150,35 @@ class DictionaryMatcher:
                 bounds = bounds or seg.Boundaries(joined[base:top])
                 if not bounds.end(e - base):
                     continue
-            cands.append((s - base, e - base, normalized))
-        if cands:
-            out[k] = _placed(cands, wheres[k])
+            s -= base
+            e -= base
+            if every:
+                kept.append((s, e, normalized))
+                continue
+            if e < reach:  # out of order: this view is scanned again
+                again.append(k)
+                continue
+            reach = e
+            # leftmost-longest as the hits come (see ``_keep``), the common cases inline
+            if kept:
+                last = kept[-1]
+                if last[0] < s:
+                    if last[1] > s:  # an earlier start overlaps this hit: it wins
+                        continue
+                else:
+                    _keep(kept, (s, e, normalized))
+                    continue
+            kept.append((s, e, normalized))
+        if kept:
+            out[k] = _placed(kept, wheres[k], every)
+        for k in dict.fromkeys(again):
+            base = 1 + sum(lengths[:k]) + 3 * k
+            view = joined[base - 1 : base + lengths[k] + 1]
+            hits = self._scan(view, lengths[k : k + 1], wheres[k : k + 1], every=True)
+            if 0 in hits:
+                out[k] = hits[0]
+            else:
+                out.pop(k, None)
         return out
 
 
@@ -142,7 +186,6 @@ _Key = tuple[int, int, str, str]
 """``(back, length, key, normalized)``: where a key starts before its padded hit's end, its length,
 the key itself and its normalized value."""
 
-_START = itemgetter(0)
 _LENGTH = itemgetter(1)
 _CC = seg.CONTEXT_CHARS
 _BLANKED = str.maketrans(_CC, " " * len(_CC))
@@ -195,20 +238,41 @@ def _confirmed(joined: str, end: int, base: int, keys: tuple[_Key, ...], bounds:
     return out
 
 
-def _placed(hits: list[Hit], where: list[int] | None) -> list[Hit]:
-    """Leftmost-longest hits (found in the order of their ends), in the original text's offsets."""
-    if len(hits) > 1:
+def _placed(hits: list[Hit], where: list[int] | None, every: bool) -> list[Hit]:
+    """One view's hits in the original text's offsets (``every``: all the confirmed ones, in any
+    order, resolved here; else already leftmost-longest)."""
+    if every and len(hits) > 1:
         hits = _leftmost_longest(hits)
     if where is None:
         return hits
     return [(where[s], where[e - 1] + 1, normalized) for s, e, normalized in hits]
 
 
+def _keep(kept: list[Hit], hit: Hit) -> None:
+    """Add ``hit`` to ``kept``, the leftmost-longest choice among the hits so far, when it is one.
+
+    The hits come in the order of their ends. Leftmost-longest takes the hits by start (the longer
+    first at one start) and keeps each that starts at or after the end of the last kept. Those
+    that start before ``hit`` are taken exactly as before it came (it is after them in that order):
+    they are the kept ones that start before it. ``hit`` is kept when the last of them ends at or
+    before its start. Then every earlier hit that starts at or after its start ends at or before
+    its end (they came first), so lies inside it and is dropped. When ``hit`` is not kept, the
+    choice is as before.
+    """
+    s = hit[0]
+    i = len(kept)
+    while i and kept[i - 1][0] >= s:
+        i -= 1
+    if i and kept[i - 1][1] > s:
+        return
+    del kept[i:]
+    kept.append(hit)
+
+
 def _leftmost_longest(hits: list[Hit]) -> list[Hit]:
     """The leftmost hit, then the longest there, then the same after its end, and so on (``hits``
-    in the order of their ends)."""
-    hits.reverse()  # longest first among hits with one start, kept so by the stable sort
-    hits.sort(key=_START)
+    in any order)."""
+    hits.sort(key=_BY_START_LONGEST)
     kept: list[Hit] = []
     last = -1
     for hit in hits:
@@ -216,3 +280,10 @@ def _leftmost_longest(hits: list[Hit]) -> list[Hit]:
             kept.append(hit)
             last = hit[1]
     return kept
+
+
+def _by_start_longest(hit: Hit) -> tuple[int, int]:
+    return hit[0], -hit[1]
+
+
+_BY_START_LONGEST = _by_start_longest

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from alabctl.runtime.engine import Chunk
-from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
+from alabctl.runtime.rules.chunks import NO_METADATA, hit_chunks, make_chunk
 from alabctl.runtime.rules.context import BARE, Context
 from alabctl.runtime.rules.dictionary import DictionaryMatcher, Hit, parse_entries
 from alabctl.runtime.rules.document import Document
@@ -287,18 +287,19 @@ class RuleEngine:
         if not self._batched:
             return [self.annotate(text) for text in texts]
         out: list[list[Chunk]] = [[] for _ in texts]
-        todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
-        readable = [texts[i] for i in todo]
+        todo: Sequence[int]
+        if _all_readable(texts):
+            todo, readable = range(len(texts)), texts
+        else:
+            todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
+            readable = [texts[i] for i in todo]
         rules = self._rules
         if len(rules) == 1 and rules[0].context is None and not rules[0].sentence_scope:
             # one plain dictionary rule (the common case, kept tight): its hits are its chunks
             rule = rules[0]
             label, name = rule.label, rule.name
             for j, hits in self._batch_hits(0, readable).items():
-                text = readable[j]
-                out[todo[j]] = [
-                    make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits
-                ]
+                out[todo[j]] = hit_chunks(readable[j], hits, label, name)
             return out
         found: dict[int, dict[int, list[Hit]]] = {}  # text index -> rule index -> hits
         for r in self._batched:
@@ -312,7 +313,7 @@ class RuleEngine:
             out[i] = self._annotate(texts[i], found.get(i, _NO_RULES))
         return out
 
-    def _batch_hits(self, r: int, texts: list[str]) -> dict[int, list[Hit]]:
+    def _batch_hits(self, r: int, texts: Sequence[str]) -> dict[int, list[Hit]]:
         """Dictionary rule ``r``'s hits in ``texts``, by text index (none when it fails, logged)."""
         rule = self._rules[r]
         assert rule.dictionary is not None
@@ -334,6 +335,16 @@ class RuleEngine:
 
 def _failed(rule: _Rule, text: str) -> None:
     log.exception("rule '%s' failed on a text of %d characters", rule.name, len(text))
+
+
+def _all_readable(texts: Sequence[object]) -> bool:
+    """Whether every one of ``texts`` is a non-empty string (checked in C: ``join`` refuses anything
+    else, ``all`` an empty one)."""
+    try:
+        "".join(texts)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return all(texts)
 
 
 def _may_cross(text: str, start: int, end: int) -> bool:
