@@ -47,21 +47,30 @@ def parse_entries(
 class DictionaryMatcher:
     """Whole-token matches of a dictionary's words, each with its normalized value."""
 
-    __slots__ = ("_caseless", "_iter", "size")
+    __slots__ = ("_caseless", "_iter", "_ordered", "size")
 
     def __init__(self, entries: dict[str, list[str]], *, case_sensitive: bool) -> None:
         self._caseless = not case_sensitive
         self.size = 0
+        self._ordered = True
+        """No key ends with a context character: every hit ends where the automaton reports it."""
         automaton = ahocorasick.Automaton()
         for normalized, words in entries.items():
             for word in words:
                 key = _SPACES.sub(" ", word.strip())
                 if key:
                     self.size += _add(automaton, fold(key) if self._caseless else key, normalized)
+                    self._ordered = self._ordered and key[-1] not in _CC
         self._iter = None
         if self.size:
             automaton.make_automaton()
             self._iter = automaton.iter
+
+    @property
+    def ordered(self) -> bool:
+        """Whether hits come in the order of their ends (no key ends with a context character), so
+        leftmost-longest is kept as they come instead of sorting each text's hits."""
+        return self._ordered
 
     def find(self, doc: Document) -> list[Hit]:
         """Non-overlapping whole-token hits, leftmost then longest, in text order."""
@@ -90,15 +99,10 @@ class DictionaryMatcher:
         return self._scan(fold(joined) if self._caseless else joined, [len(v) for v in views], wheres)
 
     def _scan(
-        self, joined: str, lengths: Sequence[int], wheres: Sequence[list[int] | None], *, every: bool = False
+        self, joined: str, lengths: Sequence[int], wheres: Sequence[list[int] | None]
     ) -> dict[int, list[Hit]]:
         """Hits per view, in one pass of the automaton over ``joined``: the views (each folded when
-        the rule is caseless), apart by ``" \\n "``, with one space before the first and after the last.
-
-        Leftmost-longest is kept as the hits come (:func:`_keep`), which needs them in the order of
-        their ends; a view where one comes out of that order is scanned again on its own with
-        ``every`` (every confirmed hit kept, then :func:`_leftmost_longest` in any order).
-        """
+        the rule is caseless), apart by ``" \\n "``, with one space before the first and after the last."""
         assert self._iter is not None
         out: dict[int, list[Hit]] = {}
         # The automaton reads ``joined`` with every context character blanked, so a key is found
@@ -106,79 +110,67 @@ class DictionaryMatcher:
         # break, so no hit spans two views. A hit is then confirmed on ``joined`` itself: the same
         # characters, and a token boundary on each side (a space is one, so is a lone punctuation
         # mark next to a space; anything else is read by ``Boundaries`` on the view alone).
+        #
+        # Leftmost-longest is chosen as the hits come (see ``_keep``), which needs them in the order
+        # of their ends: the automaton reports its hits in the order of their padded ends, and a
+        # key ends one before its padded end unless its last character is a context character
+        # (then at it). So when no key ends with one, the order holds; otherwise ("every") all of a
+        # view's confirmed hits are kept and ``_leftmost_longest`` sorts them.
+        every = not self._ordered
         cc = _CC
         k = 0
         base = 1  # where view k starts in ``joined``
         top = base + lengths[0]  # the space after view k
         kept: list[Hit] = []  # view k's hits so far: leftmost-longest, or every one
-        reach = 0  # the furthest end of a hit in view k so far
-        again: list[int] = []  # views whose hits came out of the order of their ends
         bounds: seg.Boundaries | None = None  # view k's, made on the first hit that needs it
-        for end, (back, length, key, normalized, alternatives) in self._iter(_blanked(joined)):
+        for end, (back, length, normalized, check) in self._iter(_blanked(joined)):
             if end > top:
                 if kept:
-                    out[k] = _placed(kept, wheres[k], every)
+                    out[k] = kept if wheres[k] is None and not every else _placed(kept, wheres[k], every)
                     kept = []
                 while end > top:
                     base = top + 3
                     k += 1
                     top = base + lengths[k]
                 bounds = None
-                reach = 0
             s = end - back
+            rs = s - base
+            if kept and not every:
+                last = kept[-1]
+                at = last[0]
+                if at < rs and last[1] > rs:  # an earlier start overlaps it: it cannot be kept
+                    continue
+            else:
+                at = -1
             e = s + length
-            if alternatives:
+            if check is not None and joined[s:e] != check:
+                if check.__class__ is not tuple:  # not the key, only its blanked form
+                    continue
                 bounds = bounds or seg.Boundaries(joined[base:top])
-                for hit in _confirmed(joined, end, base, alternatives, bounds):
-                    if hit[1] < reach and not every:
-                        again.append(k)
-                    reach = max(reach, hit[1])
+                for hit in _confirmed(joined, end, base, check, bounds):
                     if every:
                         kept.append(hit)
                     else:
                         _keep(kept, hit)
                 continue
-            if key is not None and joined[s:e] != key:
-                continue
             c = joined[s - 1]
             if c != " " and not (c in cc and joined[s - 2] == " "):
                 bounds = bounds or seg.Boundaries(joined[base:top])
-                if not bounds.start(s - base):
+                if not bounds.start(rs):
                     continue
             c = joined[e]
             if c != " " and not (c in cc and joined[e + 1] == " "):
                 bounds = bounds or seg.Boundaries(joined[base:top])
                 if not bounds.end(e - base):
                     continue
-            s -= base
-            e -= base
-            if every:
-                kept.append((s, e, normalized))
-                continue
-            if e < reach:  # out of order: this view is scanned again
-                again.append(k)
-                continue
-            reach = e
-            # leftmost-longest as the hits come (see ``_keep``), the common cases inline
-            if kept:
-                last = kept[-1]
-                if last[0] < s:
-                    if last[1] > s:  # an earlier start overlaps this hit: it wins
-                        continue
-                else:
-                    _keep(kept, (s, e, normalized))
-                    continue
-            kept.append((s, e, normalized))
+            if at < rs:  # the common cases of ``_keep`` inline
+                kept.append((rs, e - base, normalized))
+            elif at == rs:  # longer than the last one kept, at its start
+                kept[-1] = (rs, e - base, normalized)
+            else:
+                _keep(kept, (rs, e - base, normalized))
         if kept:
             out[k] = _placed(kept, wheres[k], every)
-        for k in dict.fromkeys(again):
-            base = 1 + sum(lengths[:k]) + 3 * k
-            view = joined[base - 1 : base + lengths[k] + 1]
-            hits = self._scan(view, lengths[k : k + 1], wheres[k : k + 1], every=True)
-            if 0 in hits:
-                out[k] = hits[0]
-            else:
-                out.pop(k, None)
         return out
 
 
@@ -195,11 +187,11 @@ _BLANKED_BYTES = bytes.maketrans(_CC.encode("ascii"), b" " * len(_CC))
 def _add(automaton: ahocorasick.Automaton, key: str, normalized: str) -> int:
     """Add ``key`` (as the view reads it) padded; 1 when it is new, 0 when an earlier entry has it.
 
-    The automaton's value: ``(back, length, key, normalized, alternatives)``, where ``key`` is None
-    when a padded hit proves it (no space, no context character in it: the blanked text holds the
-    same characters there), and ``alternatives`` lists every key of this padded form when several
-    read the same (``a-b`` and ``a b``; ``x.`` and ``x``), shortest first (see
-    :func:`_leftmost_longest`), each confirmed on its own.
+    The automaton's value: ``(back, length, normalized, check)``, where ``check`` is None when a
+    padded hit proves the key (no space, no context character in it: the blanked text holds the
+    same characters there), else the key to compare with the text; or, when several keys read the
+    same padded (``a-b`` and ``a b``; ``x.`` and ``x``), every one of them as ``_Key`` values,
+    shortest first, each confirmed on its own (``back`` and ``length`` are then 0).
     """
     left, right = key[0] not in _CC, key[-1] not in _CC
     blanked = key.translate(_BLANKED)
@@ -208,15 +200,20 @@ def _add(automaton: ahocorasick.Automaton, key: str, normalized: str) -> int:
     plain = blanked == key and " " not in key
     got = automaton.get(padded, None)
     if got is None:
-        automaton.add_word(padded, (back, len(key), None if plain else key, normalized, ()))
+        automaton.add_word(padded, (back, len(key), normalized, None if plain else key))
         return 1
-    known: tuple[_Key, ...] = got[4] or (
-        (got[0], got[1], padded[1:-1] if got[2] is None else got[2], got[3]),
+    check = got[3]
+    known: tuple[_Key, ...] = (
+        check
+        if isinstance(check, tuple)
+        else ((got[0], got[1], padded[1:-1] if check is None else check, got[2]),)
     )
     if any(k[2] == key for k in known):  # the first entry that lists a word keeps it
         return 0
     every = tuple(sorted((*known, (back, len(key), key, normalized)), key=_LENGTH))
-    automaton.add_word(padded, (*every[0], every))
+    # (back, length) 0: the group's hit sits at its padded end, after every earlier hit of its view,
+    # so ``_scan``'s early test never drops it (each key of the group is checked on its own)
+    automaton.add_word(padded, (0, 0, "", every))
     return 1
 
 
