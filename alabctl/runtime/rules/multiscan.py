@@ -73,6 +73,23 @@ class MultiScan:
                 continue
             compiled.append((index, expression, flags))
         self.indices = frozenset(i for i, _, _ in compiled)
+        self.joinable = all(_joinable(matcher) for index, matcher in rules if index in self.indices)
+        """Whether :meth:`scan_many` may read many texts in one pass (see :func:`_joinable`)."""
+        regular = {index for index, matcher in rules if matcher.facts.regular}
+        self.exact = frozenset(i for i, _, f in compiled if i in regular and f == hs.HS_FLAG_SOM_LEFTMOST)
+        """The rules whose one match end in a text *is* their match there, from its lowest start.
+
+        Such a rule's pattern is regular (:data:`regex._REGULAR_OPS`: whether it matches
+        ``text[s:e]`` depends on those characters and their neighbours only, the same for ``re``
+        and for hyperscan on ASCII text; it never matches empty), and hyperscan reports each end
+        with its leftmost start. When a text gives it exactly one end ``e`` with lowest start
+        ``s``, every match there ends at ``e``. ``re``'s first match starts at the leftmost place
+        where any match starts, which is ``s`` (all of them end at ``e``), and from there the
+        only end it can reach is ``e``: so it is ``[s, e)``; the next search starts at ``e``,
+        where no match can start that ends at ``e``. So ``re.finditer`` gives exactly
+        ``[(s, e)]``, and the search that would confirm it can be skipped. (A lowest start that is
+        not known for sure, given as -1 by :meth:`scan_many`, is never taken so.)
+        """
         self._db: Any = None
         self._local = threading.local()
         if compiled:
@@ -117,6 +134,70 @@ class MultiScan:
             if len(got) > 1:
                 got.sort()
         return ends
+
+    def scan_many(self, texts: Sequence[str]) -> list[dict[int, list[tuple[int, int]]] | None]:
+        """:meth:`scan` of each text, the same hints, in one pass over the ASCII texts joined by
+        line breaks (needs :attr:`joinable`). A lowest start given as -1: the text's start, or earlier.
+
+        Every match a text has on its own is a match of the joined texts at the same place (the
+        patterns read nothing outside their match but ``\\b``/``\\B``, and a line break next to
+        a text reads as its end does: not a word character), so every end is reported. A match
+        of the joined texts may also cross a line break: it is kept for the text where it ends
+        with the lowest start -1 (so an end has a lowest start at or below its true one), or
+        dropped when it ends on the line break itself. The
+        extra ends can only send ``re`` to search from a place where it finds the same matches
+        (:meth:`RegexMatcher.confirmed`).
+        """
+        out: list[dict[int, list[tuple[int, int]]] | None] = [None] * len(texts)
+        joined = "\n".join(texts)
+        ascii_: Sequence[int]
+        if joined.isascii():
+            ascii_ = range(len(texts))
+        else:
+            ascii_ = [i for i, text in enumerate(texts) if text.isascii()]
+            if not ascii_:
+                return out
+            joined = "\n".join([texts[i] for i in ascii_])
+        found: list[tuple[int, int, int]] = []
+        append = found.append
+
+        def on_match(rule: int, start: int, end: int, flags: int, context: Any) -> None:
+            append((end, start, rule))
+
+        self._db.scan(joined.encode("ascii"), match_event_handler=on_match, scratch=self._scratch())
+        found.sort()
+        first = ascii_[0]
+        ends: dict[int, list[tuple[int, int]]] = {}
+        out[first] = ends
+        j = 0  # the position in ``ascii_`` of the text being read
+        base = 0  # where it starts in ``joined``
+        top = len(texts[first])  # where it ends
+        for end, start, rule in found:
+            if end > top:
+                while end > top:
+                    j += 1
+                    base = top + 1
+                    top = base + len(texts[ascii_[j]])
+                ends = {}
+                out[ascii_[j]] = ends
+            if end <= base:  # it ends on the line break before this text
+                continue
+            got = ends.get(rule)
+            pair = (end - base, start - base if start >= base else -1)  # -1: it crossed a line break
+            if got is None:
+                ends[rule] = [pair]
+            else:
+                got.append(pair)
+        for i in ascii_:
+            if out[i] is None:
+                out[i] = {}
+        return out
+
+
+def _joinable(matcher: RegexMatcher) -> bool:
+    """Whether the pattern reads nothing outside its match but word boundaries: no anchor, no
+    lookaround, no conditional on a group (a ``(?(1)...)`` could read a group matched earlier)."""
+    return matcher.facts.context_free or matcher.facts.bounded_only
 
 
 def _flags(hs: Any, expression: bytes) -> int | None:
