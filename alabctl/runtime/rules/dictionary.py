@@ -96,7 +96,7 @@ class DictionaryMatcher:
                 wheres.append(where)
         joined = " " + " \n ".join(views) + " "
         # folding the whole is folding each text: ``fold`` is per character
-        return self._scan(fold(joined) if self._caseless else joined, [len(v) for v in views], wheres)
+        return self._scan(fold(joined) if self._caseless else joined, list(map(len, views)), wheres)
 
     def _scan(
         self, joined: str, lengths: Sequence[int], wheres: Sequence[list[int] | None]

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from alabctl.runtime.engine import Chunk
-from alabctl.runtime.rules.chunks import NO_METADATA, hit_chunks, make_chunk, rule_chunks
+from alabctl.runtime.rules.chunks import NO_METADATA, hit_chunks, hit_chunks_into, make_chunk, rule_chunks
 from alabctl.runtime.rules.context import BARE, Context
 from alabctl.runtime.rules.dictionary import DictionaryMatcher, Hit, parse_entries
 from alabctl.runtime.rules.document import Document
@@ -102,7 +102,7 @@ class _Rule:
             ]
         if self.context is None:  # the common case, kept tight: hits are already disjoint and in order
             label, name = self.label, self.name
-            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits]
+            return hit_chunks(text, hits, label, name)
         return _chunks(self, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
@@ -302,6 +302,9 @@ class RuleEngine:
             # one plain dictionary rule (the common case, kept tight): its hits are its chunks
             rule = rules[0]
             label, name = rule.label, rule.name
+            if isinstance(todo, range):  # every text is readable: ``out`` is by the same index
+                hit_chunks_into(out, readable, self._batch_hits(0, readable), label, name)
+                return out
             for j, hits in self._batch_hits(0, readable).items():
                 out[todo[j]] = hit_chunks(readable[j], hits, label, name)
             return out
