@@ -118,6 +118,7 @@ class DictionaryMatcher:
         # view's confirmed hits are kept and ``_leftmost_longest`` sorts them.
         every = not self._ordered
         cc = _CC
+        starts = joined.startswith
         k = 0
         base = 1  # where view k starts in ``joined``
         top = base + lengths[0]  # the space after view k
@@ -143,7 +144,7 @@ class DictionaryMatcher:
             else:
                 at = -1
             e = s + length
-            if check is not None and joined[s:e] != check:
+            if check is not None and (check.__class__ is tuple or not starts(check, s)):
                 if check.__class__ is not tuple:  # not the key, only its blanked form
                     continue
                 bounds = bounds or seg.Boundaries(joined[base:top])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -336,6 +336,7 @@ class RuleEngine:
         prefilter) costs nothing more."""
         given: Mapping[int, list[Hit]] | None = None
         batched, unscanned = bool(self._batched), bool(self._unscanned)
+        hinted: Iterable[Mapping[int, Hint] | None]
         try:
             hinted = scan.scan_many(readable)
         except Exception:  # as one text's: every rule then runs text by text

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from alabctl.compile.checks.regexcheck import check_regex
@@ -135,63 +136,72 @@ class MultiScan:
                 got.sort()
         return ends
 
-    def scan_many(self, texts: Sequence[str]) -> list[dict[int, list[tuple[int, int]]] | None]:
+    def scan_many(self, texts: Sequence[str]) -> Iterator[Mapping[int, list[tuple[int, int]]] | None]:
         """:meth:`scan` of each text, the same hints, in one pass over the ASCII texts joined by
-        line breaks (needs :attr:`joinable`). A lowest start given as -1: the text's start, or earlier.
+        line breaks (needs :attr:`joinable`). A lowest start given as -1: the text's start, or
+        earlier. The hints come text by text, as the caller reads them, so what each text needs
+        is made just before it is used and gone just after (the scan itself runs at once).
 
         Every match a text has on its own is a match of the joined texts at the same place (the
         patterns read nothing outside their match but ``\\b``/``\\B``, and a line break next to
         a text reads as its end does: not a word character), so every end is reported. A match
         of the joined texts may also cross a line break: it is kept for the text where it ends
         with the lowest start -1 (so an end has a lowest start at or below its true one), or
-        dropped when it ends on the line break itself. The
-        extra ends can only send ``re`` to search from a place where it finds the same matches
-        (:meth:`RegexMatcher.confirmed`).
+        dropped when it ends on the line break itself. The extra ends can only send ``re`` to
+        search from a place where it finds the same matches (:meth:`RegexMatcher.confirmed`).
         """
-        out: list[dict[int, list[tuple[int, int]]] | None] = [None] * len(texts)
         joined = "\n".join(texts)
-        ascii_: Sequence[int]
-        if joined.isascii():
-            ascii_ = range(len(texts))
-        else:
-            ascii_ = [i for i, text in enumerate(texts) if text.isascii()]
-            if not ascii_:
-                return out
-            joined = "\n".join([texts[i] for i in ascii_])
-        found: list[tuple[int, int, int]] = []
+        readable: Sequence[bool] | None = None  # which texts are scanned (None: all)
+        if not joined.isascii():
+            readable = [text.isascii() for text in texts]
+            joined = "\n".join([text for text, ok in zip(texts, readable, strict=True) if ok])
+        found: list[int] = []  # end, start, rule of each match: ints, which the collector never tracks
         append = found.append
 
         def on_match(rule: int, start: int, end: int, flags: int, context: Any) -> None:
-            append((end, start, rule))
+            append(end)
+            append(start)
+            append(rule)
 
         self._db.scan(joined.encode("ascii"), match_event_handler=on_match, scratch=self._scratch())
-        found.sort()
-        first = ascii_[0]
-        ends: dict[int, list[tuple[int, int]]] = {}
-        out[first] = ends
-        j = 0  # the position in ``ascii_`` of the text being read
-        base = 0  # where it starts in ``joined``
-        top = len(texts[first])  # where it ends
-        for end, start, rule in found:
-            if end > top:
-                while end > top:
-                    j += 1
-                    base = top + 1
-                    top = base + len(texts[ascii_[j]])
-                ends = {}
-                out[ascii_[j]] = ends
-            if end <= base:  # it ends on the line break before this text
-                continue
-            got = ends.get(rule)
-            pair = (end - base, start - base if start >= base else -1)  # -1: it crossed a line break
-            if got is None:
-                ends[rule] = [pair]
-            else:
-                got.append(pair)
-        for i in ascii_:
-            if out[i] is None:
-                out[i] = {}
-        return out
+        ends = found[0::3]
+        if ends != sorted(ends):  # hyperscan reports by end in practice; if not, sort
+            found = [x for match in sorted(zip(ends, found[1::3], found[2::3], strict=True)) for x in match]
+        return _hints(texts, readable, found)
+
+
+_NO_HINTS: Mapping[int, list[tuple[int, int]]] = MappingProxyType({})
+
+
+def _hints(
+    texts: Sequence[str], readable: Sequence[bool] | None, found: list[int]
+) -> Iterator[Mapping[int, list[tuple[int, int]]] | None]:
+    """Each text's hints from the matches of :meth:`MultiScan.scan_many` (None: not scanned)."""
+    at = 0
+    n = len(found)
+    base = 0  # where the text starts in the joined texts
+    for k, text in enumerate(texts):
+        if readable is not None and not readable[k]:
+            yield None
+            continue
+        top = base + len(text)
+        if at >= n or found[at] > top:
+            yield _NO_HINTS
+        else:
+            hints: dict[int, list[tuple[int, int]]] = {}
+            while at < n and found[at] <= top:
+                end, start, rule = found[at], found[at + 1], found[at + 2]
+                at += 3
+                if end <= base:  # it ends on the line break before this text
+                    continue
+                pair = (end - base, start - base if start >= base else -1)  # -1: it crossed a line break
+                got = hints.get(rule)
+                if got is None:
+                    hints[rule] = [pair]
+                else:
+                    got.append(pair)
+            yield hints
+        base = top + 1
 
 
 def _joinable(matcher: RegexMatcher) -> bool:
