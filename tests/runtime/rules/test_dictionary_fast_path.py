@@ -153,3 +153,21 @@ def test_annotate_many_gives_annotate_s_chunks(entries: dict[str, list[str]]) ->
             assert engine.annotate_many(texts) == expected
             assert engine.annotate_many(texts[:1]) == expected[:1]
             assert sum(map(len, expected)) > 100
+
+
+def test_a_batch_with_any_whitespace_reads_each_text_s_view() -> None:
+    """Runs of whitespace read as one space, in a batch that is all single spaces but one text."""
+    plain = ["chronic kidney disease", "x kidney disease", "disease"]
+    for odd in [
+        "kidney\x0bdisease",
+        "kidney\x1cdisease",
+        "kidney  disease",
+        "kidney\u00a0disease",
+        "a\tdisease",
+    ]:
+        texts = [*plain, odd]
+        matcher = DictionaryMatcher(ORDERED, case_sensitive=False)
+        many = matcher.find_many(texts)
+        for i, text in enumerate(texts):
+            assert many.get(i, []) == reference(ORDERED, True, text), text
+        assert many[3], odd  # the odd text matches too, across its whitespace
