@@ -9,9 +9,8 @@ one clinical-style sentence per document, a 50,000-phrase dictionary (``phrase<T
 regex rules. It is generated into a temporary folder unless ``--data`` is given.
 
 Every engine scans the same documents in this process, one document at a time, on one core
-(alabctl's dictionary rule also in batches of 256 documents per ``RuleEngine.annotate_many``
-call, as ``alabctl preannotate`` and a ``/predict`` with many tasks call it; regex-only engines run
-``annotate_many`` text by text, so they have no batch row):
+(alabctl's engines also in batches of 256 documents per ``RuleEngine.annotate_many`` call, as
+``alabctl preannotate`` and a ``/predict`` with many tasks call it):
 
 - **dictionary**: alabctl's ``RuleEngine`` with one dictionary rule (caseless, normalized value =
   the label; ``ruleScope: document`` and, separately, ``sentence``), returning ``Chunk`` objects;
@@ -390,8 +389,10 @@ def ratios(results: list[Result]) -> str:
     lines = []
     for ours_name, kind in (
         ("alabctl dictionary (document)", "dictionary"),
+        (f"alabctl dictionary (document, batches of {BATCH})", "dictionary"),
         ("alabctl regex, re", "regex"),
         ("alabctl regex, hyperscan", "regex"),
+        (f"alabctl regex, hyperscan (batches of {BATCH})", "regex"),
     ):
         ours = next((r for r in results if r.engine == ours_name), None)
         if ours is None:
@@ -470,6 +471,11 @@ def main() -> None:
             ("regex", "alabctl regex, re", lambda: alabctl_regex(rules, "re")),
             ("regex", "hyperscan (raw)", lambda: raw_hyperscan(rules)),
             ("regex", "alabctl regex, hyperscan", lambda: alabctl_regex(rules, "hyperscan")),
+            (
+                "regex",
+                f"alabctl regex, hyperscan (batches of {BATCH})",
+                lambda: alabctl_regex(rules, "hyperscan", BATCH),
+            ),
         ]
     results = [
         r

@@ -47,21 +47,30 @@ def parse_entries(
 class DictionaryMatcher:
     """Whole-token matches of a dictionary's words, each with its normalized value."""
 
-    __slots__ = ("_caseless", "_iter", "size")
+    __slots__ = ("_caseless", "_iter", "_ordered", "size")
 
     def __init__(self, entries: dict[str, list[str]], *, case_sensitive: bool) -> None:
         self._caseless = not case_sensitive
         self.size = 0
+        self._ordered = True
+        """No key ends with a context character: every hit ends where the automaton reports it."""
         automaton = ahocorasick.Automaton()
         for normalized, words in entries.items():
             for word in words:
                 key = _SPACES.sub(" ", word.strip())
                 if key:
                     self.size += _add(automaton, fold(key) if self._caseless else key, normalized)
+                    self._ordered = self._ordered and key[-1] not in _CC
         self._iter = None
         if self.size:
             automaton.make_automaton()
             self._iter = automaton.iter
+
+    @property
+    def ordered(self) -> bool:
+        """Whether hits come in the order of their ends (no key ends with a context character), so
+        leftmost-longest is kept as they come instead of sorting each text's hits."""
+        return self._ordered
 
     def find(self, doc: Document) -> list[Hit]:
         """Non-overlapping whole-token hits, leftmost then longest, in text order."""
@@ -74,21 +83,23 @@ class DictionaryMatcher:
         """:meth:`find` for many non-empty texts in one scan: ``{index: hits}`` for texts with hits."""
         if self._iter is None or not texts:
             return {}
-        views: list[str] = []
-        wheres: list[list[int] | None] = []
-        for text in texts:
-            if text.isprintable() and "  " not in text:  # the text is its own view (once folded)
-                views.append(text)
-                wheres.append(None)
-            else:
+        views: Sequence[str]
+        wheres: Sequence[list[int] | None]
+        if _single_spaced("".join(texts)):  # each text is its own view (once folded)
+            views, wheres = texts, [None] * len(texts)
+        else:
+            views, wheres = [], []
+            for text in texts:
                 view, where = text_view(text, False)
                 views.append(view)
                 wheres.append(where)
         joined = " " + " \n ".join(views) + " "
         # folding the whole is folding each text: ``fold`` is per character
-        return self._scan(fold(joined) if self._caseless else joined, [len(v) for v in views], wheres)
+        return self._scan(fold(joined) if self._caseless else joined, list(map(len, views)), wheres)
 
-    def _scan(self, joined: str, lengths: list[int], wheres: list[list[int] | None]) -> dict[int, list[Hit]]:
+    def _scan(
+        self, joined: str, lengths: Sequence[int], wheres: Sequence[list[int] | None]
+    ) -> dict[int, list[Hit]]:
         """Hits per view, in one pass of the automaton over ``joined``: the views (each folded when
         the rule is caseless), apart by ``" \\n "``, with one space before the first and after the last."""
         assert self._iter is not None
@@ -98,43 +109,68 @@ class DictionaryMatcher:
         # break, so no hit spans two views. A hit is then confirmed on ``joined`` itself: the same
         # characters, and a token boundary on each side (a space is one, so is a lone punctuation
         # mark next to a space; anything else is read by ``Boundaries`` on the view alone).
+        #
+        # Leftmost-longest is chosen as the hits come (see ``_keep``), which needs them in the order
+        # of their ends: the automaton reports its hits in the order of their padded ends, and a
+        # key ends one before its padded end unless its last character is a context character
+        # (then at it). So when no key ends with one, the order holds; otherwise ("every") all of a
+        # view's confirmed hits are kept and ``_leftmost_longest`` sorts them.
+        every = not self._ordered
         cc = _CC
+        starts = joined.startswith
         k = 0
         base = 1  # where view k starts in ``joined``
         top = base + lengths[0]  # the space after view k
-        cands: list[Hit] = []
+        kept: list[Hit] = []  # view k's hits so far: leftmost-longest, or every one
         bounds: seg.Boundaries | None = None  # view k's, made on the first hit that needs it
-        for end, (back, length, key, normalized, alternatives) in self._iter(_blanked(joined)):
+        for end, (back, length, normalized, check) in self._iter(_blanked(joined)):
             if end > top:
-                if cands:
-                    out[k] = _placed(cands, wheres[k])
-                    cands = []
+                if kept:
+                    out[k] = kept if wheres[k] is None and not every else _placed(kept, wheres[k], every)
+                    kept = []
                 while end > top:
                     base = top + 3
                     k += 1
                     top = base + lengths[k]
                 bounds = None
             s = end - back
+            rs = s - base
+            if kept and not every:
+                last = kept[-1]
+                at = last[0]
+                if at < rs and last[1] > rs:  # an earlier start overlaps it: it cannot be kept
+                    continue
+            else:
+                at = -1
             e = s + length
-            if alternatives:
+            if check is not None and (check.__class__ is tuple or not starts(check, s)):
+                if check.__class__ is not tuple:  # not the key, only its blanked form
+                    continue
                 bounds = bounds or seg.Boundaries(joined[base:top])
-                cands.extend(_confirmed(joined, end, base, alternatives, bounds))
-                continue
-            if key is not None and joined[s:e] != key:
+                for hit in _confirmed(joined, end, base, check, bounds):
+                    if every:
+                        kept.append(hit)
+                    else:
+                        _keep(kept, hit)
                 continue
             c = joined[s - 1]
             if c != " " and not (c in cc and joined[s - 2] == " "):
                 bounds = bounds or seg.Boundaries(joined[base:top])
-                if not bounds.start(s - base):
+                if not bounds.start(rs):
                     continue
             c = joined[e]
             if c != " " and not (c in cc and joined[e + 1] == " "):
                 bounds = bounds or seg.Boundaries(joined[base:top])
                 if not bounds.end(e - base):
                     continue
-            cands.append((s - base, e - base, normalized))
-        if cands:
-            out[k] = _placed(cands, wheres[k])
+            if at < rs:  # the common cases of ``_keep`` inline
+                kept.append((rs, e - base, normalized))
+            elif at == rs:  # longer than the last one kept, at its start
+                kept[-1] = (rs, e - base, normalized)
+            else:
+                _keep(kept, (rs, e - base, normalized))
+        if kept:
+            out[k] = _placed(kept, wheres[k], every)
         return out
 
 
@@ -142,7 +178,6 @@ _Key = tuple[int, int, str, str]
 """``(back, length, key, normalized)``: where a key starts before its padded hit's end, its length,
 the key itself and its normalized value."""
 
-_START = itemgetter(0)
 _LENGTH = itemgetter(1)
 _CC = seg.CONTEXT_CHARS
 _BLANKED = str.maketrans(_CC, " " * len(_CC))
@@ -152,11 +187,11 @@ _BLANKED_BYTES = bytes.maketrans(_CC.encode("ascii"), b" " * len(_CC))
 def _add(automaton: ahocorasick.Automaton, key: str, normalized: str) -> int:
     """Add ``key`` (as the view reads it) padded; 1 when it is new, 0 when an earlier entry has it.
 
-    The automaton's value: ``(back, length, key, normalized, alternatives)``, where ``key`` is None
-    when a padded hit proves it (no space, no context character in it: the blanked text holds the
-    same characters there), and ``alternatives`` lists every key of this padded form when several
-    read the same (``a-b`` and ``a b``; ``x.`` and ``x``), shortest first (see
-    :func:`_leftmost_longest`), each confirmed on its own.
+    The automaton's value: ``(back, length, normalized, check)``, where ``check`` is None when a
+    padded hit proves the key (no space, no context character in it: the blanked text holds the
+    same characters there), else the key to compare with the text; or, when several keys read the
+    same padded (``a-b`` and ``a b``; ``x.`` and ``x``), every one of them as ``_Key`` values,
+    shortest first, each confirmed on its own (``back`` and ``length`` are then 0).
     """
     left, right = key[0] not in _CC, key[-1] not in _CC
     blanked = key.translate(_BLANKED)
@@ -165,16 +200,34 @@ def _add(automaton: ahocorasick.Automaton, key: str, normalized: str) -> int:
     plain = blanked == key and " " not in key
     got = automaton.get(padded, None)
     if got is None:
-        automaton.add_word(padded, (back, len(key), None if plain else key, normalized, ()))
+        automaton.add_word(padded, (back, len(key), normalized, None if plain else key))
         return 1
-    known: tuple[_Key, ...] = got[4] or (
-        (got[0], got[1], padded[1:-1] if got[2] is None else got[2], got[3]),
+    check = got[3]
+    known: tuple[_Key, ...] = (
+        check
+        if isinstance(check, tuple)
+        else ((got[0], got[1], padded[1:-1] if check is None else check, got[2]),)
     )
     if any(k[2] == key for k in known):  # the first entry that lists a word keeps it
         return 0
     every = tuple(sorted((*known, (back, len(key), key, normalized)), key=_LENGTH))
-    automaton.add_word(padded, (*every[0], every))
+    # (back, length) 0: the group's hit sits at its padded end, after every earlier hit of its view,
+    # so ``_scan``'s early test never drops it (each key of the group is checked on its own)
+    automaton.add_word(padded, (0, 0, "", every))
     return 1
+
+
+_ODD_SPACES = bytes(c for c in range(128) if chr(c).isspace() and c != ord(" "))
+"""The ASCII whitespace a view makes a space (``\\s`` but the space itself)."""
+
+
+def _single_spaced(text: str) -> bool:
+    """Whether every run of whitespace in ``text`` is one space, so its view is itself (when it
+    says no, the views are made one by one: a false no only costs time)."""
+    if text.isascii():  # bytes.translate is a table lookup in C; isprintable reads more slowly
+        data = text.encode("ascii")
+        return len(data.translate(None, _ODD_SPACES)) == len(data) and data.find(b"  ") < 0
+    return text.isprintable() and "  " not in text
 
 
 def _blanked(text: str) -> str:
@@ -195,20 +248,41 @@ def _confirmed(joined: str, end: int, base: int, keys: tuple[_Key, ...], bounds:
     return out
 
 
-def _placed(hits: list[Hit], where: list[int] | None) -> list[Hit]:
-    """Leftmost-longest hits (found in the order of their ends), in the original text's offsets."""
-    if len(hits) > 1:
+def _placed(hits: list[Hit], where: list[int] | None, every: bool) -> list[Hit]:
+    """One view's hits in the original text's offsets (``every``: all the confirmed ones, in any
+    order, resolved here; else already leftmost-longest)."""
+    if every and len(hits) > 1:
         hits = _leftmost_longest(hits)
     if where is None:
         return hits
     return [(where[s], where[e - 1] + 1, normalized) for s, e, normalized in hits]
 
 
+def _keep(kept: list[Hit], hit: Hit) -> None:
+    """Add ``hit`` to ``kept``, the leftmost-longest choice among the hits so far, when it is one.
+
+    The hits come in the order of their ends. Leftmost-longest takes the hits by start (the longer
+    first at one start) and keeps each that starts at or after the end of the last kept. Those
+    that start before ``hit`` are taken exactly as before it came (it is after them in that order):
+    they are the kept ones that start before it. ``hit`` is kept when the last of them ends at or
+    before its start. Then every earlier hit that starts at or after its start ends at or before
+    its end (they came first), so lies inside it and is dropped. When ``hit`` is not kept, the
+    choice is as before.
+    """
+    s = hit[0]
+    i = len(kept)
+    while i and kept[i - 1][0] >= s:
+        i -= 1
+    if i and kept[i - 1][1] > s:
+        return
+    del kept[i:]
+    kept.append(hit)
+
+
 def _leftmost_longest(hits: list[Hit]) -> list[Hit]:
     """The leftmost hit, then the longest there, then the same after its end, and so on (``hits``
-    in the order of their ends)."""
-    hits.reverse()  # longest first among hits with one start, kept so by the stable sort
-    hits.sort(key=_START)
+    in any order)."""
+    hits.sort(key=_BY_START_LONGEST)
     kept: list[Hit] = []
     last = -1
     for hit in hits:
@@ -216,3 +290,10 @@ def _leftmost_longest(hits: list[Hit]) -> list[Hit]:
             kept.append(hit)
             last = hit[1]
     return kept
+
+
+def _by_start_longest(hit: Hit) -> tuple[int, int]:
+    return hit[0], -hit[1]
+
+
+_BY_START_LONGEST = _by_start_longest

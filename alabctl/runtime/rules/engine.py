@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from alabctl.runtime.engine import Chunk
-from alabctl.runtime.rules.chunks import NO_METADATA, make_chunk
+from alabctl.runtime.rules.chunks import NO_METADATA, hit_chunks, hit_chunks_into, make_chunk, rule_chunks
 from alabctl.runtime.rules.context import BARE, Context
 from alabctl.runtime.rules.dictionary import DictionaryMatcher, Hit, parse_entries
 from alabctl.runtime.rules.document import Document
@@ -102,7 +102,7 @@ class _Rule:
             ]
         if self.context is None:  # the common case, kept tight: hits are already disjoint and in order
             label, name = self.label, self.name
-            return [make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits]
+            return hit_chunks(text, hits, label, name)
         return _chunks(self, doc, [(s, e) for s, e, _ in hits], [norm for _, _, norm in hits])
 
 
@@ -120,6 +120,7 @@ class RuleEngine:
         regex_rules = [(i, r.regex) for i, r in enumerate(self._rules) if r.regex is not None]
         self._scan: MultiScan | None = choose_backend(backend, regex_rules)
         scanned = self._scan.indices if self._scan is not None else frozenset()
+        self._exact = self._scan.exact if self._scan is not None else frozenset()
         self._unscanned = [(i, r) for i, r in enumerate(self._rules) if i not in scanned]
         self._searches = [r.regex.search if r.plain and r.regex is not None else None for r in self._rules]
         """A plain regex rule's ``search``, by rule index (None for the others)."""
@@ -251,11 +252,15 @@ class RuleEngine:
         searches = self._searches
         plain: list[tuple[int, int, int]] = []
         widths = self._widths
+        exact = self._exact
         for i, ends in hints.items():
             search = searches[i]
             try:
                 if search is not None and len(ends) == 1:  # one place a match can end: one search
                     e, lowest = ends[0]
+                    if i in exact and lowest >= 0:  # it is the match (see ``MultiScan.exact``)
+                        plain.append((lowest, e, i))
+                        continue
                     width = widths[i]
                     m = search(text, lowest if width is None or lowest > e - width else e - width)
                     if m is not None:
@@ -271,10 +276,7 @@ class RuleEngine:
                 _failed(rules[i], text)
         if len(plain) > 1:
             plain.sort()
-        labels, names = self._labels, self._names
-        made = [
-            make_chunk(s, e, text[s:e], labels[i], BARE, names[i], None, NO_METADATA) for s, e, i in plain
-        ]
+        made = rule_chunks(text, plain, self._labels, self._names)
         if out:
             rank = self._rank
             made.extend(out)
@@ -283,27 +285,35 @@ class RuleEngine:
 
     def annotate_many(self, texts: Sequence[str]) -> list[list[Chunk]]:
         """:meth:`annotate` for each text, the same chunks; dictionary rules scan all the texts at
-        once, and a text none of the rules can match costs next to nothing."""
-        if not self._batched:
+        once, so does the hyperscan prefilter when it may (:attr:`MultiScan.joinable`), and a text
+        none of the rules can match costs next to nothing."""
+        scan = self._scan if self._scan is not None and self._scan.joinable else None
+        if not self._batched and scan is None:
             return [self.annotate(text) for text in texts]
         out: list[list[Chunk]] = [[] for _ in texts]
-        todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
-        readable = [texts[i] for i in todo]
+        todo: Sequence[int]
+        if _all_readable(texts):
+            todo, readable = range(len(texts)), texts
+        else:
+            todo = [i for i, text in enumerate(texts) if isinstance(text, str) and text]
+            readable = [texts[i] for i in todo]
         rules = self._rules
-        if len(rules) == 1 and rules[0].context is None and not rules[0].sentence_scope:
+        if len(rules) == 1 and self._batched and rules[0].context is None and not rules[0].sentence_scope:
             # one plain dictionary rule (the common case, kept tight): its hits are its chunks
             rule = rules[0]
             label, name = rule.label, rule.name
+            if isinstance(todo, range):  # every text is readable: ``out`` is by the same index
+                hit_chunks_into(out, readable, self._batch_hits(0, readable), label, name)
+                return out
             for j, hits in self._batch_hits(0, readable).items():
-                text = readable[j]
-                out[todo[j]] = [
-                    make_chunk(s, e, text[s:e], label, BARE, name, norm, NO_METADATA) for s, e, norm in hits
-                ]
+                out[todo[j]] = hit_chunks(readable[j], hits, label, name)
             return out
         found: dict[int, dict[int, list[Hit]]] = {}  # text index -> rule index -> hits
         for r in self._batched:
             for j, hits in self._batch_hits(r, readable).items():
                 found.setdefault(todo[j], {})[r] = hits
+        if scan is not None:
+            return self._prefiltered_many(scan, texts, todo, readable, found, out)
         if len(self._batched) == len(rules):  # only the texts with hits need any more work
             for i, by_rule in found.items():
                 out[i] = self._annotate(texts[i], by_rule)
@@ -312,7 +322,37 @@ class RuleEngine:
             out[i] = self._annotate(texts[i], found.get(i, _NO_RULES))
         return out
 
-    def _batch_hits(self, r: int, texts: list[str]) -> dict[int, list[Hit]]:
+    def _prefiltered_many(
+        self,
+        scan: MultiScan,
+        texts: Sequence[str],
+        todo: Sequence[int],
+        readable: Sequence[str],
+        found: Mapping[int, Mapping[int, list[Hit]]],
+        out: list[list[Chunk]],
+    ) -> list[list[Chunk]]:
+        """:meth:`annotate_many` once the dictionary rules ran, the prefilter reading all the texts
+        in one pass; a text where no rule can match (no hint, no hit, no rule outside the
+        prefilter) costs nothing more."""
+        given: Mapping[int, list[Hit]] | None = None
+        batched, unscanned = bool(self._batched), bool(self._unscanned)
+        hinted: Iterable[Mapping[int, Hint] | None]
+        try:
+            hinted = scan.scan_many(readable)
+        except Exception:  # as one text's: every rule then runs text by text
+            log.exception("the prefilter failed on a batch of %d texts", len(readable))
+            hinted = [None] * len(readable)
+        for j, hints in enumerate(hinted):
+            i = todo[j]
+            if batched:
+                given = found.get(i, _NO_RULES)
+            if hints is None:  # not ASCII: ``re`` alone
+                out[i] = self._annotate(texts[i], given)
+            elif hints or unscanned:
+                out[i] = self._prefiltered(texts[i], given, hints)
+        return out
+
+    def _batch_hits(self, r: int, texts: Sequence[str]) -> dict[int, list[Hit]]:
         """Dictionary rule ``r``'s hits in ``texts``, by text index (none when it fails, logged)."""
         rule = self._rules[r]
         assert rule.dictionary is not None
@@ -334,6 +374,16 @@ class RuleEngine:
 
 def _failed(rule: _Rule, text: str) -> None:
     log.exception("rule '%s' failed on a text of %d characters", rule.name, len(text))
+
+
+def _all_readable(texts: Sequence[object]) -> bool:
+    """Whether every one of ``texts`` is a non-empty string (checked in C: ``join`` refuses anything
+    else, ``all`` an empty one)."""
+    try:
+        "".join(texts)  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return all(texts)
 
 
 def _may_cross(text: str, start: int, end: int) -> bool:

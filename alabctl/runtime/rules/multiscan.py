@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 from alabctl.compile.checks.regexcheck import check_regex
@@ -73,6 +74,23 @@ class MultiScan:
                 continue
             compiled.append((index, expression, flags))
         self.indices = frozenset(i for i, _, _ in compiled)
+        self.joinable = all(_joinable(matcher) for index, matcher in rules if index in self.indices)
+        """Whether :meth:`scan_many` may read many texts in one pass (see :func:`_joinable`)."""
+        regular = {index for index, matcher in rules if matcher.facts.regular}
+        self.exact = frozenset(i for i, _, f in compiled if i in regular and f == hs.HS_FLAG_SOM_LEFTMOST)
+        """The rules whose one match end in a text *is* their match there, from its lowest start.
+
+        Such a rule's pattern is regular (:data:`regex._REGULAR_OPS`: whether it matches
+        ``text[s:e]`` depends on those characters and their neighbours only, the same for ``re``
+        and for hyperscan on ASCII text; it never matches empty), and hyperscan reports each end
+        with its leftmost start. When a text gives it exactly one end ``e`` with lowest start
+        ``s``, every match there ends at ``e``. ``re``'s first match starts at the leftmost place
+        where any match starts, which is ``s`` (all of them end at ``e``), and from there the
+        only end it can reach is ``e``: so it is ``[s, e)``; the next search starts at ``e``,
+        where no match can start that ends at ``e``. So ``re.finditer`` gives exactly
+        ``[(s, e)]``, and the search that would confirm it can be skipped. (A lowest start that is
+        not known for sure, given as -1 by :meth:`scan_many`, is never taken so.)
+        """
         self._db: Any = None
         self._local = threading.local()
         if compiled:
@@ -117,6 +135,79 @@ class MultiScan:
             if len(got) > 1:
                 got.sort()
         return ends
+
+    def scan_many(self, texts: Sequence[str]) -> Iterator[Mapping[int, list[tuple[int, int]]] | None]:
+        """:meth:`scan` of each text, the same hints, in one pass over the ASCII texts joined by
+        line breaks (needs :attr:`joinable`). A lowest start given as -1: the text's start, or
+        earlier. The hints come text by text, as the caller reads them, so what each text needs
+        is made just before it is used and gone just after (the scan itself runs at once).
+
+        Every match a text has on its own is a match of the joined texts at the same place (the
+        patterns read nothing outside their match but ``\\b``/``\\B``, and a line break next to
+        a text reads as its end does: not a word character), so every end is reported. A match
+        of the joined texts may also cross a line break: it is kept for the text where it ends
+        with the lowest start -1 (so an end has a lowest start at or below its true one), or
+        dropped when it ends on the line break itself. The extra ends can only send ``re`` to
+        search from a place where it finds the same matches (:meth:`RegexMatcher.confirmed`).
+        """
+        joined = "\n".join(texts)
+        readable: Sequence[bool] | None = None  # which texts are scanned (None: all)
+        if not joined.isascii():
+            readable = [text.isascii() for text in texts]
+            joined = "\n".join([text for text, ok in zip(texts, readable, strict=True) if ok])
+        found: list[int] = []  # end, start, rule of each match: ints, which the collector never tracks
+        append = found.append
+
+        def on_match(rule: int, start: int, end: int, flags: int, context: Any) -> None:
+            append(end)
+            append(start)
+            append(rule)
+
+        self._db.scan(joined.encode("ascii"), match_event_handler=on_match, scratch=self._scratch())
+        ends = found[0::3]
+        if ends != sorted(ends):  # hyperscan reports by end in practice; if not, sort
+            found = [x for match in sorted(zip(ends, found[1::3], found[2::3], strict=True)) for x in match]
+        return _hints(texts, readable, found)
+
+
+_NO_HINTS: Mapping[int, list[tuple[int, int]]] = MappingProxyType({})
+
+
+def _hints(
+    texts: Sequence[str], readable: Sequence[bool] | None, found: list[int]
+) -> Iterator[Mapping[int, list[tuple[int, int]]] | None]:
+    """Each text's hints from the matches of :meth:`MultiScan.scan_many` (None: not scanned)."""
+    at = 0
+    n = len(found)
+    base = 0  # where the text starts in the joined texts
+    for k, text in enumerate(texts):
+        if readable is not None and not readable[k]:
+            yield None
+            continue
+        top = base + len(text)
+        if at >= n or found[at] > top:
+            yield _NO_HINTS
+        else:
+            hints: dict[int, list[tuple[int, int]]] = {}
+            while at < n and found[at] <= top:
+                end, start, rule = found[at], found[at + 1], found[at + 2]
+                at += 3
+                if end <= base:  # it ends on the line break before this text
+                    continue
+                pair = (end - base, start - base if start >= base else -1)  # -1: it crossed a line break
+                got = hints.get(rule)
+                if got is None:
+                    hints[rule] = [pair]
+                else:
+                    got.append(pair)
+            yield hints
+        base = top + 1
+
+
+def _joinable(matcher: RegexMatcher) -> bool:
+    """Whether the pattern reads nothing outside its match but word boundaries: no anchor, no
+    lookaround, no conditional on a group (a ``(?(1)...)`` could read a group matched earlier)."""
+    return matcher.facts.context_free or matcher.facts.bounded_only
 
 
 def _flags(hs: Any, expression: bytes) -> int | None:

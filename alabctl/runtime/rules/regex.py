@@ -65,6 +65,37 @@ def _ops(parsed: Any) -> set[str]:
     return names
 
 
+_REGULAR_OPS = frozenset(
+    ("LITERAL", "NOT_LITERAL", "ANY", "IN", "BRANCH", "SUBPATTERN", "MAX_REPEAT", "MIN_REPEAT", "AT")
+)
+"""Opcodes of a regular expression in the strict sense (characters, classes, groups, alternatives,
+greedy and lazy repeats, and anchors, of which only word boundaries are let through): whether it
+matches ``text[s:e]`` depends on those characters (and the ones on either side) only, never on how
+the engine searches."""
+
+_BOUNDARIES = frozenset(
+    str(getattr(_constants, name)) for name in ("AT_BOUNDARY", "AT_NON_BOUNDARY") if hasattr(_constants, name)
+)
+
+
+def _anchors(parsed: Any) -> set[str]:
+    """The names of every anchor (``AT``) in a parsed pattern (recursively): ``AT_BOUNDARY``, ..."""
+    names: set[str] = set()
+    stack = [parsed]
+    while stack:
+        node = stack.pop()
+        for op, av in node:
+            if str(op) == "AT":
+                names.add(str(av))
+            items = av if isinstance(av, (list, tuple)) else [av]
+            for item in items:
+                if isinstance(item, _parser.SubPattern):
+                    stack.append(item)
+                elif isinstance(item, (list, tuple)):
+                    stack.extend(x for x in item if isinstance(x, _parser.SubPattern))
+    return names
+
+
 def _local_ignorecase(parsed: Any) -> bool:
     """Whether a group turns case-insensitivity on (``(?i:...)``)."""
     stack = [parsed]
@@ -128,21 +159,28 @@ class PatternFacts:
     """What the matcher may assume about a pattern: its width bounds, whether it looks outside the
     characters it matches (anchors, ``\\b``, lookarounds), and strings every match contains."""
 
-    __slots__ = ("caseless", "context_free", "max_width", "min_width", "needles")
+    __slots__ = ("bounded_only", "caseless", "context_free", "max_width", "min_width", "needles", "regular")
 
     def __init__(self, pattern: str) -> None:
         try:
             parsed = _parser.parse(pattern, re.ASCII)
             self.min_width, high = parsed.getwidth()
             self.max_width = high if high < _constants.MAXREPEAT else _UNBOUNDED
-            self.context_free = not (_ops(parsed) & _CONTEXT_OPS)
+            ops = _ops(parsed)
+            context = ops & _CONTEXT_OPS
+            self.context_free = not context
+            self.bounded_only = context == {"AT"} and _anchors(parsed) <= _BOUNDARIES
+            """Whether the only thing it reads outside its match is a word boundary (``\\b``, ``\\B``)."""
+            self.regular = ops <= _REGULAR_OPS and _anchors(parsed) <= _BOUNDARIES
+            """Whether only the opcodes of :data:`_REGULAR_OPS` occur (word boundaries the only anchors)."""
             self.caseless = bool(parsed.state.flags & re.IGNORECASE) or _local_ignorecase(parsed)
             needles = _required(parsed.data)
             if needles is not None and self.caseless:
                 needles = frozenset(n.lower() for n in needles)
             self.needles: tuple[str, ...] | None = tuple(sorted(needles)) if needles else None
         except Exception:  # a tree this reader does not know just turns the shortcuts off
-            self.min_width, self.max_width, self.context_free = 0, _UNBOUNDED, False
+            self.min_width, self.max_width, self.context_free, self.bounded_only = 0, _UNBOUNDED, False, False
+            self.regular = False
             self.caseless, self.needles = False, None
 
     def may_match(self, text: str, lowered: str) -> bool:

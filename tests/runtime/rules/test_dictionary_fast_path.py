@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
+
 from alabctl.runtime.rules import RuleEngine
 from alabctl.runtime.rules import text as seg
 from alabctl.runtime.rules.dictionary import DictionaryMatcher
@@ -79,22 +81,57 @@ def reference(entries: dict[str, list[str]], caseless: bool, text: str) -> list[
 
 
 ENTRIES = {"N1": WORDS[:9], "N2": WORDS[9:]}
+# no word ends with a context character: the scan keeps leftmost-longest as the hits come
+ORDERED = {
+    "N1": [w for w in WORDS[:9] if w[-1] not in seg.CONTEXT_CHARS] + ["kidney", "chronic kidney"],
+    "N2": [w for w in WORDS[9:] if w[-1] not in seg.CONTEXT_CHARS] + ["disease man", "(x"],
+}
 
 
-def test_scan_matches_the_full_tokenisation_on_a_generated_corpus() -> None:
+@pytest.mark.parametrize("entries", [ENTRIES, ORDERED], ids=["any", "ordered"])
+def test_scan_matches_the_full_tokenisation_on_a_generated_corpus(entries: dict[str, list[str]]) -> None:
     texts = [t for t in corpus(7, 3000) if t]
     for caseless in (True, False):
-        matcher = DictionaryMatcher(ENTRIES, case_sensitive=not caseless)
-        many = matcher.find_many(texts)
-        for i, text in enumerate(texts):
-            expected = reference(ENTRIES, caseless, text)
+        matcher = DictionaryMatcher(entries, case_sensitive=not caseless)
+        assert matcher.ordered is (entries is ORDERED)
+        for at in range(0, len(texts), 256):  # in batches, as the engine scans them
+            batch = texts[at : at + 256]
+            many = matcher.find_many(batch)
+            for i, text in enumerate(batch):
+                expected = reference(entries, caseless, text)
+                assert matcher.find(Document(text)) == expected, text
+                assert many.get(i, []) == expected, text
+        assert sum(len(matcher.find(Document(t))) > 1 for t in texts) > 100  # many texts, many hits
+
+
+NESTED = {"N": ["a b", "d", "b c d e", "kidney", "chronic kidney disease", "kidney disease", "disease", "c"]}
+NESTED_TEXTS = [
+    "a b c d e",  # "a b", "c", "d" kept; "b c d e" is not: it starts inside "a b"
+    "b c d e",  # "c", "d" kept, then both dropped for the longer, earlier "b c d e"
+    "x a b, c d e. chronic kidney disease",
+    "chronic kidney disease",  # "kidney" kept, then dropped for "chronic kidney disease"
+    "kidney disease d a b c d e b c d e",
+    "c d e (a b) b c d e!",
+]
+
+
+def test_leftmost_longest_as_the_hits_come() -> None:
+    """Hits inside a later, longer one; a later hit that starts inside a kept one."""
+    for caseless in (True, False):
+        matcher = DictionaryMatcher(NESTED, case_sensitive=not caseless)
+        assert matcher.ordered
+        many = matcher.find_many(NESTED_TEXTS)
+        for i, text in enumerate(NESTED_TEXTS):
+            expected = reference(NESTED, caseless, text)
             assert matcher.find(Document(text)) == expected, text
             assert many.get(i, []) == expected, text
-    assert any(many.values())  # the corpus does hit the dictionary
+    assert many[0] == [(0, 3, "N"), (4, 5, "N"), (6, 7, "N")]
+    assert many[1] == [(0, 7, "N")]
+    assert many[3] == [(0, 22, "N")]
 
 
-def _dictionary_file() -> str:
-    return "\n".join("\t".join([n, *words]) for n, words in ENTRIES.items()) + "\n"
+def _dictionary_file(entries: dict[str, list[str]]) -> str:
+    return "\n".join("\t".join([n, *words]) for n, words in entries.items()) + "\n"
 
 
 RULES: list[dict[str, Any]] = [
@@ -105,13 +142,32 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
-def test_annotate_many_gives_annotate_s_chunks() -> None:
+@pytest.mark.parametrize("entries", [ENTRIES, ORDERED], ids=["any", "ordered"])
+def test_annotate_many_gives_annotate_s_chunks(entries: dict[str, list[str]]) -> None:
     texts: list[Any] = corpus(11, 1500)
     texts[3:3] = ["", None, 5]  # unreadable texts find nothing, in place
     for specs in ([RULES[0]], RULES[:3], RULES):
         for backend in ("re", "auto"):
-            engine = RuleEngine.from_specs(specs, {"d.tsv": _dictionary_file()}, backend=backend)
+            engine = RuleEngine.from_specs(specs, {"d.tsv": _dictionary_file(entries)}, backend=backend)
             expected = [engine.annotate(t) for t in texts]
             assert engine.annotate_many(texts) == expected
             assert engine.annotate_many(texts[:1]) == expected[:1]
             assert sum(map(len, expected)) > 100
+
+
+def test_a_batch_with_any_whitespace_reads_each_text_s_view() -> None:
+    """Runs of whitespace read as one space, in a batch that is all single spaces but one text."""
+    plain = ["chronic kidney disease", "x kidney disease", "disease"]
+    for odd in [
+        "kidney\x0bdisease",
+        "kidney\x1cdisease",
+        "kidney  disease",
+        "kidney\u00a0disease",
+        "a\tdisease",
+    ]:
+        texts = [*plain, odd]
+        matcher = DictionaryMatcher(ORDERED, case_sensitive=False)
+        many = matcher.find_many(texts)
+        for i, text in enumerate(texts):
+            assert many.get(i, []) == reference(ORDERED, True, text), text
+        assert many[3], odd  # the odd text matches too, across its whitespace
