@@ -33,8 +33,6 @@ import json
 import os
 import platform
 import re
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,7 +50,7 @@ sys.path.insert(0, str(REPO))
 from loadgen import predict_loop  # noqa: E402
 
 from tests.assets.hubserver import HubServer  # noqa: E402
-from tests.sparknlp.cluster import ClusterError, standalone  # noqa: E402
+from tests.sparknlp.cluster import ClusterError, free_port, standalone, stop  # noqa: E402
 from tests.sparknlp.models import (  # noqa: E402
     EMBEDDINGS,
     NER,
@@ -165,22 +163,6 @@ def write_tasks(texts: list[str], count: int, path: Path) -> Path:
 
 
 # -- processes --------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def hwm_kb(pid: int) -> int:

@@ -56,3 +56,34 @@ def test_a_command_stub_lists_in_top_level_help(capsys) -> None:
         build_parser(["--help"]).parse_args(["--help"])
     out = capsys.readouterr().out
     assert all(name in out for name in COMMANDS)
+
+
+def test_the_lazy_names_of_api_are_exactly_apivalues() -> None:
+    import alabctl.api as api
+    from alabctl import apivalues
+
+    assert frozenset(apivalues.__all__) == api.VALUES
+    for name in api.VALUES:
+        assert getattr(api, name) is getattr(apivalues, name)
+    with pytest.raises(AttributeError):
+        _ = api.NoSuchThing  # type: ignore[attr-defined]
+
+
+def test_hub_pull_loads_no_manifest_models(tmp_path) -> None:
+    """A pull without ``-f`` never needs pydantic: its start-up is paid by every process."""
+    import os
+
+    env = {**os.environ, "ALABCTL_HOME": str(tmp_path / "home")}
+    probe = (
+        "import sys\n"
+        "from alabctl.cli.main import main\n"
+        "try:\n"
+        "    main(['hub', 'pull', 'ner_dl', '--hub', 'http://127.0.0.1:9'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write('\\n'.join(sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120)
+    loaded = set(proc.stderr.splitlines())
+    assert "alabctl.assets.pull" in loaded or "alabctl.assets.hub" in loaded, proc.stderr[-2000:]
+    assert not any(m.split(".")[0] == "pydantic" for m in loaded)
