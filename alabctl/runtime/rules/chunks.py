@@ -149,24 +149,5 @@ def hit_chunks_into(
     source: str,
 ) -> None:
     """:func:`hit_chunks` of each ``texts[i]`` with hits ``found[i]``, into ``out[i]``."""
-    twin = _TWIN
-    if twin is None:
-        for i, hits in found.items():
-            out[i] = hit_chunks(texts[i], hits, label, source)
-        return
     for i, hits in found.items():
-        text = texts[i]
-        made: list[Chunk] = []
-        for s, e, n in hits:
-            c = twin()
-            c.start = s
-            c.end = e
-            c.text = text[s:e]
-            c.label = label
-            c.score = BARE
-            c.source = source
-            c.normalized = n
-            c.metadata = NO_METADATA
-            c.__class__ = Chunk
-            made.append(c)
-        out[i] = made
+        out[i] = hit_chunks(texts[i], hits, label, source)

@@ -18,7 +18,7 @@ then confirms with ``re`` from there, so both paths give the same spans (see :mo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from alabctl.runtime.rules.document import Document
@@ -48,21 +48,24 @@ def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
         raise UserError(f"{where}: regex {pattern!r} does not compile: {exc}") from exc
 
 
-def _ops(parsed: Any) -> set[str]:
-    """The names of every opcode in a parsed pattern (recursively)."""
-    names: set[str] = set()
+def _nodes(parsed: Any) -> Iterator[tuple[Any, Any]]:
+    """Every ``(opcode, argument)`` of a parsed pattern, nested groups and branches included."""
     stack = [parsed]
     while stack:
         node = stack.pop()
         for op, av in node:
-            names.add(str(op))
+            yield op, av
             items = av if isinstance(av, (list, tuple)) else [av]
             for item in items:
                 if isinstance(item, _parser.SubPattern):
                     stack.append(item)
                 elif isinstance(item, (list, tuple)):
                     stack.extend(x for x in item if isinstance(x, _parser.SubPattern))
-    return names
+
+
+def _ops(parsed: Any) -> set[str]:
+    """The names of every opcode in a parsed pattern (recursively)."""
+    return {str(op) for op, _ in _nodes(parsed)}
 
 
 _REGULAR_OPS = frozenset(
@@ -80,37 +83,12 @@ _BOUNDARIES = frozenset(
 
 def _anchors(parsed: Any) -> set[str]:
     """The names of every anchor (``AT``) in a parsed pattern (recursively): ``AT_BOUNDARY``, ..."""
-    names: set[str] = set()
-    stack = [parsed]
-    while stack:
-        node = stack.pop()
-        for op, av in node:
-            if str(op) == "AT":
-                names.add(str(av))
-            items = av if isinstance(av, (list, tuple)) else [av]
-            for item in items:
-                if isinstance(item, _parser.SubPattern):
-                    stack.append(item)
-                elif isinstance(item, (list, tuple)):
-                    stack.extend(x for x in item if isinstance(x, _parser.SubPattern))
-    return names
+    return {str(av) for op, av in _nodes(parsed) if str(op) == "AT"}
 
 
 def _local_ignorecase(parsed: Any) -> bool:
     """Whether a group turns case-insensitivity on (``(?i:...)``)."""
-    stack = [parsed]
-    while stack:
-        node = stack.pop()
-        for op, av in node:
-            if str(op) == "SUBPATTERN" and av[1] & re.IGNORECASE:
-                return True
-            items = av if isinstance(av, (list, tuple)) else [av]
-            for item in items:
-                if isinstance(item, _parser.SubPattern):
-                    stack.append(item)
-                elif isinstance(item, (list, tuple)):
-                    stack.extend(x for x in item if isinstance(x, _parser.SubPattern))
-    return False
+    return any(str(op) == "SUBPATTERN" and av[1] & re.IGNORECASE for op, av in _nodes(parsed))
 
 
 def _required(items: Any) -> frozenset[str] | None:
@@ -169,9 +147,10 @@ class PatternFacts:
             ops = _ops(parsed)
             context = ops & _CONTEXT_OPS
             self.context_free = not context
-            self.bounded_only = context == {"AT"} and _anchors(parsed) <= _BOUNDARIES
+            only_boundaries = _anchors(parsed) <= _BOUNDARIES
+            self.bounded_only = context == {"AT"} and only_boundaries
             """Whether the only thing it reads outside its match is a word boundary (``\\b``, ``\\B``)."""
-            self.regular = ops <= _REGULAR_OPS and _anchors(parsed) <= _BOUNDARIES
+            self.regular = ops <= _REGULAR_OPS and only_boundaries
             """Whether only the opcodes of :data:`_REGULAR_OPS` occur (word boundaries the only anchors)."""
             self.caseless = bool(parsed.state.flags & re.IGNORECASE) or _local_ignorecase(parsed)
             needles = _required(parsed.data)
