@@ -50,7 +50,8 @@ sys.path.insert(0, str(REPO))
 from loadgen import predict_loop  # noqa: E402
 
 from tests.assets.hubserver import HubServer  # noqa: E402
-from tests.sparknlp.cluster import ClusterError, free_port, standalone, stop  # noqa: E402
+from tests.runtime.conftest import free_port, stop  # noqa: E402
+from tests.sparknlp.cluster import ClusterError, standalone  # noqa: E402
 from tests.sparknlp.models import (  # noqa: E402
     EMBEDDINGS,
     NER,

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.runtime.conftest import free_port, stop
 
 
 class ClusterError(RuntimeError):
@@ -26,23 +26,6 @@ def spark_class() -> Path:
     import pyspark
 
     return Path(pyspark.__file__).resolve().parent / "bin" / "spark-class"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, then SIGKILL after 20 s."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _wait_log(log: Path, needle: str, process: subprocess.Popen[bytes], timeout: float) -> None:

@@ -8,8 +8,6 @@ cluster: through the asset store path and the jars the engine passes on.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +16,7 @@ import pytest
 
 from alabctl.assets.home import Home
 from tests.sparknlp.cluster import standalone
-from tests.sparknlp.repo import PROJECT
-from tests.sparknlp.test_serve import TEXTS, _env, check
+from tests.sparknlp.test_serve import TEXTS, check, preannotate
 
 pytestmark = pytest.mark.spark
 
@@ -42,14 +39,7 @@ def test_preannotate_on_a_standalone_cluster_predicts_what_spark_nlp_predicts(
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps({"id": i, "data": {"text": t}}) + "\n" for i, t in enumerate(texts)))
     out = tmp_path / "cluster.jsonl"
-    args = ["--project", PROJECT, "--build", str(build), "--tasks", str(tasks), "--out", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "alabctl", "preannotate", *args, "--engine", "spark", "--master", url],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = preannotate(home, build, tasks, out, "--engine", "spark", "--master", url)
     assert done.returncode == 0, done.stderr[-3000:]
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert [t["id"] for t in written] == list(range(len(texts)))

@@ -42,6 +42,20 @@ def _env(home: Home) -> dict[str, str]:
     }
 
 
+def preannotate(
+    home: Home, build: Path, tasks: Path, out: Path, *more: str
+) -> subprocess.CompletedProcess[str]:
+    """``alabctl preannotate --project PROJECT`` of ``tasks`` into ``out`` as its own process."""
+    args = ["--project", PROJECT, "--build", str(build), "--tasks", str(tasks), "--out", str(out), *more]
+    return subprocess.run(
+        [sys.executable, "-m", "alabctl", "preannotate", *args],
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 def expected(spark: Any, home: Home, pipeline: dict[str, Any], text: str) -> tuple[set[Any], str]:
     """What Spark NLP itself finds in ``text``: NER regions as Label Studio counts them, and the class."""
     direct = reference(spark, home, pipeline).fullAnnotate(text)[0]
@@ -129,14 +143,7 @@ def test_preannotate_writes_what_spark_nlp_predicts(
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps({"id": i, "data": {"text": t}}) + "\n" for i, t in enumerate(TEXTS)))
     out = tmp_path / "out.jsonl"
-    io = ["--tasks", str(tasks), "--out", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "alabctl", "preannotate", "--project", PROJECT, "--build", str(build), *io],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = preannotate(home, build, tasks, out)
     assert done.returncode == 0, done.stderr[-3000:]
     written = [json.loads(line) for line in out.read_text().splitlines()]
     assert [t["id"] for t in written] == [0, 1, 2]
@@ -155,14 +162,7 @@ def test_preannotate_on_spark_predicts_what_spark_nlp_predicts(
     rows = [{"id": i, "data": {"text": t}} for i, t in enumerate(texts)]
     tasks.write_text(json.dumps([*rows[:2], {"id": "bad", "data": {"body": "no text"}}, *rows[2:]]))
     out = tmp_path / "spark.jsonl"
-    args = ["--project", PROJECT, "--build", str(build), "--tasks", str(tasks), "--out", str(out)]
-    done = subprocess.run(
-        [sys.executable, "-m", "alabctl", "preannotate", *args, "--engine", "spark", "--master", "local[2]"],
-        env=_env(home),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = preannotate(home, build, tasks, out, "--engine", "spark", "--master", "local[2]")
     assert done.returncode == 1, done.stderr[-3000:]  # 1: a task was skipped, the others written
     assert "skipped task 2" in done.stderr
     written = [json.loads(line) for line in out.read_text().splitlines()]
