@@ -228,7 +228,7 @@ def main() -> int:
             """Each tool once; with several archives, alabctl as one command and as one process per name."""
             out: list[tuple[str, Callable[[list[dict[str, object]]], Callable[[Path], float]]]] = []
             for who, exe in builds:
-                if many and who == "alabctl":  # one name per command is all an older baseline takes
+                if many:
                     out.append((f"{who} hub pull NAME1 NAME2 ... (one command)", _bind(alabctl, exe, True)))
                 if many:
                     out.append((f"{who} hub pull NAME, one process per name", _bind(alabctl, exe, False)))

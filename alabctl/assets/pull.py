@@ -283,7 +283,14 @@ class Puller:
         keep = False
         try:
             limits = replace(self.options.limits, free_space=self.options.free_space(self.home.root))
-            sink = UnzipSink(work / "x", record.file_name, limits, needs_md5(record.checksum), journal=part)
+            sink = UnzipSink(
+                work / "x",
+                record.file_name,
+                limits,
+                needs_md5(record.checksum),
+                journal=part,
+                size=planned.size,
+            )
             sink.dest.mkdir()
             try:
                 digest = self._fetch(planned, sink)

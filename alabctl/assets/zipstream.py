@@ -425,31 +425,46 @@ def _apply_zip64(label: str, info: zipfile.ZipInfo, extra: bytes) -> None:
     raise refuse(label, f"entry '{info.filename}' has no zip64 sizes")
 
 
+def quick_to_refetch(size: int, received: int, elapsed: float, within: float) -> bool:
+    """Whether ``size`` bytes would arrive again in under ``within`` seconds, at the rate at which
+    ``received`` bytes took ``elapsed`` seconds."""
+    return size * elapsed < within * received
+
+
 class UnzipSink(Sink):
     """A download that unzips as it arrives into ``dest`` (a new folder).
 
     With a ``journal`` (the asset's ``.part`` file) the bytes received are also appended there, so
     a run that is killed or runs out of retries leaves what a later run resumes with HTTP ``Range``
     (unzipping from the file then), exactly like a download to a file; an archive that turns out
-    not to be streamable continues from it too. On a link faster than ``JOURNAL_MAX_RATE`` the
-    journal keeps only its first ``JOURNAL_PROBE`` bytes (see :meth:`digest`). Without a journal
-    nothing survives the run.
+    not to be streamable continues from it too. Where fetching the whole archive again would take
+    less than ``JOURNAL_REFETCH`` seconds at the rate seen, the journal keeps only a prefix (see
+    :meth:`digest`). Without a journal nothing survives the run.
 
     A refusal does not stop the download: the rest is hashed without being written, so a corrupted
     transfer is reported as a checksum mismatch, as when the archive is unzipped after it arrived.
     :class:`NotStreamable` stops it at once. Call :meth:`result` once the checksum matched.
     """
 
-    JOURNAL_MAX_RATE = 200e6
-    """Bytes a second above which the journal stops (re-downloading 5 GB then takes under 30 s)."""
-    JOURNAL_PROBE = 64 << 20
+    JOURNAL_REFETCH = 30.0
+    """Seconds: the journal stops once the whole archive could be fetched again in less."""
+    JOURNAL_PROBE = 8 << 20
     """Bytes journaled before the transfer's rate is judged."""
+    UNKNOWN_SIZE = 6_000_000_000
+    """The size the rule assumes when the hub gives none (the journal then stops above 200 MB/s)."""
 
     def __init__(
-        self, dest: Path, label: str, limits: Limits, md5: bool = False, journal: Path | None = None
+        self,
+        dest: Path,
+        label: str,
+        limits: Limits,
+        md5: bool = False,
+        journal: Path | None = None,
+        size: int | None = None,
     ) -> None:
         super().__init__(dest, md5)
         self.label, self.limits, self.journal = label, limits, journal
+        self.size = size if size is not None else self.UNKNOWN_SIZE
         self.resumable_across_runs = journal is not None
         self.stream = ZipStream(dest, label, limits)
         self.failure: Exception | None = None
@@ -484,21 +499,25 @@ class UnzipSink(Sink):
     def digest(self, chunk: bytes) -> None:
         """Hash and journal one chunk (in the hashing thread: the journal's write overlaps the unzip).
 
-        The journal stops, keeping the prefix it has, once the transfer has shown itself faster than
-        ``JOURNAL_MAX_RATE`` after ``JOURNAL_PROBE`` bytes: a second write of every byte costs as much
-        as the download there, and fetching the rest again is cheap. On a slower link it keeps all.
+        After ``JOURNAL_PROBE`` bytes, the journal stops, keeping the prefix it has, as soon as the
+        rate seen would fetch the whole archive again in under ``JOURNAL_REFETCH`` seconds: there a
+        second write of every byte costs about as much as the download, and a killed run loses
+        little. Judged by the archive's size, not by a fixed rate, so five models sharing a link
+        (``hub pull A B C D E``) each stop early too. On a slow link, or for a huge archive, it
+        keeps all.
         """
         super().digest(chunk)
         if self._journal is None:
             return
         self._journal.write(chunk)
         self._journaled += len(chunk)
-        if self._journaled >= self.JOURNAL_PROBE:
-            elapsed = time.monotonic() - self._began
-            if self._journaled > self.JOURNAL_MAX_RATE * elapsed:
-                self._journal.close()
-                self._journal = None
-                self._stopped = True
+        elapsed = time.monotonic() - self._began
+        if self._journaled >= self.JOURNAL_PROBE and quick_to_refetch(
+            self.size, self._journaled, elapsed, self.JOURNAL_REFETCH
+        ):
+            self._journal.close()
+            self._journal = None
+            self._stopped = True
 
     def write(self, chunk: bytes) -> None:
         """Unzip the next bytes; after a failure, only count them."""

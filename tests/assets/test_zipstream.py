@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from alabctl.assets.archive import DEFAULT_LIMITS, Limits
-from alabctl.assets.zipstream import NotStreamable, UnzipSink, ZipStream
+from alabctl.assets.zipstream import NotStreamable, UnzipSink, ZipStream, quick_to_refetch
 from alabctl.spec.errors import PermanentError
 from tests.assets.test_asset_stream import build
 
@@ -71,14 +71,14 @@ def test_a_file_entry_under_a_file_is_refused(tmp_path: Path) -> None:
         _feed(buf.getvalue(), tmp_path / "x", 0)
 
 
-def _sink_through(data: bytes, tmp_path: Path, max_rate: float) -> UnzipSink:
+def _sink_through(data: bytes, tmp_path: Path, refetch: float) -> UnzipSink:
     """Data through an UnzipSink with a journal, chunk by chunk as the download pump gives it."""
 
     class Sink(UnzipSink):
         JOURNAL_PROBE = 100_000
-        JOURNAL_MAX_RATE = max_rate
+        JOURNAL_REFETCH = refetch
 
-    sink = Sink(tmp_path / "x", "m.zip", DEFAULT_LIMITS, journal=tmp_path / "m.zip.part")
+    sink = Sink(tmp_path / "x", "m.zip", DEFAULT_LIMITS, journal=tmp_path / "m.zip.part", size=len(data))
     sink.dest.mkdir()
     sink.open()
     for at in range(0, len(data), 30_000):
@@ -91,7 +91,7 @@ def _sink_through(data: bytes, tmp_path: Path, max_rate: float) -> UnzipSink:
 
 def test_the_journal_keeps_every_byte_on_a_slow_link(tmp_path: Path) -> None:
     data = build("deflated", random.Random(4).randbytes(400_000))
-    sink = _sink_through(data, tmp_path, max_rate=1e18)
+    sink = _sink_through(data, tmp_path, refetch=0.0)  # no link fetches anything again in 0 s
     assert (tmp_path / "m.zip.part").read_bytes() == data and sink.kept()
     sink.result()
     assert (sink.dest / "fields/weights/part-00000").stat().st_size == 400_000
@@ -99,10 +99,26 @@ def test_the_journal_keeps_every_byte_on_a_slow_link(tmp_path: Path) -> None:
 
 def test_the_journal_keeps_only_a_prefix_on_a_fast_link(tmp_path: Path) -> None:
     data = build("deflated", random.Random(4).randbytes(400_000))
-    sink = _sink_through(data, tmp_path, max_rate=1.0)  # any real transfer is faster than 1 byte/s
+    sink = _sink_through(data, tmp_path, refetch=1e9)  # every real link refetches 400 kB in 30 years
     kept = (tmp_path / "m.zip.part").read_bytes()
     assert kept == data[:120_000], "journaled up to the first chunk past the probe, then stopped"
     sink.result()  # the unzip itself went on to the end
     assert (sink.dest / "fields/weights/part-00000").stat().st_size == 400_000
     sink.discard()
     assert not (tmp_path / "m.zip.part").exists() and not sink.dest.exists()
+
+
+@pytest.mark.parametrize(
+    ("size", "received", "elapsed", "quick"),
+    [
+        (100_000_000, 8 << 20, 0.07, True),  # 100 MB at 120 MB/s (one of five sharing a fast link)
+        (100_000_000, 8 << 20, 2.6, False),  # 100 MB at 3.2 MB/s: 31 s to fetch again
+        (6_000_000_000, 8 << 20, 0.04, True),  # 6 GB at 210 MB/s: 28.6 s
+        (6_000_000_000, 8 << 20, 0.045, False),  # 6 GB at 186 MB/s: 32 s
+        (UnzipSink.UNKNOWN_SIZE, 8 << 20, 0.07, False),  # no size given: judged as 6 GB
+    ],
+)
+def test_the_journal_stops_where_the_archive_is_quick_to_fetch_again(
+    size: int, received: int, elapsed: float, quick: bool
+) -> None:
+    assert quick_to_refetch(size, received, elapsed, UnzipSink.JOURNAL_REFETCH) is quick
