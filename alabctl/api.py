@@ -16,15 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from alabctl import replay
-from alabctl.spec.cache import Memo, code_digest, default_cache_dir
-from alabctl.spec.codes import LICENSE_CODES
 from alabctl.spec.collector import paused_collection
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
 from alabctl.spec.errors import UsageError, UserError
-from alabctl.spec.loader import SourceIndex as SourceIndex  # re-exported: the CLI renders excerpts from it
 
 if TYPE_CHECKING:  # pydantic models load only when a function needs them: a replayed validate never does
+    from alabctl import replay
     from alabctl.apivalues import ApplyReport as ApplyReport
     from alabctl.apivalues import AssetInfo as AssetInfo
     from alabctl.apivalues import Desired as Desired
@@ -47,6 +44,7 @@ if TYPE_CHECKING:  # pydantic models load only when a function needs them: a rep
     from alabctl.assets.store import Store
     from alabctl.compile.build import Build
     from alabctl.reconcile.rebuild import Rebuild
+    from alabctl.spec.loader import SourceIndex as SourceIndex  # the CLI renders excerpts from it
     from alabctl.spec.reload import Reloader
     from alabctl.spec.repository import Repository
     from alabctl.spec.validate import SpecResult
@@ -76,11 +74,17 @@ on first use (19 dataclasses were a twentieth of a one-file ``validate``)."""
 
 
 def __getattr__(name: str) -> object:
-    """``alabctl.api.HubOptions`` and the other :data:`VALUES`, loaded when first asked for."""
+    """``alabctl.api.HubOptions`` and the other :data:`VALUES`, loaded when first asked for; and
+    ``SourceIndex``, with the manifest loader (YAML and all), which ``hub`` and the other commands
+    that read no manifests never load."""
     if name in VALUES:
         from alabctl import apivalues
 
         return getattr(apivalues, name)
+    if name == "SourceIndex":
+        from alabctl.spec.loader import SourceIndex
+
+        return SourceIndex
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -139,6 +143,7 @@ class Incremental:
     @classmethod
     def start(cls) -> Incremental:
         from alabctl.reconcile.rebuild import Rebuild
+        from alabctl.spec.cache import default_cache_dir
         from alabctl.spec.reload import Reloader
 
         return cls(Reloader(default_cache_dir()), Rebuild())
@@ -172,6 +177,8 @@ def _validate_inputs(
     now: datetime | None,
     incremental: Incremental | None,
 ) -> ValidationReport:
+    from alabctl import replay
+
     cwd = inputs.cwd or Path.cwd()
     options = {
         "values": dict(inputs.values),
@@ -219,6 +226,7 @@ def _load(
             cwd=cwd,
             lockfile=inputs.lockfile,
         )
+    from alabctl.spec.cache import default_cache_dir
     from alabctl.spec.validate import load_repository
 
     return load_repository(
@@ -243,6 +251,8 @@ def _validate(
     fp: replay.Fingerprint | None = None,
 ) -> ValidationReport:
     from alabctl.compile.verify import verify  # the checks load lxml and more: only on a full run
+    from alabctl.spec.cache import Memo, code_digest, default_cache_dir
+    from alabctl.spec.codes import LICENSE_CODES
 
     result = _load(inputs, cwd, incremental, fp)
     diagnostics = list(result.diagnostics)
@@ -758,6 +768,7 @@ def _desired(report: ValidationReport, incremental: Incremental | None = None) -
     (only what changed since the last build, with ``incremental``)."""
     from alabctl.apivalues import Desired
     from alabctl.compile.desired import DesiredState, desired_state
+    from alabctl.spec.cache import default_cache_dir
     from alabctl.spec.cachesign import read_signed, write_signed
 
     def build() -> Mapping[str, bytes]:

@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alabctl.spec.cache import Memo, code_digest, default_cache_dir
 from alabctl.spec.diagnostics import Diagnostic, Severity
@@ -62,8 +62,7 @@ def _text(path: Path) -> str:
     return data.decode("utf-8-sig", errors="replace") if data is not None else ""
 
 
-@dataclass(frozen=True)
-class Replayed:
+class Replayed(NamedTuple):
     diagnostics: list[Diagnostic]
     files: int
     manifests: int

@@ -10,9 +10,8 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from alabctl.spec.errors import UserError
 from alabctl.spec.names import Kind
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
     from alabctl.spec.kinds import LicenseManifest
 
 
-@dataclass(frozen=True)
-class ExternalInputs:
+class ExternalInputs(NamedTuple):
     files: tuple[Path, ...]
     """As the manifests name them (not resolved): a replay resolves them again and compares."""
     env: tuple[str, ...]

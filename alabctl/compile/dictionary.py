@@ -17,6 +17,7 @@ import csv
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from alabctl.spec.diagnostics import Path, Severity
 from alabctl.spec.kinds.rule import Orientation
@@ -31,8 +32,7 @@ MALFORMED = "ALB340"
 _OTHER_DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 
 
-@dataclass(frozen=True, slots=True)
-class DictionaryFinding:
+class DictionaryFinding(NamedTuple):
     """A problem in a dictionary: at a file ``line`` (1-based), or at an inline entry's node ``path``."""
 
     code: str

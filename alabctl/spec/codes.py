@@ -11,11 +11,10 @@ import time, so every output format knows every code whichever modules a run imp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Code:
+class Code(NamedTuple):
     """One diagnostic code."""
 
     code: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import NamedTuple
 
 PathPart = str | int
 Path = tuple[PathPart, ...]
@@ -24,8 +25,7 @@ class Severity(StrEnum):
     """Worth a look, but the input is usable."""
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """A 1-based line and column in a file."""
 
     line: int

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from alabctl import __version__
 from alabctl.spec.cache import ParseCache
@@ -109,8 +109,7 @@ class Origin:
         return f"{self.file}:{pos.line}:{pos.column}"
 
 
-@dataclass(frozen=True)
-class RawDocument:
+class RawDocument(NamedTuple):
     origin: Origin
     data: dict[str, Any]
 
@@ -124,8 +123,7 @@ class Loaded:
     files: int
 
 
-@dataclass(frozen=True)
-class _Input:
+class _Input(NamedTuple):
     display: str
     path: Path | None  # None for stdin
 
@@ -307,8 +305,7 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
     return found, diagnostics
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """The files some inputs name, found once, with the bytes and digests of those already read.
 
     ``validate`` finds every file to fingerprint its inputs and reads the ones whose content it
@@ -338,8 +335,7 @@ def snapshot(inputs: Sequence[str], root: Path, cwd: Path) -> Snapshot | None:
     return Snapshot(root, files, {}, {})
 
 
-@dataclass(frozen=True)
-class _FileResult:
+class _FileResult(NamedTuple):
     text: str | None
     documents: list[Any]
     diagnostics: list[Diagnostic]

@@ -7,9 +7,8 @@ Each check is a function of the repository that returns diagnostics; nothing is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from alabctl.spec.diagnostics import Diagnostic, hint
 from alabctl.spec.loader import Origin
@@ -111,8 +110,7 @@ def check_model_references(repo: Repository) -> Iterator[Diagnostic]:
             )
 
 
-@dataclass(frozen=True)
-class _Label:
+class _Label(NamedTuple):
     value: str
     source: str  # "manual", "model <m>", "rule <r>", "assertion"
     path: tuple[str | int, ...]

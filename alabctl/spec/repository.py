@@ -10,10 +10,9 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
-from alabctl.spec.lock import AssetType, Edition, LockedAsset, LockFile, edition_of
-from alabctl.spec.names import Kind
+from alabctl.spec.names import AssetType, Edition, Kind, edition_of
 from alabctl.spec.schema import Resource
 
 if TYPE_CHECKING:  # each kind's classes load with the first manifest of that kind (spec.kinds)
@@ -30,6 +29,7 @@ if TYPE_CHECKING:  # each kind's classes load with the first manifest of that ki
     )
     from alabctl.spec.kinds.project import Binding
     from alabctl.spec.kinds.server import Engine
+    from alabctl.spec.lock import LockedAsset, LockFile  # loaded with the first lock file read
 
 DEFAULT_EMBEDDINGS = "glove_100d"
 """Known without a manifest, as in Annotation Lab's default deployment."""
@@ -44,8 +44,7 @@ def _default_hub() -> HubSpec:
     return HubSpec()
 
 
-@dataclass(frozen=True)
-class ModelFacts:
+class ModelFacts(NamedTuple):
     """What is known about a model, from its manifest and the lock file."""
 
     name: str

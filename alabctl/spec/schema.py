@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Union, get_args, get_origin
+from typing import Any, NamedTuple, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
@@ -40,8 +39,7 @@ _TYPE_WORDS = {
 _CONFLICTS = {"one_of", "regex_case", "missing_sha256"}
 
 
-@dataclass(frozen=True)
-class Resource:
+class Resource(NamedTuple):
     """A validated manifest and where it came from."""
 
     manifest: AnyManifest

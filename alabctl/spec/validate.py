@@ -6,17 +6,21 @@ The compiler's checks (items 4-11) run on the repository this returns.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.loader import Snapshot, SourceIndex, load
-from alabctl.spec.lock import DEFAULT_LOCKFILE, read_lock
+from alabctl.spec.names import DEFAULT_LOCKFILE
 from alabctl.spec.refs import check_references
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource, to_resources
+
+if TYPE_CHECKING:
+    from alabctl.spec.lock import LockFile
 
 
 @dataclass
@@ -79,11 +83,20 @@ def assemble(
             )
         )
     lock_path = lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE
-    lock, lock_problems = read_lock(lock_path, display=_display(lock_path, cwd))
+    lock, lock_problems = _read_lock(lock_path, cwd)
     diagnostics.extend(lock_problems)
     repository = Repository(root, resources, lock)
     diagnostics.extend(check_references(repository))
     return SpecResult(repository, diagnostics, sources, files)
+
+
+def _read_lock(path: Path, cwd: Path) -> tuple[LockFile | None, list[Diagnostic]]:
+    """The lock file, if there is one: its module (pydantic models) loads only then."""
+    if not os.path.lexists(path):
+        return None, []
+    from alabctl.spec.lock import read_lock
+
+    return read_lock(path, display=_display(path, cwd))
 
 
 def _display(path: Path, cwd: Path) -> str:

@@ -16,8 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -103,8 +102,7 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class SourceMap:
+class SourceMap(NamedTuple):
     """Where each value (and each mapping key) of one document sits."""
 
     values: dict[Path, Position]
@@ -125,14 +123,12 @@ class SourceMap:
         return path in self.values
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedDocument:
+class ParsedDocument(NamedTuple):
     data: Any
     source_map: SourceMap
 
 
-@dataclass(frozen=True, slots=True)
-class ParseResult:
+class ParseResult(NamedTuple):
     documents: list[ParsedDocument]
     diagnostics: list[Diagnostic]
 

@@ -19,8 +19,8 @@ import re
 import string
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from alabctl.spec.diagnostics import Severity
 
@@ -32,8 +32,7 @@ _SAMPLE = string.ascii_letters + string.digits + string.punctuation + " \t\n\r\f
 _PORTABLE_FLAGS = set("ims")
 
 
-@dataclass(frozen=True, slots=True)
-class RegexFinding:
+class RegexFinding(NamedTuple):
     """One problem in a pattern, at ``offset`` (0-based, into the pattern) for ``length`` characters."""
 
     code: str
@@ -48,8 +47,7 @@ class RegexFinding:
         return self.offset + max(self.length, 1)
 
 
-@dataclass(frozen=True, slots=True)
-class Atom:
+class Atom(NamedTuple):
     """One character-sized (or zero-width) piece: a literal, an escape, a class, ``.``, an anchor."""
 
     text: str
@@ -58,8 +56,7 @@ class Atom:
     negated: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(NamedTuple):
     """``( ... )`` of any kind, with its alternatives."""
 
     kind: str  # capture | plain | lookahead | lookbehind | atomic | named
@@ -68,8 +65,7 @@ class Group:
     branches: tuple[tuple[Item, ...], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
     """A node with its quantifier; ``high`` is None when unbounded."""
 
     node: Atom | Group
@@ -77,13 +73,13 @@ class Item:
     high: int | None = 1
 
 
-@dataclass
 class _Parser:
-    pattern: str
-    pos: int = 0
-    findings: list[RegexFinding] = field(default_factory=list)
-    lookbehinds: list[Group] = field(default_factory=list)
-    seen_content: bool = False
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.pos = 0
+        self.findings: list[RegexFinding] = []
+        self.lookbehinds: list[Group] = []
+        self.seen_content = False
 
     def flag(self, offset: int, length: int, summary: str, detail: str, *, warn: bool = False) -> None:
         severity = Severity.WARNING if warn else Severity.ERROR

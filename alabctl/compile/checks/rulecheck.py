@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import asdict
 from pathlib import Path
 
 from alabctl.compile.checks.regexcheck import (
@@ -107,7 +106,7 @@ def analyse_regex(pattern: str, memo: Memo | None = None) -> tuple[list[RegexFin
     findings = check_regex(pattern)
     offset = None if findings else whitespace_offset(pattern)
     if memo is not None:
-        memo.put(key, {"findings": [asdict(f) for f in findings], "whitespace": offset})
+        memo.put(key, {"findings": [f._asdict() for f in findings], "whitespace": offset})
     return findings, offset
 
 
