@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -101,6 +102,29 @@ class AssetRow:
     updated: str = ""
 
 
+_TIMEOUT = 30.0
+"""Seconds a connection waits for another one's lock."""
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the database to WAL (once: the mode is kept in the file).
+
+    SQLite refuses the switch at once, without waiting like other locks do, while another
+    connection has the file open: several pulls starting together on a new store all try it. The
+    first one switches; the others retry until they see WAL.
+    """
+    deadline = time.monotonic() + _TIMEOUT
+    while True:
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
@@ -112,8 +136,7 @@ class Store:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
                 raise PermanentError(
@@ -125,7 +148,7 @@ class Store:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30)
+        db = sqlite3.connect(self.path, timeout=_TIMEOUT)
         try:
             with db:
                 yield db
