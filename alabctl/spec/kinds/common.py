@@ -92,8 +92,8 @@ class Metadata(Strict):
     """Who a manifest is: its name (unique per kind), labels for selection, free annotations."""
 
     name: Name
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
 
 
 class Manifest(Strict):

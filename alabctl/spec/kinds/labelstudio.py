@@ -77,7 +77,7 @@ class ProjectLabelStudio(Strict):
     )
     description: str | None = Field(default=None, description="default: the project's description")
     tasks: list[RelPath] = Field(
-        default_factory=list, description="task files or globs in the repository: JSON, JSONL or CSV"
+        default=[], description="task files or globs in the repository: JSON, JSONL or CSV"
     )
 
 

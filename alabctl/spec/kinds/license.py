@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Manifest, NonEmpty, Strict
@@ -23,7 +23,7 @@ class LicenseSpec(Strict):
 
     from_env: NonEmpty | None = None
     from_file: NonEmpty | None = None
-    scopes: list[str] = Field(default_factory=list)
+    scopes: list[str] = []
 
     @field_validator("from_env")
     @classmethod

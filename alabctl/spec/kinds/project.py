@@ -47,15 +47,15 @@ class ModelBinding(Strict):
     labels: list[NonEmpty] | None = Field(
         default=None, description="a subset of the model's labels; default: every label it predicts"
     )
-    rename: dict[str, NonEmpty] = Field(default_factory=dict, description="model label -> project label")
+    rename: dict[str, NonEmpty] = Field(default={}, description="model label -> project label")
 
 
 class NerSpec(Strict):
     """Named-entity labels: manual, from models, and from rules."""
 
-    labels: list[LabelSpec] = Field(default_factory=list)
-    models: list[ModelBinding] = Field(default_factory=list)
-    rules: list[Name] = Field(default_factory=list)
+    labels: list[LabelSpec] = []
+    models: list[ModelBinding] = []
+    rules: list[Name] = []
 
 
 def _label_from_string(value: object) -> object:
@@ -70,8 +70,8 @@ LabelOrValue = Annotated[
 class AssertionSpec(Strict):
     """Assertion-status labels (present, absent, ...) on NER chunks."""
 
-    labels: list[LabelOrValue] = Field(default_factory=list)
-    models: list[ModelBinding] = Field(default_factory=list)
+    labels: list[LabelOrValue] = []
+    models: list[ModelBinding] = []
 
 
 class ClassificationBlock(Strict):
@@ -102,7 +102,7 @@ class RelationLabel(Strict):
     """A relation and the label pairs it may join: ``A>B`` one way, ``A<>B`` both ways."""
 
     value: NonEmpty
-    allowed: list[LabelPair] = Field(default_factory=list)
+    allowed: list[LabelPair] = []
     color: Color | None = None
 
 
@@ -114,8 +114,8 @@ RelationOrValue = Annotated[
 class RelationsSpec(Strict):
     """Relation labels between NER chunks."""
 
-    labels: list[RelationOrValue] = Field(default_factory=list)
-    models: list[ModelBinding] = Field(default_factory=list)
+    labels: list[RelationOrValue] = []
+    models: list[ModelBinding] = []
 
 
 class ProjectSpec(Strict):
@@ -130,7 +130,7 @@ class ProjectSpec(Strict):
     license: Name | None = None
     ner: NerSpec | None = None
     assertion: AssertionSpec | None = None
-    classification: list[ClassificationBlock] = Field(default_factory=list)
+    classification: list[ClassificationBlock] = []
     relations: RelationsSpec | None = None
     label_studio: ProjectLabelStudio | None = None
 

@@ -65,10 +65,10 @@ class RuleSpec(Strict):
     match_scope: MatchScope = MatchScope.TOKEN
     complete_match_regex: bool = False
     case_sensitive: bool = True
-    prefix: list[NonEmpty] = Field(default_factory=list)
-    suffix: list[NonEmpty] = Field(default_factory=list)
+    prefix: list[NonEmpty] = []
+    suffix: list[NonEmpty] = []
     context_length: int = Field(default=100, ge=0)
-    context_exception: list[NonEmpty] = Field(default_factory=list)
+    context_exception: list[NonEmpty] = []
     exception_distance: int = Field(default=40, ge=0)
     prefix_and_suffix_match: bool = False
 
