@@ -303,12 +303,22 @@ def compile(
     Nothing is written when the manifests are invalid or when every file would stay the same. Each
     file goes to the staging folder as soon as it is compiled; with ``keep_files=False`` none is kept
     in memory after that (``build`` is then ``None``, ``paths`` lists them): the ``compile`` command.
+    With ``keep_files=False``, when the validation replays (nothing it read changed) and ``out`` is
+    exactly as the compile of those inputs left it, nothing is compiled (see
+    :mod:`alabctl.compile.uptodate`).
     """
+    from alabctl.compile import uptodate
     from alabctl.compile.build import Build, compile_files, read_dictionaries  # only compile needs it
+    from alabctl.spec.cache import default_cache_dir
 
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
     if not report.valid:
         return CompileReport(report)
+    fingerprint = report.fingerprint
+    if not keep_files and report.replayed and fingerprint is not None:
+        same = uptodate.up_to_date(default_cache_dir(), out, fingerprint)
+        if same is not None:
+            return CompileReport(report, None, [], same, [], same)
     repo = report.repository
     kept: dict[str, bytes] = {}
     paths: list[str] = []
@@ -321,6 +331,8 @@ def compile(
             yield path, data
 
     written, unchanged, removed = write_tree(out, produced())
+    if fingerprint is not None:
+        uptodate.remember(default_cache_dir(), out, fingerprint, paths)
     return CompileReport(report, Build(kept) if keep_files else None, written, unchanged, removed, paths)
 
 
