@@ -3,6 +3,7 @@ deploys, no download done twice, and drift (deleted or corrupted files) noticed 
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +84,10 @@ def test_downloads_before_deploys_and_drift_is_repaired(cli: Cli, hub: HubServer
     # the server needs Spark NLP, which this machine may lack: then it fails, the downloads stay
     plan = cli.run("plan", "-f", str(repo))
     assert "download" not in plan.stdout
+    if os.environ.get("ALABCTL_SPARK_JARS"):  # with Spark NLP, the test model is no Spark NLP folder
+        log = (cli.home / "logs" / "news.log").read_text()
+        assert "Spark NLP cannot load" in log and "alabctl hub redownload" in log, log[-2000:]
+        assert "crash report" not in log and "Traceback" not in log
 
     glove = _asset_dir(cli.home, "glove_100d")
     shutil.rmtree(glove)

@@ -76,7 +76,7 @@ def _build(stage: Mapping[str, Any], pinned: PinnedStage | None, cluster: bool =
     cls_name = str(stage["class"])
     row = ANNOTATORS[cls_name]
     cls = getattr(importlib.import_module(row.module), cls_name)
-    obj = cls.load(str(pinned.path)) if pinned is not None else cls()
+    obj = _load(cls, stage, pinned) if pinned is not None else cls()
     if row.single_input:
         obj.setInputCol(stage["inputCols"][0])
     else:
@@ -89,6 +89,29 @@ def _build(stage: Mapping[str, Any], pinned: PinnedStage | None, cluster: bool =
     if cluster and hasattr(obj, "setEnableInMemoryStorage"):
         obj.setEnableInMemoryStorage(True)
     return obj
+
+
+def _load(cls: Any, stage: Mapping[str, Any], pinned: PinnedStage) -> Any:
+    """The stage's model read from the store; a folder Spark NLP cannot read is the user's to fix
+    (an interrupted copy, a file removed by hand), not a crash."""
+    from py4j.protocol import Py4JJavaError
+
+    try:
+        return cls.load(str(pinned.path))
+    except Py4JJavaError as exc:
+        name = str((stage.get("pretrained") or {}).get("name") or pinned.key)
+        raise UserError(
+            f"stage '{pinned.name}' ({pinned.cls}): Spark NLP cannot load {pinned.path}: {_java_reason(exc)}",
+            f"the store's copy of '{name}' is incomplete or damaged: run 'alabctl hub redownload {name}'",
+        ) from None
+
+
+def _java_reason(exc: Exception) -> str:
+    """The Java exception's own one-line message (its class and text), without the stack."""
+    try:
+        return str(exc.java_exception.toString())  # type: ignore[attr-defined]
+    except Exception:  # a JVM already gone: the Python side's first line will do
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def fit_pipeline(session: Any, stages: Sequence[Mapping[str, Any]], pinned: Mapping[str, PinnedStage]) -> Any:
