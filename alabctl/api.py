@@ -308,7 +308,6 @@ def compile(
     :mod:`alabctl.compile.uptodate`).
     """
     from alabctl.compile import uptodate
-    from alabctl.compile.build import Build, compile_files, read_dictionaries  # only compile needs it
     from alabctl.spec.cache import default_cache_dir
 
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
@@ -319,6 +318,8 @@ def compile(
         same = uptodate.up_to_date(default_cache_dir(), out, fingerprint)
         if same is not None:
             return CompileReport(report, None, [], same, [], same)
+    from alabctl.compile.build import Build, compile_files, read_dictionaries  # only a compile needs it
+
     repo = report.repository
     kept: dict[str, bytes] = {}
     paths: list[str] = []
