@@ -6,11 +6,13 @@
 The repository comes from ``bench/gen_repo.py`` (deterministic for a seed). Every cold run starts
 from a **fresh process, a cache folder and a build folder that do not exist yet**, so nothing from
 an earlier run (a parsed repository in memory, a cache, an unchanged build that is not rewritten)
-is reused:
+is reused, and after a ``sync`` and a 3 s pause, so it does not pay for the disk's work on the
+runs before it (deleting the last round's 15,000 files slowed the next rounds' writes by seconds):
 
 * the ``alabctl compile`` command itself, cold, with its wall time, CPU time and peak memory
   (``VmHWM`` of the process running alabctl's ``main``; worker processes it forks are not included);
-* the same command again with nothing changed (cache filled, build up to date);
+* the same command again with nothing changed (cache filled, build up to date: it compiles
+  nothing, see ``alabctl.compile.uptodate``);
 * the cold command right after ``rm -rf`` of that build and cache folder (``--no-after-rm`` skips
   it): on ext4 without a journal, inodes allocated within seconds of many being freed cost more;
 * the phases, timed inside one fresh process per run: load (find, read, parse YAML, schema-check,
@@ -97,6 +99,17 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+SETTLE = 3.0
+"""Seconds to wait after ``sync`` before a cold run, for the disk to finish the previous run's work."""
+
+
+def settle() -> None:
+    """Write back what earlier runs left dirty and let the disk finish with it (ext4 here discards
+    freed blocks after the fact), so a run does not pay for the one before."""
+    os.sync()
+    time.sleep(SETTLE)
+
+
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str, str]:
     start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -156,6 +169,7 @@ def main() -> int:
             # fresh folders that never existed: deleting 15,000 files just before a run would time
             # the file system's handling of that deletion (see "after rm -rf" below)
             build, cache = work / f"build-{i}", work / f"cache-{i}"
+            settle()
             seconds, _, err = run(command(build), root, with_cache(cache))
             cold.append(seconds)
             cold_cpu.append(CPU[-1])
@@ -171,6 +185,7 @@ def main() -> int:
                 )
             )
             if args.after_rm:
+                settle()  # the deletion's cost is what this run measures, not the runs' before it
                 shutil.rmtree(build)
                 shutil.rmtree(cache)
                 after_rm.append(run(command(build), root, with_cache(cache))[0])
