@@ -17,7 +17,9 @@ runs before it (deleting the last round's 15,000 files slowed the next rounds' w
   it): on ext4 without a journal, inodes allocated within seconds of many being freed cost more;
 * the phases, timed inside one fresh process per run: load (find, read, parse YAML, schema-check,
   cross-check), the compiler's checks (limits, embeddings, licenses, labels, rules, labeling
-  configs), compile (every artifact in memory) and write (the build folder, swapped in).
+  configs), compile (every artifact in memory) and write (the build folder, swapped in);
+* the file system's floor for the write phase in the same round: the build's files (same folders,
+  names and sizes) created with a bare ``os.open``/``os.write`` loop.
 
 Each figure is the min and median of ``--repeat`` runs. Prints the machine and a table.
 """
@@ -110,6 +112,24 @@ def settle() -> None:
     time.sleep(SETTLE)
 
 
+def bare_writes(like: Path, into: Path) -> float:
+    """Seconds to create ``like``'s files (same folders, names and sizes) under ``into`` with bare
+    ``os.open``/``os.write``: the file system's floor for the write phase, measured in the same run."""
+    files = [(p.relative_to(like), p.stat().st_size) for p in like.rglob("*") if p.is_file()]
+    settle()
+    start = time.perf_counter()
+    made: set[Path] = set()
+    for rel, size in files:
+        folder = into / rel.parent
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        fd = os.open(into / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(fd, b"x" * size)
+        os.close(fd)
+    return time.perf_counter() - start
+
+
 def run(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str, str]:
     start, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -163,7 +183,7 @@ def main() -> int:
         start = time.perf_counter()
         info = gen_repo.generate(root, args.projects, args.seed, rules=args.rules, servers=args.servers)
         generated = time.perf_counter() - start
-        cold, cold_cpu, cold_mb, warm, phases, after_rm = [], [], [], [], [], []
+        cold, cold_cpu, cold_mb, warm, phases, after_rm, floor = [], [], [], [], [], [], []
         run(command(work / "warm-up"), root, with_cache(work / "cache-warm-up"))  # bytecode, page cache
         for i in range(args.repeat):  # interleaved: cold, no change, the phases, cold after rm -rf
             # fresh folders that never existed: deleting 15,000 files just before a run would time
@@ -184,6 +204,7 @@ def main() -> int:
                     )[1]
                 )
             )
+            floor.append(bare_writes(work / "warm-up", work / f"bare-{i}"))
             if args.after_rm:
                 settle()  # the deletion's cost is what this run measures, not the runs' before it
                 shutil.rmtree(build)
@@ -222,6 +243,7 @@ def main() -> int:
         ("phase: write (build folder, swapped in)", "write"),
     ]:
         print(f"| {name} | {fmt([p[key] for p in phases])} |")
+    print(f"| floor: the same files created with bare `os.open`/`os.write` | {fmt(floor)} |")
     print(f"\nCPU (user + system, workers included) of the cold command: {fmt(cold_cpu)} s (min | median)")
     print(f"peak memory of the cold command: {max(cold_mb):.0f} MB (VmHWM, max of {args.repeat})")
     ok = min(cold) < GOAL_SECONDS and max(cold_mb) < GOAL_MB
