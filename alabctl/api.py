@@ -331,9 +331,11 @@ def compile(
                 kept[path] = data
             yield path, data
 
-    written, unchanged, removed = write_tree(out, produced())
-    if fingerprint is not None:
-        uptodate.remember(default_cache_dir(), out, fingerprint, paths)
+    def remember() -> None:  # under the folder's lock: another compile's write cannot come between
+        if fingerprint is not None:
+            uptodate.remember(default_cache_dir(), out, fingerprint, paths)
+
+    written, unchanged, removed = write_tree(out, produced(), remember)
     return CompileReport(report, Build(kept) if keep_files else None, written, unchanged, removed, paths)
 
 
@@ -628,17 +630,20 @@ def upload_model(
 
 
 def write_tree(
-    out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]
+    out: Path,
+    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    then: Callable[[], None] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
     """Make ``out`` hold exactly ``files`` (a mapping, or ``(path, bytes)`` pairs written as they
-    come): built in a sibling folder, then swapped in by rename.
+    come): built in a sibling folder, then swapped in by rename; ``then`` runs after, under the
+    same lock.
 
     Refuses to replace a non-empty folder that is not a previous build (alabctl's own marker file,
     see :mod:`alabctl.outdir`), so a mistaken ``--out .`` cannot delete a repository.
     """
     from alabctl.outdir import write_build
 
-    return write_build(out, files)
+    return write_build(out, files, then)
 
 
 # -- runtime: serve and preannotate ---------------------------------------------------------------

@@ -22,7 +22,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from alabctl.files import swap_folder
@@ -182,19 +182,26 @@ def _refuse_foreign(out: Path) -> None:
 
 
 def write_build(
-    out: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]
+    out: Path,
+    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+    then: Callable[[], None] | None = None,
 ) -> tuple[list[str], list[str], list[str]]:
     """Make ``out`` hold exactly ``files`` (and the marker); returns written, unchanged and removed paths.
 
     ``files`` may be ``(path, bytes)`` pairs as they are produced: each is compared with the previous
     build and written into the staging folder as it comes, so none needs to stay in memory (only
-    those that match the previous build, until the first that does not).
+    those that match the previous build, until the first that does not). ``then`` runs after the
+    write, still holding the folder's lock: what it sees of ``out`` is this write's, not a
+    concurrent compile's.
     """
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with _locked(out):
             _clean_leftovers(out)
-            return _write(out, files.items() if isinstance(files, Mapping) else files)
+            result = _write(out, files.items() if isinstance(files, Mapping) else files)
+            if then is not None:
+                then()
+            return result
     except OSError as exc:
         raise UserError(
             f"cannot write the build folder {out}: {exc.strerror or exc}",

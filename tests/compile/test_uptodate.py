@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,3 +136,29 @@ def test_the_listing_sees_what_changes_content(tmp_path: Path) -> None:
     os.utime(folder / "sub" / "a.json", ns=(0, 0))
     assert uptodate.listing(folder) != before
     assert uptodate.listing(tmp_path / "missing") is None
+
+
+def test_the_record_is_of_this_compiles_build_even_with_another_writing(
+    repo: Path, tmp_path: Path, compiled: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "build"
+    real = uptodate.remember
+    other: list[threading.Thread] = []
+
+    def racing(cache_dir: Path, folder: Path, fingerprint: str, paths: list[str]) -> None:
+        # another compile to the same folder starts while this one records what it wrote
+        thread = threading.Thread(target=api.write_tree, args=(out, {"other.txt": b"another compile"}))
+        thread.start()
+        other.append(thread)
+        thread.join(0.5)
+        assert thread.is_alive(), "the other write waits for the folder's lock"
+        real(cache_dir, folder, fingerprint, paths)
+
+    monkeypatch.setattr(uptodate, "remember", racing)
+    _compile(repo, out)
+    other[0].join()
+    assert (out / "other.txt").read_bytes() == b"another compile"
+    monkeypatch.setattr(uptodate, "remember", real)
+    _compile(repo, out)
+    assert compiled == [2], "the folder holds the other write: compiled again"
+    assert not (out / "other.txt").exists()
