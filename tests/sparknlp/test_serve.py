@@ -89,12 +89,14 @@ def check(
 
 
 @pytest.fixture
-def sparknlp_server(built: tuple[Path, Home, dict[str, Any]]) -> Any:
+def sparknlp_server(built: tuple[Path, Home, dict[str, Any]], tmp_path: Path) -> Any:
+    """The server as its own process, its temporary folder (``TMPDIR``) at ``tmp_path / "tmp"``."""
     build, home, _ = built
     port = free_port()
+    (tmp_path / "tmp").mkdir()
     process = subprocess.Popen(
         [sys.executable, "-m", "alabctl", "serve", SERVER, "--build", str(build), "--port", str(port)],
-        env=_env(home),
+        env={**_env(home), "TMPDIR": str(tmp_path / "tmp")},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -134,6 +136,19 @@ def test_serve_predicts_what_spark_nlp_predicts(
     years = [r["value"] for r in predictions[0]["result"] if r["value"].get("labels") == ["Year"]]
     at = TEXTS[0].index("2024")  # code points: the emoji counts once
     assert years == [{"start": at, "end": at + 4, "text": "2024", "labels": ["Year"]}]
+
+
+def test_the_server_leaves_no_scratch_files(sparknlp_server: Server, tmp_path: Path) -> None:
+    # the JVM's scratch files (Spark's block manager, the native libraries it unpacks, Spark NLP's
+    # TensorFlow variables) go to the session's own folder under TMPDIR, removed when it stops
+    reply = sparknlp_server.post("/predict", {"tasks": [{"id": 1, "data": {"text": TEXTS[0]}}]})
+    assert reply.status == 200, reply.body
+    [scratch] = (tmp_path / "tmp").glob("alabctl-spark-*")
+    assert list((scratch / "local").glob("blockmgr-*")), "Spark's local folder is the session's"
+    assert list(scratch.glob("*.so")), "and so is Java's temporary folder"
+    stop(sparknlp_server.process)
+    assert sparknlp_server.process.returncode == 0
+    assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_preannotate_writes_what_spark_nlp_predicts(

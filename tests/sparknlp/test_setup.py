@@ -47,6 +47,22 @@ def test_the_conf_uses_local_jars_never_packages(tmp_path: Path, monkeypatch: py
     assert "spark.driver.host" not in cluster
 
 
+def test_the_drivers_scratch_files_go_to_the_sessions_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    local = spark_conf(["/j/a.jar"], SessionOptions(master="local[2]"), tmp_path, scratch)
+    assert local["spark.driver.extraJavaOptions"] == f"-Djava.io.tmpdir={scratch}"
+    assert local["spark.local.dir"] == str(scratch / "local")
+    assert local["spark.hadoop.hadoop.tmp.dir"] == str(scratch / "hadoop")
+    cluster = spark_conf(["/j/a.jar"], SessionOptions(master="spark://head:7077"), tmp_path, scratch)
+    assert "spark.local.dir" not in cluster, "a cluster's executors keep their worker's folders"
+    assert "spark.driver.extraJavaOptions" not in spark_conf(["/j/a.jar"], SessionOptions(), tmp_path)
+    monkeypatch.setenv("ALABCTL_SPARK_CONF", "spark.driver.extraJavaOptions=-Xss4m")
+    mine = spark_conf(["/j/a.jar"], SessionOptions(master="local[2]"), tmp_path, scratch)
+    assert mine["spark.driver.extraJavaOptions"] == f"-Djava.io.tmpdir={scratch} -Xss4m"
+
+
 def test_a_bad_conf_word_is_a_clear_error() -> None:
     with pytest.raises(UserError, match="'executor' is not a Spark setting"):
         env_conf("spark.a=1 executor")

@@ -3,11 +3,18 @@
 ``sparknlp.start()`` always adds a Maven coordinate (``spark.jars.packages``), which downloads at
 run time; this builds the session itself from the jars :mod:`.jars` finds instead, with the same
 serializer settings. The first call starts the JVM; later calls return the same session.
+
+The driver's scratch files (Java's temporary folder, where Spark NLP unpacks each TensorFlow model's
+variables and leaves a folder behind; Spark's and Hadoop's local folders on a local master) go to
+one folder of the session's own, removed when the session stops or the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +30,7 @@ CONF_ENV = "ALABCTL_SPARK_CONF"
 _lock = threading.Lock()
 _session: Any = None
 _pid = 0
+_scratch: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -45,8 +53,11 @@ def set_default_options(options: SessionOptions) -> None:
     _defaults = options
 
 
-def spark_conf(jars: list[str], options: SessionOptions, cache_folder: Path) -> dict[str, str]:
-    """The Spark conf for a Spark NLP session on local jars (pure)."""
+def spark_conf(
+    jars: list[str], options: SessionOptions, cache_folder: Path, scratch: Path | None = None
+) -> dict[str, str]:
+    """The Spark conf for a Spark NLP session on local jars (pure); the driver's scratch files go
+    under ``scratch`` when given (the user's own ``spark.driver.extraJavaOptions`` come after ours)."""
     conf = {
         "spark.app.name": options.app_name,
         "spark.master": options.master,
@@ -60,11 +71,20 @@ def spark_conf(jars: list[str], options: SessionOptions, cache_folder: Path) -> 
         "spark.sql.shuffle.partitions": "4",
         "spark.jsl.settings.pretrained.cache_folder": str(cache_folder),
     }
-    if options.master.startswith("local"):
+    local = options.master.startswith("local")
+    if local:
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
-    conf.update(dict(options.extra))
-    conf.update(env_conf(os.environ.get(CONF_ENV, "")))
+    if scratch is not None:
+        conf["spark.driver.extraJavaOptions"] = f"-Djava.io.tmpdir={scratch}"
+        conf["spark.hadoop.hadoop.tmp.dir"] = str(scratch / "hadoop")
+        if local:  # a cluster's executors keep the folders their worker gives them
+            conf["spark.local.dir"] = str(scratch / "local")
+    ours = conf.get("spark.driver.extraJavaOptions")
+    user = {**dict(options.extra), **env_conf(os.environ.get(CONF_ENV, ""))}
+    conf.update(user)
+    if ours is not None and "spark.driver.extraJavaOptions" in user:
+        conf["spark.driver.extraJavaOptions"] = f"{ours} {user['spark.driver.extraJavaOptions']}"
     return conf
 
 
@@ -119,15 +139,35 @@ def spark_session(home_root: Path, options: SessionOptions | None = None) -> Any
         jars = find_jars(home_root)
         if not has_sparknlp(jars):
             raise UserError("the jars found hold no spark-nlp jar", FETCH_HINT)
-        _session = _start(spark_conf(jars, options or _defaults or SessionOptions(), home_root / "cache"))
+        scratch = _new_scratch()
+        conf = spark_conf(jars, options or _defaults or SessionOptions(), home_root / "cache", scratch)
+        _session = _start(conf)
         _pid = os.getpid()
         return _session
 
 
+def _new_scratch() -> Path:
+    """The session's scratch folder, removed when the process exits (by its own pid: a forked child
+    exiting leaves its parent's)."""
+    global _scratch
+    _remove_scratch()
+    _scratch = Path(tempfile.mkdtemp(prefix="alabctl-spark-"))
+    atexit.register(_remove_scratch, os.getpid())
+    return _scratch
+
+
+def _remove_scratch(owner: int | None = None) -> None:
+    global _scratch
+    if _scratch is not None and (owner is None or owner == os.getpid()):
+        shutil.rmtree(_scratch, ignore_errors=True)
+        _scratch = None
+
+
 def stop_session() -> None:
-    """Stop the process's Spark session and its JVM, if one was started."""
+    """Stop the process's Spark session and its JVM, if one was started, and remove its scratch folder."""
     global _session
     with _lock:
         if _session is not None:
             _session.stop()
             _session = None
+        _remove_scratch()
