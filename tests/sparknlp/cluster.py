@@ -44,11 +44,18 @@ def standalone(tmp: Path, cores: int = 2, memory: str = "2g", timeout: float = 1
     """A Spark standalone master and one worker on 127.0.0.1; yields the master URL.
 
     Both daemons write their logs under ``tmp`` and are stopped by pid on the way out, whatever
-    happens in between.
+    happens in between. Their scratch files, and those of the executors the worker starts (Spark
+    NLP's TensorFlow variables among them), go under ``tmp`` too, not into the machine's ``/tmp``.
     """
-    env = {**os.environ, "SPARK_HOME": str(spark_class().parent.parent)}
-    port = free_port()
     tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "java-tmp").mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(spark_class().parent.parent),
+        "SPARK_LOCAL_DIRS": str(tmp / "local"),
+        "_JAVA_OPTIONS": f"-Djava.io.tmpdir={tmp / 'java-tmp'}",  # every JVM started from here
+    }
+    port = free_port()
     master_log, worker_log = tmp / "master.log", tmp / "worker.log"
     started: list[subprocess.Popen[bytes]] = []
     try:
