@@ -70,7 +70,8 @@ VALUES = frozenset(
     }
 )
 """The option and report types of the other commands: defined in :mod:`alabctl.apivalues`, created
-on first use (19 dataclasses were a twentieth of a one-file ``validate``)."""
+on first use (19 dataclasses were a twentieth of a one-file ``validate``). The one list of them:
+``apivalues`` defines exactly these (a test checks)."""
 
 
 def __getattr__(name: str) -> object:

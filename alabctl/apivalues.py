@@ -20,24 +20,6 @@ if TYPE_CHECKING:
     from alabctl.reconcile.plan import Plan
     from alabctl.spec.diagnostics import Diagnostic
 
-__all__ = [
-    "ApplyReport",
-    "AssetInfo",
-    "Desired",
-    "DocumentOptions",
-    "FileDiff",
-    "HubHit",
-    "HubOptions",
-    "Inventory",
-    "LockReport",
-    "PlanReport",
-    "PreannotateOptions",
-    "RulesExport",
-    "RulesImport",
-    "ServeOptions",
-    "UploadReport",
-]
-
 
 @dataclass(frozen=True)
 class RulesImport:
