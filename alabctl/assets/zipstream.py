@@ -511,9 +511,8 @@ class UnzipSink(Sink):
             return
         self._journal.write(chunk)
         self._journaled += len(chunk)
-        elapsed = time.monotonic() - self._began
         if self._journaled >= self.JOURNAL_PROBE and quick_to_refetch(
-            self.size, self._journaled, elapsed, self.JOURNAL_REFETCH
+            self.size, self._journaled, time.monotonic() - self._began, self.JOURNAL_REFETCH
         ):
             self._journal.close()
             self._journal = None

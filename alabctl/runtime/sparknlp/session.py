@@ -31,6 +31,7 @@ _lock = threading.Lock()
 _session: Any = None
 _pid = 0
 _scratch: Path | None = None
+_scratch_pid = 0
 
 
 @dataclass(frozen=True)
@@ -75,16 +76,14 @@ def spark_conf(
     if local:
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
+    user = {**dict(options.extra), **env_conf(os.environ.get(CONF_ENV, ""))}
     if scratch is not None:
-        conf["spark.driver.extraJavaOptions"] = f"-Djava.io.tmpdir={scratch}"
+        java = [f"-Djava.io.tmpdir={scratch}", user.pop("spark.driver.extraJavaOptions", "")]
+        conf["spark.driver.extraJavaOptions"] = " ".join(filter(None, java))
         conf["spark.hadoop.hadoop.tmp.dir"] = str(scratch / "hadoop")
         if local:  # a cluster's executors keep the folders their worker gives them
             conf["spark.local.dir"] = str(scratch / "local")
-    ours = conf.get("spark.driver.extraJavaOptions")
-    user = {**dict(options.extra), **env_conf(os.environ.get(CONF_ENV, ""))}
     conf.update(user)
-    if ours is not None and "spark.driver.extraJavaOptions" in user:
-        conf["spark.driver.extraJavaOptions"] = f"{ours} {user['spark.driver.extraJavaOptions']}"
     return conf
 
 
@@ -147,20 +146,23 @@ def spark_session(home_root: Path, options: SessionOptions | None = None) -> Any
 
 
 def _new_scratch() -> Path:
-    """The session's scratch folder, removed when the process exits (by its own pid: a forked child
-    exiting leaves its parent's)."""
-    global _scratch
+    """The session's scratch folder, removed when the session stops or the process exits."""
+    global _scratch, _scratch_pid
     _remove_scratch()
-    _scratch = Path(tempfile.mkdtemp(prefix="alabctl-spark-"))
-    atexit.register(_remove_scratch, os.getpid())
+    _scratch, _scratch_pid = Path(tempfile.mkdtemp(prefix="alabctl-spark-")), os.getpid()
     return _scratch
 
 
 def _remove_scratch(owner: int | None = None) -> None:
+    """Remove the scratch folder; at exit (``owner``), only in the process that made it: a forked
+    child exiting leaves its parent's."""
     global _scratch
-    if _scratch is not None and (owner is None or owner == os.getpid()):
+    if _scratch is not None and (owner is None or owner == _scratch_pid):
         shutil.rmtree(_scratch, ignore_errors=True)
         _scratch = None
+
+
+atexit.register(lambda: _remove_scratch(os.getpid()))
 
 
 def stop_session() -> None:
