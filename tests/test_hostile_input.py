@@ -177,6 +177,13 @@ def test_an_unreadable_subfolder_is_an_error(tmp_path: Path) -> None:
 
 def test_deep_yaml_is_a_diagnostic(tmp_path: Path) -> None:
     (tmp_path / "deep.yaml").write_text(HUB + "  url: " + "[" * 600 + "]" * 600 + "\n")
+    # deep enough to overflow the C stack of libyaml's composer if it were ever reached
+    (tmp_path / "flow.yaml").write_text(HUB + "  url: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    (tmp_path / "block.yaml").write_text(HUB + "  url:\n    " + "- " * 100_000 + "x\n")
+    for name in ("flow.yaml", "block.yaml"):
+        result = cli("validate", "-f", name, cwd=tmp_path)
+        assert result.returncode == 1, (name, result.returncode, result.stderr)
+        assert f"{name}:" in result.stdout and "nests more than 64 levels deep" in result.stdout
     (tmp_path / "vals.yaml").write_text("x: " + "{a: " * 600 + "1" + "}" * 600 + "\n")
     (tmp_path / "t.yaml.j2").write_text(HUB + "  url: http://x\n")
     deep = cli("validate", "-f", "deep.yaml", cwd=tmp_path)

@@ -58,6 +58,13 @@ MAX_DEPTH = 64
 """How deeply collections may nest: deeper input is refused before Python's recursion limit."""
 MAX_NODES = 200_000
 """Nodes one document may expand to (aliases included): a guard against alias bombs."""
+_SCAN_ABOVE = 1000
+"""Text that could nest deeper than this is scanned for depth before libyaml composes it.
+
+libyaml's parser keeps its own stack, but the composer of ruamel.yaml.clib recurses in C, one
+frame per level: about 28,000 levels overflow an 8 MB stack and kill the process (a thread's
+stack may be far smaller). Every level opens with one of ``[ { - : ?``, so text with fewer of
+those cannot nest deeper, and almost every manifest skips the scan."""
 
 _TAG = "tag:yaml.org,2002:"
 _SAFE_TAGS: set[str | None] = {
@@ -328,6 +335,40 @@ class _Values:
         raise _Slow
 
 
+def _too_deep(text: str) -> Position | None:
+    """Where ``text`` first nests deeper than :data:`MAX_DEPTH`, found from libyaml's events.
+
+    Events come from an iterative parser, so this is safe at any depth; it runs only on text
+    that could nest past :data:`_SCAN_ABOVE`. A syntax error ends the scan: the composer stops
+    at the same event, no deeper than the scan went.
+    """
+    if sum(map(text.count, "[{-:?")) <= _SCAN_ABOVE:
+        return None
+    from ruamel.yaml.events import (
+        CollectionEndEvent,
+        CollectionStartEvent,
+        StreamEndEvent,
+    )
+
+    parser = CParser(text)
+    depth = 0
+    try:
+        while True:
+            event = parser.get_event()
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return Position(event.start_mark.line + 1, event.start_mark.column + 1)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, StreamEndEvent):
+                return None
+    except YAMLError:
+        return None
+    finally:
+        parser.dispose()
+
+
 def _compose(text: str, fast: bool = True) -> Iterator[Node]:
     if C_PARSER and fast:
         loader = _CLoader(text)
@@ -378,9 +419,23 @@ def parse_yaml(text: str, file: str, *, positions: bool = True) -> ParseResult:
 _NO_MAP = SourceMap({}, {})
 
 
+def _too_deep_diagnostic(file: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(
+        "ALB006",
+        Severity.ERROR,
+        f"document nests more than {MAX_DEPTH} levels deep",
+        "manifests are shallow data; flatten the structure",
+        file,
+        line,
+        column,
+    )
+
+
 def _parse(text: str, file: str, *, fast: bool, positions: bool = True) -> ParseResult:
     documents: list[ParsedDocument] = []
     diagnostics: list[Diagnostic] = []
+    if C_PARSER and fast and (deep := _too_deep(text)) is not None:
+        return ParseResult(documents, [_too_deep_diagnostic(file, *deep)])
     try:
         for node in _compose(text, fast):
             if not positions:
@@ -403,15 +458,5 @@ def _parse(text: str, file: str, *, fast: bool, positions: bool = True) -> Parse
     except YAMLError as exc:  # pragma: no cover - unmarked libyaml errors
         diagnostics.append(_syntax_diagnostic(file, exc))
     except RecursionError:
-        diagnostics.append(
-            Diagnostic(
-                "ALB006",
-                Severity.ERROR,
-                f"document nests more than {MAX_DEPTH} levels deep",
-                "manifests are shallow data; flatten the structure",
-                file,
-                1,
-                1,
-            )
-        )
+        diagnostics.append(_too_deep_diagnostic(file))
     return ParseResult(documents, diagnostics)

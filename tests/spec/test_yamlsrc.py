@@ -74,6 +74,14 @@ def test_alias_bomb_is_refused() -> None:
     assert any(d.code == "ALB006" and str(MAX_NODES) in d.summary for d in result.diagnostics)
 
 
+@pytest.mark.parametrize("nest", ["[" * 50_000 + "]" * 50_000, "\n" + "  - " * 1 + "- " * 50_000 + "x"])
+def test_nesting_too_deep_for_the_c_stack_is_found_first(nest: str) -> None:
+    result = parse_yaml("a: 1\nb: " + nest + "\n", "f.yaml")
+    (d,) = result.diagnostics
+    assert d.code == "ALB006" and "64 levels" in d.summary and d.line >= 2
+    assert result.documents == []
+
+
 def test_merge_keys() -> None:
     doc = parse_yaml("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n", "f").documents[0]
     assert doc.data["d"] == {"x": 1, "y": 3}
