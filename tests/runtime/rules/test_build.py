@@ -24,18 +24,19 @@ def build() -> Path:
 
 def test_examples_rules_annotate(build: Path) -> None:
     engine = RuleEngine.from_build(build, RULES)
-    text = "The man is 5'9 tall. Invoice no. AB-12345 dated 12/03/2021, manhattan."
+    text = "The man is 5'9 tall, his son 5'11. Invoice no. AB-12345 dated 12/03/2021, manhattan."
     chunks = engine.annotate(text)
     got = [(c.text, c.label, c.source, c.normalized) for c in chunks]
     assert got == [
         ("man", "Gender", "gender", "male"),
         ("5'9", "Height", "height", None),
+        ("5'11", "Height", "height", None),  # whole, not 5'1: the two-digit inches come first
         ("AB-12345", "InvoiceNumber", "invoice-number", None),
         ("12/03/2021", "InvoiceDate", "invoice-date", None),
     ]
     assert all(isinstance(c, Chunk) and text[c.start : c.end] == c.text for c in chunks)
     assert chunks[0].score == 0.5
-    assert chunks[2].score > 0.5  # prefix "no." right before it
+    assert chunks[3].score > 0.5  # prefix "no." right before it
 
 
 def test_missing_rule_file_is_a_user_error(build: Path) -> None:
