@@ -264,6 +264,15 @@ def _merge(
 def check_entries(entries: Mapping[str, Sequence[str]]) -> list[DictionaryFinding]:
     """The same checks for inline ``entries``, located at their node paths under ``entries``."""
     findings: list[DictionaryFinding] = []
+    if not entries:
+        findings.append(
+            DictionaryFinding(
+                EMPTY,
+                Severity.ERROR,
+                "dictionary has no entries",
+                "list entries as 'normalized: [word1, word2]', or give a dictionary file instead",
+            )
+        )
     first: dict[str, str] = {}
     for normalized, words in entries.items():
         if not normalized.strip():

@@ -80,6 +80,8 @@ def test_inline_entries_are_checked_at_their_paths() -> None:
     got = {(f.code, f.path) for f in findings}
     assert got == {(EMPTY, ("male", 1)), (EMPTY, ("female",)), (DUPLICATE, ("x", 0))}
     assert check_entries({"male": ["man"]}) == []
+    (empty,) = check_entries({})
+    assert (empty.code, empty.path, empty.summary) == (EMPTY, (), "dictionary has no entries")
 
 
 def test_render_round_trips_through_parse() -> None:

@@ -73,6 +73,13 @@ def test_inline_entries_are_located_at_their_nodes(make_repo: MakeRepo) -> None:
     ]
 
 
+def test_empty_inline_entries_are_an_error_like_an_empty_file(make_repo: MakeRepo) -> None:
+    found, _ = _check(make_repo, {"r.yaml": _rule("  dictionary:\n    entries: {}\n")})
+    assert [(d.code, d.summary, d.path, d.line) for d in found] == [
+        ("ALB336", "dictionary has no entries", ("spec", "dictionary", "entries"), 8)
+    ]
+
+
 def test_context_words_must_be_single_tokens(make_repo: MakeRepo) -> None:
     body = "  regex: x\n  prefix: [tall, very tall]\n  suffix: [cm]\n  contextException: ['not really']\n"
     found, _ = _check(make_repo, {"r.yaml": _rule(body)})
