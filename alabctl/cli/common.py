@@ -68,6 +68,8 @@ def add_license_option(parser: argparse.ArgumentParser) -> None:
 
 
 def inputs_from(args: argparse.Namespace) -> api.Inputs:
+    if args.lockfile is not None:
+        _check_lockfile(args.lockfile)
     return api.Inputs(
         paths=list(args.inputs),
         values=api.template_values(args.values, args.assignments),
@@ -75,6 +77,19 @@ def inputs_from(args: argparse.Namespace) -> api.Inputs:
         lockfile=args.lockfile,
         cache=not args.no_cache and os.environ.get("ALABCTL_NO_CACHE", "") in ("", "0"),
     )
+
+
+def _check_lockfile(path: Path) -> None:
+    """A ``--lockfile`` given on purpose must be one: a wrong path would silently mean "no lock"."""
+    if path.is_dir():
+        raise UsageError(
+            f"--lockfile {path}: is a folder", "name the lock file, e.g. --lockfile deploy/alabctl.lock"
+        )
+    if not path.exists():
+        raise UsageError(
+            f"--lockfile {path}: no such file",
+            "check the path, or create it with 'alabctl lock -f . --lockfile PATH'",
+        )
 
 
 def use_color(stream: TextIO = sys.stdout) -> bool:

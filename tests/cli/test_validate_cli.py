@@ -38,6 +38,17 @@ def test_exit_codes(make_repo, capsys, monkeypatch) -> None:
     assert run(capsys, "validate", "-f", "good.yaml", "-o", "xml")[0] == 2
 
 
+def test_a_lockfile_named_on_purpose_must_exist(make_repo, capsys, monkeypatch) -> None:
+    root = make_repo({"good.yaml": GOOD, "locks/.keep": ""})
+    monkeypatch.chdir(root)
+    code, out, err = run(capsys, "validate", "-f", "good.yaml", "--lockfile", "nope.lock")
+    assert (code, out) == (2, "") and "--lockfile nope.lock: no such file" in err
+    code, _, err = run(capsys, "validate", "-f", "good.yaml", "--lockfile", "locks")
+    assert code == 2 and "--lockfile locks: is a folder" in err
+    code, _, err = run(capsys, "compile", "-f", "good.yaml", "--out", "build", "--lockfile", "nope.lock")
+    assert code == 2 and "no such file" in err and not (root / "build").exists()
+
+
 def test_text_output_has_location_excerpt_caret_and_fix(make_repo, capsys, monkeypatch) -> None:
     monkeypatch.chdir(make_repo({"rules/height.yaml": BAD}))
     code, out, _ = run(capsys, "validate", "-f", "rules/")
