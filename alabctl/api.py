@@ -259,7 +259,9 @@ def _validate(
     diagnostics = list(result.diagnostics)
     memo = Memo.open(default_cache_dir() if inputs.cache else None, f"checks-{code_digest()}")
     configs: dict[str, bytes] = {}
-    diagnostics.extend(verify(result.repository, env=env, now=now, memo=memo, configs=configs))
+    diagnostics.extend(
+        verify(result.repository, env=env, now=now, memo=memo, configs=configs, earlier=result.diagnostics)
+    )
     memo.save()
     if skip_license_check:
         diagnostics = [d.as_warning() if d.code in LICENSE_CODES else d for d in diagnostics]

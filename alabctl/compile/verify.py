@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from alabctl.spec.workers import start_map
 if TYPE_CHECKING:  # the labeling-config modules (and lxml) load only for a repository with projects
     from alabctl.compile.checks.xmlcheck import XmlFinding
     from alabctl.spec.kinds import ProjectManifest
+    from alabctl.spec.schema import Resource
 
 
 def config_key(project: ProjectManifest, repo: Repository) -> str:
@@ -115,19 +116,56 @@ def check_label_configs(
     repository and the memo in memory, so only indexes go out and keys, configs and findings come
     back.
     """
-    return _start_label_configs(repo, memo)(configs)
+    return _start_label_configs(repo, memo)(configs, ())
+
+
+_REPEATS = {"ALB366": frozenset({"ALB203", "ALB205"}), "ALB369": frozenset({"ALB323"})}
+"""Config findings that repeat a manifest check's error on the same project: a duplicate label
+value (or a rename onto one), and a relation pair naming no label. The manifest check says it
+at the exact node and in the manifest's words, so the config's version is left out."""
+
+
+def _same_document(resource: Resource, diagnostic: Diagnostic) -> bool:
+    """Whether ``diagnostic`` was located in ``resource``'s document (positions are unique per file)."""
+    if diagnostic.file != resource.origin.file:
+        return False
+    at = (diagnostic.line, diagnostic.column)
+    return any(tuple(resource.origin.locate(diagnostic.path, key=key)) == at for key in (False, True))
+
+
+def _not_repeated(
+    resource: Resource, found: list[Diagnostic], known: Sequence[Diagnostic]
+) -> list[Diagnostic]:
+    if not any(d.code in _REPEATS for d in found):
+        return found
+    codes = {d.code for d in known if d.code in _ANY_REPEATED and _same_document(resource, d)}
+    return [d for d in found if not (_REPEATS.get(d.code, frozenset()) & codes)]
+
+
+_ANY_REPEATED = frozenset().union(*_REPEATS.values())
+
+
+def _unresolved(project: ProjectManifest, repo: Repository) -> bool:
+    """Whether a rule or model of ``project`` is missing or invalid: its labels are then missing
+    from the config too, and what the config's check would say ("no control tag", a label without
+    its source) only repeats the reference's own error."""
+    rules = project.spec.ner.rules if project.spec.ner else []
+    return any(repo.rule(name) is None for name in rules) or any(
+        repo.model_facts(binding.model) is None for binding in project.bindings()
+    )
 
 
 def _start_label_configs(
     repo: Repository, memo: Memo | None
-) -> Callable[[dict[str, bytes] | None], list[Diagnostic]]:
+) -> Callable[[dict[str, bytes] | None, Sequence[Diagnostic]], list[Diagnostic]]:
     """Start :func:`check_label_configs`; the function returned waits for it and gives its diagnostics.
 
-    The workers run while the caller does other checks (they were forked before this returns).
+    The workers run while the caller does other checks (they were forked before this returns). The
+    function returned takes the other checks' diagnostics, so as not to repeat them.
     """
     projects = repo.projects()
     if not projects:
-        return lambda configs: []
+        return lambda configs, known: []
     import alabctl.compile.labelconfig  # noqa: F401 - loaded once, before the workers fork
     from alabctl.compile.checks.xmlcheck import findings_diagnostics
 
@@ -137,7 +175,7 @@ def _start_label_configs(
     finally:
         _BATCH.pop()
 
-    def finish(configs: dict[str, bytes] | None) -> list[Diagnostic]:
+    def finish(configs: dict[str, bytes] | None, known: Sequence[Diagnostic]) -> list[Diagnostic]:
         out: list[Diagnostic] = []
         for (project, resource), (key, xml, findings) in zip(projects, pending.result(), strict=True):
             if xml is not None:
@@ -145,7 +183,8 @@ def _start_label_configs(
                     configs[project.name] = xml
                 if memo is not None:
                     memo.put(key, [asdict(f) for f in findings])
-            out.extend(findings_diagnostics(resource, findings))
+            if not _unresolved(project, repo):
+                out.extend(_not_repeated(resource, findings_diagnostics(resource, findings), known))
         return out
 
     return finish
@@ -158,15 +197,18 @@ def verify(
     now: datetime,
     memo: Memo | None = None,
     configs: dict[str, bytes] | None = None,
+    earlier: Sequence[Diagnostic] = (),
 ) -> list[Diagnostic]:
     """The compiler's diagnostics for ``repo`` (which already passed or failed the spec stage).
 
     ``configs`` receives the labeling configs compiled on the way (see :func:`check_label_configs`).
+    ``earlier`` are the spec stage's diagnostics: a config finding that only repeats one of them
+    (or one of the checks here) on the same project is left out.
     """
     label_configs = _start_label_configs(repo, memo)  # on the workers while the other checks run here
     out = check_repository(repo, env=env, now=now)
     out.extend(check_rules(repo, memo))
-    out.extend(label_configs(configs))
+    out.extend(label_configs(configs, [*earlier, *out]))
     if repo.projects():
         from alabctl.compile.checks.tasks import check_task_files
 

@@ -39,6 +39,8 @@ def check_duplicates(repo: Repository) -> Iterator[Diagnostic]:
 def _dangling(
     origin: Origin, path: tuple[str | int, ...], kind: str, name: str, known: set[str], fix: str
 ) -> Diagnostic:
+    """ALB202 for a reference to nothing (callers skip names in ``repo.broken``: a manifest that
+    exists with errors of its own is reported there, once)."""
     suggestion = hint(name, known, kind)
     detail = f"{suggestion}; {fix}" if suggestion else fix
     return origin.diagnostic("ALB202", f"{kind} '{name}' is not defined", detail, path)
@@ -49,10 +51,15 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
     licenses = set(repo.names(Kind.LICENSE))
     rules = set(repo.names(Kind.RULE))
     models = repo.known_models()
+    broken = repo.broken
     for project, resource in repo.projects():
         origin = resource.origin
         spec = project.spec
-        if spec.server is not None and spec.server not in servers:
+        if (
+            spec.server is not None
+            and spec.server not in servers
+            and (Kind.SERVER, spec.server) not in broken
+        ):
             yield _dangling(
                 origin,
                 ("spec", "server"),
@@ -62,7 +69,11 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
                 "add a Server manifest with that name, or remove 'server' to get a server "
                 "named after the project",
             )
-        if spec.license is not None and spec.license not in licenses:
+        if (
+            spec.license is not None
+            and spec.license not in licenses
+            and (Kind.LICENSE, spec.license) not in broken
+        ):
             yield _dangling(
                 origin,
                 ("spec", "license"),
@@ -72,7 +83,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
                 "add a License manifest with that name",
             )
         for binding in project.bindings():
-            if binding.model not in models:
+            if binding.model not in models and (Kind.MODEL, binding.model) not in broken:
                 yield _dangling(
                     origin,
                     binding.path,
@@ -83,7 +94,7 @@ def check_project_references(repo: Repository) -> Iterator[Diagnostic]:
                 )
         if spec.ner:
             for i, rule in enumerate(spec.ner.rules):
-                if rule not in rules:
+                if rule not in rules and (Kind.RULE, rule) not in broken:
                     yield _dangling(
                         origin,
                         ("spec", "ner", "rules", i),
@@ -99,7 +110,7 @@ def check_model_references(repo: Repository) -> Iterator[Diagnostic]:
     for resource in repo.of_kind(Kind.MODEL):
         model = cast("ModelManifest", resource.manifest)
         ref = model.spec.embeddings
-        if ref is not None and ref not in known:
+        if ref is not None and ref not in known and (Kind.EMBEDDINGS, ref) not in repo.broken:
             yield _dangling(
                 resource.origin,
                 ("spec", "embeddings"),
@@ -299,7 +310,11 @@ def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
     instances = set(repo.names(Kind.LABEL_STUDIO))
     for project, resource in repo.projects():
         origin, ls = resource.origin, project.spec.label_studio
-        if ls is not None and ls.instance not in instances:
+        if (
+            ls is not None
+            and ls.instance not in instances
+            and (Kind.LABEL_STUDIO, ls.instance) not in repo.broken
+        ):
             yield _dangling(
                 origin,
                 ("spec", "labelStudio", "instance"),

@@ -36,6 +36,8 @@ class _File:
     resources: list[Resource]
     problems: list[Diagnostic]
     """The schema's diagnostics for its documents."""
+    broken: list[tuple[str, str]]
+    """The kind and name of each of its documents that failed the schema."""
 
 
 class Reloader:
@@ -108,14 +110,15 @@ class Reloader:
         for document in loaded.documents:
             by_file.setdefault(document.origin.file, []).append(document)
         for file in changed:
-            resources, problems = to_resources(by_file[file])
+            typed = to_resources(by_file[file])
             self._files[file] = _File(
                 digests[file],
                 loaded.sources.texts.get(file),
                 loaded.sources.templates.get(file),
                 [d for d in loaded.diagnostics if d.file == file],
-                resources,
-                problems,
+                typed.resources,
+                typed.diagnostics,
+                typed.broken,
             )
         return True
 
@@ -137,4 +140,5 @@ class Reloader:
             len(files),
             lockfile,
             cwd,
+            [named for file in files for named in file.broken],
         )

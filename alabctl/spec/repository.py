@@ -66,6 +66,8 @@ class Repository:
     root: Path
     resources: list[Resource]
     lock: LockFile | None = None
+    broken: frozenset[tuple[str, str]] = frozenset()
+    """``(kind, name)`` of manifests that exist but failed their schema (not in ``resources``)."""
     _index: dict[tuple[str, str], Resource] = field(default_factory=dict, repr=False)
     _by_kind: dict[str, list[Resource]] = field(default_factory=dict, repr=False)
     _on_server: dict[str, list[tuple[ProjectManifest, Resource]]] = field(default_factory=dict, repr=False)

@@ -234,12 +234,33 @@ def to_resource(document: RawDocument) -> tuple[Resource | None, list[Diagnostic
     return Resource(typing.cast("AnyManifest", manifest), origin), []
 
 
-def to_resources(documents: list[RawDocument]) -> tuple[list[Resource], list[Diagnostic]]:
+class Typed(NamedTuple):
+    """Documents after the schema: the valid ones, the problems, and what the invalid ones named."""
+
+    resources: list[Resource]
+    diagnostics: list[Diagnostic]
+    broken: list[tuple[str, str]]
+    """``(kind, name)`` of each document that names itself but failed its kind's schema: a
+    reference to it is not "to nothing", and the document's own errors say what to fix."""
+
+
+def to_resources(documents: list[RawDocument]) -> Typed:
     resources: list[Resource] = []
     diagnostics: list[Diagnostic] = []
+    broken: list[tuple[str, str]] = []
     for document in documents:
         resource, problems = to_resource(document)
         diagnostics.extend(problems)
         if resource is not None:
             resources.append(resource)
-    return resources, diagnostics
+        elif (named := _named(document.data)) is not None:
+            broken.append(named)
+    return Typed(resources, diagnostics, broken)
+
+
+def _named(data: dict[str, Any]) -> tuple[str, str] | None:
+    kind, metadata = data.get("kind"), data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if isinstance(kind, str) and kind in KINDS and isinstance(name, str):
+        return kind, name
+    return None

@@ -7,7 +7,7 @@ The compiler's checks (items 4-11) run on the repository this returns.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,9 +54,16 @@ def load_repository(
         stdin_text=stdin_text,
         snapshot=snapshot,
     )
-    resources, problems = to_resources(loaded.documents)
+    typed = to_resources(loaded.documents)
     return assemble(
-        loaded.root, resources, [*loaded.diagnostics, *problems], loaded.sources, loaded.files, lockfile, cwd
+        loaded.root,
+        typed.resources,
+        [*loaded.diagnostics, *typed.diagnostics],
+        loaded.sources,
+        loaded.files,
+        lockfile,
+        cwd,
+        typed.broken,
     )
 
 
@@ -68,9 +75,11 @@ def assemble(
     files: int,
     lockfile: Path | None,
     cwd: Path,
+    broken: Iterable[tuple[str, str]] = (),
 ) -> SpecResult:
     """The repository of type-checked ``resources`` with its lock, and every diagnostic so far plus
-    the lock's and the references' (a full load and :mod:`alabctl.spec.reload` both end here)."""
+    the lock's and the references' (a full load and :mod:`alabctl.spec.reload` both end here).
+    ``broken`` names the manifests that failed their schema (see :class:`~alabctl.spec.schema.Typed`)."""
     diagnostics = list(diagnostics)
     if files == 0:
         diagnostics.append(
@@ -85,7 +94,7 @@ def assemble(
     lock_path = lockfile if lockfile is not None else cwd / DEFAULT_LOCKFILE
     lock, lock_problems = _read_lock(lock_path, cwd)
     diagnostics.extend(lock_problems)
-    repository = Repository(root, resources, lock)
+    repository = Repository(root, resources, lock, broken=frozenset(broken))
     diagnostics.extend(check_references(repository))
     return SpecResult(repository, diagnostics, sources, files)
 
