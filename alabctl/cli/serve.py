@@ -50,7 +50,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--host", metavar="HOST", help="listen address (default: the Server manifest's, 127.0.0.1)"
     )
     parser.add_argument(
-        "--port", type=int, metavar="PORT", help="port (default: the Server manifest's; 0 picks a free one)"
+        "--port",
+        type=int,
+        metavar="PORT",
+        help="port (default: the Server manifest's, else a free one; 0 picks a free one)",
     )
     parser.add_argument(
         "--home", type=Path, metavar="DIR", help="alabctl home with admin-token (default: $ALABCTL_HOME)"

@@ -7,6 +7,7 @@ The socket is bound before uvicorn starts, so a port in use is a clear error (ex
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import socket
 import sys
@@ -28,13 +29,24 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise UserError(
-            f"cannot listen on {host}:{port}: {exc.strerror}",
-            "another process holds the port: stop it, or pass --port (0 picks a free one)",
-        ) from exc
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror}", _bind_hint(exc, host)) from exc
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+def _bind_hint(exc: OSError, host: str) -> str:
+    """What to do about a failed bind, by its cause."""
+    if isinstance(exc, socket.gaierror):
+        return f"'{host}' is not an address of this machine: give an IP address, e.g. --host 127.0.0.1"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"{host} is not an address of this machine: use 127.0.0.1 (this machine only), "
+            "0.0.0.0 (every interface) or one of its own addresses (--host)"
+        )
+    if exc.errno == errno.EACCES:
+        return "ports below 1024 need privileges: pick one from 1024 up (--port), or 0 for a free one"
+    return "another process holds the port: stop it, or pass --port (0 picks a free one)"
 
 
 def _on_sighup(state: ServerState, log: Callable[[str], None]) -> None:

@@ -186,6 +186,9 @@ def test_start_up_errors_are_clear_and_exit_1(build: Path, tmp_path: Path) -> No
         port = str(taken.getsockname()[1])
         busy = serve("quickstart", "--build", str(build), "--port", port)
     assert busy.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
+    assert "another process holds the port" in busy.stderr
+    foreign = serve("quickstart", "--build", str(build), "--host", "192.0.2.1", "--port", "0")  # TEST-NET-1
+    assert foreign.returncode == 1 and "192.0.2.1 is not an address of this machine" in foreign.stderr
     missing = serve("nope", "--build", str(build), "--port", "0")
     assert missing.returncode == 1 and "no server 'nope'" in missing.stderr
     no_build = serve("quickstart", "--build", str(tmp_path / "none"))
