@@ -27,12 +27,12 @@ from typing import Any, NamedTuple
 
 from alabctl import __version__
 from alabctl.spec.cache import ParseCache
-from alabctl.spec.codes import TEMPLATE_CODES
 from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.names import API_GROUP, API_VERSION, KIND_NAMES
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
+from alabctl.spec.templatemap import TemplateMap
 from alabctl.spec.workers import map_items
 from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
 
@@ -54,11 +54,15 @@ class SourceIndex:
     maps: dict[str, list[SourceMap]] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)
     """The source of each ``*.yaml.j2`` file (``texts`` holds what it rendered to, when it did)."""
+    rendered: dict[str, TemplateMap] = field(default_factory=dict)
+    """For each template that rendered: rendered positions -> the template's."""
 
     def source_map(self, file: str, index: int) -> SourceMap:
         maps = self.maps.get(file)
         if maps is None:
             maps = [doc.source_map for doc in parse_yaml(self.texts.get(file, ""), file).documents]
+            if file in self.rendered:
+                maps = [_in_template(m, self.rendered[file]) for m in maps]
             self.maps[file] = maps
         if index < len(maps):
             return maps[index]
@@ -68,12 +72,30 @@ class SourceIndex:
         return self.texts.get(file, "").splitlines()
 
     def lines_of(self, d: Diagnostic) -> list[str]:
-        """The lines ``d``'s line number counts in: the template's own for a rendering problem."""
+        """The lines ``d``'s line number counts in: a template's own (positions in what it
+        rendered are mapped back to it)."""
         if d.file is None:
             return []
-        if d.code in TEMPLATE_CODES and d.file in self.templates:
+        if d.file in self.templates:
             return self.templates[d.file].splitlines()
         return self.lines(d.file)
+
+
+def _in_template(source_map: SourceMap, template: TemplateMap) -> SourceMap:
+    def moved(positions: dict[NodePath, Position]) -> dict[NodePath, Position]:
+        return {path: template.position(*p) for path, p in positions.items()}
+
+    return SourceMap(moved(source_map.values), moved(source_map.keys))
+
+
+def _moved(d: Diagnostic, template: TemplateMap) -> Diagnostic:
+    """A diagnostic found in a template's rendered text, at the template's line and column."""
+    if d.line is None:
+        return d
+    from dataclasses import replace
+
+    line, column = template.position(d.line, d.column or 1)
+    return replace(d, line=line, column=column)
 
 
 @dataclass(frozen=True)
@@ -340,6 +362,7 @@ class _FileResult(NamedTuple):
     documents: list[Any]
     diagnostics: list[Diagnostic]
     template: str | None = None
+    rendered: TemplateMap | None = None
 
 
 def _read(item: _Input, stdin_text: str | None) -> tuple[bytes | None, Diagnostic | None]:
@@ -435,11 +458,15 @@ def _load_file(
         if rendered.text is None:
             return _FileResult(text, [], notes, template)
         text = rendered.text
+        where = TemplateMap(rendered.pieces, text, template)
+        parsed = parse_yaml(text, item.display, positions=False)
+        found = [_moved(d, where) for d in parsed.diagnostics]
+        return _FileResult(text, [doc.data for doc in parsed.documents], [*notes, *found], template, where)
     parsed = ahead.get(item.display) or parse_yaml(text, item.display, positions=False)
     documents = [doc.data for doc in parsed.documents]
     if digest is not None:
         cache.put(digest, documents, parsed.diagnostics)
-    return _FileResult(text, documents, [*notes, *parsed.diagnostics], template)
+    return _FileResult(text, documents, parsed.diagnostics)
 
 
 def _with_file(d: Diagnostic, file: str) -> Diagnostic:
@@ -548,6 +575,8 @@ def load(
             sources.texts[item.display] = result.text
         if result.template is not None:
             sources.templates[item.display] = result.template
+        if result.rendered is not None:
+            sources.rendered[item.display] = result.rendered
         directory = item.path.parent if item.path is not None else cwd
         for index, data in enumerate(result.documents):
             origin = Origin(item.display, index, directory, sources)

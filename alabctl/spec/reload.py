@@ -21,6 +21,7 @@ from typing import Any
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.loader import TEMPLATE_SUFFIXES, RawDocument, SourceIndex, load, repository_root
 from alabctl.spec.schema import Resource, to_resources
+from alabctl.spec.templatemap import TemplateMap
 from alabctl.spec.validate import SpecResult, assemble, load_repository
 
 
@@ -38,6 +39,8 @@ class _File:
     """The schema's diagnostics for its documents."""
     broken: list[tuple[str, str]]
     """The kind and name of each of its documents that failed the schema."""
+    rendered: TemplateMap | None
+    """A template's rendered positions -> its own."""
 
 
 class Reloader:
@@ -119,6 +122,7 @@ class Reloader:
                 typed.resources,
                 typed.diagnostics,
                 typed.broken,
+                loaded.sources.rendered.get(file),
             )
         return True
 
@@ -132,6 +136,8 @@ class Reloader:
                 sources.texts[name] = file.text
             if file.template is not None:
                 sources.templates[name] = file.template
+            if file.rendered is not None:
+                sources.rendered[name] = file.rendered
         return assemble(
             root,
             [r for file in files for r in file.resources],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +21,7 @@ from jinja2.exceptions import SecurityError
 from alabctl.spec.codes import TEMPLATE_CODES as TEMPLATE_CODES  # re-exported
 from alabctl.spec.diagnostics import Diagnostic, Severity
 from alabctl.spec.sandbox import BoundedEnvironment, BudgetExceeded, Caps, start
+from alabctl.spec.templatemap import Piece, Placer
 
 MAX_OUTPUT = 8 * 1024 * 1024
 """Bytes one template may render to."""
@@ -57,6 +58,8 @@ def _env() -> _Environment:
 class Rendered:
     text: str | None
     diagnostics: list[Diagnostic]
+    pieces: list[Piece] = field(default_factory=list)
+    """Where each piece of ``text`` came from in the template (see :mod:`alabctl.spec.templatemap`)."""
 
 
 _LOOPS: ContextVar[dict[int, str] | None] = ContextVar("alabctl_template_string_loops", default=None)
@@ -115,6 +118,30 @@ def _short(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _generate(template: Any, values: dict[str, Any]) -> Iterator[tuple[str, int, int]]:
+    """``Template.generate``, each piece of output with the line of the compiled template that
+    yielded it and the template line Jinja's table gives for that (at or before the real one).
+
+    The line is read from the suspended render generator (the innermost one still in the
+    template's code).
+    """
+    render = template.root_render_func(template.new_context(values))
+    lines: dict[int, int] = {}
+    try:
+        for chunk in render:
+            generator = render
+            while (inner := generator.gi_yieldfrom) is not None and getattr(inner, "gi_frame", None):
+                generator = inner
+            frame = generator.gi_frame
+            python_line = frame.f_lineno if frame is not None else 0
+            line = lines.get(python_line)
+            if line is None:
+                line = lines[python_line] = template.get_corresponding_lineno(python_line)
+            yield chunk, python_line, line
+    except Exception:
+        template.environment.handle_exception()  # re-raised with the template's lines, as generate does
+
+
 def _template_line(tb: TracebackType | None) -> int | None:
     line = None
     while tb is not None:
@@ -133,14 +160,22 @@ def render_template(source: str, file: str, values: Mapping[str, Any], caps: Cap
     env = _env()
     stop = start(caps or Caps(value=MAX_OUTPUT))
     try:
-        code = env.compile(source, name=file, filename=_TEMPLATE_FILE)
+        python = env.compile(source, name=file, filename=_TEMPLATE_FILE, raw=True)
+        code = compile(python, _TEMPLATE_FILE, "exec")
         template = env.template_class.from_code(env, code, env.make_globals(None))
+        constants = {
+            i
+            for i, text in enumerate(python.splitlines(), 1)
+            if text.lstrip().startswith(("yield '", 'yield "'))
+        }
         chunks: list[str] = []
+        placer = Placer(source)
         size = 0
         loops: dict[int, str] = {}
         token = _LOOPS.set(loops)
         try:
-            for chunk in template.generate(**_noted(dict(values))):
+            for chunk, python_line, line in _generate(template, _noted(dict(values))):
+                placer.add(chunk, line, python_line in constants)
                 size += len(chunk)
                 if size > MAX_OUTPUT:
                     too_large = f"a template may render at most {MAX_OUTPUT} characters"
@@ -148,7 +183,7 @@ def render_template(source: str, file: str, values: Mapping[str, Any], caps: Cap
                 chunks.append(chunk)
         finally:
             _LOOPS.reset(token)
-        return Rendered("".join(chunks), _loop_warnings(template, loops))
+        return Rendered("".join(chunks), _loop_warnings(template, loops), placer.pieces)
     except TemplateSyntaxError as exc:
         syntax = _diag(
             "ALB003",
