@@ -23,7 +23,7 @@ from alabctl.assets.store import AssetRow, Source, Status, Store
 from alabctl.compile.sparknlp.metadata import MetadataError, read_metadata
 from alabctl.spec.errors import PermanentError, UserError
 from alabctl.spec.lock import AssetType
-from alabctl.spec.yamlsrc import resolve_plain
+from alabctl.spec.yamlsrc import IntegerTooLong, resolve_plain
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,11 @@ def manifest_yaml(request: Upload, row: AssetRow, source_path: str) -> str:
 
 def _scalar(text: str) -> str:
     """``text`` as a YAML scalar: plain when YAML reads it back as the same string, else quoted."""
-    if re.fullmatch(r"[A-Za-z0-9_/][A-Za-z0-9_ ./-]*", text) and resolve_plain(text) == text:
+    try:
+        plain = re.fullmatch(r"[A-Za-z0-9_/][A-Za-z0-9_ ./-]*", text) and resolve_plain(text) == text
+    except IntegerTooLong:
+        plain = False
+    if plain:
         return text.rstrip() if text == text.rstrip() else json.dumps(text)
     return json.dumps(text)
 

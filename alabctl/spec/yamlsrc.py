@@ -86,14 +86,28 @@ _MAYBE_TYPED = frozenset("~nNtTfF-+.0123456789")
 """First characters of every plain scalar that is not a string (null, bools, numbers, .inf, .nan)."""
 
 
+MAX_INT_DIGITS = 64
+"""Digits an integer may have: far beyond any field's values, well below Python's own limit
+(4,300 decimal digits, past which ``int()`` refuses) and what hex and octal would build."""
+
+
+class IntegerTooLong(ValueError):
+    """A plain scalar reads as an integer with more than :data:`MAX_INT_DIGITS` digits."""
+
+
 def resolve_plain(text: str) -> Any:
-    """A plain (unquoted) scalar by the YAML 1.2 core schema."""
+    """A plain (unquoted) scalar by the YAML 1.2 core schema.
+
+    Raises :class:`IntegerTooLong` for an integer of more than :data:`MAX_INT_DIGITS` digits.
+    """
     if text and text[0] not in _MAYBE_TYPED:
         return text  # most scalars are words: no pattern can match them
     if _NULL.match(text):
         return None
     if text in _BOOL:
         return _BOOL[text]
+    if len(text) > MAX_INT_DIGITS + 2 and (_INT.match(text) or _OCT.match(text) or _HEX.match(text)):
+        raise IntegerTooLong(text)  # (+ 2: room for a sign or a 0o / 0x prefix)
     if _INT.match(text):
         return int(text)
     if _OCT.match(text):
@@ -199,7 +213,7 @@ class _Converter:
             )
             return None
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
+            return self.checked_scalar(node)
         if id(node) in self.stack:
             raise self.refuse(node, "ALB006", "recursive alias", "an alias may not refer to its own parent")
         self.stack.add(id(node))
@@ -211,6 +225,17 @@ class _Converter:
         finally:
             self.stack.discard(id(node))
         raise self.refuse(node, "ALB006", "unsupported YAML node", "")  # pragma: no cover
+
+    def checked_scalar(self, node: ScalarNode) -> Any:
+        try:
+            return self.scalar(node)
+        except IntegerTooLong:
+            raise self.refuse(
+                node,
+                "ALB006",
+                f"integer with more than {MAX_INT_DIGITS} digits",
+                "no field takes a number this long; quote it if it is text",
+            ) from None
 
     @staticmethod
     def scalar(node: ScalarNode) -> Any:
@@ -242,7 +267,7 @@ class _Converter:
             if key_node.tag == f"{_TAG}merge" or (key_node.value == "<<" and _is_plain(key_node)):
                 merged.update(self.merge(value_node, path))
                 continue
-            raw = self.scalar(key_node)
+            raw = self.checked_scalar(key_node)
             key = raw if isinstance(raw, str) else key_node.value
             kpos = _pos(key_node)
             if key in seen:
@@ -307,6 +332,12 @@ class _Values:
         self.count = 0
 
     def convert(self, node: Node, depth: int) -> Any:
+        try:
+            return self._convert(node, depth)
+        except IntegerTooLong:
+            raise _Slow from None
+
+    def _convert(self, node: Node, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES or depth > MAX_DEPTH:
             raise _Slow
@@ -328,10 +359,10 @@ class _Values:
                     key = raw if isinstance(raw, str) else key
                 if key in out:
                     raise _Slow
-                out[key] = self.convert(value_node, depth + 1)
+                out[key] = self._convert(value_node, depth + 1)
             return out
         if cls is SequenceNode and node.ctag is _SEQUENCE_TAG:
-            return [self.convert(item, depth + 1) for item in node.value]
+            return [self._convert(item, depth + 1) for item in node.value]
         raise _Slow
 
 

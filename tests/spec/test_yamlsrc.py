@@ -118,3 +118,14 @@ def test_values_without_positions_are_the_same(text: str) -> None:
     fast = parse_yaml(text, "f.yaml", positions=False)
     assert repr([d.data for d in fast.documents]) == repr([d.data for d in full.documents])
     assert fast.diagnostics == full.diagnostics
+
+
+@pytest.mark.parametrize("number", ["1" * 5000, "-" + "9" * 70, "0x" + "f" * 50_000, "0o" + "7" * 100])
+def test_integers_too_long_to_be_a_value_are_refused(number: str) -> None:
+    """Python refuses int() past 4,300 digits, and hex or octal would build any size: both stop here."""
+    (d,) = parse_yaml(f"a: {number}\n", "f.yaml").diagnostics
+    assert (d.code, d.line, d.column) == ("ALB006", 1, 4) and "more than 64 digits" in d.summary
+    (key,) = parse_yaml(f"{number[:80]}: a\n", "f.yaml").diagnostics  # implicit keys end at 1,024 characters
+    assert (key.code, key.line, key.column) == ("ALB006", 1, 1)
+    assert parse_yaml(f"a: '{number}'\n", "f.yaml").documents[0].data == {"a": number}
+    assert parse_yaml("a: " + "9" * 64 + "\n", "f.yaml").documents[0].data == {"a": int("9" * 64)}
