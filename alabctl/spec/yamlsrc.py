@@ -106,8 +106,10 @@ def resolve_plain(text: str) -> Any:
         return None
     if text in _BOOL:
         return _BOOL[text]
-    if len(text) > MAX_INT_DIGITS + 2 and (_INT.match(text) or _OCT.match(text) or _HEX.match(text)):
-        raise IntegerTooLong(text)  # (+ 2: room for a sign or a 0o / 0x prefix)
+    if len(text) > MAX_INT_DIGITS and (_INT.match(text) or _OCT.match(text) or _HEX.match(text)):
+        digits = text.lstrip("+-")
+        if len(digits[2:] if digits[1:2] in ("o", "x") else digits) > MAX_INT_DIGITS:
+            raise IntegerTooLong(text)
     if _INT.match(text):
         return int(text)
     if _OCT.match(text):
