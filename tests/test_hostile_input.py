@@ -192,6 +192,23 @@ def test_deep_yaml_is_a_diagnostic(tmp_path: Path) -> None:
     assert values.returncode == 2 and "nests more than 64 levels deep" in values.stderr
 
 
+def test_symbolic_link_loops_are_diagnostics(tmp_path: Path) -> None:
+    (tmp_path / "m1.yaml").symlink_to("m2.yaml")
+    (tmp_path / "m2.yaml").symlink_to("m1.yaml")
+    (tmp_path / "g.csv").symlink_to("g.csv")
+    (tmp_path / "r.yaml").write_text(RULE)
+    walked = cli("validate", "-f", ".", cwd=tmp_path)
+    assert walked.returncode == 1, walked.stderr
+    assert (
+        "m1.yaml:1:1: error[ALB004]: 'm1.yaml' is a symbolic link that leads back to itself" in walked.stdout
+    )
+    assert (
+        "error[ALB206]: dictionary file 'g.csv' is a symbolic link that leads back to itself" in walked.stdout
+    )
+    named = cli("validate", "-f", "m1.yaml", cwd=tmp_path)
+    assert named.returncode == 2 and "m1.yaml: a symbolic link that leads back to itself" in named.stderr
+
+
 @pytest.mark.parametrize("regex", ["(?u)x", "(" * 400 + "x" + ")" * 400])
 def test_hostile_regexes_are_diagnostics(tmp_path: Path, regex: str) -> None:
     rule = H + f"kind: Rule\nmetadata: {{name: r}}\nspec: {{entity: X, regex: '{regex}'}}\n"

@@ -98,7 +98,8 @@ def test_a_replayed_template_diagnostic_shows_the_same_excerpt(make_repo) -> Non
     root = make_repo({"t.yaml.j2": template, "loop.yaml.j2": "{% for c in s %}{% endfor %}\n"})
     inputs = Inputs(["."], cwd=root, values={"name": "x: [}", "s": "abc"})
     first = RENDERERS["text"](validate(inputs), False)
-    assert "ALB001" in first and "name: x: [}" in first  # the rendered line, where the YAML is wrong
+    # the template's line, and the rendered text where the YAML is wrong
+    assert "ALB001" in first and "4 |   name: {{ name }}" in first and "rendered it as: name: x: [}" in first
     assert "ALB010" in first and "1 | {% for c in s %}" in first  # the template's line
     uncached = RENDERERS["text"](validate(Inputs(["."], cwd=root, values=inputs.values, cache=False)), False)
     assert RENDERERS["text"](validate(inputs), False) == first == uncached

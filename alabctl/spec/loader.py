@@ -88,13 +88,18 @@ def _in_template(source_map: SourceMap, template: TemplateMap) -> SourceMap:
     return SourceMap(moved(source_map.values), moved(source_map.keys))
 
 
-def _moved(d: Diagnostic, template: TemplateMap) -> Diagnostic:
-    """A diagnostic found in a template's rendered text, at the template's line and column."""
+def _moved(d: Diagnostic, template: TemplateMap, rendered: list[str], source: list[str]) -> Diagnostic:
+    """A diagnostic found in a template's rendered text, at the template's line and column; when
+    the rendered line differs from the template's, the detail quotes it (the YAML is wrong there)."""
     if d.line is None:
         return d
     from dataclasses import replace
 
     line, column = template.position(d.line, d.column or 1)
+    wrote = rendered[d.line - 1] if d.line <= len(rendered) else ""
+    if wrote.strip() and (line > len(source) or source[line - 1] != wrote):
+        note = f"the template rendered it as: {wrote.strip()}"
+        return replace(d, line=line, column=column, detail=f"{d.detail}; {note}" if d.detail else note)
     return replace(d, line=line, column=column)
 
 
@@ -171,9 +176,19 @@ def repository_root(inputs: Sequence[str], cwd: Path) -> Path:
         if given == STDIN:
             folders.append(cwd)
             continue
-        path = (cwd / given).resolve()
+        path = _resolve(cwd / given, given)
         folders.append(path if path.is_dir() else path.parent)
     return Path(os.path.commonpath([str(f) for f in folders])) if folders else cwd
+
+
+def _resolve(path: Path, given: str) -> Path:
+    """A ``-f`` input with its links followed; a link loop is a usage error."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        raise UsageError(
+            f"{given}: a symbolic link that leads back to itself", "check the -f argument"
+        ) from None
 
 
 IGNORE_FILE = ".alabctlignore"
@@ -278,11 +293,11 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
         if given == STDIN:
             found.append(_Input(STDIN_NAME, None))
             continue
-        path = (cwd / given).resolve()
+        path = _resolve(cwd / given, given)
         if not path.exists():
             raise UsageError(f"{given}: no such file or directory", "check the -f argument")
         if not path.is_dir():  # a file, or a FIFO/device the reader will refuse with a diagnostic
-            resolved = path.resolve()
+            resolved = path
             if resolved not in seen:
                 seen.add(resolved)
                 found.append(_Input(given.replace(os.sep, "/"), resolved))
@@ -305,9 +320,23 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                 full = here / name
                 display = _display(given, rel)
                 # the walk does not follow linked folders, so only a linked file can lead elsewhere
-                resolved = (
-                    full.resolve() if name in links else full
-                )  # already absolute: the walk starts at a resolved folder
+                try:
+                    resolved = (
+                        full.resolve() if name in links else full
+                    )  # already absolute: the walk starts at a resolved folder
+                except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+                    diagnostics.append(
+                        Diagnostic(
+                            "ALB004",
+                            Severity.ERROR,
+                            f"'{display}' is a symbolic link that leads back to itself",
+                            "replace the link with the file, or remove it",
+                            display,
+                            1,
+                            1,
+                        )
+                    )
+                    continue
                 if not _within(resolved, root):
                     diagnostics.append(
                         Diagnostic(
@@ -460,7 +489,7 @@ def _load_file(
         text = rendered.text
         where = TemplateMap(rendered.pieces, text, template)
         parsed = parse_yaml(text, item.display, positions=False)
-        found = [_moved(d, where) for d in parsed.diagnostics]
+        found = [_moved(d, where, text.splitlines(), template.splitlines()) for d in parsed.diagnostics]
         return _FileResult(text, [doc.data for doc in parsed.documents], [*notes, *found], template, where)
     parsed = ahead.get(item.display) or parse_yaml(text, item.display, positions=False)
     documents = [doc.data for doc in parsed.documents]
@@ -541,7 +570,7 @@ def load(
         raise UsageError("no input given", "name manifest files or folders with -f PATH (or - for stdin)")
     root = (root or repository_root(inputs, cwd)).resolve()
     for given in inputs:
-        if given != STDIN and not _within((cwd / given).resolve(), root):
+        if given != STDIN and not _within(_resolve(cwd / given, given), root):
             raise UsageError(
                 f"{given} is outside the repository root {root}", "pass a --root that contains it"
             )

@@ -31,6 +31,7 @@ class FileKind(StrEnum):
     HUB_INDEX = "hub index"
     METADATA = "model metadata"
     RULES = "rules"
+    TASKS = "task"
 
 
 LIMITS: dict[FileKind, int] = {
@@ -41,6 +42,7 @@ LIMITS: dict[FileKind, int] = {
     FileKind.HUB_INDEX: 64 << 20,
     FileKind.METADATA: 4 << 20,
     FileKind.RULES: 64 << 20,
+    FileKind.TASKS: 64 << 20,
 }
 """Bytes a file of each kind may hold."""
 

@@ -265,7 +265,15 @@ def check_file(
     origin: Origin, root: Path, relative: str, path: tuple[str | int, ...], what: str
 ) -> Diagnostic | None:
     """A path named by a manifest must stay inside the repository and exist."""
-    target = (origin.directory / relative).resolve()
+    try:
+        target = (origin.directory / relative).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        return origin.diagnostic(
+            "ALB206",
+            f"{what} '{relative}' is a symbolic link that leads back to itself",
+            "replace the link with the file",
+            path,
+        )
     if not _inside(target, root):
         return origin.diagnostic(
             "ALB007",
@@ -326,7 +334,15 @@ def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
         for i, pattern in enumerate(ls.tasks if ls else []):
             from alabctl.spec.tasks import expand  # only for task files: most runs never load it
 
-            if expand([pattern], origin.directory, repo.root.resolve())[1]:
+            expanded = expand([pattern], origin.directory, repo.root.resolve())
+            for _, why in expanded.refused:
+                yield origin.diagnostic(
+                    "ALB007",
+                    f"task file pattern '{pattern}' is refused: {why}",
+                    f"patterns are relative to {origin.file} and must stay inside the repository",
+                    ("spec", "labelStudio", "tasks", i),
+                )
+            if expanded.unmatched:
                 yield origin.diagnostic(
                     "ALB206",
                     f"task file '{pattern}' matches no JSON, JSONL or CSV file in the repository",

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import bisect
 import csv
+import fnmatch
 import hashlib
 import io
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from alabctl.spec.readfile import FileKind, FileReadError, read_text
 
 TASK_SUFFIXES = (".json", ".jsonl", ".csv")
 
@@ -54,26 +58,119 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-def expand(patterns: Sequence[str], directory: Path, root: Path) -> tuple[list[Path], list[str]]:
-    """The files the patterns name (relative to ``directory``), sorted, and the patterns matching none.
+MAX_WALK = 100_000
+"""Folder entries one task pattern may look at: a glob from a pull request cannot walk the disk."""
 
-    Files outside ``root`` (through ``..`` or a symbolic link) and unsupported suffixes are left out.
+_WILDCARDS = frozenset("*?[")
+
+
+class Expanded(NamedTuple):
+    """What task patterns name."""
+
+    files: list[Path]
+    """The files, resolved, each once, in pattern order (each pattern's sorted)."""
+    unmatched: list[str]
+    """Patterns that name no task file."""
+    refused: list[tuple[str, str]]
+    """``(pattern, why)`` for patterns that would leave the repository or walk too far."""
+
+
+def expand(patterns: Sequence[str], directory: Path, root: Path) -> Expanded:
+    """The files the patterns name (relative to ``directory``, inside ``root``).
+
+    A pattern's folders before its first wildcard may climb with ``..`` as long as they stay in
+    the repository; the rest is matched by walking that folder (linked folders are not followed,
+    linked files count where they lead, at most :data:`MAX_WALK` entries). ``**`` matches any
+    number of folders. Unsupported suffixes are left out.
     """
     found: list[Path] = []
-    empty: list[str] = []
+    unmatched: list[str] = []
+    refused: list[tuple[str, str]] = []
     for pattern in patterns:
-        matches = (
-            sorted(directory.glob(pattern)) if any(c in pattern for c in "*?[") else [directory / pattern]
-        )
-        hits = [
-            m.resolve()
-            for m in matches
-            if m.is_file() and m.suffix.lower() in TASK_SUFFIXES and _inside(m.resolve(), root)
-        ]
+        try:
+            hits = _expand(pattern, directory, root)
+        except _Refused as exc:
+            refused.append((pattern, str(exc)))
+            continue
         if not hits:
-            empty.append(pattern)
+            unmatched.append(pattern)
         found.extend(h for h in hits if h not in found)
-    return found, empty
+    return Expanded(found, unmatched, refused)
+
+
+class _Refused(Exception):
+    pass
+
+
+def _real(path: Path) -> Path | None:
+    """``path`` with every link followed, or ``None`` for a link loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        return None
+
+
+def _task_file(path: Path, root: Path) -> Path | None:
+    real = _real(path)
+    if real is None or not _inside(real, root) or real.suffix.lower() not in TASK_SUFFIXES:
+        return None
+    return real if real.is_file() else None
+
+
+def _expand(pattern: str, directory: Path, root: Path) -> list[Path]:
+    if pattern.startswith("/"):
+        raise _Refused("an absolute path; name task files relative to the manifest")
+    parts = [p for p in pattern.split("/") if p not in ("", ".")]
+    fixed = next((i for i, p in enumerate(parts) if _WILDCARDS & set(p)), len(parts))
+    if ".." in parts[fixed:]:
+        raise _Refused("'..' after a wildcard; put the folders first, e.g. ../data/*.json")
+    base = _real(directory.joinpath(*parts[:fixed]))
+    if base is None or not _inside(base, root):
+        raise _Refused("outside the repository; task files must be inside it")
+    rest = parts[fixed:]
+    if not rest:
+        hit = _task_file(base, root)
+        return [hit] if hit else []
+    return sorted(_walk(base, rest, root))
+
+
+def _walk(base: Path, pattern: list[str], root: Path) -> Iterator[Path]:
+    """Files under ``base`` whose path below it matches ``pattern`` (segments; ``**`` for any folders)."""
+    deepest = None if "**" in pattern else len(pattern) - 1
+    seen = 0
+    for folder, dirnames, filenames in os.walk(base):  # never follows linked folders
+        here = Path(folder)
+        below = here.relative_to(base).parts
+        seen += len(dirnames) + len(filenames)
+        if seen > MAX_WALK:
+            raise _Refused(f"walks more than {MAX_WALK:,} folder entries; name a narrower folder")
+        if deepest is not None:
+            if len(below) >= deepest:
+                dirnames.clear()
+            else:
+                dirnames[:] = [d for d in dirnames if fnmatch.fnmatchcase(d, pattern[len(below)])]
+        for name in filenames:
+            if _matches((*below, name), pattern):
+                hit = _task_file(here / name, root)
+                if hit is not None:
+                    yield hit
+
+
+def _matches(parts: Sequence[str], pattern: Sequence[str]) -> bool:
+    """Whether path ``parts`` match glob ``pattern`` segments, ``**`` matching zero or more parts."""
+    # can[j]: parts[:i] matched by pattern[:j], row by row over i
+    can = [True] + [False] * len(pattern)
+    for j, segment in enumerate(pattern, 1):
+        can[j] = can[j - 1] and segment == "**"
+    for part in parts:
+        row = [False] * (len(pattern) + 1)
+        for j, segment in enumerate(pattern, 1):
+            if segment == "**":
+                row[j] = row[j - 1] or can[j]
+            else:
+                row[j] = can[j - 1] and fnmatch.fnmatchcase(part, segment)
+        can = row
+    return can[-1]
 
 
 def _positions(text: str) -> list[int]:
@@ -161,11 +258,15 @@ def _read_csv(text: str, display: str) -> tuple[list[TaskRecord], list[TaskProbl
 
 
 def read_tasks(path: Path, display: str) -> tuple[list[TaskRecord], list[TaskProblem]]:
-    """The tasks of one file, and what is wrong with it (reading stops at the first problem)."""
+    """The tasks of one file, and what is wrong with it (reading stops at the first problem).
+
+    The file is read like every file a pull request may control: a regular file only, at most
+    the task file cap (:data:`alabctl.spec.readfile.LIMITS`).
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [TaskProblem(display, 1, 1, f"cannot be read: {exc}")]
+        text = read_text(path, FileKind.TASKS, encoding="utf-8-sig")
+    except FileReadError as exc:
+        return [], [TaskProblem(display, 1, 1, f"{exc.reason}; {exc.hint}" if exc.hint else exc.reason)]
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return _read_jsonl(text, display)
@@ -194,7 +295,7 @@ class ProjectTasks:
 
 def collect_tasks(patterns: Sequence[str], directory: Path, manifest_file: str, root: Path) -> ProjectTasks:
     """Read every task file the patterns name, in order, each task once."""
-    files, unmatched = expand(patterns, directory, root.resolve())
+    files, unmatched, _ = expand(patterns, directory, root.resolve())  # refused ones: ALB007 (spec.refs)
     records: list[TaskRecord] = []
     problems: list[TaskProblem] = []
     for path in files:

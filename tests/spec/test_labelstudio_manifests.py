@@ -81,3 +81,54 @@ def test_the_token_is_never_inline(make_repo) -> None:  # type: ignore[no-untype
     report, _found = _codes(make_repo, files)
     assert not report.valid
     assert any(d.path[:2] == ("spec", "token") for d in report.diagnostics)
+
+
+def test_task_patterns_stay_in_the_repository(make_repo) -> None:  # type: ignore[no-untyped-def]
+    tasks = '"../data/*.jsonl", "../../../**/*.json", "*/../*/../*.json"'
+    files = {
+        "projects/alab.yaml": LS + PROJECT.format(labels="{value: PER}", instance="local", tasks=tasks),
+        "data/a.jsonl": '{"text": "Alice"}\n',
+    }
+    _report, found = _codes(make_repo, files)
+    refused = sorted(s for code, _f, _l, _c, s in found if code == "ALB007")
+    assert refused == [
+        "task file pattern '*/../*/../*.json' is refused: '..' after a wildcard; put the folders first, "
+        "e.g. ../data/*.json",
+        "task file pattern '../../../**/*.json' is refused: outside the repository; task files must be inside it",
+    ]
+    # '../data/*.jsonl' climbs to the repository's own folder: allowed, and it matched
+    assert not any("'../data/*.jsonl'" in s for *_, s in found), found
+
+
+def test_a_task_glob_walks_a_bounded_tree_and_never_follows_linked_folders(make_repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alabctl.spec import tasks
+
+    root = make_repo(
+        {"alab.yaml": LS + PROJECT.format(labels="{value: PER}", instance="local", tasks='"**/*.jsonl"')}
+    )
+    for n in range(6):  # links back to the root: a followed walk would never end
+        (root / f"s{n}").symlink_to(root, target_is_directory=True)
+    (root / "deep" / "er").mkdir(parents=True)
+    (root / "deep" / "er" / "t.jsonl").write_text('{"text": "Alice"}\n')
+    (root / "loop.jsonl").symlink_to(root / "loop.jsonl")  # a link to itself
+    expanded = tasks.expand(["**/*.jsonl"], root, root.resolve())
+    assert expanded.files == [(root / "deep" / "er" / "t.jsonl").resolve()] and expanded.refused == []
+    monkeypatch.setattr(tasks, "MAX_WALK", 5)
+    (root / "many").mkdir()
+    for n in range(10):
+        (root / "many" / f"{n}.txt").write_text("")
+    capped = tasks.expand(["**/*.jsonl"], root, root.resolve())
+    assert capped.files == [] and "walks more than 5 folder entries" in capped.refused[0][1]
+
+
+def test_a_task_file_over_the_cap_is_refused_unread(make_repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from alabctl.spec import readfile
+
+    monkeypatch.setitem(readfile.LIMITS, readfile.FileKind.TASKS, 64)
+    files = {
+        "alab.yaml": LS + PROJECT.format(labels="{value: PER}", instance="local", tasks='"t.jsonl"'),
+        "t.jsonl": '{"text": "Alice"}\n' * 10,
+    }
+    _report, found = _codes(make_repo, files)
+    (cap,) = [s for code, *_, s in found if code == "ALB230"]
+    assert "larger than the task cap of 64 bytes" in cap
