@@ -10,6 +10,7 @@ from pathlib import Path
 from alabctl import api
 from alabctl.cli.common import add_input_options, add_license_option, inputs_from, use_color
 from alabctl.cli.formats import RENDERERS
+from alabctl.spec.diagnostics import counted
 
 HELP = "validate, then write labeling configs, Spark NLP pipelines and rule JSON to --out"
 
@@ -79,5 +80,6 @@ def run(args: argparse.Namespace) -> int:
         if report.written or report.removed
         else "no changes"
     )
-    print(f"compiled {projects} projects, {servers} servers, {rules} rules into {args.out}/ ({change})")
+    made = f"{counted(projects, 'project')}, {counted(servers, 'server')}, {counted(rules, 'rule')}"
+    print(f"compiled {made} into {args.out}/ ({change})")
     return 0

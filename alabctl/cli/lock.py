@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alabctl import api
 from alabctl.cli.hub import add_hub_options, hub_options
+from alabctl.spec.diagnostics import counted
 
 HELP = "resolve every hub asset the manifests need and write alabctl.lock"
 
@@ -38,5 +39,5 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = api.lock(hub_options(args), head=not args.no_head)
-    print(f"{report.path}: {report.assets} assets, {'updated' if report.changed else 'unchanged'}")
+    print(f"{report.path}: {counted(report.assets, 'asset')}, {'updated' if report.changed else 'unchanged'}")
     return 0

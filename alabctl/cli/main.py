@@ -129,7 +129,13 @@ def _crash_log(exc: BaseException, argv: Sequence[str]) -> Path | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser(argv).parse_args(argv)
+        args, extra = build_parser(argv).parse_known_args(argv)
+        if extra:
+            command = getattr(args, "command", None)
+            raise UsageError(
+                f"unrecognized arguments: {' '.join(extra)}",
+                f"see 'alabctl {command} --help'" if command else "see 'alabctl --help'",
+            )
         if getattr(args, "run", None) is None:
             build_parser([]).print_help(sys.stderr)
             return 2

@@ -93,6 +93,11 @@ def did_you_mean(word: str, candidates: Sequence[str] | Iterable[str]) -> str | 
     return matches[0] if matches else None
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``"1 project"``, ``"2 projects"``, ``"1,200 tasks"`` (``plural`` for irregular nouns)."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def hint(word: str, candidates: Iterable[str], what: str = "") -> str:
     """``"did you mean 'x'?"`` or a list of what is allowed."""
     pool = sorted(set(candidates))

@@ -202,3 +202,21 @@ def test_an_apiversion_close_to_alabctls_is_a_did_you_mean_warning(make_repo, ca
     )
     assert "did you mean 'alabctl/v1'?" in warning["detail"] and warning["line"] == 1
     assert report["summary"] == {"errors": 0, "warnings": 1, "files": 2, "manifests": 0}
+
+
+def test_an_unknown_argument_points_at_the_commands_own_help(capsys) -> None:
+    code, _, err = run(capsys, "schema", "Project", "Rule")
+    assert code == 2 and "unrecognized arguments: Rule" in err and "see 'alabctl schema --help'" in err
+    code, _, err = run(capsys, "--bogus")
+    assert code == 2 and "see 'alabctl --help'" in err
+
+
+def test_counts_read_as_english() -> None:
+    from alabctl.spec.diagnostics import counted
+
+    assert [counted(1, "project"), counted(2, "rule"), counted(1200, "task")] == [
+        "1 project",
+        "2 rules",
+        "1,200 tasks",
+    ]
+    assert counted(0, "entry", "entries") == "0 entries"

@@ -20,6 +20,7 @@ from alabctl.reconcile.labelstudio.model import (
 from alabctl.reconcile.labelstudio.observe import observed_task
 from alabctl.reconcile.labelstudio.plan import CONNECTED
 from alabctl.reconcile.labelstudio.predict import Predictor, PredictorError
+from alabctl.spec.diagnostics import counted
 
 CHUNK = 1000
 """Tasks or predictions per import request."""
@@ -137,12 +138,12 @@ class _Run:
         ]
         for chunk in _chunks(rows):
             self.client.import_tasks(self.pid, chunk)
-        self.done.append(f"imported {len(rows)} tasks")
+        self.done.append(f"imported {counted(len(rows), 'task')}")
 
     def prune(self, action: Action) -> None:
         ids = list(action.data["tasks"])
         self.client.delete_tasks(self.pid, ids)
-        self.done.append(f"pruned {len(ids)} tasks")
+        self.done.append(f"pruned {counted(len(ids), 'task')}")
 
     def predict(self, action: Action) -> None:
         if self.predictor is None:
@@ -168,7 +169,7 @@ class _Run:
             self.client.import_predictions(self.pid, chunk)
         if str(self.client.project(self.pid).get("model_version") or "") != version:
             self.client.update_project(self.pid, {"model_version": version})
-        self.done.append(f"predicted {len(rows)} tasks with model_version {version}")
+        self.done.append(f"predicted {counted(len(rows), 'task')} with model_version {version}")
 
 
 _STEPS = {

@@ -16,6 +16,7 @@ from alabctl.reconcile.labelstudio.model import (
     ObservedProject,
     ObservedTask,
 )
+from alabctl.spec.diagnostics import counted
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ def find_project(projects: Iterable[Mapping[str, Any]], title: str, url: str) ->
     if len(found) > 1:
         ids = ", ".join(str(p.get("id")) for p in found)
         raise LabelStudioError(
-            f"Label Studio at {url} has {len(found)} projects titled '{title}' (ids {ids})",
+            f"Label Studio at {url} has {counted(len(found), 'project')} titled '{title}' (ids {ids})",
             "alabctl finds projects by title: rename or delete the extra ones, or give this project "
             "another labelStudio.title",
         )
