@@ -6,6 +6,7 @@ Each check is a function of the repository that returns diagnostics; nothing is 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, cast
@@ -261,6 +262,16 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+def _as_named(folder: Path, origin: Origin) -> str:
+    """``folder`` as the user would name it: relative to where they named the manifest's file from."""
+    shown = Path(origin.file).parent.parts
+    real = origin.directory.parts
+    if not Path(origin.file).is_absolute() and real[len(real) - len(shown) :] == shown:
+        base = Path(*real[: len(real) - len(shown)]) if len(real) > len(shown) else Path("/")
+        return os.path.relpath(folder, base)
+    return str(folder)
+
+
 def check_file(
     origin: Origin, root: Path, relative: str, path: tuple[str | int, ...], what: str
 ) -> Diagnostic | None:
@@ -278,8 +289,9 @@ def check_file(
         return origin.diagnostic(
             "ALB007",
             f"{what} '{relative}' is outside the repository",
-            f"paths are relative to {origin.file} and must stay under {root.name or root}/; "
-            "move the file into the repository",
+            f"paths are relative to {origin.file} and must stay inside the repository, "
+            f"{_as_named(root, origin)}/ (the common folder of the -f inputs, or --root DIR); "
+            "move the file into it",
             path,
         )
     if not target.exists():
