@@ -389,7 +389,7 @@ def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
             "pass --force to overwrite them, or choose another --out",
         )
     try:
-        write_all_atomic(plan.files)
+        write_all_atomic(plan.files, public=True)  # manifests the user commits: mode as open() makes
     except OSError as exc:
         raise UserError(
             f"cannot write {exc.filename or 'output'}: {exc.strerror}", "check the folder"
@@ -426,7 +426,7 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
         dictionaries[rule.name] = text
     data = build_rule_archive(export_files(rules, dictionaries))
     try:
-        write_atomic(out, data)
+        write_atomic(out, data, public=True)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror}", "check the folder") from exc
     return RulesExport([], len(rules))
@@ -1377,3 +1377,17 @@ def labelstudio_projects(
     desired = desired_projects(repo, _server_urls(home))
     used = {d.instance for d in desired}
     return project_statuses(desired, connections(repo, os.environ if env is None else env, used))
+
+
+# -- output paths ---------------------------------------------------------------------------------
+
+
+def write_output_file(path: Path, data: bytes | str) -> None:
+    """Write a file the user asked for (``plan --out``) atomically, with the permissions ``open``
+    would give it (0666 less the umask); a :class:`UserError` when it cannot be written."""
+    from alabctl.files import write_atomic
+
+    try:
+        write_atomic(path, data, public=True)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}", "check the folder") from None

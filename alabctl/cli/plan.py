@@ -52,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     plan = report.plan
     if args.out is not None:
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(args.out)
+        api.write_output_file(args.out, json.dumps(plan.to_json(), indent=2) + "\n")
     ls = report.labelstudio
     if args.output == "json":
         payload = plan.to_json()
