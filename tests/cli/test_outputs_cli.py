@@ -1,5 +1,11 @@
-"""What alabctl writes for the user gets the mode ``open``/``mkdir`` gives (umask applied); private
-state (the cache, its key, hub indexes in the store) stays 0600. Real processes with a known umask."""
+"""Output paths of every command that writes one, run as real processes with a known umask.
+
+A FILE output (``rules export --out``, ``plan --out``, ``lock --lockfile``) that is a folder, is
+not a regular file, is in a folder that does not exist or is an input is a usage error (exit 2)
+before any work; a FOLDER output (``compile --out``, ``rules import --out``) that is a file is too.
+What alabctl writes for the user gets the mode ``open``/``mkdir`` gives (umask applied); private
+state (the cache, its key, hub indexes in the store) stays 0600.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +60,91 @@ def repo(tmp_path: Path) -> Path:
     (root / "rules" / "height.yaml").write_text(RULE)
     (root / "outdir").mkdir()
     return root
+
+
+# ---------------------------------------------------------------- FILE outputs: refused before any work
+
+FOLDER_LIKE = [
+    (".", "'.' is a folder, not a file"),
+    ("outdir", "'outdir' is a folder, not a file"),
+    ("outdir/", "'outdir/' is a folder (it ends with /); give a file path"),
+    ("/dev/null", "'/dev/null' is not a regular file"),
+    ("nowhere/x.out", "'nowhere/x.out': the folder 'nowhere' does not exist"),
+    ("rules/height.yaml/x.out", "'rules/height.yaml' is not a folder"),
+]
+
+
+@pytest.mark.parametrize(("out", "says"), FOLDER_LIKE)
+def test_rules_export_out_is_checked_first(repo: Path, out: str, says: str) -> None:
+    (repo / "rules" / "broken.yaml").write_text("kind: [\n")  # loading would fail (exit 1) if it ran
+    before = listing(repo)
+    done = cli("rules", "export", "-f", "rules", "--out", out, cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr
+    assert "internal error" not in done.stderr and "broken.yaml" not in done.stderr
+    assert listing(repo) == before
+
+
+def test_rules_export_refuses_to_replace_a_manifest_it_reads(repo: Path) -> None:
+    done = cli(
+        "rules", "export", "-f", "rules/height.yaml", "--out", "./rules/../rules/height.yaml", cwd=repo
+    )
+    assert done.returncode == 2
+    assert "is the same file as -f 'rules/height.yaml'" in done.stderr
+    assert (repo / "rules" / "height.yaml").read_text() == RULE
+
+
+@pytest.mark.parametrize(("out", "says"), FOLDER_LIKE)
+def test_plan_out_is_checked_first(repo: Path, tmp_path: Path, out: str, says: str) -> None:
+    (repo / "rules" / "broken.yaml").write_text("kind: [\n")  # invalid: plan would exit 1 if it ran
+    before = listing(repo)
+    done = cli("plan", "-f", "rules", "--out", out, "--home", str(tmp_path / "home"), cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr
+    assert "internal error" not in done.stderr and "broken.yaml" not in done.stderr
+    assert listing(repo) == before
+
+
+@pytest.mark.parametrize(("out", "says"), FOLDER_LIKE)
+def test_lock_lockfile_is_checked_before_the_hub_is_asked(
+    repo: Path, tmp_path: Path, out: str, says: str
+) -> None:
+    (repo / "m.yaml").write_text(MODEL)
+    before = listing(repo)
+    # port 9 (discard) has no hub: a check made after asking would fail with a connection error
+    argv = [
+        "lock",
+        "-f",
+        ".",
+        "--lockfile",
+        out,
+        "--hub",
+        "http://127.0.0.1:9",
+        "--home",
+        str(tmp_path / "h"),
+    ]
+    done = cli(*argv, cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and "internal error" not in done.stderr
+    assert listing(repo) == before
+
+
+# ---------------------------------------------------------------- FOLDER outputs that are files
+
+
+def test_compile_and_rules_import_refuse_a_file_as_out_folder(repo: Path) -> None:
+    (repo / "rules" / "broken.yaml").write_text("kind: [\n")
+    done = cli("compile", "-f", "rules", "--out", "rules/height.yaml", cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert "--out 'rules/height.yaml' exists and is not a folder" in done.stderr
+    assert "e.g. --out build/" in done.stderr and "broken.yaml" not in done.stderr
+    exported = repo / "export.zip"
+    with zipfile.ZipFile(exported, "w") as archive:
+        archive.writestr("height.json", json.dumps({"name": "Height", "entity": "Height", "regex": "x"}))
+    done = cli("rules", "import", "export.zip", "--out", "rules/height.yaml", cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert "--out 'rules/height.yaml' exists and is not a folder" in done.stderr
+    assert (repo / "rules" / "height.yaml").read_text() == RULE
 
 
 # ---------------------------------------------------------------- modes: what open() and mkdir give
