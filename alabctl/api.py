@@ -311,8 +311,10 @@ def compile(
     :mod:`alabctl.compile.uptodate`).
     """
     from alabctl.compile import uptodate
+    from alabctl.outputs import check_folder
     from alabctl.spec.cache import default_cache_dir
 
+    check_folder(out, "--out", "build/")
     report = validate(inputs, skip_license_check=skip_license_check, env=env, now=now)
     if not report.valid:
         return CompileReport(report)
@@ -372,9 +374,11 @@ def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
     from alabctl.assets.rulesio import read_rules
     from alabctl.compile.exchange import plan_import
     from alabctl.files import write_all_atomic
+    from alabctl.outputs import check_folder
 
     if not file.exists():
         raise UsageError(f"{file}: no such file", "name an exported rule .json or .zip")
+    check_folder(out, "--out", "rules/")
     plan = plan_import(read_rules(file), out)
     if plan.problems:
         raise UserError(
@@ -391,7 +395,7 @@ def import_rules(file: Path, out: Path, *, force: bool = False) -> RulesImport:
             "pass --force to overwrite them, or choose another --out",
         )
     try:
-        write_all_atomic(plan.files)
+        write_all_atomic(plan.files, public=True)  # manifests the user commits: mode as open() makes
     except OSError as exc:
         raise UserError(
             f"cannot write {exc.filename or 'output'}: {exc.strerror}", "check the folder"
@@ -406,9 +410,11 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
     from alabctl.compile.checks.rulecheck import check_rules, read_dictionary
     from alabctl.compile.exchange import export_files
     from alabctl.files import write_atomic
+    from alabctl.outputs import check_file
     from alabctl.spec.kinds import Kind, RuleManifest
     from alabctl.spec.validate import load_repository
 
+    check_file(out, "--out", "rules.zip", _input_files(inputs))
     result = load_repository(
         inputs.paths, values=inputs.values, root=inputs.root, cwd=inputs.cwd, lockfile=inputs.lockfile
     )
@@ -428,10 +434,16 @@ def export_rules(inputs: Inputs, out: Path) -> RulesExport:
         dictionaries[rule.name] = text
     data = build_rule_archive(export_files(rules, dictionaries))
     try:
-        write_atomic(out, data)
+        write_atomic(out, data, public=True)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror}", "check the folder") from exc
     return RulesExport([], len(rules))
+
+
+def _input_files(inputs: Inputs) -> list[tuple[str, Path]]:
+    """The ``-f`` paths of ``inputs`` as ``("-f", path)``, for :func:`check_output_file`'s ``inputs``."""
+    named = [Path(path) for path in inputs.paths if path != "-"]
+    return [("-f", path if inputs.cwd is None else inputs.cwd / path) for path in named]
 
 
 def editions() -> list[str]:
@@ -534,11 +546,13 @@ def lock(options: HubOptions, *, head: bool = True) -> LockReport:
 
     from alabctl.apivalues import LockReport
     from alabctl.assets.lockgen import Locker
+    from alabctl.outputs import check_file
     from alabctl.spec.lock import DEFAULT_LOCKFILE, write_lock
 
     if not options.inputs:
         raise UsageError("alabctl lock needs -f with the manifests", "e.g. alabctl lock -f examples/")
     path = options.lockfile or Path.cwd() / DEFAULT_LOCKFILE
+    check_file(path, "--lockfile", "alabctl.lock")
     session = _session(replace(options, refresh=True))  # a fresh look at the hub, never the 1 h cache
     assert session.repository is not None
     locker = Locker(session.client, session.lib_version, session.spark_version, head=head)
@@ -728,10 +742,14 @@ def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = N
     """Pre-annotate a task file with a project's compiled rules/models; returns a ``BatchReport``."""
     import sys
 
+    from alabctl.outputs import check_file
     from alabctl.runtime.batch import BatchJob, run_batch
 
     if (options.build is None) == (options.inputs is None):
         raise UserError("give exactly one of --build DIR and -f REPO", "see 'alabctl preannotate --help'")
+    if options.out is not None:
+        named = [("--tasks", options.tasks), *(_input_files(options.inputs) if options.inputs else [])]
+        check_file(options.out, "--out", "notes.pre.json", named)
     temp: Path | None = None
     try:
         build = options.build
@@ -1379,3 +1397,26 @@ def labelstudio_projects(
     desired = desired_projects(repo, _server_urls(home))
     used = {d.instance for d in desired}
     return project_statuses(desired, connections(repo, os.environ if env is None else env, used))
+
+
+# -- output paths ---------------------------------------------------------------------------------
+
+
+def check_output_file(path: Path, option: str, example: str, inputs: Inputs | None = None) -> None:
+    """A :class:`UsageError` unless ``path`` is a file ``option`` may write: not a folder or a
+    device, in a folder that exists, and not one of the ``-f`` files of ``inputs`` (see
+    :mod:`alabctl.outputs`). Commands call it before any work; ``example`` goes in the hint."""
+    from alabctl.outputs import check_file
+
+    check_file(path, option, example, _input_files(inputs) if inputs is not None else ())
+
+
+def write_output_file(path: Path, data: bytes | str) -> None:
+    """Write a file the user asked for (``plan --out``) atomically, with the permissions ``open``
+    would give it (0666 less the umask); a :class:`UserError` when it cannot be written."""
+    from alabctl.files import write_atomic
+
+    try:
+        write_atomic(path, data, public=True)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}", "check the folder") from None

@@ -7,7 +7,9 @@ serialised by an ``flock`` on the folder that holds it, so concurrent compiles t
 ``.<name>.old-*`` previous builds, both carrying the marker) are removed on the next run. Every
 filesystem failure (``--out`` under a file, a read-only folder, a full disk) is a :class:`UserError`.
 
-A new build is written into a fresh staging folder beside ``out`` and renamed into place. Files
+A new build is written into a fresh staging folder beside ``out`` and renamed into place; the folder,
+its subfolders and its files get what ``mkdir`` and ``open`` give (0777 / 0666 less the umask), as
+any build output the user reads, copies or serves. Files
 whose bytes (and permissions) are those of the previous build are hard-linked from it rather than
 written again: a rebuild that changes a few files creates and later frees only those inodes (on
 ext4 without a journal, each inode allocated soon after many were freed scans past all of them).
@@ -21,11 +23,10 @@ import json
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from alabctl.files import swap_folder
+from alabctl.files import new_folder, swap_folder
 from alabctl.spec.errors import UserError
 
 MARKER = ".alabctl-build"
@@ -111,7 +112,7 @@ class _Staging:
     """
 
     def __init__(self, out: Path, old: int) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+        self.path = new_folder(out.parent, f".{out.name}.new-")  # 0777 less the umask, as mkdir makes
         try:
             (self.path / MARKER).write_text(_MARKER_TEXT, encoding="utf-8")
             self.mode = stat.S_IMODE((self.path / MARKER).stat().st_mode)  # what a new file gets (the umask)

@@ -12,6 +12,14 @@ from alabctl import api
 from alabctl.spec.errors import UsageError
 
 
+def output_file(text: str) -> Path:
+    """An argparse ``type`` for an output FILE option: ``results/`` (a trailing slash) names a
+    folder, which ``Path`` would forget; the rest is checked before work by ``api.check_output_file``."""
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"'{text}' is a folder (it ends with /); give a file path")
+    return Path(text)
+
+
 def add_filename_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, helptext: str) -> None:
     """``-f/--filename PATH``, optional and repeatable, into ``args.inputs`` (``[]`` when not given)."""
     parser.add_argument(

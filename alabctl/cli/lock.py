@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from alabctl import api
+from alabctl.cli.common import output_file
 from alabctl.cli.hub import add_hub_options, hub_options
 from alabctl.spec.diagnostics import counted
 
@@ -31,7 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_hub_options(parser)
     parser.add_argument(
-        "--lockfile", type=Path, metavar="FILE", help="the lock file (default: ./alabctl.lock)"
+        "--lockfile",
+        type=output_file,
+        metavar="FILE",
+        help="the lock file, in an existing folder (default: ./alabctl.lock), e.g. --lockfile deploy/alabctl.lock",
     )
     parser.add_argument("--no-head", action="store_true", help="do not ask the hub for sizes the index lacks")
     parser.set_defaults(run=run)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, add_license_option, inputs_from
+from alabctl.cli.common import add_input_options, add_license_option, inputs_from, output_file
 from alabctl.cli.planview import add_home_option, labelstudio_text, plan_text, print_invalid
 
 HELP = "show what apply would download, deploy, redeploy, restart or prune, with the reasons"
@@ -31,7 +30,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(parser)
-    parser.add_argument("--out", type=Path, metavar="FILE", help="save the plan for 'alabctl apply FILE'")
+    parser.add_argument(
+        "--out",
+        type=output_file,
+        metavar="FILE",
+        help="save the plan for 'alabctl apply FILE' (in an existing folder), e.g. --out plan.json",
+    )
     parser.add_argument("--prune", action="store_true", help="also plan to stop servers no manifest declares")
     parser.add_argument("-o", "--output", choices=["text", "json"], default="text", help="default: text")
     add_home_option(parser)
@@ -40,9 +44,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = api.plan(
-        inputs_from(args), home=args.home, prune=args.prune, skip_license_check=args.skip_license_check
-    )
+    inputs = inputs_from(args)
+    if args.out is not None:
+        api.check_output_file(args.out, "--out", "plan.json", inputs)
+    report = api.plan(inputs, home=args.home, prune=args.prune, skip_license_check=args.skip_license_check)
     if report.plan is None:
         if args.output == "json":
             payload = {"valid": False, "diagnostics": [d.to_json() for d in report.validation.diagnostics]}
@@ -52,9 +57,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     plan = report.plan
     if args.out is not None:
-        tmp = args.out.with_name(args.out.name + ".tmp")
-        tmp.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(args.out)
+        api.write_output_file(args.out, json.dumps(plan.to_json(), indent=2) + "\n")
     ls = report.labelstudio
     if args.output == "json":
         payload = plan.to_json()

@@ -13,6 +13,7 @@ from alabctl.cli.common import (
     add_license_option,
     documents_from,
     inputs_from,
+    output_file,
 )
 from alabctl.spec.errors import UsageError
 
@@ -49,7 +50,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--tasks", required=True, type=Path, metavar="FILE", help="tasks: JSON array or JSONL"
     )
     parser.add_argument(
-        "--out", type=Path, metavar="FILE", help="where to write (.json: a JSON array; else JSONL)"
+        "--out",
+        type=output_file,
+        metavar="FILE",
+        help="where to write (.json: a JSON array; else JSONL), in an existing folder, e.g. --out notes.pre.json",
     )
     parser.add_argument(
         "--build", type=Path, metavar="DIR", help="a compiled build folder (alabctl compile --out)"

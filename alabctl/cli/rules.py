@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, inputs_from
+from alabctl.cli.common import add_input_options, inputs_from, output_file
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.errors import UsageError, UserError
 
@@ -48,7 +48,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     importer.add_argument("file", type=Path, metavar="FILE", help="a rule .json or a .zip of rule JSONs")
-    importer.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for the manifests")
+    importer.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for the manifests (created if new), e.g. --out rules/",
+    )
     importer.add_argument("--force", action="store_true", help="overwrite existing files")
     importer.set_defaults(run=run)
     exporter = actions.add_parser(
@@ -60,7 +66,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add_input_options(exporter)
     exporter.add_argument(
-        "--out", type=Path, default=Path("rules.zip"), metavar="FILE", help="the ZIP (default: rules.zip)"
+        "--out",
+        type=output_file,
+        default=Path("rules.zip"),
+        metavar="FILE",
+        help="the ZIP, in an existing folder (default: rules.zip), e.g. --out dist/rules.zip",
     )
     exporter.set_defaults(run=run)
 

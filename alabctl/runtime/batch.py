@@ -3,8 +3,8 @@
 Steps: stream the tasks (:mod:`alabctl.runtime.taskfile`) -> chunks of :data:`CHUNK` tasks ->
 predicted by worker processes, each with the deployment loaded once, a bounded number of chunks in
 flight so memory stays flat -> written in input order as JSON (``--out`` ending ``.json``) or JSONL,
-atomically (a temporary file beside ``--out``, renamed at the end). A task that cannot be read is
-reported with its index and skipped.
+atomically (a temporary file beside ``--out``, with the permissions ``open`` would give, renamed at
+the end). A task that cannot be read is reported with its index and skipped.
 
 ``--engine spark`` is looked up in ``alabctl.runtime.spark`` (``preannotate_spark(job, out, err)``).
 """
@@ -18,7 +18,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from alabctl.files import replacement
 from alabctl.runtime.build import load_build
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
 from alabctl.runtime.heap import settle_heap
@@ -222,9 +222,10 @@ class TaskWriter:
         if out is None:
             self.stream = stdout
         else:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-            self.tmp = Path(name)
+            try:  # the mode open(out, "w") would leave: the user's file, not private state
+                fd, self.tmp = replacement(out, public=True)
+            except OSError as exc:
+                raise _unwritable(out, exc) from None
             self.stream = os.fdopen(fd, "w", encoding="utf-8")
         if self.array:
             self.stream.write("[")
@@ -243,12 +244,22 @@ class TaskWriter:
         self.stream.flush()
         if self.out is not None and self.tmp is not None:
             self.stream.close()
-            self.tmp.replace(self.out)
+            try:
+                self.tmp.replace(self.out)
+            except OSError as exc:
+                raise _unwritable(self.out, exc) from None
 
     def abort(self) -> None:
         if self.tmp is not None:
             self.stream.close()
             self.tmp.unlink(missing_ok=True)
+
+
+def _unwritable(out: Path, exc: OSError) -> UserError:
+    return UserError(
+        f"cannot write {out}: {exc.strerror or exc}",
+        "--out must be a file in a folder you can write, on a filesystem with free space",
+    )
 
 
 def _progress(stderr: IO[str], enabled: bool) -> Callable[[BatchReport, bool], None]:

@@ -199,5 +199,5 @@ def write_lock(path: Path, lock: LockFile) -> bool:
             return False
     except OSError:
         pass
-    write_atomic(path, text, mode=0o644)  # committed and shared, like any source file
+    write_atomic(path, text, public=True)  # committed and shared, like any source file: as open() makes it
     return True
