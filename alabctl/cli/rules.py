@@ -24,7 +24,7 @@ EPILOG = """\
 examples:
   alabctl rules import exported_rules.zip --out rules/
   alabctl rules import height.json --out rules/ --force
-  alabctl rules export -f rules/ --out build/rules.zip
+  alabctl rules export -f rules/ --out rules.zip
 """
 
 
@@ -61,7 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "export",
         help="write a ZIP of rule JSONs (and CSVs) that Annotation Lab imports",
         description="Load and check the manifests, then write one JSON (and CSV) per Rule into a ZIP.",
-        epilog="example:\n  alabctl rules export -f rules/ --out build/rules.zip\n",
+        epilog="example:\n  alabctl rules export -f rules/ --out rules.zip\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_input_options(exporter)
