@@ -17,7 +17,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase
 
-from alabctl.assets.credentials import AwsCredentials
+from alabctl.assets.credentials import AwsCredentials, LicenseKeys
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.files import write_atomic
 from alabctl.spec.errors import PermanentError, TransientError, UserError
@@ -76,7 +76,7 @@ class HubClient:
         url: str,
         *,
         cache_dir: Path | None = None,
-        credentials: AwsCredentials | None = None,
+        credentials: AwsCredentials | LicenseKeys | None = None,
         refresh: bool = False,
         ttl: float = INDEX_TTL,
         timeout: float = 30.0,
@@ -106,7 +106,11 @@ class HubClient:
         return f"{self.folder_url(record.repository)}/{quote(record.file_name)}"
 
     def auth(self, folder: str) -> AuthBase | None:
-        """How to sign requests to ``folder``: nothing for public ones, SigV4 for licensed ones."""
+        """How to sign requests to ``folder``: nothing for public ones, SigV4 for licensed ones.
+
+        The license is read here, the first time a licensed folder is requested (never for public
+        ones); an error names the folder that needed it.
+        """
         if not is_licensed(folder):
             return None
         if self.credentials is None:
@@ -114,7 +118,15 @@ class HubClient:
                 f"'{folder}' is a licensed hub folder and no license was given",
                 "pass -f with a License manifest (fromEnv or fromFile) holding the license's AWS keys",
             )
-        return sigv4(self.credentials)
+        if isinstance(self.credentials, AwsCredentials):
+            return sigv4(self.credentials)
+        try:
+            return sigv4(self.credentials.get())
+        except UserError as exc:
+            raise UserError(
+                f"'{folder}' is a licensed hub folder and its license can not be used: {exc.message}",
+                exc.hint,
+            ) from None
 
     def index(self, folder: str) -> list[HubRecord]:
         """Every record of the folder's ``metadata.json`` (cached on disk for ``ttl`` seconds)."""

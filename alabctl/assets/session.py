@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from alabctl.assets.credentials import AwsCredentials, load_credentials
+from alabctl.assets.credentials import AwsCredentials, LicenseKeys, load_credentials
 from alabctl.assets.home import Home, resolve_home
 from alabctl.assets.hub import HubClient, hub_url
 from alabctl.assets.store import Store
@@ -32,8 +32,12 @@ class HubSession:
     repository: Repository | None
 
 
-def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | None:
-    """The credentials of ``--license NAME``, or of the only License manifest; ``None`` without one."""
+def pick_license(repo: Repository | None, name: str | None) -> LicenseKeys | None:
+    """The keys of ``--license NAME``, or of the only License manifest; ``None`` without one.
+
+    Nothing is read here: the keys are read when a licensed folder is first requested, so public
+    folders work whatever the license holds. Only a ``--license`` that names no manifest fails now.
+    """
     if repo is None:
         if name:
             raise UserError(f"--license {name} needs -f with the License manifest")
@@ -43,16 +47,19 @@ def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | 
         chosen = [r for r in licenses if r.name == name]
         if not chosen:
             raise UserError(f"no License manifest named '{name}' in the inputs")
-    elif len(licenses) > 1:
-        raise UserError(
-            "several License manifests: " + ", ".join(r.name for r in licenses), "choose one with --license"
-        )
-    else:
-        chosen = licenses
-    if not chosen:
+        licenses = chosen
+    if not licenses:
         return None
-    resource = chosen[0]
-    return load_credentials(cast("LicenseManifest", resource.manifest).spec, resource.origin.directory)
+    if len(licenses) > 1:
+        names = ", ".join(r.name for r in licenses)
+        return LicenseKeys(lambda: _ambiguous(names))
+    spec = cast("LicenseManifest", licenses[0].manifest).spec
+    directory = licenses[0].origin.directory
+    return LicenseKeys(lambda: load_credentials(spec, directory))
+
+
+def _ambiguous(names: str) -> AwsCredentials:
+    raise UserError(f"there are several License manifests ({names})", "choose one with --license NAME")
 
 
 def open_session(

@@ -304,3 +304,89 @@ def test_pull_workers_must_be_at_least_one(
 ) -> None:
     code, _, err = _run(capsys, "hub", "pull", "ner_dl", "--workers", "0", "--hub", hub.url)
     assert code == 2 and "at least 1" in err and not hub.state.gets(".zip")
+
+
+def _license_manifest(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "license.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: License\nmetadata: {name: jsl}\nspec: {fromEnv: MY_JSL}\n"
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("license_text", "reason"),
+    [
+        (None, "the license environment variable MY_JSL is not set"),
+        ('{"SPARK_NLP_LICENSE": "x"}', "has no AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"),
+    ],
+    ids=["unset", "without-aws-keys"],
+)
+def test_an_unusable_license_stops_only_licensed_folders(
+    hub: HubServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    license_text: str | None,
+    reason: str,
+) -> None:
+    if license_text is None:
+        monkeypatch.delenv("MY_JSL", raising=False)
+    else:
+        monkeypatch.setenv("MY_JSL", license_text)
+    repo = _license_manifest(tmp_path / "repo")
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner, embeddings: glove_100d}\n"
+    )
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"), "-f", str(repo))
+    code, out, err = _run(capsys, "hub", "search", "ner", *where)
+    assert code == 0, err
+    assert out.splitlines()[1].split()[0] == "ner_dl"
+    code, out, err = _run(capsys, "hub", "pull", "ner_dl", *where)
+    assert code == 0, err
+    assert "model ner_dl" in out and "embeddings glove_100d" in out
+    lockfile = tmp_path / "alabctl.lock"
+    code, out, err = _run(capsys, "lock", *where, "--lockfile", str(lockfile))
+    assert code == 0, err
+    assert b"name: ner_dl" in lockfile.read_bytes()
+    # the license is read when a licensed folder is asked for, and the error names that folder
+    code, _, err = _run(capsys, "hub", "pull", "ner_clinical", "--repository", "clinical/models", *where)
+    assert code == 1 and "Traceback" not in err
+    assert "'clinical/models' is a licensed hub folder and its license can not be used" in err
+    assert reason in err
+    assert not hub.state.gets("/clinical/models/metadata.json"), "nothing is asked for unsigned"
+
+
+def test_the_examples_license_does_not_stop_public_searches_and_pulls(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # examples/licenses/demo-license.json is a well-formed license without AWS keys
+    monkeypatch.delenv("JSL_LICENSE", raising=False)
+    examples = str(Path(__file__).parents[2] / "examples")
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"), "-f", examples)
+    code, out, err = _run(capsys, "hub", "search", "ner", *where)
+    assert code == 0, err
+    assert "ner_dl" in out
+    code, out, err = _run(capsys, "hub", "pull", "ner_dl", *where)
+    assert code == 0, err
+    assert "model ner_dl" in out
+
+
+def test_several_licenses_need_a_choice_only_for_licensed_folders(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_JSL", license_json())
+    repo = _license_manifest(tmp_path / "repo")
+    (repo / "other.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: License\nmetadata: {name: other}\nspec: {fromEnv: OTHER_JSL}\n"
+    )
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"), "-f", str(repo))
+    assert _run(capsys, "hub", "pull", "ner_dl", *where)[0] == 0
+    licensed = ("hub", "pull", "ner_clinical", "--repository", "clinical/models", *where)
+    code, _, err = _run(capsys, *licensed)
+    assert code == 1 and "several License manifests (jsl, other)" in err and "--license NAME" in err
+    code, out, err = _run(capsys, *licensed, "--license", "jsl")
+    assert code == 0, err
+    assert "model ner_clinical" in out
+    code, _, err = _run(capsys, *licensed, "--license", "nope")
+    assert code == 1 and "no License manifest named 'nope'" in err
