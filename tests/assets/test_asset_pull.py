@@ -243,8 +243,28 @@ def test_an_unreadable_license_fails_naming_the_folder_each_time(hub: HubServer,
 def test_unknown_name_is_permanent(hub: HubServer, tmp_path: Path) -> None:
     publish(hub.state.root, "public/models", "ner_dl", spark_model_zip(), lib=[6, 0, 0])
     puller = make_puller(hub, tmp_path)
-    with pytest.raises(PermanentError, match="for these Spark NLP / Spark versions"):
+    with pytest.raises(PermanentError) as caught:
         puller.pull([Target("ner_dl")])
+    assert caught.value.message == (
+        "can not find ner_dl (en) to download: public/models has ner_dl (en) only for "
+        "Spark NLP 6.0.0 / Spark 3.0; none fits Spark NLP 5.5.1 / Spark 3.5.1, the versions in use"
+    )
+    assert "sparkNlpVersion" in caught.value.hint
+
+
+def test_a_missing_dependency_says_what_each_folder_has(hub: HubServer, tmp_path: Path) -> None:
+    root = hub.state.root
+    publish(root, "clinical/models", "ner_x", spark_model_zip(storage_ref=None), storageRef="w2v")
+    publish(root, "public/models", "w2v", embeddings_zip("w2v"), lib=[6, 0, 0])
+    puller = make_puller(hub, tmp_path, licensed=True)
+    with pytest.raises(PermanentError) as caught:
+        puller.pull([Target("ner_x", repository="clinical/models")])
+    assert caught.value.message == (
+        "ner_x needs the embeddings 'w2v': clinical/models has nothing named 'w2v'; public/models has w2v "
+        "(any language) only for Spark NLP 6.0.0 / Spark 3.0; none fits Spark NLP 5.5.1 / Spark 3.5.1, "
+        "the versions in use"
+    )
+    assert not hub.state.gets(".zip")
 
 
 def test_redownload_replaces_install(hub: HubServer, tmp_path: Path) -> None:

@@ -390,3 +390,57 @@ def test_several_licenses_need_a_choice_only_for_licensed_folders(
     assert "model ner_clinical" in out
     code, _, err = _run(capsys, *licensed, "--license", "nope")
     assert code == 1 and "no License manifest named 'nope'" in err
+
+
+def test_pull_says_why_nothing_fits(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"))
+    code, _, err = _run(capsys, "hub", "pull", "ner_dl", "--language", "fr", *where)
+    assert code == 1
+    assert "can not find ner_dl (fr) to download: public/models has ner_dl only in en" in err
+    assert "--language en" in err and "Spark" not in err
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hub.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Hub\nmetadata: {name: old}\n"
+        'spec: {sparkNlpVersion: "2.7.0", sparkVersion: "3.0"}\n'
+    )
+    code, _, err = _run(capsys, "hub", "pull", "ner_dl", *where, "-f", str(repo))
+    assert code == 1
+    assert (
+        "public/models has ner_dl (en) only for Spark NLP 4.4.0 / Spark 3.0, Spark NLP 3.0.0 / Spark 3.0; "
+        "none fits Spark NLP 2.7.0 / Spark 3.0, the versions in use"
+    ) in err
+    assert "sparkNlpVersion / sparkVersion" in err
+    code, _, err = _run(capsys, "hub", "pull", "ner_dlx", *where)
+    assert code == 1 and "public/models has nothing named 'ner_dlx'" in err
+    assert "'alabctl hub search ner_dlx'" in err
+    assert not list((tmp_path / "home" / "cache").iterdir())
+
+
+def test_lock_says_why_nothing_fits(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\n"
+        "spec: {task: ner, source: {hub: {language: fr}}}\n"
+    )
+    lockfile = tmp_path / "alabctl.lock"
+    argv = [
+        "lock",
+        "-f",
+        str(repo),
+        "--lockfile",
+        str(lockfile),
+        "--hub",
+        hub.url,
+        "--home",
+        str(tmp_path / "h"),
+    ]
+    code, _, err = _run(capsys, *argv)
+    assert code == 1 and not lockfile.exists()
+    assert "can not find ner_dl (fr) to lock: public/models has ner_dl only in en" in err
+    assert "language: en" in err
