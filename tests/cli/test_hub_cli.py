@@ -444,3 +444,52 @@ def test_lock_says_why_nothing_fits(
     assert code == 1 and not lockfile.exists()
     assert "can not find ner_dl (fr) to lock: public/models has ner_dl only in en" in err
     assert "language: en" in err
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://host/hub", "https://", "http://host:port"])
+@pytest.mark.parametrize("command", ["search", "pull", "lock"])
+def test_a_bad_hub_url_is_a_usage_error_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, command: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner}\n"
+    )
+    argv = {
+        "search": ["hub", "search", "ner"],
+        "pull": ["hub", "pull", "ner_dl"],
+        "lock": ["lock", "-f", str(repo), "--lockfile", str(tmp_path / "alabctl.lock")],
+    }[command]
+    code, _, err = _run(capsys, *argv, "--hub", url, "--home", str(tmp_path / "home"))
+    assert code == 2, err
+    assert f"alabctl: error: --hub {url}: " in err
+    assert "e.g. --hub https://s3.amazonaws.com/auxdata.johnsnowlabs.com" in err
+    assert "attempts" not in err and not (tmp_path / "alabctl.lock").exists()
+
+
+def test_a_bad_hub_url_in_the_environment_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALABCTL_HUB_URL", "notaurl")
+    code, _, err = _run(capsys, "hub", "search", "ner", "--home", str(tmp_path / "home"))
+    assert code == 2
+    assert "$ALABCTL_HUB_URL is notaurl, which is not a URL (no http:// or https://)" in err
+    assert "or unset it" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [("file:///srv/hub", "is not an http:// or https:// URL"), ("https://:8080", "has no host")],
+)
+def test_a_hub_manifest_url_the_hub_can_not_be_read_at_is_refused_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hub.yaml").write_text(
+        f"apiVersion: alabctl/v1\nkind: Hub\nmetadata: {{name: h}}\nspec:\n  url: {url}\n"
+    )
+    code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), "--home", str(tmp_path / "home"))
+    assert code == 1
+    assert f"{repo / 'hub.yaml'}:5:8: the Hub's url {url} {problem}" in err
