@@ -121,7 +121,8 @@ def test_describe_delete_refused_while_used(
     code, out, _ = _run(capsys, "describe", "model", "ner_dl", "--home", str(home))
     assert code == 0 and "servers:" in out and "clinical" in out
     code, _, err = _run(capsys, "delete", "model", "ner_dl", "--home", str(home))
-    assert code == 1 and "used by the server(s) clinical" in err
+    assert code == 1 and "the model 'ner_dl' is needed by the server clinical; nothing was deleted" in err
+    assert "first stop the server clinical ('alabctl down clinical'); or pass --force" in err
     key = next(p for p in (home / "cache").iterdir() if p.name.startswith("ner_dl"))
     assert key.exists()
     code, _, _ = _run(capsys, "delete", "model", "ner_dl", "--home", str(home), "--force")
@@ -205,7 +206,12 @@ def test_delete_refuses_what_an_installed_model_or_a_manifest_server_needs(
     home = ("--home", str(tmp_path / "home"))
     assert _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, *home)[0] == 0
     code, _, err = _run(capsys, "delete", "embeddings", "glove_100d", *home)
-    assert code == 1 and "the installed model ner_dl" in err and "nothing was deleted" in err
+    assert code == 1
+    assert "the embeddings 'glove_100d' are needed by the installed model ner_dl; nothing was deleted" in err
+    assert (
+        "first delete the model ner_dl that needs it ('alabctl delete model ner_dl'); or pass --force" in err
+    )
+    assert "projects" not in err
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "p.yaml").write_text(
@@ -213,9 +219,12 @@ def test_delete_refuses_what_an_installed_model_or_a_manifest_server_needs(
         "spec: {server: newsroom, ner: {models: [{model: ner_dl, labels: [PER]}]}}\n"
     )
     code, _, err = _run(capsys, "delete", "model", "ner_dl", "-f", str(repo), *home)
-    assert code == 1 and "newsroom" in err
+    assert code == 1 and "needed by the server newsroom of the manifests" in err
+    assert "first change the manifests so the server newsroom no longer loads it; or pass --force" in err
     code, _, err = _run(capsys, "delete", "embeddings", "glove_100d", "-f", str(repo), *home)
-    assert code == 1 and "newsroom" in err and "model ner_dl" in err
+    assert code == 1
+    assert "needed by the installed model ner_dl and the server newsroom of the manifests" in err
+    assert "first delete the model ner_dl that needs it ('alabctl delete model ner_dl') and change" in err
     _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
     assert [r["status"] for r in json.loads(out)] == ["ready"]
     assert _run(capsys, "delete", "models", "ner_dl", *home)[0] == 0  # no manifests named, no server recorded
@@ -493,3 +502,20 @@ def test_a_hub_manifest_url_the_hub_can_not_be_read_at_is_refused_at_its_line(
     code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), "--home", str(tmp_path / "home"))
     assert code == 1
     assert f"{repo / 'hub.yaml'}:5:8: the Hub's url {url} {problem}" in err
+
+
+def test_describe_and_delete_name_the_kind_a_name_is_installed_as(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = ("--home", str(tmp_path / "home"))
+    assert _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, *home)[0] == 0
+    code, _, err = _run(capsys, "describe", "model", "glove_100d", *home)
+    assert code == 1
+    assert "no model named 'glove_100d' in the store: 'glove_100d' is installed as embeddings" in err
+    assert "use 'alabctl describe embeddings glove_100d'" in err
+    code, _, err = _run(capsys, "delete", "embedding", "ner_dl", *home)
+    assert code == 1 and "use 'alabctl delete model ner_dl'" in err
+    code, _, err = _run(capsys, "describe", "models", "nothing", *home)
+    assert code == 1 and "no model named 'nothing' in the store" in err and "see 'alabctl get models'" in err
+    _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
+    assert [r["name"] for r in json.loads(out)] == ["ner_dl"]
