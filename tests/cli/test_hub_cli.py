@@ -519,3 +519,23 @@ def test_describe_and_delete_name_the_kind_a_name_is_installed_as(
     assert code == 1 and "no model named 'nothing' in the store" in err and "see 'alabctl get models'" in err
     _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
     assert [r["name"] for r in json.loads(out)] == ["ner_dl"]
+
+
+def test_an_invalid_hub_manifest_is_refused_not_replaced_by_another_hub(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    hub_doc = "apiVersion: alabctl/v1\nkind: Hub\nmetadata: {name: h}\nspec:\n  url: %s\n"
+    bad_model = "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: m}\nspec: {task: nonsense}\n"
+    (repo / "all.yaml").write_text(bad_model + "---\n" + hub_doc % "notaurl")
+    home = ("--home", str(tmp_path / "home"))
+    code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)
+    assert code == 1
+    assert f"{repo / 'all.yaml'}:10:8: the Hub manifest is not valid: invalid value for 'url'" in err
+    assert "'notaurl' is not an http(s):// or file:// URL" in err
+    # an error in another document does not stop the hub commands; the Hub manifest's URL is used
+    (repo / "all.yaml").write_text(bad_model + "---\n" + hub_doc % hub.url)
+    code, out, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)
+    assert code == 0, err
+    assert "ner_dl" in out and hub.state.gets("/public/models/metadata.json")
