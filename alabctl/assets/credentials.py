@@ -4,13 +4,17 @@ The license is found where its ``kind: License`` manifest says (``fromEnv``: an 
 variable holding the JSON; ``fromFile``: a file holding it). Only these fields are read:
 ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, and optionally ``AWS_SESSION_TOKEN`` and
 ``AWS_REGION`` (default ``us-east-1``). The material is never printed, logged or stored.
+
+Hub commands read it through :class:`LicenseKeys`: only when a licensed folder is requested, so a
+License manifest whose license is missing or has no AWS keys does not stop work on public folders.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,3 +85,31 @@ def load_credentials(
     except FileReadError as exc:
         raise UserError(f"cannot read the license file {path}: {exc.reason}", exc.hint) from None
     return parse_license(text, str(path))
+
+
+class LicenseKeys:
+    """A license's AWS keys, read the first time a licensed folder needs them, then kept.
+
+    ``read`` raises a :class:`UserError` when the keys can not be had (no variable, no file, no
+    keys in the JSON); that outcome is kept too, so a command reads the license at most once and
+    every licensed request fails the same way.
+    """
+
+    def __init__(self, read: Callable[[], AwsCredentials]) -> None:
+        self._read = read
+        self._guard = threading.Lock()
+        self._keys: AwsCredentials | None = None
+        self._error: UserError | None = None
+
+    def get(self) -> AwsCredentials:
+        """The keys; a :class:`UserError` (the same message each time) when they can not be read."""
+        with self._guard:
+            if self._keys is None and self._error is None:
+                try:
+                    self._keys = self._read()
+                except UserError as exc:
+                    self._error = exc
+            if self._error is not None:
+                raise UserError(self._error.message, self._error.hint)
+            assert self._keys is not None
+            return self._keys

@@ -12,15 +12,15 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from requests.auth import AuthBase
 
-from alabctl.assets.credentials import AwsCredentials
+from alabctl.assets.credentials import AwsCredentials, LicenseKeys
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.files import write_atomic
-from alabctl.spec.errors import PermanentError, TransientError, UserError
+from alabctl.spec.errors import PermanentError, TransientError, UsageError, UserError
 from alabctl.spec.names import PUBLIC_HUB_URL, PUBLIC_REPOSITORY, Kind
 from alabctl.spec.readfile import LIMITS, FileKind, read_text, too_large
 
@@ -29,6 +29,13 @@ if TYPE_CHECKING:  # the manifest models load only when manifests are read
 
 T = TypeVar("T")
 
+_BAD_URL = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+)
+"""What requests raises for a URL it can not use: retrying will not help."""
+
 HUB_ENV = "ALABCTL_HUB_URL"
 COMMUNITY_HUB_URL = "https://s3.amazonaws.com/community.johnsnowlabs.com"
 INDEX_TTL = 3600.0
@@ -36,15 +43,47 @@ INDEX_TTL = 3600.0
 
 
 def hub_url(flag: str | None, repository: Repository | None, env: Mapping[str, str] | None = None) -> str:
-    """``--hub URL`` > a Hub manifest among the inputs > ``$ALABCTL_HUB_URL`` > the public bucket."""
+    """``--hub URL`` > a Hub manifest among the inputs > ``$ALABCTL_HUB_URL`` > the public bucket.
+
+    The URL is checked before anything is fetched (:func:`url_problem`): a bad ``--hub`` or
+    ``$ALABCTL_HUB_URL`` is a usage error, a bad Hub manifest url a user error at its line.
+    """
     env = os.environ if env is None else env
     if flag:
+        if problem := url_problem(flag):
+            raise UsageError(f"--hub {flag}: {problem}", f"e.g. --hub {PUBLIC_HUB_URL}")
         return flag.rstrip("/")
     if repository is not None and repository.of_kind(Kind.HUB):
-        return repository.hub().url
-    if env.get(HUB_ENV):
-        return env[HUB_ENV].rstrip("/")
+        url = repository.hub().url
+        if problem := url_problem(url):
+            where = repository.of_kind(Kind.HUB)[0].origin.where(("spec", "url"))
+            raise UserError(f"{where}: the Hub's url {url} {problem}", f"e.g. url: {PUBLIC_HUB_URL}")
+        return url
+    if value := env.get(HUB_ENV):
+        if problem := url_problem(value):
+            raise UsageError(
+                f"${HUB_ENV} is {value}, which {problem}", f"set it to e.g. {PUBLIC_HUB_URL}, or unset it"
+            )
+        return value.rstrip("/")
     return PUBLIC_HUB_URL
+
+
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as a hub (``None``: nothing): hubs are read over http(s)."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "is not a URL (it has spaces or control characters)"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return (
+            "is not an http:// or https:// URL" if parts.scheme else "is not a URL (no http:// or https://)"
+        )
+    if not parts.hostname:
+        return "has no host"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return "has a port that is not a number from 0 to 65535"
+    return None
 
 
 def is_licensed(folder: str) -> bool:
@@ -76,7 +115,7 @@ class HubClient:
         url: str,
         *,
         cache_dir: Path | None = None,
-        credentials: AwsCredentials | None = None,
+        credentials: AwsCredentials | LicenseKeys | None = None,
         refresh: bool = False,
         ttl: float = INDEX_TTL,
         timeout: float = 30.0,
@@ -106,7 +145,11 @@ class HubClient:
         return f"{self.folder_url(record.repository)}/{quote(record.file_name)}"
 
     def auth(self, folder: str) -> AuthBase | None:
-        """How to sign requests to ``folder``: nothing for public ones, SigV4 for licensed ones."""
+        """How to sign requests to ``folder``: nothing for public ones, SigV4 for licensed ones.
+
+        The license is read here, the first time a licensed folder is requested (never for public
+        ones); an error names the folder that needed it.
+        """
         if not is_licensed(folder):
             return None
         if self.credentials is None:
@@ -114,7 +157,15 @@ class HubClient:
                 f"'{folder}' is a licensed hub folder and no license was given",
                 "pass -f with a License manifest (fromEnv or fromFile) holding the license's AWS keys",
             )
-        return sigv4(self.credentials)
+        if isinstance(self.credentials, AwsCredentials):
+            return sigv4(self.credentials)
+        try:
+            return sigv4(self.credentials.get())
+        except UserError as exc:
+            raise UserError(
+                f"'{folder}' is a licensed hub folder and its license can not be used: {exc.message}",
+                exc.hint,
+            ) from None
 
     def index(self, folder: str) -> list[HubRecord]:
         """Every record of the folder's ``metadata.json`` (cached on disk for ``ttl`` seconds)."""
@@ -148,6 +199,8 @@ class HubClient:
     def _get_once(self, url: str, folder: str) -> requests.Response:
         try:
             response = self.session.get(url, auth=self.auth(folder), timeout=self.timeout)
+        except _BAD_URL as exc:
+            raise PermanentError(f"{url} is not a URL the hub can be read at: {exc}") from None
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the hub at {self.url}: {type(exc).__name__}") from None
         check_status(response, url)
@@ -167,6 +220,8 @@ class HubClient:
                     body += chunk
                     if len(body) > cap:
                         raise too_large(url, FileKind.HUB_INDEX)
+        except _BAD_URL as exc:
+            raise PermanentError(f"{url} is not a URL the hub can be read at: {exc}") from None
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach the hub at {self.url}: {type(exc).__name__}") from None
         try:

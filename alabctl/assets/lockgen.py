@@ -17,7 +17,7 @@ from typing import cast
 
 from alabctl.assets.hub import HubClient
 from alabctl.assets.metadata import HubRecord
-from alabctl.assets.resolve import Request, resolve
+from alabctl.assets.resolve import VERSIONS_HINT, Request, Shortfall, resolve, why_none
 from alabctl.compile.sparknlp.annotators import AnnotatorType
 from alabctl.compile.sparknlp.versions import Version, format_version, parse_version
 from alabctl.spec.errors import PermanentError
@@ -142,10 +142,22 @@ class Locker:
                 )
                 if record is not None:
                     return record
+        # the last request tried in each folder is the widest: any language when falling back
+        language = None if need.fallback else need.language
+        request = Request(need.name, language, self.lib, self.spark)
+        misses = [why_none(self.client.index(f), request, f) for f in dict.fromkeys(folders)]
+        kinds = {m.kind for m in misses}
+        if Shortfall.VERSIONS in kinds:
+            hint = VERSIONS_HINT
+        elif Shortfall.LANGUAGE in kinds:
+            have = next(m.languages for m in misses if m.kind is Shortfall.LANGUAGE)
+            hint = f"set a language it has in its manifest's source.hub, e.g. language: {have[0]}"
+        else:
+            hint = "check the name and repository in the manifests; 'alabctl hub search' lists what exists"
         raise PermanentError(
-            f"can not find {need.name} ({need.language or 'any language'}) inside {need.repository} "
-            f"for Spark NLP {format_version(self.lib)} / Spark {format_version(self.spark)}",
-            "check the name, language and repository, or the Hub manifest's versions",
+            f"can not find {need.name} ({need.language or 'any language'}) to lock: "
+            + "; ".join(m.reason for m in misses),
+            hint,
         )
 
     def lock(self, repo: Repository) -> LockFile:

@@ -34,7 +34,7 @@ from alabctl.assets.hub import HubClient
 from alabctl.assets.keylock import key_lock
 from alabctl.assets.metadata import HubRecord
 from alabctl.assets.names import check_name, name_problem
-from alabctl.assets.resolve import Request, resolve
+from alabctl.assets.resolve import VERSIONS_HINT, Miss, Request, Shortfall, resolve, why_none
 from alabctl.assets.store import AssetRow, Source, Status, Store
 from alabctl.assets.zipstream import NotStreamable, UnzipSink
 from alabctl.compile.sparknlp.metadata import METADATA, MetadataError, SparkMetadata, read_metadata
@@ -111,14 +111,13 @@ class Puller:
     def resolve(self, target: Target, force: bool = False) -> Planned:
         """The version to download for a target; a permanent error when there is none."""
         records = self.client.index(target.repository)
-        record = resolve(records, self.request(target.name, target.language))
+        request = self.request(target.name, target.language)
+        record = resolve(records, request)
         if record is None:
-            known = any(r.name == target.name for r in records)
+            miss = why_none(records, request, target.repository)
             raise PermanentError(
-                f"can not find {target.name} ({target.language or 'any language'}) inside "
-                f"{target.repository} to download"
-                + (" for these Spark NLP / Spark versions" if known else ""),
-                "check the name, --language and --repository; 'alabctl hub search' lists what exists",
+                f"can not find {target.name} ({target.language or 'any language'}) to download: {miss.reason}",
+                pull_hint(miss, target.name),
             )
         kind = target.type or (AssetType.EMBEDDINGS if record.is_embeddings else AssetType.MODEL)
         return Planned(record, kind, self.client.asset_url(record), record.size, force)
@@ -131,9 +130,11 @@ class Puller:
                 record = resolve(self.client.index(folder), self.request(ref, language))
                 if record is not None:
                     return Planned(record, AssetType.EMBEDDINGS, self.client.asset_url(record), record.size)
+        misses = [why_none(self.client.index(f), self.request(ref, None), f) for f in folders]
+        versions = any(m.kind is Shortfall.VERSIONS for m in misses)
         raise PermanentError(
-            f"{near.name} needs the embeddings '{ref}', which are not in {' or '.join(folders)}",
-            "add an Embeddings manifest naming the folder that holds them",
+            f"{near.name} needs the embeddings '{ref}': " + "; ".join(m.reason for m in misses),
+            VERSIONS_HINT if versions else "add an Embeddings manifest naming the folder that holds them",
         )
 
     def installed(self, name: str, type: AssetType) -> bool:
@@ -358,6 +359,17 @@ class Puller:
             storage_ref=ref or row.storage_ref,
         )
         return self.store.put(row)
+
+
+def pull_hint(miss: Miss, name: str) -> str:
+    """How to act on a name ``hub pull`` could not resolve."""
+    if miss.kind is Shortfall.LANGUAGE:
+        return f"ask for a language it has, e.g. --language {miss.languages[0]}"
+    if miss.kind is Shortfall.VERSIONS:
+        return VERSIONS_HINT
+    if miss.kind is Shortfall.NAME:
+        return f"check the name and --repository; 'alabctl hub search {name}' lists what exists"
+    return "the hub has no build of it that Spark NLP would load; choose another name or folder"
 
 
 def _tree_size(path: Path) -> int:

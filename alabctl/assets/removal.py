@@ -35,14 +35,36 @@ class Users:
         return bool(self.servers or self.assets or self.manifests)
 
     def describe(self) -> str:
+        """Who, e.g. ``the server clinical and the installed model ner_dl``."""
         parts = []
         if self.servers:
-            parts.append(f"the server(s) {', '.join(self.servers)}")
+            parts.append(_the("server", self.servers))
         if self.assets:
             parts.append(f"the installed {', '.join(self.assets)}")
         if self.manifests:
-            parts.append(f"the server(s) {', '.join(self.manifests)} of the manifests")
+            parts.append(f"{_the('server', self.manifests)} of the manifests")
         return " and ".join(parts)
+
+    def advice(self) -> str:
+        """What to do before deleting: one step for each kind of user, or ``--force``."""
+        steps = []
+        if self.servers:
+            downs = ", ".join(f"'alabctl down {s}'" for s in self.servers)
+            steps.append(f"stop {_the('server', self.servers)} ({downs})")
+        if self.assets:
+            deletes = ", ".join(f"'alabctl delete {a}'" for a in self.assets)
+            steps.append(
+                f"delete the {', '.join(self.assets)} that need{'s' if len(self.assets) == 1 else ''} it ({deletes})"
+            )
+        if self.manifests:
+            verb = "loads" if len(self.manifests) == 1 else "load"
+            steps.append(f"change the manifests so {_the('server', self.manifests)} no longer {verb} it")
+        return "first " + " and ".join(steps) + "; or pass --force to delete it anyway"
+
+
+def _the(noun: str, names: tuple[str, ...]) -> str:
+    """``the server a`` or ``the servers a, b``."""
+    return f"the {noun}{'' if len(names) == 1 else 's'} {', '.join(names)}"
 
 
 def loaded_by(repo: Repository, row: AssetRow) -> list[str]:
@@ -79,13 +101,20 @@ def users(store: Store, row: AssetRow, repo: Repository | None = None) -> Users:
     )
 
 
-def find(store: Store, name: str, type_: AssetType) -> AssetRow:
-    """The installed asset, or a user error that says how to list what is installed."""
+def find(store: Store, name: str, type_: AssetType, command: str = "describe") -> AssetRow:
+    """The installed asset, or a user error: the ``alabctl COMMAND`` of the other type when the name
+    is installed as that, else how to list what is installed."""
     row = store.get(name, type_)
-    if row is None:
-        plural = "models" if type_ is AssetType.MODEL else "embeddings"
-        raise UserError(f"no {type_.value} named '{name}' in the store", f"see 'alabctl get {plural}'")
-    return row
+    if row is not None:
+        return row
+    other = AssetType.EMBEDDINGS if type_ is AssetType.MODEL else AssetType.MODEL
+    if store.get(name, other) is not None:
+        raise UserError(
+            f"no {type_.value} named '{name}' in the store: '{name}' is installed as {other.value}",
+            f"use 'alabctl {command} {other.value} {name}'",
+        )
+    plural = "models" if type_ is AssetType.MODEL else "embeddings"
+    raise UserError(f"no {type_.value} named '{name}' in the store", f"see 'alabctl get {plural}'")
 
 
 def delete(
@@ -98,12 +127,13 @@ def delete(
     force: bool = False,
 ) -> tuple[AssetRow, Path]:
     """Remove an installed asset and its folder; refused (naming who needs it) unless ``force``."""
-    row = find(store, name, type_)
+    row = find(store, name, type_, "delete")
     needed = users(store, row, repo)
     if needed and not force:
         raise UserError(
-            f"'{row.name}' is used by {needed.describe()}; nothing was deleted",
-            "remove it from those projects, delete the dependent assets first, or pass --force",
+            f"the {row.type.value} '{row.name}' {'are' if row.type is AssetType.EMBEDDINGS else 'is'} "
+            f"needed by {needed.describe()}; nothing was deleted",
+            needed.advice(),
         )
     folder = home.asset_dir(row.key)
     remove_tree(folder)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from alabctl.assets.credentials import AwsCredentials, load_credentials
+from alabctl.assets.credentials import AwsCredentials, LicenseKeys, load_credentials
 from alabctl.assets.home import Home, resolve_home
 from alabctl.assets.hub import HubClient, hub_url
 from alabctl.assets.store import Store
@@ -17,7 +17,9 @@ from alabctl.spec.names import DEFAULT_SPARK_NLP_VERSION, DEFAULT_SPARK_VERSION,
 
 if TYPE_CHECKING:  # the manifest models load only when manifests are read (-f)
     from alabctl.spec.kinds import LicenseManifest
+    from alabctl.spec.loader import SourceIndex
     from alabctl.spec.repository import Repository
+    from alabctl.spec.validate import SpecResult
 
 
 @dataclass
@@ -32,8 +34,12 @@ class HubSession:
     repository: Repository | None
 
 
-def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | None:
-    """The credentials of ``--license NAME``, or of the only License manifest; ``None`` without one."""
+def pick_license(repo: Repository | None, name: str | None) -> LicenseKeys | None:
+    """The keys of ``--license NAME``, or of the only License manifest; ``None`` without one.
+
+    Nothing is read here: the keys are read when a licensed folder is first requested, so public
+    folders work whatever the license holds. Only a ``--license`` that names no manifest fails now.
+    """
     if repo is None:
         if name:
             raise UserError(f"--license {name} needs -f with the License manifest")
@@ -43,16 +49,46 @@ def pick_license(repo: Repository | None, name: str | None) -> AwsCredentials | 
         chosen = [r for r in licenses if r.name == name]
         if not chosen:
             raise UserError(f"no License manifest named '{name}' in the inputs")
-    elif len(licenses) > 1:
-        raise UserError(
-            "several License manifests: " + ", ".join(r.name for r in licenses), "choose one with --license"
-        )
-    else:
-        chosen = licenses
-    if not chosen:
+        licenses = chosen
+    if not licenses:
         return None
-    resource = chosen[0]
-    return load_credentials(cast("LicenseManifest", resource.manifest).spec, resource.origin.directory)
+    if len(licenses) > 1:
+        names = ", ".join(r.name for r in licenses)
+        return LicenseKeys(lambda: _ambiguous(names))
+    spec = cast("LicenseManifest", licenses[0].manifest).spec
+    directory = licenses[0].origin.directory
+    return LicenseKeys(lambda: load_credentials(spec, directory))
+
+
+def _ambiguous(names: str) -> AwsCredentials:
+    raise UserError(f"there are several License manifests ({names})", "choose one with --license NAME")
+
+
+def refuse_broken_hub(result: SpecResult) -> None:
+    """Refuse inputs whose Hub manifest has an error: it is left out of the repository, and the
+    command would read another hub (or other versions) in its place. Errors elsewhere (other kinds
+    the hub commands do not read, ``examples/invalid/``) do not stop them."""
+    from alabctl.spec.diagnostics import Severity
+
+    for d in result.diagnostics:
+        if d.severity is not Severity.ERROR or not d.file or d.line is None:
+            continue
+        if _kind_at(result.sources, d.file, d.line) == Kind.HUB:
+            detail = f" ({d.detail})" if d.detail else ""
+            raise UserError(
+                f"{d.file}:{d.line}:{d.column}: the Hub manifest is not valid: {d.summary}{detail}",
+                f"fix it ('alabctl validate -f {d.file}' shows every problem), then run the command again",
+            )
+
+
+def _kind_at(sources: SourceIndex, file: str, line: int) -> object:
+    """The ``kind`` of the document of ``file`` that holds ``line`` (``None`` when not known)."""
+    from alabctl.spec.yamlsrc import parse_yaml
+
+    documents = parse_yaml(sources.texts.get(file, ""), file).documents
+    holding = [doc for doc in documents if doc.source_map.locate(()).line <= line]
+    data = holding[-1].data if holding else None
+    return data.get("kind") if isinstance(data, dict) else None
 
 
 def open_session(
@@ -71,7 +107,9 @@ def open_session(
         from alabctl.assets.lockgen import hub_versions
         from alabctl.spec.validate import load_repository
 
-        repo = load_repository(list(inputs), lockfile=lockfile).repository
+        result = load_repository(list(inputs), lockfile=lockfile)
+        refuse_broken_hub(result)
+        repo = result.repository
         lib, spark = hub_versions(repo)
     where = resolve_home(home).ensure()
     client = HubClient(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,21 @@ def add_filename_option(parser: argparse.ArgumentParser | argparse._ArgumentGrou
     parser.add_argument(
         "-f", "--filename", dest="inputs", action="append", default=[], metavar="PATH", help=helptext
     )
+
+
+def add_actions(
+    parser: argparse.ArgumentParser, dest: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command group's actions (``alabctl hub search``, ``alabctl rules import``). The group with
+    no action prints its own help on stderr and exits 2, as ``alabctl`` with no command does."""
+    actions = parser.add_subparsers(dest=dest, metavar="ACTION", parser_class=type(parser))
+    parser.set_defaults(run=functools.partial(_group_help, parser))
+    return actions
+
+
+def _group_help(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def add_input_options(parser: argparse.ArgumentParser, *, required: bool = True) -> None:

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_filename_option
+from alabctl.cli.common import add_actions, add_filename_option
 
 HELP = "search the Models Hub and download models and embeddings into the local store"
 
@@ -67,9 +67,13 @@ example:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
-        "hub", help=HELP, description=HELP, epilog=f"{SEARCH_EPILOG}\n{PULL_EPILOG}", formatter_class=_RAW
+        "hub",
+        help=HELP,
+        description=HELP,
+        epilog=SEARCH_EPILOG + PULL_EPILOG.removeprefix("examples:\n"),
+        formatter_class=_RAW,
     )
-    hub_sub = parser.add_subparsers(dest="hub_command", metavar="COMMAND", parser_class=type(parser))
+    hub_sub = add_actions(parser, "hub_command")
 
     search_help = "list hub assets like the Models Hub page"
     found = hub_sub.add_parser(
@@ -126,7 +130,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         )
         add_hub_options(pull)
         pull.set_defaults(run=run_pull, force=name == "redownload")
-    parser.set_defaults(run=None)
 
 
 def run_search(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, inputs_from, output_file
+from alabctl.cli.common import add_actions, add_input_options, inputs_from, output_file
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.errors import UsageError, UserError
 
@@ -36,8 +36,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    actions = parser.add_subparsers(dest="rules_action", metavar="ACTION", parser_class=type(parser))
-    actions.required = True
+    actions = add_actions(parser, "rules_action")
     importer = actions.add_parser(
         "import",
         help="write one Rule manifest per rule of an Annotation Lab JSON or ZIP",

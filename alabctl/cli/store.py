@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_filename_option
+from alabctl.cli.common import add_actions, add_filename_option
 from alabctl.cli.hub import print_table
 
 _TYPES = {"model": "model", "models": "model", "embedding": "embeddings", "embeddings": "embeddings"}
@@ -107,7 +107,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="example:\n  alabctl models upload ./my_ner/ --name my_ner --task ner --labels PER,ORG\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    models_sub = models.add_subparsers(dest="models_command", metavar="COMMAND", parser_class=type(models))
+    models_sub = add_actions(models, "models_command")
     up = _command(
         models_sub,
         "upload",
@@ -128,7 +128,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     up.add_argument("--language", default="en", help="its language (default: en)")
     _home_option(up)
     up.set_defaults(run=run_upload)
-    models.set_defaults(run=None)
 
 
 def _version(row: api.AssetRow) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from alabctl.assets.credentials import parse_license
+from alabctl.assets.credentials import AwsCredentials, LicenseKeys, parse_license
 from alabctl.assets.download import RetryPolicy
 from alabctl.assets.home import Home
 from alabctl.assets.hub import HubClient
@@ -195,11 +195,76 @@ def test_licensed_folder_without_license_is_refused(hub: HubServer, tmp_path: Pa
     assert requests.get(f"{hub.url}/clinical/models/metadata.json", timeout=5).status_code == 403
 
 
+def test_the_license_is_read_once_and_only_for_licensed_folders(hub: HubServer, tmp_path: Path) -> None:
+    root = hub.state.root
+    publish(root, "public/models", "ner_dl", spark_model_zip(storage_ref=None))
+    for name in ("ner_a", "ner_b"):
+        publish(root, "clinical/models", name, spark_model_zip(storage_ref=None, uid=f"NerDLModel_{name}"))
+    reads: list[int] = []
+
+    def read() -> AwsCredentials:
+        reads.append(1)
+        return parse_license(license_json(), "test")
+
+    puller = make_puller(hub, tmp_path)
+    puller.client.credentials = LicenseKeys(read)
+    puller.pull([Target("ner_dl")])
+    assert reads == [], "a public folder never reads the license"
+    puller.pull(
+        [Target("ner_a", repository="clinical/models"), Target("ner_b", repository="clinical/models")]
+    )
+    assert reads == [1], "two licensed downloads (index, HEAD, archives, in threads) read it once"
+    assert all(
+        h["Authorization"].startswith("AWS4-HMAC-SHA256 ")
+        for h in hub.state.gets("/clinical/models/ner_a_en_4.4.0_3.0_1690000000000.zip")
+    )
+
+
+def test_an_unreadable_license_fails_naming_the_folder_each_time(hub: HubServer, tmp_path: Path) -> None:
+    publish(hub.state.root, "clinical/models", "ner_clinical", spark_model_zip(storage_ref=None))
+    reads: list[int] = []
+
+    def read() -> AwsCredentials:
+        reads.append(1)
+        raise UserError("the license environment variable MY_JSL is not set", "export MY_JSL")
+
+    puller = make_puller(hub, tmp_path)
+    puller.client.credentials = LicenseKeys(read)
+    for _ in range(2):
+        with pytest.raises(
+            UserError, match=r"'clinical/models' is a licensed hub folder.*MY_JSL is not set"
+        ) as exc:
+            puller.pull([Target("ner_clinical", repository="clinical/models")])
+        assert exc.value.hint == "export MY_JSL"
+    assert reads == [1]
+    assert hub.state.requests == []
+
+
 def test_unknown_name_is_permanent(hub: HubServer, tmp_path: Path) -> None:
     publish(hub.state.root, "public/models", "ner_dl", spark_model_zip(), lib=[6, 0, 0])
     puller = make_puller(hub, tmp_path)
-    with pytest.raises(PermanentError, match="for these Spark NLP / Spark versions"):
+    with pytest.raises(PermanentError) as caught:
         puller.pull([Target("ner_dl")])
+    assert caught.value.message == (
+        "can not find ner_dl (en) to download: public/models has ner_dl (en) only for "
+        "Spark NLP 6.0.0 / Spark 3.0; none fits Spark NLP 5.5.1 / Spark 3.5.1, the versions in use"
+    )
+    assert "sparkNlpVersion" in caught.value.hint
+
+
+def test_a_missing_dependency_says_what_each_folder_has(hub: HubServer, tmp_path: Path) -> None:
+    root = hub.state.root
+    publish(root, "clinical/models", "ner_x", spark_model_zip(storage_ref=None), storageRef="w2v")
+    publish(root, "public/models", "w2v", embeddings_zip("w2v"), lib=[6, 0, 0])
+    puller = make_puller(hub, tmp_path, licensed=True)
+    with pytest.raises(PermanentError) as caught:
+        puller.pull([Target("ner_x", repository="clinical/models")])
+    assert caught.value.message == (
+        "ner_x needs the embeddings 'w2v': clinical/models has nothing named 'w2v'; public/models has w2v "
+        "(any language) only for Spark NLP 6.0.0 / Spark 3.0; none fits Spark NLP 5.5.1 / Spark 3.5.1, "
+        "the versions in use"
+    )
+    assert not hub.state.gets(".zip")
 
 
 def test_redownload_replaces_install(hub: HubServer, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from alabctl.assets.download import RetryPolicy
 from alabctl.assets.home import Home
-from alabctl.assets.hub import HubClient
+from alabctl.assets.hub import HubClient, url_problem
 from alabctl.assets.pull import Puller, PullOptions, Target
 from alabctl.assets.store import Status, Store
 from alabctl.cli.main import main
@@ -129,6 +129,35 @@ def test_an_unreachable_hub_index_is_retried_then_a_clear_error(tmp_path: Path) 
     client = HubClient("http://127.0.0.1:9", timeout=0.3, attempts=3, base_delay=0.01)
     with pytest.raises(TransientError, match="gave up after 3 attempts"):
         client.index("public/models")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://s3.amazonaws.com/auxdata.johnsnowlabs.com", None),
+        ("http://127.0.0.1:8080/hub/", None),
+        ("HTTPS://[::1]:443", None),
+        ("notaurl", "is not a URL (no http:// or https://)"),
+        ("127.0.0.1:8080", "is not a URL (no http:// or https://)"),
+        ("ftp://host/hub", "is not an http:// or https:// URL"),
+        ("file:///srv/hub", "is not an http:// or https:// URL"),
+        ("https://", "has no host"),
+        ("http:///path", "has no host"),
+        ("http://host:99999", "has a port that is not a number from 0 to 65535"),
+        ("http://host:port", "has a port that is not a number from 0 to 65535"),
+        ("http://exa mple.com", "is not a URL (it has spaces or control characters)"),
+        ("http://host/a\tb", "is not a URL (it has spaces or control characters)"),
+        ("http://host/\x7f", "is not a URL (it has spaces or control characters)"),
+    ],
+)
+def test_what_makes_a_hub_url_unusable(url: str, problem: str | None) -> None:
+    assert url_problem(url) == problem
+
+
+def test_a_url_requests_can_not_use_is_not_retried() -> None:
+    client = HubClient("nohost", attempts=5, base_delay=10.0)  # not from hub_url, which refuses it
+    with pytest.raises(PermanentError, match="is not a URL the hub can be read at"):
+        client.get("nohost/public/models/metadata.json", "public/models")
 
 
 def test_an_unsized_download_is_bounded_by_the_free_disk(hub: HubServer, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from alabctl.assets.metadata import HubRecord, parse_index
-from alabctl.assets.resolve import Request, resolve, search
+from alabctl.assets.resolve import Request, Shortfall, resolve, search, why_none
 from alabctl.compile.sparknlp.versions import parse_version, to_float
 from tests.assets.hubserver import index_line
 
@@ -102,3 +102,55 @@ def test_search_groups_versions_and_filters() -> None:
     assert hits[0].versions == ("4.2.0", "4.4.0", "5.0.0", "5.1.0", "5.5.2")
     compatible = search(RECORDS, "ner_dl", language="en", compatible=(parse_version("5.0.0"), (3, 4)))
     assert compatible[0].versions == ("4.2.0", "4.4.0", "5.0.0")
+
+
+_NOT_READY = index_line("m", "fr", [5, 1, 0], [3, 0], "2024-03-01T00:00:00Z", ready=False)
+_NO_VERSIONS = '{"name": "m", "language": "fr", "readyToUse": true, "time": "2025-01-01T00:00:00Z"}'
+
+
+@pytest.mark.parametrize(
+    ("records", "request_", "kind", "reason"),
+    [
+        (RECORDS, Request("ner_x"), Shortfall.NAME, "public/models has nothing named 'ner_x'"),
+        (RECORDS, Request("ner_dl", "fr"), Shortfall.LANGUAGE, "public/models has ner_dl only in de, en"),
+        (
+            parse_index(_NOT_READY, "public/models"),
+            Request("m", "fr"),
+            Shortfall.NOT_READY,
+            "no build of m (fr) in public/models is ready to use (readyToUse)",
+        ),
+        (
+            parse_index(_NO_VERSIONS, "public/models"),
+            Request("m", "fr"),
+            Shortfall.NO_VERSIONS,
+            "the builds of m (fr) in public/models lack a libVersion or a sparkVersion",
+        ),
+        (
+            RECORDS,
+            Request("ner_dl", "en", (4, 1, 0), (3, 3, 0)),
+            Shortfall.VERSIONS,
+            "public/models has ner_dl (en) only for Spark NLP 5.1.0 / Spark 3.5.2, "
+            "Spark NLP 5.0.0 / Spark 3.4, Spark NLP 5.5.2 / Spark 3.0, Spark NLP 4.4.0 / Spark 3.0 and 1 more; "
+            "none fits Spark NLP 4.1.0 / Spark 3.3.0, the versions in use",
+        ),
+        (
+            RECORDS,
+            Request("ner_dl", None, (3, 0), (3, 0)),
+            Shortfall.VERSIONS,
+            "public/models has ner_dl (any language) only for ",
+        ),
+    ],
+    ids=["name", "language", "not-ready", "no-versions", "versions", "versions-any-language"],
+)
+def test_why_none_names_what_the_folder_has_and_what_did_not_fit(
+    records: list[HubRecord], request_: Request, kind: Shortfall, reason: str
+) -> None:
+    assert resolve(records, request_) is None
+    miss = why_none(records, request_, "public/models")
+    assert miss.kind is kind
+    assert miss.reason.startswith(reason)
+
+
+def test_why_none_lists_the_languages_the_name_has() -> None:
+    miss = why_none(RECORDS, Request("ner_dl", "fr"), "public/models")
+    assert miss.languages == ("de", "en")

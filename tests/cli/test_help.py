@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 
-from alabctl.cli.main import build_parser
+import pytest
+
+from alabctl.cli.main import build_parser, main
 
 
 def _commands(
@@ -42,3 +44,35 @@ def test_every_option_and_argument_has_help() -> None:
         if not isinstance(action, argparse._HelpAction | argparse._SubParsersAction) and not action.help
     ]
     assert missing == []
+
+
+def _groups() -> list[tuple[str, list[str]]]:
+    return [
+        (
+            path,
+            [
+                name
+                for a in parser._actions
+                if isinstance(a, argparse._SubParsersAction)
+                for name in a.choices
+            ],
+        )
+        for path, parser in _commands(build_parser())
+        if not _leaf(parser)
+    ]
+
+
+def test_the_command_groups_are_hub_models_and_rules() -> None:
+    assert sorted(path for path, _ in _groups()) == ["alabctl hub", "alabctl models", "alabctl rules"]
+
+
+@pytest.mark.parametrize(("path", "actions"), _groups(), ids=[path for path, _ in _groups()])
+def test_a_command_group_with_no_action_prints_its_own_help_and_exits_2(
+    capsys: pytest.CaptureFixture[str], path: str, actions: list[str]
+) -> None:
+    code = main(path.split()[1:])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err.startswith(f"usage: {path} [-h] ACTION ...")
+    assert all(f"\n    {action}" in err for action in actions), err
+    assert "validate" not in err, "not the top-level help"

@@ -121,7 +121,8 @@ def test_describe_delete_refused_while_used(
     code, out, _ = _run(capsys, "describe", "model", "ner_dl", "--home", str(home))
     assert code == 0 and "servers:" in out and "clinical" in out
     code, _, err = _run(capsys, "delete", "model", "ner_dl", "--home", str(home))
-    assert code == 1 and "used by the server(s) clinical" in err
+    assert code == 1 and "the model 'ner_dl' is needed by the server clinical; nothing was deleted" in err
+    assert "first stop the server clinical ('alabctl down clinical'); or pass --force" in err
     key = next(p for p in (home / "cache").iterdir() if p.name.startswith("ner_dl"))
     assert key.exists()
     code, _, _ = _run(capsys, "delete", "model", "ner_dl", "--home", str(home), "--force")
@@ -205,7 +206,12 @@ def test_delete_refuses_what_an_installed_model_or_a_manifest_server_needs(
     home = ("--home", str(tmp_path / "home"))
     assert _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, *home)[0] == 0
     code, _, err = _run(capsys, "delete", "embeddings", "glove_100d", *home)
-    assert code == 1 and "the installed model ner_dl" in err and "nothing was deleted" in err
+    assert code == 1
+    assert "the embeddings 'glove_100d' are needed by the installed model ner_dl; nothing was deleted" in err
+    assert (
+        "first delete the model ner_dl that needs it ('alabctl delete model ner_dl'); or pass --force" in err
+    )
+    assert "projects" not in err
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "p.yaml").write_text(
@@ -213,9 +219,12 @@ def test_delete_refuses_what_an_installed_model_or_a_manifest_server_needs(
         "spec: {server: newsroom, ner: {models: [{model: ner_dl, labels: [PER]}]}}\n"
     )
     code, _, err = _run(capsys, "delete", "model", "ner_dl", "-f", str(repo), *home)
-    assert code == 1 and "newsroom" in err
+    assert code == 1 and "needed by the server newsroom of the manifests" in err
+    assert "first change the manifests so the server newsroom no longer loads it; or pass --force" in err
     code, _, err = _run(capsys, "delete", "embeddings", "glove_100d", "-f", str(repo), *home)
-    assert code == 1 and "newsroom" in err and "model ner_dl" in err
+    assert code == 1
+    assert "needed by the installed model ner_dl and the server newsroom of the manifests" in err
+    assert "first delete the model ner_dl that needs it ('alabctl delete model ner_dl') and change" in err
     _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
     assert [r["status"] for r in json.loads(out)] == ["ready"]
     assert _run(capsys, "delete", "models", "ner_dl", *home)[0] == 0  # no manifests named, no server recorded
@@ -304,3 +313,229 @@ def test_pull_workers_must_be_at_least_one(
 ) -> None:
     code, _, err = _run(capsys, "hub", "pull", "ner_dl", "--workers", "0", "--hub", hub.url)
     assert code == 2 and "at least 1" in err and not hub.state.gets(".zip")
+
+
+def _license_manifest(folder: Path) -> Path:
+    folder.mkdir(exist_ok=True)
+    (folder / "license.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: License\nmetadata: {name: jsl}\nspec: {fromEnv: MY_JSL}\n"
+    )
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("license_text", "reason"),
+    [
+        (None, "the license environment variable MY_JSL is not set"),
+        ('{"SPARK_NLP_LICENSE": "x"}', "has no AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"),
+    ],
+    ids=["unset", "without-aws-keys"],
+)
+def test_an_unusable_license_stops_only_licensed_folders(
+    hub: HubServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    license_text: str | None,
+    reason: str,
+) -> None:
+    if license_text is None:
+        monkeypatch.delenv("MY_JSL", raising=False)
+    else:
+        monkeypatch.setenv("MY_JSL", license_text)
+    repo = _license_manifest(tmp_path / "repo")
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner, embeddings: glove_100d}\n"
+    )
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"), "-f", str(repo))
+    code, out, err = _run(capsys, "hub", "search", "ner", *where)
+    assert code == 0, err
+    assert out.splitlines()[1].split()[0] == "ner_dl"
+    code, out, err = _run(capsys, "hub", "pull", "ner_dl", *where)
+    assert code == 0, err
+    assert "model ner_dl" in out and "embeddings glove_100d" in out
+    lockfile = tmp_path / "alabctl.lock"
+    code, out, err = _run(capsys, "lock", *where, "--lockfile", str(lockfile))
+    assert code == 0, err
+    assert b"name: ner_dl" in lockfile.read_bytes()
+    # the license is read when a licensed folder is asked for, and the error names that folder
+    code, _, err = _run(capsys, "hub", "pull", "ner_clinical", "--repository", "clinical/models", *where)
+    assert code == 1 and "Traceback" not in err
+    assert "'clinical/models' is a licensed hub folder and its license can not be used" in err
+    assert reason in err
+    assert not hub.state.gets("/clinical/models/metadata.json"), "nothing is asked for unsigned"
+
+
+def test_the_examples_license_does_not_stop_public_searches_and_pulls(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # examples/licenses/demo-license.json is a well-formed license without AWS keys
+    monkeypatch.delenv("JSL_LICENSE", raising=False)
+    examples = str(Path(__file__).parents[2] / "examples")
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"), "-f", examples)
+    code, out, err = _run(capsys, "hub", "search", "ner", *where)
+    assert code == 0, err
+    assert "ner_dl" in out
+    code, out, err = _run(capsys, "hub", "pull", "ner_dl", *where)
+    assert code == 0, err
+    assert "model ner_dl" in out
+
+
+def test_several_licenses_need_a_choice_only_for_licensed_folders(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_JSL", license_json())
+    repo = _license_manifest(tmp_path / "repo")
+    (repo / "other.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: License\nmetadata: {name: other}\nspec: {fromEnv: OTHER_JSL}\n"
+    )
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"), "-f", str(repo))
+    assert _run(capsys, "hub", "pull", "ner_dl", *where)[0] == 0
+    licensed = ("hub", "pull", "ner_clinical", "--repository", "clinical/models", *where)
+    code, _, err = _run(capsys, *licensed)
+    assert code == 1 and "several License manifests (jsl, other)" in err and "--license NAME" in err
+    code, out, err = _run(capsys, *licensed, "--license", "jsl")
+    assert code == 0, err
+    assert "model ner_clinical" in out
+    code, _, err = _run(capsys, *licensed, "--license", "nope")
+    assert code == 1 and "no License manifest named 'nope'" in err
+
+
+def test_pull_says_why_nothing_fits(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    where = ("--hub", hub.url, "--home", str(tmp_path / "home"))
+    code, _, err = _run(capsys, "hub", "pull", "ner_dl", "--language", "fr", *where)
+    assert code == 1
+    assert "can not find ner_dl (fr) to download: public/models has ner_dl only in en" in err
+    assert "--language en" in err and "Spark" not in err
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hub.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Hub\nmetadata: {name: old}\n"
+        'spec: {sparkNlpVersion: "2.7.0", sparkVersion: "3.0"}\n'
+    )
+    code, _, err = _run(capsys, "hub", "pull", "ner_dl", *where, "-f", str(repo))
+    assert code == 1
+    assert (
+        "public/models has ner_dl (en) only for Spark NLP 4.4.0 / Spark 3.0, Spark NLP 3.0.0 / Spark 3.0; "
+        "none fits Spark NLP 2.7.0 / Spark 3.0, the versions in use"
+    ) in err
+    assert "sparkNlpVersion / sparkVersion" in err
+    code, _, err = _run(capsys, "hub", "pull", "ner_dlx", *where)
+    assert code == 1 and "public/models has nothing named 'ner_dlx'" in err
+    assert "'alabctl hub search ner_dlx'" in err
+    assert not list((tmp_path / "home" / "cache").iterdir())
+
+
+def test_lock_says_why_nothing_fits(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\n"
+        "spec: {task: ner, source: {hub: {language: fr}}}\n"
+    )
+    lockfile = tmp_path / "alabctl.lock"
+    argv = [
+        "lock",
+        "-f",
+        str(repo),
+        "--lockfile",
+        str(lockfile),
+        "--hub",
+        hub.url,
+        "--home",
+        str(tmp_path / "h"),
+    ]
+    code, _, err = _run(capsys, *argv)
+    assert code == 1 and not lockfile.exists()
+    assert "can not find ner_dl (fr) to lock: public/models has ner_dl only in en" in err
+    assert "language: en" in err
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://host/hub", "https://", "http://host:port"])
+@pytest.mark.parametrize("command", ["search", "pull", "lock"])
+def test_a_bad_hub_url_is_a_usage_error_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, command: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner}\n"
+    )
+    argv = {
+        "search": ["hub", "search", "ner"],
+        "pull": ["hub", "pull", "ner_dl"],
+        "lock": ["lock", "-f", str(repo), "--lockfile", str(tmp_path / "alabctl.lock")],
+    }[command]
+    code, _, err = _run(capsys, *argv, "--hub", url, "--home", str(tmp_path / "home"))
+    assert code == 2, err
+    assert f"alabctl: error: --hub {url}: " in err
+    assert "e.g. --hub https://s3.amazonaws.com/auxdata.johnsnowlabs.com" in err
+    assert "attempts" not in err and not (tmp_path / "alabctl.lock").exists()
+
+
+def test_a_bad_hub_url_in_the_environment_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALABCTL_HUB_URL", "notaurl")
+    code, _, err = _run(capsys, "hub", "search", "ner", "--home", str(tmp_path / "home"))
+    assert code == 2
+    assert "$ALABCTL_HUB_URL is notaurl, which is not a URL (no http:// or https://)" in err
+    assert "or unset it" in err
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [("file:///srv/hub", "is not an http:// or https:// URL"), ("https://:8080", "has no host")],
+)
+def test_a_hub_manifest_url_the_hub_can_not_be_read_at_is_refused_at_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str, problem: str
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hub.yaml").write_text(
+        f"apiVersion: alabctl/v1\nkind: Hub\nmetadata: {{name: h}}\nspec:\n  url: {url}\n"
+    )
+    code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), "--home", str(tmp_path / "home"))
+    assert code == 1
+    assert f"{repo / 'hub.yaml'}:5:8: the Hub's url {url} {problem}" in err
+
+
+def test_describe_and_delete_name_the_kind_a_name_is_installed_as(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = ("--home", str(tmp_path / "home"))
+    assert _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, *home)[0] == 0
+    code, _, err = _run(capsys, "describe", "model", "glove_100d", *home)
+    assert code == 1
+    assert "no model named 'glove_100d' in the store: 'glove_100d' is installed as embeddings" in err
+    assert "use 'alabctl describe embeddings glove_100d'" in err
+    code, _, err = _run(capsys, "delete", "embedding", "ner_dl", *home)
+    assert code == 1 and "use 'alabctl delete model ner_dl'" in err
+    code, _, err = _run(capsys, "describe", "models", "nothing", *home)
+    assert code == 1 and "no model named 'nothing' in the store" in err and "see 'alabctl get models'" in err
+    _, out, _ = _run(capsys, "get", "models", *home, "-o", "json")
+    assert [r["name"] for r in json.loads(out)] == ["ner_dl"]
+
+
+def test_an_invalid_hub_manifest_is_refused_not_replaced_by_another_hub(
+    hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    hub_doc = "apiVersion: alabctl/v1\nkind: Hub\nmetadata: {name: h}\nspec:\n  url: %s\n"
+    bad_model = "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: m}\nspec: {task: nonsense}\n"
+    (repo / "all.yaml").write_text(bad_model + "---\n" + hub_doc % "notaurl")
+    home = ("--home", str(tmp_path / "home"))
+    code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)
+    assert code == 1
+    assert f"{repo / 'all.yaml'}:10:8: the Hub manifest is not valid: invalid value for 'url'" in err
+    assert "'notaurl' is not an http(s):// or file:// URL" in err
+    # an error in another document does not stop the hub commands; the Hub manifest's URL is used
+    (repo / "all.yaml").write_text(bad_model + "---\n" + hub_doc % hub.url)
+    code, out, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)
+    assert code == 0, err
+    assert "ner_dl" in out and hub.state.gets("/public/models/metadata.json")
