@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from requests.auth import AuthBase
@@ -21,7 +21,7 @@ from alabctl.assets.credentials import AwsCredentials, LicenseKeys
 from alabctl.assets.metadata import HubRecord, parse_index
 from alabctl.files import write_atomic
 from alabctl.spec.errors import PermanentError, TransientError, UsageError, UserError
-from alabctl.spec.names import PUBLIC_HUB_URL, PUBLIC_REPOSITORY, Kind
+from alabctl.spec.names import PUBLIC_HUB_URL, PUBLIC_REPOSITORY, Kind, url_problem
 from alabctl.spec.readfile import LIMITS, FileKind, read_text, too_large
 
 if TYPE_CHECKING:  # the manifest models load only when manifests are read
@@ -66,24 +66,6 @@ def hub_url(flag: str | None, repository: Repository | None, env: Mapping[str, s
             )
         return value.rstrip("/")
     return PUBLIC_HUB_URL
-
-
-def url_problem(url: str) -> str | None:
-    """What makes ``url`` unusable as a hub (``None``: nothing): hubs are read over http(s)."""
-    if any(c.isspace() or not c.isprintable() for c in url):
-        return "is not a URL (it has spaces or control characters)"
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        return (
-            "is not an http:// or https:// URL" if parts.scheme else "is not a URL (no http:// or https://)"
-        )
-    if not parts.hostname:
-        return "has no host"
-    try:
-        parts.port  # noqa: B018 - urlsplit checks the port only when asked
-    except ValueError:
-        return "has a port that is not a number from 0 to 65535"
-    return None
 
 
 def is_licensed(folder: str) -> bool:

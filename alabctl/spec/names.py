@@ -7,6 +7,7 @@ replaying a cached result, reading the asset store's rows) does not load pydanti
 from __future__ import annotations
 
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 API_VERSION = "alabctl/v1"
 API_GROUP = "alabctl/"
@@ -99,3 +100,21 @@ DEFAULT_SPARK_VERSION = "3.5"
 
 DEFAULT_LOCKFILE = "alabctl.lock"
 """The lock file's name, read from the working directory unless ``--lockfile`` names another."""
+
+
+def url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as a hub (``None``: nothing): hubs are read over http(s)."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return "is not a URL (it has spaces or control characters)"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return (
+            "is not an http:// or https:// URL" if parts.scheme else "is not a URL (no http:// or https://)"
+        )
+    if not parts.hostname:
+        return "has no host"
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        return "has a port that is not a number from 0 to 65535"
+    return None

@@ -501,7 +501,10 @@ def test_a_hub_manifest_url_the_hub_can_not_be_read_at_is_refused_at_its_line(
     )
     code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), "--home", str(tmp_path / "home"))
     assert code == 1
-    assert f"{repo / 'hub.yaml'}:5:8: the Hub's url {url} {problem}" in err
+    assert f"{repo / 'hub.yaml'}:5:8: the Hub manifest is not valid: invalid value for 'url'" in err
+    assert f"'{url}' {problem}" in err
+    code, out, _ = _run(capsys, "validate", "-f", str(repo))
+    assert code == 1 and "error[ALB106]: invalid value for 'url'" in out and problem in out
 
 
 def test_describe_and_delete_name_the_kind_a_name_is_installed_as(
@@ -533,7 +536,7 @@ def test_an_invalid_hub_manifest_is_refused_not_replaced_by_another_hub(
     code, _, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)
     assert code == 1
     assert f"{repo / 'all.yaml'}:10:8: the Hub manifest is not valid: invalid value for 'url'" in err
-    assert "'notaurl' is not an http(s):// or file:// URL" in err
+    assert "'notaurl' is not a URL (no http:// or https://): a hub is read over http(s)" in err
     # an error in another document does not stop the hub commands; the Hub manifest's URL is used
     (repo / "all.yaml").write_text(bad_model + "---\n" + hub_doc % hub.url)
     code, out, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Manifest, Strict, Version
-from alabctl.spec.names import DEFAULT_SPARK_NLP_VERSION, DEFAULT_SPARK_VERSION
+from alabctl.spec.names import DEFAULT_SPARK_NLP_VERSION, DEFAULT_SPARK_VERSION, url_problem
 from alabctl.spec.names import PUBLIC_HUB_URL as PUBLIC_HUB_URL  # re-exported: defined apart from pydantic
 
 
@@ -22,9 +22,11 @@ class HubSpec(Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://", "file://")):
+        if problem := url_problem(value):  # what the hub commands would refuse, refused here first
             raise PydanticCustomError(
-                "invalid_url", "'{value}' is not an http(s):// or file:// URL", {"value": value}
+                "invalid_url",
+                "'{value}' {problem}: a hub is read over http(s), e.g. https://hub.example.org",
+                {"value": value, "problem": problem},
             )
         return value.rstrip("/")
 
