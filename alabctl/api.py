@@ -1059,7 +1059,8 @@ def wait_healthy(
 ) -> list[ServerStatus]:
     """Wait until every recorded server (or ``server``) is Healthy; returns the last statuses.
 
-    A user error names the servers that are not healthy when ``timeout`` passes.
+    Servers stopped with :func:`down` are left out (a user error when ``server`` is one). A user
+    error names the servers that are not healthy when ``timeout`` passes.
     """
     from alabctl.reconcile.vocab import Health
 
@@ -1070,6 +1071,12 @@ def wait_healthy(
             found = [s for s in found if s.name == server]
             if not found:
                 raise UserError(f"no server named '{server}' has been deployed", "see 'alabctl get servers'")
+            if found[0].health is Health.STOPPED:
+                raise UserError(
+                    f"server '{server}' was stopped with 'alabctl down'",
+                    "'alabctl apply -f REPO' starts it again",
+                )
+        found = [s for s in found if s.health is not Health.STOPPED]  # stopped on purpose
         if all(s.health is Health.HEALTHY for s in found):
             return found
         if time.monotonic() >= deadline:
@@ -1083,7 +1090,11 @@ def wait_healthy(
 
 
 def down(*, home: Path | None = None, server: str | None = None, lock_timeout: float = 0.0) -> list[Outcome]:
-    """Stop every server (or ``server``); their ports stay assigned and the assets stay installed."""
+    """Stop every server (or ``server``); their ports stay assigned and the assets stay installed.
+
+    A server stopped so is ``Stopped`` (not ``Missing``) and left out of :func:`wait_healthy` and
+    of ``watch``'s repairs, until the next ``apply`` starts it again.
+    """
     from alabctl.assets.store import Store
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.deploy import Deployer, Layout
@@ -1091,7 +1102,7 @@ def down(*, home: Path | None = None, server: str | None = None, lock_timeout: f
     from alabctl.reconcile.process import alive
     from alabctl.reconcile.recover import recover
     from alabctl.reconcile.state import State
-    from alabctl.reconcile.vocab import Result
+    from alabctl.reconcile.vocab import Health, Result
 
     root = _home(home)
     with apply_lock(root, lock_timeout):
@@ -1105,18 +1116,18 @@ def down(*, home: Path | None = None, server: str | None = None, lock_timeout: f
         for name, record in sorted(records.items()):
             if server is not None and name != server:
                 continue
-            running = alive(record.pid, record.pid_start)
-            if record.pid is None and record.digest is None:
-                out.append(Outcome("Server", name, Result.UNCHANGED, "not running"))
+            if record.health == Health.STOPPED.value and record.pid is None and record.digest is None:
+                out.append(Outcome("Server", name, Result.UNCHANGED, "already stopped"))
                 continue
-            deployer.stop(record)
+            running = alive(record.pid, record.pid_start)
+            deployer.stop(record, on_purpose=True)
             Store(root / "alabctl.db").set_server_assets(name, [])  # a stopped server needs nothing
             out.append(
                 Outcome(
                     "Server",
                     name,
-                    Result.CONFIGURED if running else Result.UNCHANGED,
-                    "stopped" if running else "was not running",
+                    Result.STOPPED if running else Result.UNCHANGED,
+                    "" if running else "was not running",
                 )
             )
         return out

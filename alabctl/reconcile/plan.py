@@ -208,7 +208,8 @@ def _server_step(pair: ServerPair, needs: tuple[str, ...], prune: bool) -> Step 
             Action.RESTART, "Server", pair.name, "an apply was interrupted here", desired.digest, needs=needs
         )
     if record.digest is None:
-        return Step(Action.DEPLOY, "Server", pair.name, "not running (stopped)", desired.digest, needs=needs)
+        why = "stopped with 'alabctl down'" if record.health == Health.STOPPED.value else "not running"
+        return Step(Action.DEPLOY, "Server", pair.name, why, desired.digest, needs=needs)
     changed = record.digest != desired.digest
     what = ", ".join(changes(record.inputs, desired.inputs)) if changed else ""
     if not actual.running:

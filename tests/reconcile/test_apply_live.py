@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -186,15 +188,27 @@ def test_down_stops_servers_keeps_ports_and_logs_stay(cli: Cli, rule_repo: Path)
     cli.run("wait", "--for", "healthy", "alpha", "--timeout", "10s", check=0)
     assert "alabctl serve" in cli.run("logs", "alpha", check=0).stdout
     down = cli.run("down", "beta", check=0)
-    assert "server/beta configured: stopped" in down.stdout
+    assert down.stdout == "server/beta stopped\n"
     assert not alive(before["beta"]["pid"], None)
     assert _servers(cli)["alpha"]["health"] == "Healthy"
-    wait = cli.run("wait", "--for", "healthy", "--timeout", "1s", check=1)
-    assert "beta (Missing" in wait.stderr
+    # stopped on purpose: shown as Stopped (not Missing) and left out of wait, until the next apply
+    assert _servers(cli)["beta"]["health"] == "Stopped"
+    assert "beta   Stopped" in cli.run("status", check=0).stdout
+    assert "server/alpha Healthy" in cli.run("wait", "--for", "healthy", "--timeout", "2s", check=0).stdout
+    wait = cli.run("wait", "--for", "healthy", "beta", "--timeout", "2s", check=1)
+    assert "server 'beta' was stopped with 'alabctl down'" in wait.stderr
+    assert "server/beta unchanged: already stopped" in cli.run("down", "beta", check=0).stdout
+    plan = cli.run("plan", "-f", str(rule_repo), check=2)
+    assert "deploy     server/beta: stopped with 'alabctl down'" in plan.stdout
     cli.run("down", check=0)
     assert server_processes(cli.home) == {}
     cli.run("apply", "-f", str(rule_repo), check=0)
     assert {n: s["url"] for n, s in _servers(cli).items()} == {n: s["url"] for n, s in before.items()}
+    assert {s["health"] for s in _servers(cli).values()} == {"Healthy"}
+    # a server whose process died is Missing, not Stopped, and wait names it
+    os.kill(_servers(cli)["beta"]["pid"], signal.SIGKILL)
+    wait = cli.run("wait", "--for", "healthy", "--timeout", "1s", check=1)
+    assert "beta (Missing" in wait.stderr
 
 
 def test_saved_plan_is_applied_exactly_or_refused_when_stale(cli: Cli, rule_repo: Path) -> None:

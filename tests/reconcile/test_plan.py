@@ -70,9 +70,14 @@ def test_converged_state_plans_nothing() -> None:
             [("restart", "Server/alpha", "drift: unhealthy (Degraded: reload failed)")],
         ),
         (
-            ServerActual(replace(RUNNING, digest=None), False, None),
+            ServerActual(replace(RUNNING, digest=None, pid=None), False, None),
             INSTALLED,
-            [("deploy", "Server/alpha", "not running (stopped)")],
+            [("deploy", "Server/alpha", "not running")],
+        ),
+        (
+            ServerActual(replace(RUNNING, digest=None, pid=None, health="Stopped"), False, None),
+            INSTALLED,
+            [("deploy", "Server/alpha", "stopped with 'alabctl down'")],
         ),
         (
             ServerActual(RUNNING, True, HEALTHY),
