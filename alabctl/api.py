@@ -778,7 +778,7 @@ def visual_settings(options: DocumentOptions | None) -> Any:
 
 if TYPE_CHECKING:
     from alabctl.reconcile.apply import Outcome
-    from alabctl.reconcile.plan import Plan
+    from alabctl.reconcile.plan import Plan, Source
     from alabctl.reconcile.status import ServerStatus
 
 
@@ -854,13 +854,61 @@ def plan(
     desired = _desired(report)
     root = _home(home)
     actual = observe(Home(root), State(Home(root).db), desired.state)
-    servers = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
+    servers = make_plan(desired.state, actual, prune=prune, source=_source(inputs))
     studio = (
         labelstudio_plan(report, home=home, prune=prune, env=env, servers=servers)
         if desired.label_studio
         else None
     )
     return PlanReport(report, servers, desired, studio)
+
+
+def _source(inputs: Inputs) -> Source | None:
+    """What a saved plan records of ``inputs``: absolute paths, root and lock file, and the template
+    values; ``None`` for stdin (it can not be read again) or values JSON can not carry exactly."""
+    import json as _json
+
+    from alabctl.reconcile.plan import Source
+    from alabctl.spec.loader import STDIN, repository_root
+    from alabctl.spec.names import DEFAULT_LOCKFILE
+
+    if STDIN in inputs.paths or not inputs.paths:
+        return None
+    cwd = inputs.cwd or Path.cwd()
+    values = dict(inputs.values)
+    try:
+        if _json.loads(_json.dumps(values)) != values:  # e.g. a mapping with number keys
+            return None
+    except (TypeError, ValueError):
+        return None
+    root = (cwd / inputs.root).resolve() if inputs.root is not None else repository_root(inputs.paths, cwd)
+    return Source(
+        paths=tuple(str((cwd / p).resolve()) for p in inputs.paths),
+        root=str(root.resolve()),
+        lockfile=str((cwd / (inputs.lockfile or DEFAULT_LOCKFILE)).resolve()),
+        values=values,
+    )
+
+
+def plan_inputs(saved: Plan, *, cache: bool = True) -> Inputs:
+    """The inputs ``saved`` was made from, read again exactly as then (from any folder).
+
+    A user error when the plan does not record them (made from stdin, or by another program).
+    """
+    source = saved.source
+    if source is None:
+        raise UserError(
+            "the saved plan does not record its inputs (it was made from stdin, or with template "
+            "values a plan file can not hold)",
+            "run 'alabctl apply -f REPO' instead",
+        )
+    return Inputs(
+        paths=list(source.paths),
+        values=dict(source.values),
+        root=Path(source.root),
+        lockfile=Path(source.lockfile),
+        cache=cache,
+    )
 
 
 def load_plan(path: Path) -> Plan:
@@ -914,7 +962,8 @@ def apply(
     if inputs is None:
         if saved is None:
             raise UsageError("apply needs -f REPO or a saved plan")
-        inputs = Inputs(paths=list(saved.paths))
+        inputs = plan_inputs(saved)
+    if saved is not None:
         prune = saved.prune
     validation = validate(inputs, skip_license_check=skip_license_check, env=env, incremental=incremental)
     if not validation.valid:
@@ -931,7 +980,7 @@ def apply(
                 return ApplyReport(validation, saved, stale=stale, recovered=recovered)
             the_plan = saved
         else:
-            the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
+            the_plan = make_plan(desired.state, actual, prune=prune)
         _record_unfingerprinted(where, state, actual)
         gate = (  # Label Studio down: stop here
             labelstudio_plan(validation, home=home, prune=prune, env=env, servers=the_plan)

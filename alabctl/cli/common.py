@@ -67,13 +67,18 @@ def add_license_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cache_from(args: argparse.Namespace) -> bool:
+    """Whether the parse and validation caches may be used (not with --no-cache or ALABCTL_NO_CACHE)."""
+    return not args.no_cache and os.environ.get("ALABCTL_NO_CACHE", "") in ("", "0")
+
+
 def inputs_from(args: argparse.Namespace) -> api.Inputs:
     return api.Inputs(
         paths=list(args.inputs),
         values=api.template_values(args.values, args.assignments),
         root=args.root,
         lockfile=args.lockfile,
-        cache=not args.no_cache and os.environ.get("ALABCTL_NO_CACHE", "") in ("", "0"),
+        cache=cache_from(args),
     )
 
 

@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 from alabctl.reconcile.health import request
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
-from tests.reconcile.conftest import Cli, edit
+from tests.reconcile.conftest import HEIGHT, Cli, edit
 
 
 def _servers(cli: Cli) -> dict[str, dict]:
@@ -225,6 +227,79 @@ def test_saved_plan_is_applied_exactly_or_refused_when_stale(cli: Cli, rule_repo
     edit(rule_repo / "rules" / "weight.yaml", "kgs", "kilos")
     stale = cli.run("apply", str(out), check=1)
     assert "the manifests (or the lock file) changed since the plan was made" in stale.stderr
+
+
+TEMPLATE = """\
+{%- for s in sites %}
+---
+apiVersion: alabctl/v1
+kind: Project
+metadata: {name: t-{{ s }}}
+spec:
+  server: alpha
+  ner:
+    labels: [{value: Note}]
+    rules: [height]
+{% endfor %}
+"""
+
+
+def test_saved_plan_keeps_template_values_and_absolute_paths(
+    cli: Cli, rule_repo: Path, tmp_path: Path
+) -> None:
+    (rule_repo / "projects.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Server\nmetadata: {name: alpha}\nspec: {engine: native}\n"
+    )
+    (rule_repo / "t.yaml.j2").write_text(TEMPLATE)
+    (tmp_path / "values").mkdir()
+    (tmp_path / "values" / "sites.yaml").write_text("sites: [x]\n")
+    in_repo = Cli(cli.home, rule_repo)
+    plan = in_repo.run(
+        "plan",
+        "-f",
+        ".",
+        "--values",
+        "../values/sites.yaml",
+        "--set",
+        "sites=[a,b]",
+        "--out",
+        "p.json",
+        check=2,
+    )
+    assert "deploy     server/alpha: new server" in plan.stdout
+    saved = json.loads((rule_repo / "p.json").read_text())
+    assert saved["schemaVersion"] == 2
+    assert saved["inputs"]["paths"] == [str(rule_repo.resolve())]
+    assert saved["inputs"]["root"] == str(rule_repo.resolve())
+    assert saved["inputs"]["lockfile"] == str((rule_repo / "alabctl.lock").resolve())
+    assert saved["inputs"]["values"] == {"sites": ["a", "b"]}
+    # options that would change the inputs are refused: the plan fixes them
+    for extra in (
+        ["--set", "sites=[a,b]"],
+        ["-f", "."],
+        ["--values", "x.yaml"],
+        ["--root", "."],
+        ["--prune"],
+    ):
+        refused = in_repo.run("apply", "p.json", *extra, check=2)
+        assert f"{extra[0]}: the saved plan p.json fixes its inputs" in refused.stderr
+    # applied from another folder, it reads exactly the same inputs (not the folder it runs in)
+    (tmp_path / "junk.yaml").write_text("kind: Nonsense\n")
+    done = cli.run("apply", str(rule_repo / "p.json"), check=0)
+    assert "server/alpha created" in done.stdout
+    assert _servers(cli)["alpha"]["projects"] == ["t-a", "t-b"]
+    # a plan of stdin can not be read again: refused when saving it
+    piped = subprocess.run(
+        [sys.executable, "-m", "alabctl", "plan", "-f", "-", "--out", "q.json"],
+        input=HEIGHT,
+        cwd=tmp_path,
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.returncode == 2 and "made from stdin" in piped.stderr
+    assert not (tmp_path / "q.json").exists()
 
 
 def test_prune_is_opt_in(cli: Cli, rule_repo: Path) -> None:
