@@ -1081,8 +1081,27 @@ def _fetcher(where: Any, state: Any, validation: ValidationReport, env: Mapping[
     return LazyFetcher()
 
 
-def servers(*, home: Path | None = None, inputs: Inputs | None = None) -> list[ServerStatus]:
-    """Every recorded server with its health (and sync, when ``inputs`` name the manifests)."""
+def invalid_error(validation: ValidationReport) -> UserError:
+    """The error for commands that need valid manifests: how many errors, and the first."""
+    errors = [d for d in validation.diagnostics if d.severity.value == "error"]
+    first = errors[0] if errors else None
+    where = f"{first.file}:{first.line}:{first.column}: " if first and first.file else ""
+    return UserError(
+        f"the manifests are not valid ({len(errors)} error(s); the first: "
+        f"{where}error[{first.code if first else '?'}]: {first.summary if first else '?'})",
+        "'alabctl validate -f PATH' shows them all",
+    )
+
+
+def servers(
+    *,
+    home: Path | None = None,
+    inputs: Inputs | None = None,
+    validation: ValidationReport | None = None,
+) -> list[ServerStatus]:
+    """Every recorded server with its health (and sync, when ``inputs`` name the manifests, or
+    ``validation`` is their validation already done). Invalid manifests are a user error (see
+    :func:`invalid_error`): callers that show diagnostics validate first."""
     from alabctl.assets.home import Home
     from alabctl.reconcile.observe import observe_servers
     from alabctl.reconcile.state import State
@@ -1090,10 +1109,11 @@ def servers(*, home: Path | None = None, inputs: Inputs | None = None) -> list[S
 
     where = Home(_home(home))
     desired = None
-    if inputs is not None:
+    if validation is None and inputs is not None:
         validation = validate(inputs)
+    if validation is not None:
         if not validation.valid:
-            raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+            raise invalid_error(validation)
         desired = _desired(validation).state
     records = State(where.db).deployments()
     seen = observe_servers(list(records.values()))
@@ -1424,15 +1444,24 @@ def labelstudio_apply(the_plan: LabelStudioPlan) -> list[ProjectResult]:
 
 
 def labelstudio_projects(
-    inputs: Inputs, *, home: Path | None = None, env: Mapping[str, str] | None = None
+    inputs: Inputs,
+    *,
+    home: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    validation: ValidationReport | None = None,
 ) -> list[ProjectStatus]:
-    """``get projects``: per project, its Label Studio id and URL, tasks, annotated, predicted, backend."""
+    """``get projects``: per project, its Label Studio id and URL, tasks, annotated, predicted, backend.
+
+    ``validation``: of ``inputs``, when the caller validated them already (to show diagnostics);
+    invalid manifests are a user error (see :func:`invalid_error`).
+    """
     from alabctl.reconcile.labelstudio import connections, desired_projects
     from alabctl.reconcile.labelstudio.status import project_statuses
 
-    validation = validate(inputs, env=env)
+    if validation is None:
+        validation = validate(inputs, env=env)
     if not validation.valid:
-        raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+        raise invalid_error(validation)
     repo = validation.repository
     desired = desired_projects(repo, _server_urls(home))
     used = {d.instance for d in desired}

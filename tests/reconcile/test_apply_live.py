@@ -302,6 +302,20 @@ def test_saved_plan_keeps_template_values_and_absolute_paths(
     assert not (tmp_path / "q.json").exists()
 
 
+def test_invalid_manifests_show_their_diagnostics_in_status_and_get(cli: Cli, rule_repo: Path) -> None:
+    edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLenght: 50")
+    for command in (["status"], ["get", "servers"], ["get", "projects"]):
+        done = cli.run(*command, "-f", str(rule_repo), check=1)
+        assert "height.yaml:7:3: error[ALB104]: unknown field 'contextLenght'" in done.stdout, command
+        assert "the manifests are not valid, fix the errors above" in done.stderr
+        assert "run 'alabctl validate'" not in done.stdout + done.stderr
+        as_json = json.loads(cli.run(*command, "-f", str(rule_repo), "-o", "json", check=1).stdout)
+        assert as_json["valid"] is False and "ALB104" in {d["code"] for d in as_json["diagnostics"]}
+    # get projects reads manifests: like plan and apply, it needs -f (it does not walk the folder)
+    bare = cli.run("get", "projects", check=2)
+    assert "get projects needs -f PATH" in bare.stderr
+
+
 def test_prune_is_opt_in(cli: Cli, rule_repo: Path) -> None:
     cli.run("apply", "-f", str(rule_repo), check=0)
     text = (rule_repo / "projects.yaml").read_text()
