@@ -1300,6 +1300,18 @@ def heal(*, home: Path | None = None, timeout: float = 60.0, lock_timeout: float
     return out
 
 
+def _read_files(validation: ValidationReport, load: bool) -> list[str] | None:
+    """The files a valid load read besides the manifests (rules' dictionaries, local models, task
+    files), absolute and resolved: ``watch`` reconciles when they change. ``None`` (unknown) when
+    the manifests were not loaded (a replayed validation) unless ``load``."""
+    from alabctl.compile.dependencies import external_inputs
+
+    if validation._repository is None and not load:
+        return None
+    reads = external_inputs(validation.repository, os.environ)
+    return [os.path.realpath(f) for f in reads.files]
+
+
 def watch(
     inputs: Inputs,
     *,
@@ -1316,9 +1328,22 @@ def watch(
 
     A broken edit is logged with its diagnostics and changes nothing that runs.
     """
+    from alabctl.reconcile.watch import Watched
     from alabctl.reconcile.watch import watch as watch_loop
     from alabctl.spec.errors import AlabctlError
+    from alabctl.spec.loader import STDIN
+    from alabctl.spec.names import DEFAULT_LOCKFILE
 
+    cwd = inputs.cwd or Path.cwd()
+    for given in inputs.paths:  # checked before anything is watched: a usage error, exit 2
+        if given == STDIN:
+            raise UsageError("watch can not watch stdin (-f -)", "name the manifest files or folders with -f")
+        if not (cwd / given).exists():
+            raise UsageError(f"{given}: no such file or directory", "check the -f argument")
+    watched = Watched(
+        [(cwd / p).resolve() for p in inputs.paths],
+        (cwd / (inputs.lockfile or DEFAULT_LOCKFILE)).resolve(),
+    )
     incremental = Incremental.start()  # kept between reconciles: an edit re-reads what it changed
 
     def reconcile(reason: str) -> bool:
@@ -1346,8 +1371,12 @@ def watch(
                 report=lambda o: log({"event": "apply", **o.to_json()}),
             )
         except AlabctlError as exc:
-            log({"event": "error", "reason": reason, "message": exc.message})
+            log({"event": "error", "reason": reason, "message": exc.message, "hint": exc.hint})
             return False
+        if result.validation is not None and result.validation.valid:
+            read = _read_files(result.validation, reason == "start")
+            if read is not None:
+                watched.read(read)
         if result.validation is not None and not result.validation.valid:
             log(
                 {
@@ -1366,11 +1395,9 @@ def watch(
             log({"event": "synced", "reason": reason})
         return not result.failed
 
-    cwd = inputs.cwd or Path.cwd()
-    roots = [(cwd / p).resolve() for p in inputs.paths]
     try:
         watch_loop(
-            roots,
+            watched,
             reconcile=reconcile,
             drifted=lambda: drifted(home=home),
             log=log,
