@@ -16,12 +16,12 @@ EPILOG = """\
 examples:
   alabctl status
   alabctl status -f examples/          # also Synced / OutOfSync against the manifests
+  alabctl get servers -o json
+  curl -s "$(alabctl status quickstart -o url)/health"
 
 HEALTH: Healthy, Progressing, Degraded, Unknown (runs, does not answer), Missing (not running:
 never deployed, its process is gone, or it failed to start) or Stopped ('alabctl down'; the
 next 'alabctl apply' starts it again). With -f, invalid manifests print their diagnostics (exit 1).
-  alabctl get servers -o json
-  curl -s "$(alabctl status quickstart -o url)/health"
 """
 
 
