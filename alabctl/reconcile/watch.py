@@ -78,18 +78,16 @@ class Watched:
 
     def folders(self) -> list[tuple[Path, bool]]:
         """Each folder to watch, and whether recursively: the ``-f`` folders, the parents of the
-        ``-f`` files, and the lock file's folder when nothing else covers it."""
-        out: dict[Path, bool] = {}
+        ``-f`` files and the lock file's folder; each once, none inside a folder watched recursively."""
+        out: dict[Path, bool] = {root: True for root in self.roots if root.is_dir()}
         for root in self.roots:
-            if root.is_dir():
-                out[root] = True
-            else:
+            if root not in out:  # a file given with -f: its folder, not recursively
                 out.setdefault(root.parent, False)
-        if self.lockfile is not None:
-            parent = Path(self.lockfile).parent
-            if parent.is_dir() and not any(r and parent.is_relative_to(f) for f, r in out.items()):
-                out.setdefault(parent, False)
-        return sorted(out.items())
+        if self.lockfile is not None and Path(self.lockfile).parent.is_dir():
+            out.setdefault(Path(self.lockfile).parent, False)
+        recursive = [f for f, r in out.items() if r]
+        covered = {f for f in out if any(f != g and f.is_relative_to(g) for g in recursive)}
+        return sorted((f, r) for f, r in out.items() if f not in covered)
 
     def wants(self, path: str) -> bool:
         """Whether a change to ``path`` (absolute) could change the next reconcile."""

@@ -216,3 +216,16 @@ def test_what_is_watched() -> None:
     assert [p for p in unwanted if watched.wants(p)] == []
     # a repository inside a hidden folder is still watched
     assert Watched([Path("/home/u/.cache/repo")]).wants("/home/u/.cache/repo/a.yaml")
+
+
+def test_each_folder_is_watched_once(tmp_path: Path) -> None:
+    repo, other = tmp_path / "repo", tmp_path / "other"
+    (repo / "rules").mkdir(parents=True)
+    other.mkdir()
+    (repo / "rules" / "a.yaml").write_text("")
+    (other / "b.yaml").write_text("")
+    watched = Watched(
+        [repo, repo / "rules", repo / "rules" / "a.yaml", other / "b.yaml"], tmp_path / "alabctl.lock"
+    )
+    # -f folders recursively; a -f file's folder and the lock file's folder alone; nothing twice
+    assert watched.folders() == [(tmp_path, False), (other, False), (repo, True)]
