@@ -798,7 +798,7 @@ def visual_settings(options: DocumentOptions | None) -> Any:
 
 if TYPE_CHECKING:
     from alabctl.reconcile.apply import Outcome
-    from alabctl.reconcile.plan import Plan
+    from alabctl.reconcile.plan import Plan, Source
     from alabctl.reconcile.status import ServerStatus
 
 
@@ -874,13 +874,61 @@ def plan(
     desired = _desired(report)
     root = _home(home)
     actual = observe(Home(root), State(Home(root).db), desired.state)
-    servers = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
+    servers = make_plan(desired.state, actual, prune=prune, source=_source(inputs))
     studio = (
         labelstudio_plan(report, home=home, prune=prune, env=env, servers=servers)
         if desired.label_studio
         else None
     )
     return PlanReport(report, servers, desired, studio)
+
+
+def _source(inputs: Inputs) -> Source | None:
+    """What a saved plan records of ``inputs``: absolute paths, root and lock file, and the template
+    values; ``None`` for stdin (it can not be read again) or values JSON can not carry exactly."""
+    import json as _json
+
+    from alabctl.reconcile.plan import Source
+    from alabctl.spec.loader import STDIN, repository_root
+    from alabctl.spec.names import DEFAULT_LOCKFILE
+
+    if STDIN in inputs.paths or not inputs.paths:
+        return None
+    cwd = inputs.cwd or Path.cwd()
+    values = dict(inputs.values)
+    try:
+        if _json.loads(_json.dumps(values)) != values:  # e.g. a mapping with number keys
+            return None
+    except (TypeError, ValueError):
+        return None
+    root = (cwd / inputs.root).resolve() if inputs.root is not None else repository_root(inputs.paths, cwd)
+    return Source(
+        paths=tuple(str((cwd / p).resolve()) for p in inputs.paths),
+        root=str(root.resolve()),
+        lockfile=str((cwd / (inputs.lockfile or DEFAULT_LOCKFILE)).resolve()),
+        values=values,
+    )
+
+
+def plan_inputs(saved: Plan, *, cache: bool = True) -> Inputs:
+    """The inputs ``saved`` was made from, read again exactly as then (from any folder).
+
+    A user error when the plan does not record them (made from stdin, or by another program).
+    """
+    source = saved.source
+    if source is None:
+        raise UserError(
+            "the saved plan does not record its inputs (it was made from stdin, or with template "
+            "values a plan file can not hold)",
+            "run 'alabctl apply -f REPO' instead",
+        )
+    return Inputs(
+        paths=list(source.paths),
+        values=dict(source.values),
+        root=Path(source.root),
+        lockfile=Path(source.lockfile),
+        cache=cache,
+    )
 
 
 def load_plan(path: Path) -> Plan:
@@ -934,7 +982,8 @@ def apply(
     if inputs is None:
         if saved is None:
             raise UsageError("apply needs -f REPO or a saved plan")
-        inputs = Inputs(paths=list(saved.paths))
+        inputs = plan_inputs(saved)
+    if saved is not None:
         prune = saved.prune
     validation = validate(inputs, skip_license_check=skip_license_check, env=env, incremental=incremental)
     if not validation.valid:
@@ -951,7 +1000,7 @@ def apply(
                 return ApplyReport(validation, saved, stale=stale, recovered=recovered)
             the_plan = saved
         else:
-            the_plan = make_plan(desired.state, actual, prune=prune, paths=list(inputs.paths))
+            the_plan = make_plan(desired.state, actual, prune=prune)
         _record_unfingerprinted(where, state, actual)
         gate = (  # Label Studio down: stop here
             labelstudio_plan(validation, home=home, prune=prune, env=env, servers=the_plan)
@@ -1052,8 +1101,27 @@ def _fetcher(where: Any, state: Any, validation: ValidationReport, env: Mapping[
     return LazyFetcher()
 
 
-def servers(*, home: Path | None = None, inputs: Inputs | None = None) -> list[ServerStatus]:
-    """Every recorded server with its health (and sync, when ``inputs`` name the manifests)."""
+def invalid_error(validation: ValidationReport) -> UserError:
+    """The error for commands that need valid manifests: how many errors, and the first."""
+    errors = [d for d in validation.diagnostics if d.severity.value == "error"]
+    first = errors[0] if errors else None
+    where = f"{first.file}:{first.line}:{first.column}: " if first and first.file else ""
+    return UserError(
+        f"the manifests are not valid ({len(errors)} error(s); the first: "
+        f"{where}error[{first.code if first else '?'}]: {first.summary if first else '?'})",
+        "'alabctl validate -f PATH' shows them all",
+    )
+
+
+def servers(
+    *,
+    home: Path | None = None,
+    inputs: Inputs | None = None,
+    validation: ValidationReport | None = None,
+) -> list[ServerStatus]:
+    """Every recorded server with its health (and sync, when ``inputs`` name the manifests, or
+    ``validation`` is their validation already done). Invalid manifests are a user error (see
+    :func:`invalid_error`): callers that show diagnostics validate first."""
     from alabctl.assets.home import Home
     from alabctl.reconcile.observe import observe_servers
     from alabctl.reconcile.state import State
@@ -1061,10 +1129,11 @@ def servers(*, home: Path | None = None, inputs: Inputs | None = None) -> list[S
 
     where = Home(_home(home))
     desired = None
-    if inputs is not None:
+    if validation is None and inputs is not None:
         validation = validate(inputs)
+    if validation is not None:
         if not validation.valid:
-            raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+            raise invalid_error(validation)
         desired = _desired(validation).state
     records = State(where.db).deployments()
     seen = observe_servers(list(records.values()))
@@ -1079,7 +1148,8 @@ def wait_healthy(
 ) -> list[ServerStatus]:
     """Wait until every recorded server (or ``server``) is Healthy; returns the last statuses.
 
-    A user error names the servers that are not healthy when ``timeout`` passes.
+    Servers stopped with :func:`down` are left out (a user error when ``server`` is one). A user
+    error names the servers that are not healthy when ``timeout`` passes.
     """
     from alabctl.reconcile.vocab import Health
 
@@ -1090,6 +1160,12 @@ def wait_healthy(
             found = [s for s in found if s.name == server]
             if not found:
                 raise UserError(f"no server named '{server}' has been deployed", "see 'alabctl get servers'")
+            if found[0].health is Health.STOPPED:
+                raise UserError(
+                    f"server '{server}' was stopped with 'alabctl down'",
+                    "'alabctl apply -f REPO' starts it again",
+                )
+        found = [s for s in found if s.health is not Health.STOPPED]  # stopped on purpose
         if all(s.health is Health.HEALTHY for s in found):
             return found
         if time.monotonic() >= deadline:
@@ -1103,7 +1179,11 @@ def wait_healthy(
 
 
 def down(*, home: Path | None = None, server: str | None = None, lock_timeout: float = 0.0) -> list[Outcome]:
-    """Stop every server (or ``server``); their ports stay assigned and the assets stay installed."""
+    """Stop every server (or ``server``); their ports stay assigned and the assets stay installed.
+
+    A server stopped so is ``Stopped`` (not ``Missing``) and left out of :func:`wait_healthy` and
+    of ``watch``'s repairs, until the next ``apply`` starts it again.
+    """
     from alabctl.assets.store import Store
     from alabctl.reconcile.apply import Outcome
     from alabctl.reconcile.deploy import Deployer, Layout
@@ -1111,7 +1191,7 @@ def down(*, home: Path | None = None, server: str | None = None, lock_timeout: f
     from alabctl.reconcile.process import alive
     from alabctl.reconcile.recover import recover
     from alabctl.reconcile.state import State
-    from alabctl.reconcile.vocab import Result
+    from alabctl.reconcile.vocab import Health, Result
 
     root = _home(home)
     with apply_lock(root, lock_timeout):
@@ -1125,18 +1205,18 @@ def down(*, home: Path | None = None, server: str | None = None, lock_timeout: f
         for name, record in sorted(records.items()):
             if server is not None and name != server:
                 continue
-            running = alive(record.pid, record.pid_start)
-            if record.pid is None and record.digest is None:
-                out.append(Outcome("Server", name, Result.UNCHANGED, "not running"))
+            if record.health == Health.STOPPED.value and record.pid is None and record.digest is None:
+                out.append(Outcome("Server", name, Result.UNCHANGED, "already stopped"))
                 continue
-            deployer.stop(record)
+            running = alive(record.pid, record.pid_start)
+            deployer.stop(record, on_purpose=True)
             Store(root / "alabctl.db").set_server_assets(name, [])  # a stopped server needs nothing
             out.append(
                 Outcome(
                     "Server",
                     name,
-                    Result.CONFIGURED if running else Result.UNCHANGED,
-                    "stopped" if running else "was not running",
+                    Result.STOPPED if running else Result.UNCHANGED,
+                    "" if running else "was not running",
                 )
             )
         return out
@@ -1240,6 +1320,18 @@ def heal(*, home: Path | None = None, timeout: float = 60.0, lock_timeout: float
     return out
 
 
+def _read_files(validation: ValidationReport, load: bool) -> list[str] | None:
+    """The files a valid load read besides the manifests (rules' dictionaries, local models, task
+    files), absolute and resolved: ``watch`` reconciles when they change. ``None`` (unknown) when
+    the manifests were not loaded (a replayed validation) unless ``load``."""
+    from alabctl.compile.dependencies import external_inputs
+
+    if validation._repository is None and not load:
+        return None
+    reads = external_inputs(validation.repository, os.environ)
+    return [os.path.realpath(f) for f in reads.files]
+
+
 def watch(
     inputs: Inputs,
     *,
@@ -1256,9 +1348,22 @@ def watch(
 
     A broken edit is logged with its diagnostics and changes nothing that runs.
     """
+    from alabctl.reconcile.watch import Watched
     from alabctl.reconcile.watch import watch as watch_loop
     from alabctl.spec.errors import AlabctlError
+    from alabctl.spec.loader import STDIN
+    from alabctl.spec.names import DEFAULT_LOCKFILE
 
+    cwd = inputs.cwd or Path.cwd()
+    for given in inputs.paths:  # checked before anything is watched: a usage error, exit 2
+        if given == STDIN:
+            raise UsageError("watch can not watch stdin (-f -)", "name the manifest files or folders with -f")
+        if not (cwd / given).exists():
+            raise UsageError(f"{given}: no such file or directory", "check the -f argument")
+    watched = Watched(
+        [(cwd / p).resolve() for p in inputs.paths],
+        (cwd / (inputs.lockfile or DEFAULT_LOCKFILE)).resolve(),
+    )
     incremental = Incremental.start()  # kept between reconciles: an edit re-reads what it changed
 
     def reconcile(reason: str) -> bool:
@@ -1286,8 +1391,12 @@ def watch(
                 report=lambda o: log({"event": "apply", **o.to_json()}),
             )
         except AlabctlError as exc:
-            log({"event": "error", "reason": reason, "message": exc.message})
+            log({"event": "error", "reason": reason, "message": exc.message, "hint": exc.hint})
             return False
+        if result.validation is not None and result.validation.valid:
+            read = _read_files(result.validation, reason == "start")
+            if read is not None:
+                watched.read(read)
         if result.validation is not None and not result.validation.valid:
             log(
                 {
@@ -1306,11 +1415,9 @@ def watch(
             log({"event": "synced", "reason": reason})
         return not result.failed
 
-    cwd = inputs.cwd or Path.cwd()
-    roots = [(cwd / p).resolve() for p in inputs.paths]
     try:
         watch_loop(
-            roots,
+            watched,
             reconcile=reconcile,
             drifted=lambda: drifted(home=home),
             log=log,
@@ -1384,15 +1491,24 @@ def labelstudio_apply(the_plan: LabelStudioPlan) -> list[ProjectResult]:
 
 
 def labelstudio_projects(
-    inputs: Inputs, *, home: Path | None = None, env: Mapping[str, str] | None = None
+    inputs: Inputs,
+    *,
+    home: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    validation: ValidationReport | None = None,
 ) -> list[ProjectStatus]:
-    """``get projects``: per project, its Label Studio id and URL, tasks, annotated, predicted, backend."""
+    """``get projects``: per project, its Label Studio id and URL, tasks, annotated, predicted, backend.
+
+    ``validation``: of ``inputs``, when the caller validated them already (to show diagnostics);
+    invalid manifests are a user error (see :func:`invalid_error`).
+    """
     from alabctl.reconcile.labelstudio import connections, desired_projects
     from alabctl.reconcile.labelstudio.status import project_statuses
 
-    validation = validate(inputs, env=env)
+    if validation is None:
+        validation = validate(inputs, env=env)
     if not validation.valid:
-        raise UserError("the manifests are not valid", "run 'alabctl validate' to see why")
+        raise invalid_error(validation)
     repo = validation.repository
     desired = desired_projects(repo, _server_urls(home))
     used = {d.instance for d in desired}

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from alabctl import api
-from alabctl.cli.common import add_input_options, add_license_option, inputs_from
+from alabctl.cli.common import add_input_options, add_license_option, cache_from, inputs_from
 from alabctl.cli.planview import add_home_option, duration, outcome_line, plan_text, print_invalid
 from alabctl.spec.errors import UsageError
 
@@ -27,6 +27,10 @@ examples:
   alabctl apply -f examples/
   alabctl apply -f examples/ --prune --yes -o json
   alabctl apply plan.json            # exactly a plan saved by 'alabctl plan --out plan.json'
+
+A saved plan records the inputs it was made from (absolute -f paths, --root, --lockfile, the
+--values/--set template values, --prune): 'apply PLAN' reads exactly those again, from any
+folder, and refuses those options.
 """
 
 
@@ -72,8 +76,27 @@ def _confirm(plan: Plan) -> bool:
     return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
+def _fixed_by_plan(args: argparse.Namespace) -> list[str]:
+    """The options given that would change what a saved plan was made from."""
+    given = (
+        ("-f", args.inputs),
+        ("--values", args.values),
+        ("--set", args.assignments),
+        ("--root", args.root),
+        ("--lockfile", args.lockfile),
+        ("--prune", args.prune),
+    )
+    return [flag for flag, value in given if value]
+
+
 def run(args: argparse.Namespace) -> int:
-    if (args.plan_file is None) == (not args.inputs):
+    if args.plan_file is not None and (fixed := _fixed_by_plan(args)):
+        raise UsageError(
+            f"{', '.join(fixed)}: the saved plan {args.plan_file} fixes its inputs (the -f paths, "
+            "--values/--set template values, --root, --lockfile and --prune it was made with)",
+            "apply it as it is ('alabctl apply PLAN'), or make a new one: 'alabctl plan -f REPO ... --out PLAN'",
+        )
+    if args.plan_file is None and not args.inputs:
         raise UsageError(
             "give either -f REPO or a saved plan file", "alabctl apply -f REPO | alabctl apply plan.json"
         )
@@ -92,8 +115,9 @@ def run(args: argparse.Namespace) -> int:
             print(outcome_line(outcome), flush=True)
 
     ask = text and not args.yes and saved is None and sys.stdin.isatty() and sys.stdout.isatty()
+    inputs = inputs_from(args) if saved is None else api.plan_inputs(saved, cache=cache_from(args))
     result = api.apply(
-        inputs_from(args) if args.inputs else None,
+        inputs,
         saved=saved,
         home=args.home,
         prune=args.prune,

@@ -91,6 +91,11 @@ def add_license_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def cache_from(args: argparse.Namespace) -> bool:
+    """Whether the parse and validation caches may be used (not with --no-cache or ALABCTL_NO_CACHE)."""
+    return not args.no_cache and os.environ.get("ALABCTL_NO_CACHE", "") in ("", "0")
+
+
 def inputs_from(args: argparse.Namespace) -> api.Inputs:
     if args.lockfile is not None:
         _check_lockfile(args.lockfile)
@@ -99,7 +104,7 @@ def inputs_from(args: argparse.Namespace) -> api.Inputs:
         values=api.template_values(args.values, args.assignments),
         root=args.root,
         lockfile=args.lockfile,
-        cache=not args.no_cache and os.environ.get("ALABCTL_NO_CACHE", "") in ("", "0"),
+        cache=cache_from(args),
     )
 
 

@@ -15,7 +15,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "down",
         help=HELP,
         description=HELP,
-        epilog="examples:\n  alabctl down\n  alabctl down quickstart",
+        epilog="A stopped server shows as Stopped (status, get servers), is left out of 'wait' and\n"
+        "stays stopped until the next 'alabctl apply' starts it again.\n\n"
+        "examples:\n  alabctl down\n  alabctl down quickstart",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("server", nargs="?", help="one server (default: all)")

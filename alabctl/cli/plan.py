@@ -9,6 +9,7 @@ import sys
 from alabctl import api
 from alabctl.cli.common import add_input_options, add_license_option, inputs_from, output_file
 from alabctl.cli.planview import add_home_option, labelstudio_text, plan_text, print_invalid
+from alabctl.spec.errors import UsageError
 
 HELP = "show what apply would download, deploy, redeploy, restart or prune, with the reasons"
 
@@ -34,7 +35,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--out",
         type=output_file,
         metavar="FILE",
-        help="save the plan for 'alabctl apply FILE' (in an existing folder), e.g. --out plan.json",
+        help="save the plan for 'alabctl apply FILE' (in an existing folder), with the inputs it was made "
+        "from: absolute paths, root, lock file, template values; e.g. --out plan.json",
     )
     parser.add_argument("--prune", action="store_true", help="also plan to stop servers no manifest declares")
     parser.add_argument("-o", "--output", choices=["text", "json"], default="text", help="default: text")
@@ -56,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
             print_invalid(report.validation, "plan")
         return 1
     plan = report.plan
+    if args.out is not None and plan.source is None:
+        raise UsageError(
+            "--out: this plan could not be applied later: it was made from stdin (-f -), or with "
+            "template values a plan file can not hold exactly (mappings with non-string keys)",
+            "name the manifests with -f PATH (and the values with string keys)",
+        )
     if args.out is not None:
         api.write_output_file(args.out, json.dumps(plan.to_json(), indent=2) + "\n")
     ls = report.labelstudio

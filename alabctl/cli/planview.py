@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -64,13 +65,24 @@ def outcome_line(outcome: Outcome) -> str:
     return f"{outcome.kind.lower()}/{outcome.name} {outcome.result.value}{message}"
 
 
-def print_invalid(report: ValidationReport, what: str) -> None:
-    """The validation diagnostics, and that nothing was done."""
+def print_invalid(report: ValidationReport, what: str, note: str = "nothing done") -> None:
+    """The validation diagnostics, and that nothing was done (or ``note``)."""
     from alabctl.cli.common import use_color
     from alabctl.cli.formats.text import render
 
     sys.stdout.write(render(report, use_color()))
-    print(f"{what}: nothing done, fix the errors above", file=sys.stderr)
+    print(f"{what}: {note}, fix the errors above", file=sys.stderr)
+
+
+def show_invalid(report: ValidationReport, what: str, output: str) -> int:
+    """Invalid manifests for a command that only reads: the diagnostics (a JSON document with
+    ``-o json``, as ``plan`` prints it), and exit status 1."""
+    if output == "json":
+        payload = {"valid": False, "diagnostics": [d.to_json() for d in report.diagnostics]}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        print_invalid(report, what, "the manifests are not valid")
+    return 1
 
 
 def duration(text: str) -> float:

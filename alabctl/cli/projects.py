@@ -7,11 +7,22 @@ import json
 
 from alabctl import api
 from alabctl.cli.hub import print_table
+from alabctl.cli.planview import show_invalid
+from alabctl.spec.errors import UsageError
 
 
 def run(args: argparse.Namespace) -> int:
     """List the projects with a ``labelStudio`` block as their Label Studio has them."""
-    rows = api.labelstudio_projects(api.Inputs(paths=args.inputs or ["."]), home=args.home)
+    if not args.inputs:
+        raise UsageError(
+            "get projects needs -f PATH: the manifests name the projects and their Label Studio",
+            "alabctl get projects -f examples/",
+        )
+    inputs = api.Inputs(paths=list(args.inputs))
+    validation = api.validate(inputs)
+    if not validation.valid:
+        return show_invalid(validation, "get projects", "json" if args.output == "json" else "text")
+    rows = api.labelstudio_projects(inputs, home=args.home, validation=validation)
     if args.output == "json":
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return 0

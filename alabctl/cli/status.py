@@ -7,7 +7,7 @@ import json
 
 from alabctl import api
 from alabctl.cli.common import add_filename_option, inputs_from
-from alabctl.cli.planview import add_home_option
+from alabctl.cli.planview import add_home_option, show_invalid
 from alabctl.spec.errors import UserError
 
 HELP = "the pre-annotation servers: health, sync with the manifests (with -f), URL, model_version, pid"
@@ -18,6 +18,10 @@ examples:
   alabctl status -f examples/          # also Synced / OutOfSync against the manifests
   alabctl get servers -o json
   curl -s "$(alabctl status quickstart -o url)/health"
+
+HEALTH: Healthy, Progressing, Degraded, Unknown (runs, does not answer), Missing (not running:
+never deployed, its process is gone, or it failed to start) or Stopped ('alabctl down'; the
+next 'alabctl apply' starts it again). With -f, invalid manifests print their diagnostics (exit 1).
 """
 
 
@@ -56,7 +60,10 @@ def _version(value: object) -> str:
 def run(args: argparse.Namespace) -> int:
     from alabctl.cli.hub import print_table
 
-    found = api.servers(home=args.home, inputs=inputs_from(args) if args.inputs else None)
+    validation = api.validate(inputs_from(args)) if args.inputs else None
+    if validation is not None and not validation.valid:
+        return show_invalid(validation, "status", "json" if args.output == "json" else "text")
+    found = api.servers(home=args.home, validation=validation)
     if args.server is not None:
         found = [s for s in found if s.name == args.server]
         if not found:

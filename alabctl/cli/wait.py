@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         epilog="example:\n  alabctl wait --for healthy quickstart --timeout 60s",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("server", nargs="?", help="one server (default: every deployed server)")
+    parser.add_argument(
+        "server", nargs="?", help="one server (default: every deployed server but those stopped with 'down')"
+    )
     parser.add_argument(
         "--for", dest="condition", choices=["healthy"], default="healthy", help="the condition"
     )

@@ -55,9 +55,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _text(entry: dict[str, Any]) -> str:
     event = entry["event"]
-    if event == "apply":
+    if event in ("apply", "down"):
         message = f": {entry['message']}" if entry.get("message") else ""
         return f"{entry['kind'].lower()}/{entry['name']} {entry['result']}{message}"
+    if event == "error":
+        return f"error: {entry['message']}" + (f"\n  {entry['hint']}" if entry.get("hint") else "")
+    if event == "stop":
+        return "stopped watching"
     if event == "invalid":
         lines = [
             f"invalid manifests ({entry['reason']}): nothing changed, the servers keep their last good build"

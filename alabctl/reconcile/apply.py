@@ -96,7 +96,7 @@ def _server(step: Step, desired: DesiredState, files: Mapping[str, bytes], deplo
         return Outcome(
             "Server",
             step.name,
-            Result.PRUNED if step.action is Action.PRUNE else Result.CONFIGURED,
+            Result.PRUNED if step.action is Action.PRUNE else Result.STOPPED,
             step.reason,
         )
     server = desired.servers[step.name]

@@ -140,13 +140,18 @@ class Deployer:
                 return port
         raise DeployError(f"no free port on {host} that another server does not hold")
 
-    def stop(self, record: Deployment) -> Deployment:
-        """Stop a server's process; its record keeps the port and forgets the process and build."""
+    def stop(self, record: Deployment, *, on_purpose: bool = False) -> Deployment:
+        """Stop a server's process; its record keeps the port and forgets the process and build.
+
+        ``on_purpose`` (``alabctl down``): the record says Stopped, so ``status`` and ``wait`` do
+        not take it for a server that died; the next apply starts it again.
+        """
         self.state.put(replace(record, intent={"action": "stop"}))
         if record.pid is not None:
             process.stop(record.pid, record.pid_start)
+        health = Health.STOPPED.value if on_purpose else None
         stopped = replace(
-            record, pid=None, pid_start=None, digest=None, health=None, intent=None, started=None
+            record, pid=None, pid_start=None, digest=None, health=health, intent=None, started=None
         )
         self.state.put(stopped)
         return stopped

@@ -4,13 +4,15 @@ Assets first (download what is not installed, redownload what drifted), then ser
 does not run, redeploy (hot reload) what runs another build, restart what died or answers
 unhealthy, prune what no manifest declares (only with ``--prune``). A saved plan carries the
 digest of the inputs and of the state it was made against, so ``apply plan.json`` can refuse a
-stale one.
+stale one, and its :class:`Source` (absolute paths, root, lock file, template values), so that it
+reads exactly the same inputs again from any folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any
 
 from alabctl.compile.desired import DesiredServer, DesiredState
@@ -19,7 +21,47 @@ from alabctl.reconcile.pair import AssetPair, ServerPair, pair_assets, pair_serv
 from alabctl.reconcile.vocab import Action, Health
 from alabctl.spec.errors import PermanentError
 
-PLAN_SCHEMA_VERSION = 1
+PLAN_SCHEMA_VERSION = 2
+"""2: the plan records its :class:`Source` (1 kept the ``-f`` paths as typed, relative to a folder
+it did not record, and no template values)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """What a plan was made from: enough to read exactly the same inputs again, from any folder."""
+
+    paths: tuple[str, ...]
+    """The ``-f`` paths, absolute."""
+    root: str
+    """The repository root manifests' paths must stay in, absolute."""
+    lockfile: str
+    """The lock file, absolute (it need not exist)."""
+    values: Mapping[str, Any]
+    """The template values (``--values`` files merged, then ``--set``), as plain JSON data."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "paths": list(self.paths),
+            "root": self.root,
+            "lockfile": self.lockfile,
+            "values": self.values,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Source:
+        paths, root, lockfile, values = d["paths"], d["root"], d["lockfile"], d["values"]
+        if not isinstance(paths, list) or not all(
+            isinstance(p, str) and PurePath(p).is_absolute() for p in paths
+        ):
+            raise ValueError("'inputs.paths' must be a list of absolute paths")
+        if not paths:
+            raise ValueError("'inputs.paths' is empty")
+        for key, value in (("root", root), ("lockfile", lockfile)):
+            if not isinstance(value, str) or not PurePath(value).is_absolute():
+                raise ValueError(f"'inputs.{key}' must be an absolute path")
+        if not isinstance(values, dict):
+            raise ValueError("'inputs.values' must be a mapping")
+        return cls(tuple(paths), root, lockfile, values)
 
 
 @dataclass(frozen=True)
@@ -85,8 +127,8 @@ class Plan:
     orphans: tuple[str, ...] = ()
     """Running servers no manifest declares (pruned only with ``--prune``)."""
     missing: tuple[Missing, ...] = ()
-    paths: tuple[str, ...] = ()
-    """The ``-f`` inputs the plan was made from."""
+    source: Source | None = None
+    """The inputs the plan was made from (``None``: not recorded, e.g. stdin)."""
     prune: bool = False
     schema_version: int = PLAN_SCHEMA_VERSION
 
@@ -99,7 +141,7 @@ class Plan:
             "schemaVersion": self.schema_version,
             "inputsDigest": self.inputs_digest,
             "stateDigest": self.state_digest,
-            "paths": list(self.paths),
+            "inputs": self.source.to_json() if self.source is not None else None,
             "prune": self.prune,
             "steps": [s.to_json() for s in self.steps],
             "unchanged": list(self.unchanged),
@@ -122,7 +164,7 @@ class Plan:
             unchanged=tuple(d.get("unchanged", ())),
             orphans=tuple(d.get("orphans", ())),
             missing=tuple(Missing(m["ref"], m["reason"], tuple(m["servers"])) for m in d.get("missing", ())),
-            paths=tuple(d.get("paths", ())),
+            source=Source.from_json(d["inputs"]) if d.get("inputs") is not None else None,
             prune=bool(d.get("prune", False)),
         )
 
@@ -208,7 +250,8 @@ def _server_step(pair: ServerPair, needs: tuple[str, ...], prune: bool) -> Step 
             Action.RESTART, "Server", pair.name, "an apply was interrupted here", desired.digest, needs=needs
         )
     if record.digest is None:
-        return Step(Action.DEPLOY, "Server", pair.name, "not running (stopped)", desired.digest, needs=needs)
+        why = "stopped with 'alabctl down'" if record.health == Health.STOPPED.value else "not running"
+        return Step(Action.DEPLOY, "Server", pair.name, why, desired.digest, needs=needs)
     changed = record.digest != desired.digest
     what = ", ".join(changes(record.inputs, desired.inputs)) if changed else ""
     if not actual.running:
@@ -242,7 +285,7 @@ def _health_step(
 
 
 def make_plan(
-    desired: DesiredState, actual: Actual, *, prune: bool = False, paths: Sequence[str] = ()
+    desired: DesiredState, actual: Actual, *, prune: bool = False, source: Source | None = None
 ) -> Plan:
     """The steps that take ``actual`` to ``desired`` (pure)."""
     users: dict[str, list[str]] = {}
@@ -283,7 +326,7 @@ def make_plan(
         unchanged=tuple(unchanged),
         orphans=tuple(orphans),
         missing=tuple(missing),
-        paths=tuple(paths),
+        source=source,
         prune=prune,
     )
 

@@ -55,7 +55,8 @@ class ServerStatus:
 def health_of(actual: ServerActual) -> Health:
     record = actual.deployment
     if not actual.running:
-        return Health.MISSING
+        stopped = record.health == Health.STOPPED.value and record.digest is None and not record.intent
+        return Health.STOPPED if stopped else Health.MISSING
     if record.intent:
         return Health.PROGRESSING
     if actual.probe is None or not actual.probe.answered:

@@ -15,9 +15,11 @@ class Health(StrEnum):
     DEGRADED = "Degraded"
     """Answers, but reports a problem (e.g. a failed reload: it keeps serving the last good build)."""
     MISSING = "Missing"
-    """Declared but not running (never deployed, or its process is gone)."""
+    """Declared but not running (never deployed, its process is gone, or it failed to start)."""
     UNKNOWN = "Unknown"
     """Its process runs but does not answer."""
+    STOPPED = "Stopped"
+    """Stopped on purpose with ``alabctl down``; the next ``apply`` starts it again."""
 
 
 class Sync(StrEnum):
@@ -57,6 +59,8 @@ class Result(StrEnum):
     """It existed and was changed or repaired."""
     UNCHANGED = "unchanged"
     """It was already right."""
+    STOPPED = "stopped"
+    """It was stopped (``alabctl down``); its record and port stay."""
     PRUNED = "pruned"
     """It was stopped and forgotten."""
     FAILED = "failed"

@@ -10,14 +10,20 @@ and how lines are logged are given by the caller.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-IGNORED_SUFFIXES = (".swp", ".swx", ".tmp", "~", ".part")
+INPUT_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
+"""Manifests and templates: what a folder given with ``-f`` is read for."""
+INPUT_NAMES = (".alabctlignore",)
+TEMPORARY_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", "~", ".part", ".bak", "___jb_tmp___", "___jb_old___")
+_SED_TEMP = re.compile(r"sed[A-Za-z0-9]{6}")
+"""``sed -i`` writes its output to ``sedXXXXXX`` beside the file, then renames it over the file."""
 
 
 @dataclass(frozen=True)
@@ -33,26 +39,88 @@ class WatchOptions:
     backoff_cap: float = 60.0
 
 
+def temporary(name: str) -> bool:
+    """An editor's swap or backup file, or another tool's temporary file (``sed -i``, vim's 4913)."""
+    return (
+        name.endswith(TEMPORARY_SUFFIXES)
+        or (name.startswith("#") and name.endswith("#"))  # emacs auto-save
+        or name == "4913"  # vim's probe for whether it may write in the folder
+        or _SED_TEMP.fullmatch(name) is not None
+    )
+
+
 def ignored(path: str) -> bool:
     """Editor swap files, temporary files, and anything in a hidden folder (``.git``)."""
     parts = Path(path).parts
     return (
-        any(p.startswith(".") for p in parts[:-1])
-        or Path(path).name.startswith(".")
-        or path.endswith(IGNORED_SUFFIXES)
+        any(p.startswith(".") for p in parts[:-1]) or Path(path).name.startswith(".") or temporary(parts[-1])
     )
 
 
-class Changes:
-    """File events collected from watchdog's thread."""
+class Watched:
+    """Which changed paths could be inputs of the next reconcile.
 
-    def __init__(self) -> None:
+    Under a folder given with ``-f``: manifests and templates (``*.yaml``, ``*.yml``,
+    ``*.yaml.j2``, ``*.yml.j2``) and ``.alabctlignore``, outside hidden folders. A file given with
+    ``-f``. The lock file. And the files the last load read besides the manifests (rules'
+    dictionaries, local models, Label Studio task files: :meth:`read`). Never an editor's or
+    another tool's temporary file.
+    """
+
+    def __init__(self, roots: Sequence[Path], lockfile: Path | None = None) -> None:
+        self.roots = tuple(roots)
+        self.lockfile = str(lockfile) if lockfile is not None else None
+        self._read: frozenset[str] = frozenset()
+
+    def read(self, files: Iterable[str]) -> None:
+        """The files the last load read besides the manifests (absolute); replaces the last set."""
+        self._read = frozenset(files)
+
+    def folders(self) -> list[tuple[Path, bool]]:
+        """Each folder to watch, and whether recursively: the ``-f`` folders, the parents of the
+        ``-f`` files and the lock file's folder; each once, none inside a folder watched recursively."""
+        out: dict[Path, bool] = {root: True for root in self.roots if root.is_dir()}
+        for root in self.roots:
+            if root not in out:  # a file given with -f: its folder, not recursively
+                out.setdefault(root.parent, False)
+        if self.lockfile is not None and Path(self.lockfile).parent.is_dir():
+            out.setdefault(Path(self.lockfile).parent, False)
+        recursive = [f for f, r in out.items() if r]
+        covered = {f for f in out if any(f != g and f.is_relative_to(g) for g in recursive)}
+        return sorted((f, r) for f, r in out.items() if f not in covered)
+
+    def wants(self, path: str) -> bool:
+        """Whether a change to ``path`` (absolute) could change the next reconcile."""
+        name = Path(path).name
+        if temporary(name):
+            return False
+        if path == self.lockfile or path in self._read:
+            return True
+        if any(path.startswith(f + "/") for f in self._read):  # a file in a model folder
+            return True
+        given = Path(path)
+        for root in self.roots:
+            if given == root:
+                return True
+            if given.is_relative_to(root):
+                rel = given.relative_to(root).parts
+                hidden = any(p.startswith(".") for p in rel[:-1])
+                if not hidden and (name.endswith(INPUT_SUFFIXES) or name in INPUT_NAMES):
+                    return True
+        return False
+
+
+class Changes:
+    """File events collected from watchdog's thread: those ``wanted`` (default: not :func:`ignored`)."""
+
+    def __init__(self, wanted: Callable[[str], bool] | None = None) -> None:
         self._paths: set[str] = set()
         self._lock = threading.Lock()
         self._event = threading.Event()
+        self._wanted = wanted or (lambda path: not ignored(path))
 
     def add(self, path: str) -> None:
-        if ignored(path):
+        if not self._wanted(path):
             return
         with self._lock:
             self._paths.add(path)
@@ -74,7 +142,7 @@ class Changes:
         return paths
 
 
-def _observer(roots: Sequence[Path], changes: Changes) -> Any:
+def _observer(folders: Sequence[tuple[Path, bool]], changes: Changes) -> Any:
     from watchdog.events import FileSystemEvent, FileSystemEventHandler
     from watchdog.observers import Observer
 
@@ -88,13 +156,13 @@ def _observer(roots: Sequence[Path], changes: Changes) -> Any:
                 changes.add(str(dest))
 
     observer = Observer()
-    for root in roots:
-        observer.schedule(Handler(), str(root), recursive=root.is_dir())
+    for folder, recursive in folders:
+        observer.schedule(Handler(), str(folder), recursive=recursive)
     return observer
 
 
 def watch(
-    roots: Sequence[Path],
+    watched: Watched,
     *,
     reconcile: Callable[[str], bool],
     drifted: Callable[[], list[str]],
@@ -102,14 +170,15 @@ def watch(
     stop: threading.Event,
     options: WatchOptions | None = None,
 ) -> None:
-    """Reconcile now, then on every debounced edit and whenever ``drifted`` names servers, until
-    ``stop`` is set. ``reconcile(reason)`` returns ``False`` when something failed."""
+    """Reconcile now, then on every debounced edit of a file ``watched`` wants and whenever
+    ``drifted`` names servers, until ``stop`` is set. ``reconcile(reason)`` returns ``False`` when
+    something failed. The ``-f`` paths must exist (the caller checks)."""
     options = options or WatchOptions()
-    changes = Changes()
-    observer = _observer([r if r.is_dir() else r.parent for r in roots], changes)
+    changes = Changes(watched.wants)
+    observer = _observer(watched.folders(), changes)
     observer.start()
     try:
-        log({"event": "start", "paths": [str(r) for r in roots]})
+        log({"event": "start", "paths": [str(r) for r in watched.roots]})
         reconcile("start")
         failures = 0
         next_heal = 0.0

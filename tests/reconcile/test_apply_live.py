@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,7 +15,7 @@ from pathlib import Path
 from alabctl.reconcile.health import request
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
-from tests.reconcile.conftest import Cli, edit
+from tests.reconcile.conftest import HEIGHT, Cli, edit
 
 
 def _servers(cli: Cli) -> dict[str, dict]:
@@ -186,15 +190,27 @@ def test_down_stops_servers_keeps_ports_and_logs_stay(cli: Cli, rule_repo: Path)
     cli.run("wait", "--for", "healthy", "alpha", "--timeout", "10s", check=0)
     assert "alabctl serve" in cli.run("logs", "alpha", check=0).stdout
     down = cli.run("down", "beta", check=0)
-    assert "server/beta configured: stopped" in down.stdout
+    assert down.stdout == "server/beta stopped\n"
     assert not alive(before["beta"]["pid"], None)
     assert _servers(cli)["alpha"]["health"] == "Healthy"
-    wait = cli.run("wait", "--for", "healthy", "--timeout", "1s", check=1)
-    assert "beta (Missing" in wait.stderr
+    # stopped on purpose: shown as Stopped (not Missing) and left out of wait, until the next apply
+    assert _servers(cli)["beta"]["health"] == "Stopped"
+    assert "beta   Stopped" in cli.run("status", check=0).stdout
+    assert "server/alpha Healthy" in cli.run("wait", "--for", "healthy", "--timeout", "2s", check=0).stdout
+    wait = cli.run("wait", "--for", "healthy", "beta", "--timeout", "2s", check=1)
+    assert "server 'beta' was stopped with 'alabctl down'" in wait.stderr
+    assert "server/beta unchanged: already stopped" in cli.run("down", "beta", check=0).stdout
+    plan = cli.run("plan", "-f", str(rule_repo), check=2)
+    assert "deploy     server/beta: stopped with 'alabctl down'" in plan.stdout
     cli.run("down", check=0)
     assert server_processes(cli.home) == {}
     cli.run("apply", "-f", str(rule_repo), check=0)
     assert {n: s["url"] for n, s in _servers(cli).items()} == {n: s["url"] for n, s in before.items()}
+    assert {s["health"] for s in _servers(cli).values()} == {"Healthy"}
+    # a server whose process died is Missing, not Stopped, and wait names it
+    os.kill(_servers(cli)["beta"]["pid"], signal.SIGKILL)
+    wait = cli.run("wait", "--for", "healthy", "--timeout", "1s", check=1)
+    assert "beta (Missing" in wait.stderr
 
 
 def test_saved_plan_is_applied_exactly_or_refused_when_stale(cli: Cli, rule_repo: Path) -> None:
@@ -211,6 +227,93 @@ def test_saved_plan_is_applied_exactly_or_refused_when_stale(cli: Cli, rule_repo
     edit(rule_repo / "rules" / "weight.yaml", "kgs", "kilos")
     stale = cli.run("apply", str(out), check=1)
     assert "the manifests (or the lock file) changed since the plan was made" in stale.stderr
+
+
+TEMPLATE = """\
+{%- for s in sites %}
+---
+apiVersion: alabctl/v1
+kind: Project
+metadata: {name: t-{{ s }}}
+spec:
+  server: alpha
+  ner:
+    labels: [{value: Note}]
+    rules: [height]
+{% endfor %}
+"""
+
+
+def test_saved_plan_keeps_template_values_and_absolute_paths(
+    cli: Cli, rule_repo: Path, tmp_path: Path
+) -> None:
+    (rule_repo / "projects.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Server\nmetadata: {name: alpha}\nspec: {engine: native}\n"
+    )
+    (rule_repo / "t.yaml.j2").write_text(TEMPLATE)
+    (tmp_path / "values").mkdir()
+    (tmp_path / "values" / "sites.yaml").write_text("sites: [x]\n")
+    in_repo = Cli(cli.home, rule_repo)
+    plan = in_repo.run(
+        "plan",
+        "-f",
+        ".",
+        "--values",
+        "../values/sites.yaml",
+        "--set",
+        "sites=[a,b]",
+        "--out",
+        "p.json",
+        check=2,
+    )
+    assert "deploy     server/alpha: new server" in plan.stdout
+    saved = json.loads((rule_repo / "p.json").read_text())
+    assert saved["schemaVersion"] == 2
+    assert saved["inputs"]["paths"] == [str(rule_repo.resolve())]
+    assert saved["inputs"]["root"] == str(rule_repo.resolve())
+    assert saved["inputs"]["lockfile"] == str((rule_repo / "alabctl.lock").resolve())
+    assert saved["inputs"]["values"] == {"sites": ["a", "b"]}
+    # options that would change the inputs are refused: the plan fixes them
+    for extra in (
+        ["--set", "sites=[a,b]"],
+        ["-f", "."],
+        ["--values", "x.yaml"],
+        ["--root", "."],
+        ["--prune"],
+    ):
+        refused = in_repo.run("apply", "p.json", *extra, check=2)
+        assert f"{extra[0]}: the saved plan p.json fixes its inputs" in refused.stderr
+    # applied from another folder, it reads exactly the same inputs (not the folder it runs in)
+    (tmp_path / "junk.yaml").write_text("kind: Nonsense\n")
+    done = cli.run("apply", str(rule_repo / "p.json"), check=0)
+    assert "server/alpha created" in done.stdout
+    assert _servers(cli)["alpha"]["projects"] == ["t-a", "t-b"]
+    # a plan of stdin can not be read again: refused when saving it
+    piped = subprocess.run(
+        [sys.executable, "-m", "alabctl", "plan", "-f", "-", "--out", "q.json"],
+        input=HEIGHT,
+        cwd=tmp_path,
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.returncode == 2 and "made from stdin" in piped.stderr
+    assert not (tmp_path / "q.json").exists()
+
+
+def test_invalid_manifests_show_their_diagnostics_in_status_and_get(cli: Cli, rule_repo: Path) -> None:
+    edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLenght: 50")
+    for command in (["status"], ["get", "servers"], ["get", "projects"]):
+        done = cli.run(*command, "-f", str(rule_repo), check=1)
+        assert "height.yaml:7:3: error[ALB104]: unknown field 'contextLenght'" in done.stdout, command
+        assert "the manifests are not valid, fix the errors above" in done.stderr
+        assert "run 'alabctl validate'" not in done.stdout + done.stderr
+        as_json = json.loads(cli.run(*command, "-f", str(rule_repo), "-o", "json", check=1).stdout)
+        assert as_json["valid"] is False and "ALB104" in {d["code"] for d in as_json["diagnostics"]}
+    # get projects reads manifests: like plan and apply, it needs -f (it does not walk the folder)
+    bare = cli.run("get", "projects", check=2)
+    assert "get projects needs -f PATH" in bare.stderr
 
 
 def test_prune_is_opt_in(cli: Cli, rule_repo: Path) -> None:

@@ -12,7 +12,7 @@ from alabctl.compile.build import compile_repository, read_dictionaries
 from alabctl.compile.desired import AssetPin, DesiredServer, DesiredState, desired_state
 from alabctl.reconcile.health import Probe
 from alabctl.reconcile.observe import Actual, AssetActual, ServerActual
-from alabctl.reconcile.plan import Plan, changes, make_plan, staleness
+from alabctl.reconcile.plan import Plan, Source, changes, make_plan, staleness
 from alabctl.reconcile.state import Deployment
 from alabctl.reconcile.vocab import Action, Health
 from alabctl.spec.errors import PermanentError
@@ -70,9 +70,14 @@ def test_converged_state_plans_nothing() -> None:
             [("restart", "Server/alpha", "drift: unhealthy (Degraded: reload failed)")],
         ),
         (
-            ServerActual(replace(RUNNING, digest=None), False, None),
+            ServerActual(replace(RUNNING, digest=None, pid=None), False, None),
             INSTALLED,
-            [("deploy", "Server/alpha", "not running (stopped)")],
+            [("deploy", "Server/alpha", "not running")],
+        ),
+        (
+            ServerActual(replace(RUNNING, digest=None, pid=None, health="Stopped"), False, None),
+            INSTALLED,
+            [("deploy", "Server/alpha", "stopped with 'alabctl down'")],
         ),
         (
             ServerActual(RUNNING, True, HEALTHY),
@@ -118,13 +123,20 @@ def test_changes_name_what_changed() -> None:
 
 
 def test_plan_json_round_trip_and_staleness() -> None:
-    plan = make_plan(DESIRED, _actual(None, None), paths=["repo/"])
+    source = Source(("/work/repo",), "/work/repo", "/work/alabctl.lock", {"sites": ["a", "b"], "n": 1.5})
+    plan = make_plan(DESIRED, _actual(None, None), source=source)
     text = json.dumps(plan.to_json())
     assert Plan.from_json(json.loads(text)) == plan
+    assert plan.to_json()["inputs"]["values"] == {"sites": ["a", "b"], "n": 1.5}
     assert staleness(plan, "inputs", "state") == []
     assert len(staleness(plan, "other", "changed")) == 2
     with pytest.raises(PermanentError):
         Plan.from_json({**plan.to_json(), "schemaVersion": 99})
+    with pytest.raises(PermanentError):  # version 1 kept relative paths and no template values
+        Plan.from_json({**plan.to_json(), "schemaVersion": 1})
+    relative = {**plan.to_json(), "inputs": {**source.to_json(), "paths": ["repo/"]}}
+    with pytest.raises(ValueError, match="absolute"):
+        Plan.from_json(relative)
 
 
 def test_desired_state_round_trips_and_a_rule_changes_only_its_servers(tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from typing import Any
 
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
-from alabctl.reconcile.watch import Changes, ignored
-from tests.reconcile.conftest import Cli, edit
+from alabctl.reconcile.watch import Changes, Watched, ignored
+from tests.reconcile.conftest import HEIGHT, Cli, edit
 
 
 class Log:
@@ -129,3 +129,103 @@ def test_a_burst_of_events_is_one_change() -> None:
     paths = changes.drain(0.2, 2.0, stop)
     assert paths == {f"/repo/rules/r{i}.yaml" for i in range(5)}
     assert ignored("/repo/x.yaml~") and not ignored("/repo/rules/x.yaml")
+
+
+def test_a_missing_path_is_a_usage_error_at_once(cli: Cli, tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = cli.run("watch", "-f", "nope/")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("alabctl: error: nope/: no such file or directory")
+    assert "{" not in done.stdout + done.stderr and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 30
+    assert cli.run("watch", "-f", "-").returncode == 2
+
+
+def test_only_changes_to_inputs_trigger_a_reconcile(cli: Cli, tmp_path: Path) -> None:
+    repo = tmp_path / "norepo"
+    (repo / "rules" / "dictionaries").mkdir(parents=True)
+    (repo / "rules" / "gender.yaml").write_text(
+        "apiVersion: alabctl/v1\nkind: Rule\nmetadata: {name: gender}\nspec:\n  entity: Gender\n"
+        "  dictionary: {file: dictionaries/gender.csv, orientation: horizontal}\n"
+    )
+    (repo / "rules" / "dictionaries" / "gender.csv").write_text("female,woman,she\n")
+    (repo / "rules" / "height.yaml").write_text(HEIGHT)
+    child = cli.start("watch", "-f", str(repo), "-o", "json", "--debounce", "100ms")
+    try:
+        log = Log(child)
+        log.until(lambda e: e["event"] == "synced" and e["reason"] == "start")
+        # sed -i writes sedXXXXXX beside the file and renames it over the file: only the file counts
+        subprocess.run(
+            ["sed", "-i", "s/contextLength: 50/contextLength: 40/", "height.yaml"],
+            cwd=repo / "rules",
+            check=True,
+        )
+        change = log.until(lambda e: e["event"] == "change")
+        assert change["paths"] == [str((repo / "rules" / "height.yaml").resolve())]
+        log.until(lambda e: e["event"] == "synced" and e["reason"] == "change")
+        # files that are no input change nothing; a dictionary a rule reads does
+        (repo / "notes.txt").write_text("not a manifest")
+        (repo / "rules" / "height.yaml.swp").write_text("swap")
+        (repo / "rules" / "sedAb12Cd").write_text("a temporary file")
+        time.sleep(1.0)
+        (repo / "rules" / "dictionaries" / "gender.csv").write_text("female,woman,she,her\n")
+        change = log.until(lambda e: e["event"] == "change")
+        assert change["paths"] == [str((repo / "rules" / "dictionaries" / "gender.csv").resolve())]
+        assert len([e for e in log.seen if e["event"] == "change"]) == 2, log.seen
+    finally:
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+def test_what_is_watched() -> None:
+    root = Path("/repo")
+    watched = Watched([root, Path("/elsewhere/one.yaml")], Path("/repo/alabctl.lock"))
+    watched.read(["/repo/rules/dictionaries/gender.csv", "/repo/models/my_ner"])
+    wanted = [
+        "/repo/projects.yaml",
+        "/repo/rules/height.yml",
+        "/repo/templates/sites.yaml.j2",
+        "/repo/.alabctlignore",
+        "/repo/rules/.alabctlignore",
+        "/repo/alabctl.lock",
+        "/repo/rules/dictionaries/gender.csv",
+        "/repo/models/my_ner/metadata/part-00000",
+        "/elsewhere/one.yaml",
+    ]
+    unwanted = [
+        "/repo/notes.txt",
+        "/repo/rules/sedAb12Cd",
+        "/repo/rules/sedx9Z0qP",
+        "/repo/rules/4913",
+        "/repo/rules/height.yaml~",
+        "/repo/rules/.height.yaml.swp",
+        "/repo/rules/#height.yaml#",
+        "/repo/rules/height.yaml.tmp",
+        "/repo/.git/config.yaml",
+        "/repo/.venv/lib/site.yaml",
+        "/repo/rules/dictionaries/other.csv",
+        "/elsewhere/two.yaml",
+        "/elsewhere/alabctl.lock",
+    ]
+    assert [p for p in wanted if not watched.wants(p)] == []
+    assert [p for p in unwanted if watched.wants(p)] == []
+    # a repository inside a hidden folder is still watched
+    assert Watched([Path("/home/u/.cache/repo")]).wants("/home/u/.cache/repo/a.yaml")
+
+
+def test_each_folder_is_watched_once(tmp_path: Path) -> None:
+    repo, other = tmp_path / "repo", tmp_path / "other"
+    (repo / "rules").mkdir(parents=True)
+    other.mkdir()
+    (repo / "rules" / "a.yaml").write_text("")
+    (other / "b.yaml").write_text("")
+    watched = Watched(
+        [repo, repo / "rules", repo / "rules" / "a.yaml", other / "b.yaml"], tmp_path / "alabctl.lock"
+    )
+    # -f folders recursively; a -f file's folder and the lock file's folder alone; nothing twice
+    assert watched.folders() == [(tmp_path, False), (other, False), (repo, True)]
