@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"alabctl: error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"  {exc.hint}", file=sys.stderr)
-        return 2
+        return 1 if _command_of(argv) in CHANGES_EXIT else 2
     except (UserError, TransientError, AlabctlError) as exc:
         print(f"alabctl: error: {exc.message}", file=sys.stderr)
         if exc.hint:
@@ -165,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 3
 
+
+CHANGES_EXIT = frozenset({"plan", "diff"})
+"""Commands whose exit code 2 means "there are changes" (as Terraform's ``plan -detailed-exitcode``):
+a usage error there exits 1, so a script never takes a mistyped option for pending changes."""
 
 FAST_EXIT = frozenset({"validate", "schema", "compile"})
 """Commands that leave nothing to clean up once they return (no threads, children or atexit work):

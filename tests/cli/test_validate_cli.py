@@ -220,3 +220,10 @@ def test_counts_read_as_english() -> None:
         "1,200 tasks",
     ]
     assert counted(0, "entry", "entries") == "0 entries"
+
+
+def test_plan_and_diff_usage_errors_exit_1_because_2_means_changes(capsys) -> None:
+    for command in ("plan", "diff"):
+        code, _, err = run(capsys, command, "-f", "nope.yaml")
+        assert code == 1 and "nope.yaml: no such file or directory" in err
+    assert run(capsys, "validate", "-f", "nope.yaml")[0] == 2

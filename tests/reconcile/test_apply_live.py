@@ -298,7 +298,7 @@ def test_saved_plan_keeps_template_values_and_absolute_paths(
         text=True,
         timeout=120,
     )
-    assert piped.returncode == 2 and "made from stdin" in piped.stderr
+    assert piped.returncode == 1 and "made from stdin" in piped.stderr  # plan: 2 means "changes"
     assert not (tmp_path / "q.json").exists()
 
 
