@@ -9,6 +9,7 @@ half-installed.
 
 from __future__ import annotations
 
+import errno
 import shutil
 import stat
 import tempfile
@@ -129,9 +130,22 @@ def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> None:
         raise refuse(archive, f"not a valid zip ({exc})") from None
     except OSError as exc:
         raise PermanentError(
-            f"cannot unpack {archive.name}: {exc.strerror or exc}",
-            "check the free disk space and permissions of the store (--home)",
+            f"cannot unpack {archive.name}: {exc.strerror or exc}", unpack_hint(exc)
         ) from None
+
+
+def unpack_hint(exc: OSError) -> str:
+    """What to do when writing an archive's entries into the store failed, by the cause."""
+    if exc.errno == errno.ENAMETOOLONG:
+        return (
+            "an entry's name is longer than this file system allows, so the archive cannot be "
+            "installed here; ask its publisher for shorter names"
+        )
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full: free space where the store is (--home), or use another store"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "the store is not writable: check the permissions of the store (--home)"
+    return "check the free disk space and permissions of the store (--home)"
 
 
 def model_root(folder: Path) -> Path:

@@ -28,7 +28,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from alabctl.assets.archive import DEFAULT_LIMITS, Limits, check_entries, entry_parts, no_room, refuse
+from alabctl.assets.archive import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_entries,
+    entry_parts,
+    no_room,
+    refuse,
+    unpack_hint,
+)
 from alabctl.assets.download import Sink, new_hashers
 from alabctl.spec.errors import PermanentError
 
@@ -534,8 +542,7 @@ class UnzipSink(Sink):
         except OSError as exc:
             self.stream.abort()
             self.failure = PermanentError(
-                f"cannot unpack {self.label}: {exc.strerror or exc}",
-                "check the free disk space and permissions of the store (--home)",
+                f"cannot unpack {self.label}: {exc.strerror or exc}", unpack_hint(exc)
             )
 
     def close(self) -> None:

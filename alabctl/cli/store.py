@@ -58,7 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="model(s), embeddings, server(s) or project(s) (singular or plural, as kubectl takes them)",
     )
     add_filename_option(
-        get, "servers: manifests to compare with (adds the SYNC column); projects: the manifests (required); repeatable"
+        get,
+        "servers: manifests to compare with (adds the SYNC column); projects: the manifests (required); repeatable",
     )
     get.add_argument(
         "-o",

@@ -35,6 +35,14 @@ def test_good_archive_installs(tmp_path: Path) -> None:
     assert not list((tmp_path / "tmp").iterdir())
 
 
+def test_an_entry_name_too_long_for_the_file_system_says_so(tmp_path: Path) -> None:
+    archive = _zip(tmp_path, [("metadata/part-00000", b"{}"), ("x" * 300 + ".bin", b"x")])
+    with pytest.raises(PermanentError, match=r"cannot unpack a\.zip: File name too long") as caught:
+        unpack(archive, tmp_path / "cache" / "k", tmp_path / "tmp")
+    assert "longer than this file system allows" in caught.value.hint
+    _nothing_installed(tmp_path)
+
+
 def test_dotdot_entry_refused(tmp_path: Path) -> None:
     archive = _zip(tmp_path, [("metadata/part-00000", b"{}"), ("../../evil.txt", b"x")])
     with pytest.raises(PermanentError, match=r"leaves the folder"):
