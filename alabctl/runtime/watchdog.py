@@ -20,8 +20,6 @@ from __future__ import annotations
 import faulthandler
 import signal
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -77,22 +75,10 @@ class Budget:
             self._installed = False
         faulthandler.cancel_dump_traceback_later()
 
-    @contextmanager
-    def limit(self, seconds: float) -> Iterator[None]:
-        """Run the ``with`` body (synchronous: no ``await`` inside) for at most ``seconds``;
-        :class:`Overrun` when it runs longer or the server starts stopping meanwhile."""
-        if not self.active:
-            yield
-            return
-        if self._stopping:
-            raise Overrun("the server is stopping")
-        self._armed = seconds
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            self._armed = None  # first: a signal already on its way finds the window closed
-            signal.setitimer(signal.ITIMER_REAL, 0)
+    def limit(self, seconds: float) -> _Window:
+        """``with budget.limit(s):`` runs the body (synchronous: no ``await`` inside) for at most
+        ``s`` seconds; :class:`Overrun` when it runs longer or the server starts stopping meanwhile."""
+        return _Window(self, seconds)
 
     def interrupt(self, reason: str) -> None:
         """The server is stopping: no new window opens, and the open one (if this signal handler
@@ -107,6 +93,30 @@ class Budget:
         if seconds is not None:  # else the window closed while the signal was on its way
             self._armed = None
             raise Overrun(f"the rules ran longer than {seconds:g} s")
+
+
+class _Window:
+    """One :meth:`Budget.limit` (a class, not a generator: a few microseconds less per request)."""
+
+    __slots__ = ("armed", "budget", "seconds")
+
+    def __init__(self, budget: Budget, seconds: float) -> None:
+        self.budget, self.seconds, self.armed = budget, seconds, False
+
+    def __enter__(self) -> None:
+        budget = self.budget
+        if not budget.active:
+            return
+        if budget._stopping:
+            raise Overrun("the server is stopping")
+        budget._armed = self.seconds
+        self.armed = True
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.armed:
+            self.budget._armed = None  # first: a signal already on its way finds the window closed
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 class StoppableServer(uvicorn.Server):
