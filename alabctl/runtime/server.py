@@ -340,7 +340,7 @@ def _slices(items: list[Item], size: Callable[[Item], int]) -> Iterator[tuple[li
 
 def _overrun(state: ServerState, view: ProjectView, tasks: int, exc: Overrun) -> HttpError:
     state.metrics.predicted(view.name, tasks, 0, 0, tasks)
-    if "stopping" in exc.reason:
+    if exc.stopping:
         return HttpError(503, exc.reason, "send the request again once the server is back")
     return HttpError(
         503,

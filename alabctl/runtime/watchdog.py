@@ -37,9 +37,11 @@ class Overrun(BaseException):
     (one rule's bug must not lose the other rules' chunks) must not swallow it and carry on.
     """
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, stopping: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.stopping = stopping
+        """The server is stopping (rather than: the work ran out of time)."""
 
 
 class Budget:
@@ -86,7 +88,7 @@ class Budget:
         self._stopping = True
         if self._armed is not None:
             self._armed = None
-            raise Overrun(reason)
+            raise Overrun(reason, stopping=True)
 
     def _expired(self, signum: int, frame: FrameType | None) -> None:
         seconds = self._armed
@@ -108,7 +110,7 @@ class _Window:
         if not budget.active:
             return
         if budget._stopping:
-            raise Overrun("the server is stopping")
+            raise Overrun("the server is stopping", stopping=True)
         budget._armed = self.seconds
         self.armed = True
         signal.setitimer(signal.ITIMER_REAL, self.seconds)

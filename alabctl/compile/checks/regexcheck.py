@@ -626,7 +626,11 @@ def _backtracking(tree: tuple[tuple[Item, ...], ...], pattern: str) -> list[Rege
             continue
         if node.kind in ("lookahead", "lookbehind", "atomic"):
             continue
-        reason = _ambiguous_repeat(node, pattern, many=item.high is None or item.high > MANY)
+        many = item.high is None or item.high > MANY
+        reason = _ambiguous_repeat(node, pattern, many=many)
+        witness = _witness(item) if many and not reason else None
+        if witness is not None:
+            reason = f"it can match {_shown(witness)} in more than one way"
         if reason:
             whole = pattern[node.start : _item_end(item, pattern)]
             rewrite = _rewrite(item)
@@ -833,3 +837,94 @@ def _key(node: Atom | Group) -> str:
     if isinstance(node, Atom):
         return node.text
     return repr([[(_key(i.node), i.low, i.high) for i in b] for b in node.branches])
+
+
+WITNESS_STRINGS = 256
+"""How many short strings the ambiguity search tries per repeated group (over one character of
+each class the group's atoms tell apart, up to :data:`WITNESS_LENGTH` characters)."""
+WITNESS_LENGTH = 5
+
+
+def _witness(item: Item) -> str | None:
+    """A short string that the repetition ``item`` (a group) can match in two different ways, or None.
+
+    Repeating such a body is exponential: a string of n copies of the witness has 2^n parses. The
+    search tries every string up to :data:`WITNESS_LENGTH` characters over one representative
+    character per class of characters the group's atoms tell apart; look-arounds and anchors count
+    as always matching."""
+    classes = _classes(item)
+    if not classes:
+        return None
+    strings: list[str] = [""]
+    for _ in range(WITNESS_LENGTH):
+        longer = [s + c for s in strings for c in classes]
+        if len(longer) > WITNESS_STRINGS:
+            break
+        for candidate in longer:
+            if _ends(item, candidate, 0).get(len(candidate), 0) > 1:
+                return candidate
+        strings = longer
+    return None
+
+
+def _classes(item: Item) -> list[str]:
+    """One sample character per set of atoms of ``item`` that match it (characters none match left out)."""
+    atoms = sorted(
+        {i.node.text for i in _walk(((item,),)) if isinstance(i.node, Atom) and not i.node.zero_width}
+    )
+    seen: dict[tuple[bool, ...], str] = {}
+    for c in _SAMPLE:
+        key = tuple(c in _chars(a) for a in atoms)
+        if any(key):
+            seen.setdefault(key, c)
+    return list(seen.values())
+
+
+def _ends(item: Item, text: str, start: int) -> dict[int, int]:
+    """Where ``item`` can end when it starts at ``start`` in ``text``, with how many ways (at most 2)."""
+    out: dict[int, int] = {}
+    current = {start: 1}
+    high = len(text) - start + 1 if item.high is None else item.high
+    if item.low == 0:
+        out[start] = 1
+    for count in range(1, high + 1):
+        following: dict[int, int] = {}
+        for at, ways in current.items():
+            for end, more in _node_ends(item.node, text, at).items():
+                if end == at and count > item.low:
+                    continue  # an empty repetition past the minimum ends the loop in both engines
+                following[end] = min(2, following.get(end, 0) + ways * more)
+        if not following:
+            break
+        if count >= item.low:
+            for end, ways in following.items():
+                out[end] = min(2, out.get(end, 0) + ways)
+        current = following
+    return out
+
+
+def _node_ends(node: Atom | Group, text: str, start: int) -> dict[int, int]:
+    if isinstance(node, Atom):
+        if node.zero_width:
+            return {start: 1}
+        return {start + 1: 1} if start < len(text) and text[start] in _chars(node.text) else {}
+    if node.kind in ("lookahead", "lookbehind"):
+        return {start: 1}
+    out: dict[int, int] = {}
+    for branch in node.branches:
+        current = {start: 1}
+        for inner in branch:
+            following: dict[int, int] = {}
+            for at, ways in current.items():
+                for end, more in _ends(inner, text, at).items():
+                    following[end] = min(2, following.get(end, 0) + ways * more)
+            current = following
+            if not current:
+                break
+        for end, ways in current.items():
+            out[end] = min(2, out.get(end, 0) + ways)
+    return out
+
+
+def _shown(text: str) -> str:
+    return "'" + text.encode("unicode_escape").decode("ascii") + "'"

@@ -128,6 +128,9 @@ BACKTRACKING_CASES = [
     r"(a{1,2})+$",
     r"(a{1,5})+$",
     r"(\d{1,3},?)+$",
+    # a body that can match one short string in two ways
+    r"(ab|abc?)+$",
+    r"(aa|aab?)+$",
     # a body repeated many times that can match nothing
     r"(a?){25}a{25}",
     r"(?:x|y?){5,}z",
@@ -167,6 +170,9 @@ def test_catastrophic_backtracking_is_a_warning(pattern: str) -> None:
         r".*a.*",
         r"a*b*c*",  # three in a row over different characters
         r"(?:a+b)(?:a+b)(?:a+b)",  # each part ends on a 'b'
+        r"(ab|ac)+",  # alternatives that share a first character but no string
+        r"(?:mg|g|ml)+",
+        r"([A-Z][a-z]+ ?)+",
     ],
 )
 def test_unambiguous_repetition_is_not_flagged(pattern: str) -> None:
@@ -188,6 +194,11 @@ def test_an_ambiguous_repetition_names_the_part_and_the_rewrite(
     assert finding.offset == 0 and pattern[finding.offset : finding.end] in finding.summary
     assert part in finding.summary
     assert rewrite in finding.detail
+
+
+def test_an_ambiguous_body_names_a_string_it_matches_two_ways() -> None:
+    [finding] = check_regex(r"(ab|abc?)+$")
+    assert "can match 'ab' in more than one way" in finding.summary
 
 
 def test_a_run_of_unbounded_parts_is_located_and_says_how_to_merge_them() -> None:
