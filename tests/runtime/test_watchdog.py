@@ -176,3 +176,18 @@ def test_the_budget_is_inert_off_the_main_thread_and_while_stopping(budget: Budg
     budget.interrupt("stopping")  # outside a window: only marks the budget
     with pytest.raises(Overrun, match="stopping"), budget.limit(1):
         pass
+
+
+def test_a_big_request_is_predicted_in_slices_with_the_same_answers(
+    start_server: Callable[..., Server], build: Path
+) -> None:
+    server = start_server("quickstart", "--build", str(build))
+    note = "Patient is a 5'11 male, she said; height 6'0 and a woman. "
+    texts = [note * (1 + i % 7) for i in range(400)] + [note * 1000]  # about 150,000 characters
+    assert sum(map(len, texts)) > 5 * 20_000
+    big = server.post("/predict", {"tasks": [_task(t) for t in texts]})
+    assert big.status == 200 and len(big.body["results"]) == len(texts)
+    for index in (0, 1, 6, 399, 400):
+        alone = server.post("/predict", {"tasks": [_task(texts[index])]})
+        assert big.body["results"][index] == alone.body["results"][0]
+    assert len(big.body["results"][400]["result"]) == 5000  # male, she, woman, 5'11, 6'0
