@@ -17,6 +17,7 @@ import uvicorn
 
 from alabctl.runtime.heap import settle_heap
 from alabctl.runtime.server import ServerState, create_app
+from alabctl.runtime.watchdog import StoppableServer
 from alabctl.spec.errors import UserError
 
 
@@ -76,7 +77,7 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
         lifespan="off",
         timeout_graceful_shutdown=10,
     )
-    server = uvicorn.Server(config)
+    server = StoppableServer(config, state.budget)  # SIGTERM also ends the rules running on the loop
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -92,6 +93,7 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
     # handler is gone: with the default action the process would die there, skipping every
     # ``finally`` (``serve -f`` would leave its temporary builds behind). Stop as on Ctrl-C instead.
     previous = signal.signal(signal.SIGTERM, _stopped)
+    state.budget.install()
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(main())
@@ -99,6 +101,7 @@ def run_server(state: ServerState, host: str, port: int, log: Callable[[str], No
         say("stopped (SIGTERM)")
     finally:
         signal.signal(signal.SIGTERM, previous)
+        state.budget.uninstall()
         sock.close()
 
 

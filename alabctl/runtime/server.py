@@ -22,11 +22,11 @@ import hmac
 import json
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import orjson
@@ -41,11 +41,22 @@ from alabctl.runtime.results import Prediction, ProjectView
 from alabctl.runtime.slot import Slot
 from alabctl.runtime.tasks import TaskError, task_text
 from alabctl.runtime.visual.settings import VisualSettings
+from alabctl.runtime.watchdog import Budget, Overrun
+
+if TYPE_CHECKING:
+    from alabctl.runtime.visual.page import Page
+
+Item = TypeVar("Item")
+Out = TypeVar("Out")
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_TASKS = 1000
 INLINE_CHARS = 20_000
-"""Requests with less text than this are predicted on the event loop; bigger ones in a thread."""
+"""Requests with less text than this are predicted on the event loop; bigger ones in a thread
+(or, for the native engine under a :class:`Budget`, on the loop in slices of this size)."""
+PREDICT_SECONDS = 5.0
+"""The native engine's time budget for one slice of a request (at most :data:`INLINE_CHARS`
+characters, or one longer task, which gets as much per :data:`INLINE_CHARS` characters)."""
 
 
 class JSONResponse(Response):
@@ -75,6 +86,11 @@ class Limits:
 
     max_body: int = MAX_BODY_BYTES
     max_tasks: int = MAX_TASKS
+    predict_seconds: float = PREDICT_SECONDS
+
+    def seconds_for(self, chars: int) -> float:
+        """The budget of a slice of ``chars`` characters."""
+        return self.predict_seconds * max(1.0, chars / INLINE_CHARS)
 
 
 @dataclass
@@ -87,6 +103,8 @@ class ServerState:
     metrics: Metrics = field(default_factory=Metrics)
     visual: VisualSettings = field(default_factory=VisualSettings)
     """Where Visual NER tasks' documents may come from, and what one may cost."""
+    budget: Budget = field(default_factory=Budget)
+    """Bounds the native rules' time on the event loop (installed by ``run_server``)."""
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     def health(self) -> dict[str, Any]:
@@ -242,27 +260,94 @@ async def setup(request: Request, state: ServerState) -> Response:
         return JSONResponse({"model_version": view.model_version})
 
 
-def _predict_visual(
-    deployment: Deployment, view: ProjectView, tasks: list[Any], settings: VisualSettings
+def _visual_results(
+    view: ProjectView, read: list[list[Page] | str], predictions: list[Prediction]
 ) -> tuple[list[dict[str, Any]], int, int, int]:
-    """Visual NER tasks: each task's document read (a bad one gets an empty prediction with its
-    ``error``), all pages predicted in one batch; (results, regions sent, dropped, errors)."""
-    from alabctl.runtime.visual.project import predict_documents, read_tasks_pages
-
-    read = read_tasks_pages(tasks, view, settings)
-    documents = [pages for pages in read if not isinstance(pages, str)]
-    predictions = iter(predict_documents(deployment.engine, view, documents))
+    """Visual NER tasks' answers: a document that could not be read gets an empty prediction with
+    its ``error``; (results, regions sent, dropped, errors)."""
+    found = iter(predictions)
     out: list[dict[str, Any]] = []
     sent = dropped = 0
     for pages in read:
         if isinstance(pages, str):
             out.append({"result": [], "score": 0.0, "model_version": view.model_version, "error": pages})
             continue
-        prediction = next(predictions)
+        prediction = next(found)
         out.append(prediction.to_json())
         sent += len(prediction.result)
         dropped += prediction.dropped
     return out, sent, dropped, sum(1 for pages in read if isinstance(pages, str))
+
+
+def _document_chars(pages: list[Page]) -> int:
+    return sum(len(word.text) + 1 for page in pages for word in page.words)
+
+
+async def _predict_visual(
+    state: ServerState, deployment: Deployment, view: ProjectView, tasks: list[Any]
+) -> tuple[list[dict[str, Any]], int, int, int]:
+    """Each task's document read in a thread, all pages predicted (one engine batch, or budgeted
+    slices on the loop for the native engine)."""
+    from alabctl.runtime.visual.project import predict_documents, read_tasks_pages
+
+    read = await anyio.to_thread.run_sync(read_tasks_pages, tasks, view, state.visual)
+    documents = [pages for pages in read if not isinstance(pages, str)]
+    if _budgeted(state, deployment):
+        predictions = await _in_slices(
+            state, documents, _document_chars, lambda part: predict_documents(deployment.engine, view, part)
+        )
+    else:
+        predictions = await anyio.to_thread.run_sync(predict_documents, deployment.engine, view, documents)
+    return _visual_results(view, read, predictions)
+
+
+def _budgeted(state: ServerState, deployment: Deployment) -> bool:
+    """Whether predictions run on the loop under the budget: the native engine (pure Python and
+    ``re``, which a signal can interrupt), with the budget installed on this thread."""
+    return deployment.pipeline.engine == "native" and state.budget.active
+
+
+async def _in_slices(
+    state: ServerState,
+    items: list[Item],
+    size: Callable[[Item], int],
+    work: Callable[[list[Item]], list[Out]],
+) -> list[Out]:
+    """``work`` over ``items`` on the loop, in slices of at most :data:`INLINE_CHARS` characters
+    (or one bigger item), each under its budget; other requests run between slices."""
+    out: list[Out] = []
+    for number, (part, chars) in enumerate(_slices(items, size)):
+        if number:
+            await anyio.sleep(0)
+        with state.budget.limit(state.limits.seconds_for(chars)):
+            out.extend(work(part))
+    return out
+
+
+def _slices(items: list[Item], size: Callable[[Item], int]) -> Iterator[tuple[list[Item], int]]:
+    part: list[Item] = []
+    chars = 0
+    for item in items:
+        n = size(item)
+        if part and chars + n > INLINE_CHARS:
+            yield part, chars
+            part, chars = [], 0
+        part.append(item)
+        chars += n
+    if part:
+        yield part, chars
+
+
+def _overrun(state: ServerState, view: ProjectView, tasks: int, exc: Overrun) -> HttpError:
+    state.metrics.predicted(view.name, tasks, 0, 0, tasks)
+    if exc.stopping:
+        return HttpError(503, exc.reason, "send the request again once the server is back")
+    return HttpError(
+        503,
+        f"prediction stopped: {exc.reason} on {tasks} task{'s' if tasks != 1 else ''}",
+        "a rule's regex may backtrack catastrophically on these texts: run 'alabctl validate' (ALB332) "
+        "and simplify it, or send fewer or shorter tasks",
+    )
 
 
 async def predict(request: Request, state: ServerState) -> Response:
@@ -271,11 +356,19 @@ async def predict(request: Request, state: ServerState) -> Response:
         view = _view(deployment, request, body.get("label_config"))
         if view.visual:
             tasks = _tasks(body.get("tasks"), state.limits)
-            visual = await anyio.to_thread.run_sync(_predict_visual, deployment, view, tasks, state.visual)
+            try:
+                visual = await _predict_visual(state, deployment, view, tasks)
+            except Overrun as exc:
+                raise _overrun(state, view, len(tasks), exc) from None
             state.metrics.predicted(view.name, len(tasks), visual[1], visual[2], visual[3])
             return JSONResponse({"results": visual[0]})
         texts = _texts(body.get("tasks"), view, state.limits)
-        if sum(map(len, texts)) <= INLINE_CHARS:
+        if _budgeted(state, deployment):
+            try:
+                predictions, errors = await _predict_budgeted(state, deployment, view.name, texts)
+            except Overrun as exc:
+                raise _overrun(state, view, len(texts), exc) from None
+        elif sum(map(len, texts)) <= INLINE_CHARS:
             predictions, errors = _predict_each(deployment, view.name, texts)
         else:
             predictions, errors = await anyio.to_thread.run_sync(_predict_each, deployment, view.name, texts)
@@ -285,6 +378,20 @@ async def predict(request: Request, state: ServerState) -> Response:
     dropped = sum(p.dropped for p in predictions if p is not None)
     state.metrics.predicted(view.name, len(texts), sent, dropped, errors)
     return JSONResponse({"results": results})
+
+
+async def _predict_budgeted(
+    state: ServerState, deployment: Deployment, project: str, texts: list[str]
+) -> tuple[list[Prediction | None], int]:
+    errors = 0
+
+    def work(part: list[str]) -> list[Prediction | None]:
+        nonlocal errors
+        predictions, failed = _predict_each(deployment, project, part)
+        errors += failed
+        return predictions
+
+    return await _in_slices(state, texts, len, work), errors
 
 
 async def webhook(request: Request, state: ServerState) -> Response:

@@ -605,6 +605,19 @@ def _walk(branches: tuple[tuple[Item, ...], ...]) -> Iterator[Item]:
                 yield from _walk(item.node.branches)
 
 
+MANY = LARGE_SPAN
+"""A repetition whose upper bound is above this (or unbounded) repeats "many" times: an optional or
+bounded-variable part inside it that overlaps what follows makes the ways to split the input grow
+exponentially with the count (``(a?){25}``: 2^25), while ``(\\d\\d?){3}`` stays small."""
+
+POLY_RUN = 3
+"""Unbounded parts in a row that can all match one character: on a near-miss of n such characters
+the engine tries about n^k/k! ways to share them out, so three already cost 10^12 steps on 20,000
+characters."""
+
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+
+
 def _backtracking(tree: tuple[tuple[Item, ...], ...], pattern: str) -> list[RegexFinding]:
     out: list[RegexFinding] = []
     for item in _walk(tree):
@@ -613,39 +626,56 @@ def _backtracking(tree: tuple[tuple[Item, ...], ...], pattern: str) -> list[Rege
             continue
         if node.kind in ("lookahead", "lookbehind", "atomic"):
             continue
-        reason = _ambiguous_repeat(node)
+        many = item.high is None or item.high > MANY
+        reason = _ambiguous_repeat(node, pattern, many=many)
+        witness = _witness(item) if many and not reason else None
+        if witness is not None:
+            reason = f"it can match {_shown(witness)} in more than one way"
         if reason:
-            text = pattern[node.start : node.end]
+            whole = pattern[node.start : _item_end(item, pattern)]
+            rewrite = _rewrite(item)
+            here = f"; here: '{rewrite}' instead of '{whole}'" if rewrite else ""
             out.append(
                 RegexFinding(
                     BACKTRACKING,
-                    f"'{text}' is repeated and {reason}",
+                    f"'{whole}' is repeated and {reason}",
                     "on a near-miss the engine tries every way to split the input between the repetitions "
                     "(exponential in Java and Python alike); make each repetition consume a distinct part, "
                     "e.g. '(\\w+\\s)*' instead of '(\\w+\\s?)*', '(a+)' instead of '(a+)+', "
-                    "'([^a]*a){n}' instead of '(.*a){n}'",
+                    "'\\d+' instead of '(\\d\\d?)+', '([^a]*a){n}' instead of '(.*a){n}'" + here,
                     node.start,
-                    node.end - node.start,
+                    len(whole),
                     Severity.WARNING,
                 )
             )
+    for branch in _branches(tree):
+        out.extend(_runs(branch, pattern))
     return out
 
 
-def _ambiguous_repeat(group: Group) -> str | None:
-    """Why repeating ``group`` is ambiguous, or None."""
+def _ambiguous_repeat(group: Group, pattern: str, *, many: bool) -> str | None:
+    """Why repeating ``group`` is ambiguous, or None (``many``: the repetition is unbounded or large)."""
     for branch in group.branches:
         for i, item in enumerate(branch):
-            if not _unbounded(item):
+            unbounded = _unbounded(item)
+            if not unbounded and not (many and _variable(item)):
                 continue
             follow, empty = _first(branch[i + 1 :])
             if empty:
                 wrap, wrap_empty = _first(branch[:i])
                 follow |= wrap
                 if wrap_empty:
-                    return "its body is a repeated sub-pattern that can match the same text in many ways"
+                    if unbounded:
+                        return "its body is a repeated sub-pattern that can match the same text in many ways"
+                    follow |= _first_of(item.node)  # the next repetition starts with this part again
             if chars_of(item.node) & follow:
-                return "a repeated part inside it can also match what follows it"
+                if unbounded:
+                    return "a repeated part inside it can also match what follows it"
+                part = pattern[_item_start(item) : _item_end(item, pattern)]
+                return (
+                    f"its optional or variable-length part '{part}' can also match what follows it, "
+                    "so the repetitions can split the same text in many ways"
+                )
     branches = [b for b in group.branches if b]
     for a, first in enumerate(branches):
         for other in branches[a + 1 :]:
@@ -653,7 +683,150 @@ def _ambiguous_repeat(group: Group) -> str | None:
                 return "two of its alternatives match the same text"
             if (len(first) == 1 or len(other) == 1) and _first(first)[0] & _first(other)[0]:
                 return "its alternatives can start on the same character"
+    if many and any(all(_nullable(i) for i in b) for b in group.branches):
+        return "its body can match the empty string, so any repetition may match nothing"
     return None
+
+
+def _variable(item: Item) -> bool:
+    """Whether an item consumes characters and can match texts of different lengths (``a?``, ``a{1,2}``)."""
+    low, high = _span(item)
+    return low != high and bool(chars_of(item.node))
+
+
+def _span(item: Item) -> tuple[int, int | None]:
+    """The fewest and the most characters an item can consume (None: no bound)."""
+    low, high = _node_span(item.node)
+    if high == 0:
+        return 0, 0
+    most = None if high is None or item.high is None else high * item.high
+    return low * item.low, most
+
+
+def _node_span(node: Atom | Group) -> tuple[int, int | None]:
+    if isinstance(node, Atom):
+        return (0, 0) if node.zero_width else (1, 1)
+    if node.kind in ("lookahead", "lookbehind"):
+        return 0, 0
+    lows: list[int] = []
+    highs: list[int | None] = []
+    for branch in node.branches:
+        spans = [_span(i) for i in branch]
+        lows.append(sum(s[0] for s in spans))
+        tops = [s[1] for s in spans]
+        highs.append(None if None in tops else sum(t for t in tops if t is not None))
+    if not lows:
+        return 0, 0
+    return min(lows), (None if None in highs else max(h for h in highs if h is not None))
+
+
+def _rewrite(item: Item) -> str | None:
+    """One quantified atom that matches what a repeated group of one atom matches (``(?:\\d\\d?)+``
+    -> ``\\d+``), or None when the group holds other atoms, anchors or look-arounds."""
+    atoms = set()
+    for inner in _walk(((item,),)):
+        if isinstance(inner.node, Atom):
+            if inner.node.zero_width:
+                return None
+            atoms.add(inner.node.text)
+        elif inner.node.kind in ("lookahead", "lookbehind", "atomic"):
+            return None
+    if len(atoms) != 1:
+        return None
+    low, high = _span(item)
+    if high == 0:
+        return None
+    return atoms.pop() + _quantifier_text(low, high)
+
+
+def _quantifier_text(low: int, high: int | None) -> str:
+    if high is None:
+        return {0: "*", 1: "+"}.get(low, f"{{{low},}}")
+    if (low, high) == (0, 1):
+        return "?"
+    if low == high:
+        return "" if low == 1 else f"{{{low}}}"
+    return f"{{{low},{high}}}"
+
+
+def _item_start(item: Item) -> int:
+    return item.node.start
+
+
+def _item_end(item: Item, pattern: str) -> int:
+    """Where an item's text ends in the pattern, its quantifier included."""
+    node = item.node
+    end = node.start + len(node.text) if isinstance(node, Atom) else node.end
+    if (item.low, item.high) == (1, 1):
+        return end
+    m = _QUANTIFIER.match(pattern, end)
+    return m.end() if m else end
+
+
+def _branches(tree: tuple[tuple[Item, ...], ...]) -> Iterator[tuple[Item, ...]]:
+    """Every sequence of the pattern: its top-level alternatives and each group's."""
+    yield from tree
+    for item in _walk(tree):
+        if isinstance(item.node, Group) and item.node.kind not in ("lookahead", "lookbehind"):
+            yield from item.node.branches
+
+
+def _elastic(item: Item) -> bool:
+    """Whether an item can stretch over a run of characters of any length: ``.*``, ``a+``,
+    ``(?:a+)``, ``a{1,100}``, but not ``(?:a+b)`` (its ``b`` ends it)."""
+    if not chars_of(item.node):
+        return False
+    if item.high is None or item.high - item.low > LARGE_SPAN:
+        return True
+    node = item.node
+    if not isinstance(node, Group) or node.kind in ("lookahead", "lookbehind") or not node.branches:
+        return False
+    return all(
+        any(_elastic(i) for i in b) and all(_elastic(i) or _nullable(i) for i in b) for b in node.branches
+    )
+
+
+def _runs(branch: tuple[Item, ...], pattern: str) -> Iterator[RegexFinding]:
+    """Runs of :data:`POLY_RUN` or more elastic parts in a row (optional parts between them
+    skipped) that can all match one same character: polynomial backtracking."""
+    i = 0
+    while i < len(branch):
+        run = _run_from(branch, i) if _elastic(branch[i]) else []
+        if len(run) >= POLY_RUN:
+            yield _run_finding([branch[j] for j in run], pattern)
+            i = run[-1] + 1
+        else:
+            i += 1
+
+
+def _run_from(branch: tuple[Item, ...], start: int) -> list[int]:
+    """The indexes of the elastic parts from ``start`` on that share a character with all before."""
+    run, common = [start], chars_of(branch[start].node)
+    for j in range(start + 1, len(branch)):
+        item = branch[j]
+        chars = chars_of(item.node)
+        if _elastic(item) and chars & common:
+            run.append(j)
+            common &= chars
+        elif not _nullable(item):
+            break
+    return run
+
+
+def _run_finding(run: list[Item], pattern: str) -> RegexFinding:
+    start, end = _item_start(run[0]), _item_end(run[-1], pattern)
+    text = pattern[start:end]
+    return RegexFinding(
+        BACKTRACKING,
+        f"'{text}' has {len(run)} unbounded parts in a row that can match the same characters",
+        f"on a near-miss the engine tries every way to share the input between them (about n^{len(run)} "
+        "steps for n characters, in Java and Python alike); merge them into one or make what separates "
+        "them required, e.g. '.*=' instead of '.*.*=', 'a+' instead of '(?:a+)(?:a+)', "
+        "'\\w+\\s+\\w+' instead of '\\w+\\s*\\w+'",
+        start,
+        end - start,
+        Severity.WARNING,
+    )
 
 
 def _same(a: tuple[Item, ...], b: tuple[Item, ...]) -> bool:
@@ -664,3 +837,94 @@ def _key(node: Atom | Group) -> str:
     if isinstance(node, Atom):
         return node.text
     return repr([[(_key(i.node), i.low, i.high) for i in b] for b in node.branches])
+
+
+WITNESS_STRINGS = 256
+"""How many short strings the ambiguity search tries per repeated group (over one character of
+each class the group's atoms tell apart, up to :data:`WITNESS_LENGTH` characters)."""
+WITNESS_LENGTH = 5
+
+
+def _witness(item: Item) -> str | None:
+    """A short string that the repetition ``item`` (a group) can match in two different ways, or None.
+
+    Repeating such a body is exponential: a string of n copies of the witness has 2^n parses. The
+    search tries every string up to :data:`WITNESS_LENGTH` characters over one representative
+    character per class of characters the group's atoms tell apart; look-arounds and anchors count
+    as always matching."""
+    classes = _classes(item)
+    if not classes:
+        return None
+    strings: list[str] = [""]
+    for _ in range(WITNESS_LENGTH):
+        longer = [s + c for s in strings for c in classes]
+        if len(longer) > WITNESS_STRINGS:
+            break
+        for candidate in longer:
+            if _ends(item, candidate, 0).get(len(candidate), 0) > 1:
+                return candidate
+        strings = longer
+    return None
+
+
+def _classes(item: Item) -> list[str]:
+    """One sample character per set of atoms of ``item`` that match it (characters none match left out)."""
+    atoms = sorted(
+        {i.node.text for i in _walk(((item,),)) if isinstance(i.node, Atom) and not i.node.zero_width}
+    )
+    seen: dict[tuple[bool, ...], str] = {}
+    for c in _SAMPLE:
+        key = tuple(c in _chars(a) for a in atoms)
+        if any(key):
+            seen.setdefault(key, c)
+    return list(seen.values())
+
+
+def _ends(item: Item, text: str, start: int) -> dict[int, int]:
+    """Where ``item`` can end when it starts at ``start`` in ``text``, with how many ways (at most 2)."""
+    out: dict[int, int] = {}
+    current = {start: 1}
+    high = len(text) - start + 1 if item.high is None else item.high
+    if item.low == 0:
+        out[start] = 1
+    for count in range(1, high + 1):
+        following: dict[int, int] = {}
+        for at, ways in current.items():
+            for end, more in _node_ends(item.node, text, at).items():
+                if end == at and count > item.low:
+                    continue  # an empty repetition past the minimum ends the loop in both engines
+                following[end] = min(2, following.get(end, 0) + ways * more)
+        if not following:
+            break
+        if count >= item.low:
+            for end, ways in following.items():
+                out[end] = min(2, out.get(end, 0) + ways)
+        current = following
+    return out
+
+
+def _node_ends(node: Atom | Group, text: str, start: int) -> dict[int, int]:
+    if isinstance(node, Atom):
+        if node.zero_width:
+            return {start: 1}
+        return {start + 1: 1} if start < len(text) and text[start] in _chars(node.text) else {}
+    if node.kind in ("lookahead", "lookbehind"):
+        return {start: 1}
+    out: dict[int, int] = {}
+    for branch in node.branches:
+        current = {start: 1}
+        for inner in branch:
+            following: dict[int, int] = {}
+            for at, ways in current.items():
+                for end, more in _ends(inner, text, at).items():
+                    following[end] = min(2, following.get(end, 0) + ways * more)
+            current = following
+            if not current:
+                break
+        for end, ways in current.items():
+            out[end] = min(2, out.get(end, 0) + ways)
+    return out
+
+
+def _shown(text: str) -> str:
+    return "'" + text.encode("unicode_escape").decode("ascii") + "'"

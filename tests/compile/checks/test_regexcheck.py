@@ -122,6 +122,23 @@ BACKTRACKING_CASES = [
     r"(\d+\.?\d+)*",
     r"((a+)b?)+$",
     r"^(\w|\d)+$",
+    # a repeated body whose optional or bounded-variable part overlaps what follows it
+    r"(?:\d\d?)+x",
+    r"(aa?)+$",
+    r"(a{1,2})+$",
+    r"(a{1,5})+$",
+    r"(\d{1,3},?)+$",
+    # a body that can match one short string in two ways
+    r"(ab|abc?)+$",
+    r"(aa|aab?)+$",
+    # a body repeated many times that can match nothing
+    r"(a?){25}a{25}",
+    r"(?:x|y?){5,}z",
+    # long runs of unbounded parts over the same characters (polynomial)
+    r".*.*.*.*.*.*.*.*=$",
+    r"(?:a+)(?:a+)(?:a+)(?:a+)(?:a+)(?:a+)(?:a+)(?:a+)b",
+    r"\w+\s*\w+\s*\w+!",
+    r"a*b*b*b*c",
 ]
 
 
@@ -134,10 +151,61 @@ def test_catastrophic_backtracking_is_a_warning(pattern: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", [r"(\w+\s)*", r"(ab+c)*", r"(\d{1,3}\.){3}", r"(a|b)*", r"(?:[a-z]+-)*x", r"(a+)?"]
+    "pattern",
+    [
+        r"(\w+\s)*",
+        r"(ab+c)*",
+        r"(\d{1,3}\.){3}",
+        r"(a|b)*",
+        r"(?:[a-z]+-)*x",
+        r"(a+)?",
+        # near-misses of the cases above
+        r"(ab?)+$",  # the optional part cannot match what follows it
+        r"(\d{1,3}\.)+$",  # a required separator between the variable parts
+        r"(\d\d?){3}x",  # a few repetitions: at most 2^3 ways
+        r"([A-Z][a-z]?)+",
+        r"(a{2})+$",  # fixed width: one way to split
+        r"\w+\s+\w+\s*\w+",  # a required space breaks the run
+        r"\d+\s*\d+",  # two in a row: quadratic at worst
+        r".*a.*",
+        r"a*b*c*",  # three in a row over different characters
+        r"(?:a+b)(?:a+b)(?:a+b)",  # each part ends on a 'b'
+        r"(ab|ac)+",  # alternatives that share a first character but no string
+        r"(?:mg|g|ml)+",
+        r"([A-Z][a-z]+ ?)+",
+    ],
 )
 def test_unambiguous_repetition_is_not_flagged(pattern: str) -> None:
     assert [f for f in check_regex(pattern) if f.code == BACKTRACKING] == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "part", "rewrite"),
+    [
+        (r"(?:\d\d?)+x", r"'\d?'", r"'\d+' instead of '(?:\d\d?)+'"),
+        (r"(a{1,2})+$", "'a{1,2}'", "'a+' instead of '(a{1,2})+'"),
+        (r"(a?){25}a{25}", "'a?'", "'a{0,25}' instead of '(a?){25}'"),
+    ],
+)
+def test_an_ambiguous_repetition_names_the_part_and_the_rewrite(
+    pattern: str, part: str, rewrite: str
+) -> None:
+    [finding] = check_regex(pattern)
+    assert finding.offset == 0 and pattern[finding.offset : finding.end] in finding.summary
+    assert part in finding.summary
+    assert rewrite in finding.detail
+
+
+def test_an_ambiguous_body_names_a_string_it_matches_two_ways() -> None:
+    [finding] = check_regex(r"(ab|abc?)+$")
+    assert "can match 'ab' in more than one way" in finding.summary
+
+
+def test_a_run_of_unbounded_parts_is_located_and_says_how_to_merge_them() -> None:
+    [finding] = check_regex(r"x=.*.*.*.*$")
+    assert (finding.offset, finding.length) == (2, 8)
+    assert "4 unbounded parts in a row" in finding.summary
+    assert "instead of" in finding.detail and "n^4" in finding.detail
 
 
 def test_findings_are_sorted_by_offset() -> None:
