@@ -155,6 +155,10 @@ def _slow_json(raw: bytearray) -> Any:
         raise HttpError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:
         raise HttpError(400, "the JSON is nested too deeply", "send tasks as flat JSON objects") from exc
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise HttpError(
+            400, f"the JSON holds a number too long to read ({exc})", "send shorter numbers"
+        ) from exc
 
 
 def _too_big(limits: Limits) -> HttpError:
@@ -454,4 +458,22 @@ def create_app(state: ServerState) -> Starlette:
         routes.append(Route(f"/p/{{project}}{path}", _route(name, handler, state), methods=methods))
     routes.append(Route("/metrics", _route("metrics", metrics, state), methods=["GET"]))
     routes.append(Route("/admin/reload", _route("reload", reload, state), methods=["POST"]))
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, exception_handlers={404: _no_route, 405: _no_route})
+
+
+_ROUTE_LIST = (
+    "GET /health, POST /setup, POST /predict, POST /webhook, GET /versions, GET /metrics, POST /admin/reload"
+)
+
+
+async def _no_route(request: Request, exc: Exception) -> Response:
+    """Unknown paths and methods get the same JSON error body as every other refusal."""
+    status = getattr(exc, "status_code", 404)
+    what = "no route" if status == 404 else "method not allowed for"
+    payload = {
+        "error": f"{what} {request.method} {request.url.path}",
+        "status": status,
+        "hint": f"routes: {_ROUTE_LIST} (each also under /p/<project>/)",
+    }
+    headers = getattr(exc, "headers", None)
+    return JSONResponse(payload, status_code=status, headers=headers)

@@ -99,6 +99,11 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
         "binary text": (server.post("/predict", {"tasks": [_task("a\x00b")]}), 400, "binary"),
         "too many tasks": (server.post("/predict", {"tasks": [_task("x")] * 6}), 413, "at most 5"),
         "body too big": (server.post("/predict", {"tasks": [_task("x" * 30000)]}), 413, "over 20,000 bytes"),
+        "number too long": (
+            server.post("/predict", raw=b'{"tasks": [{"data": {"text": "a", "n": ' + b"1" * 5000 + b"}}]}"),
+            400,
+            "number too long",
+        ),
     }
     for name, (reply, status, words) in cases.items():
         assert reply.status == status, name
@@ -106,7 +111,11 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
     fine = server.post("/predict", {"tasks": [_task(NOTE)]})
     assert fine.status == 200 and fine.body["results"][0]["result"]
     metrics = server.get("/metrics").body
-    assert 'alabctl_requests_total{route="predict",code="400"} 8' in metrics
+    assert 'alabctl_requests_total{route="predict",code="400"} 9' in metrics
+    for path, status, says in [("/nope", 404, "no route GET /nope"), ("/predict", 405, "not allowed for GET")]:
+        reply = server.get(path)
+        assert (reply.status, reply.body["status"]) == (status, status) and says in reply.body["error"]
+        assert "POST /predict" in reply.body["hint"]
     assert 'alabctl_requests_total{route="predict",code="413"} 2' in metrics
     assert "alabctl_request_seconds_bucket" in metrics
     assert 'alabctl_predictions_total{project="quickstart"}' in metrics
