@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from alabctl import __version__
 from alabctl.spec.cache import ParseCache
@@ -32,9 +32,11 @@ from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.names import API_GROUP, API_VERSION, KIND_NAMES
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
-from alabctl.spec.templatemap import TemplateMap
 from alabctl.spec.workers import map_items
 from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
+
+if TYPE_CHECKING:  # loaded with the first template rendered
+    from alabctl.spec.templatemap import TemplateMap
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
@@ -487,6 +489,8 @@ def _load_file(
         if rendered.text is None:
             return _FileResult(text, [], notes, template)
         text = rendered.text
+        from alabctl.spec.templatemap import TemplateMap  # with the template's render
+
         where = TemplateMap(rendered.pieces, text, template)
         parsed = parse_yaml(text, item.display, positions=False)
         found = [_moved(d, where, text.splitlines(), template.splitlines()) for d in parsed.diagnostics]

@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alabctl.spec.diagnostics import Diagnostic
 from alabctl.spec.loader import TEMPLATE_SUFFIXES, RawDocument, SourceIndex, load, repository_root
 from alabctl.spec.schema import Resource, to_resources
-from alabctl.spec.templatemap import TemplateMap
 from alabctl.spec.validate import SpecResult, assemble, load_repository
+
+if TYPE_CHECKING:
+    from alabctl.spec.templatemap import TemplateMap
 
 
 @dataclass(frozen=True)
