@@ -620,6 +620,11 @@ OUTGROWING = {
     "wordwrap": "{{ ('a' * 1000000)|wordwrap(1)|length }}",
     "sum-of-lists": "{{ ([[1]] * 400000)|sum(start=[])|length }}",
     "bytes-center": "{{ 'a'.encode().center(10**9)|length }}",
+    # text gathered in a block or macro, which the output cap only sees when it is printed
+    "set-block": "{% set x %}{% for i in range(10000) %}{{ 'a' * 1000000 }}{% endfor %}{% endset %}{{ x|length }}",
+    "macro-text": "{% macro m() %}{% for i in range(10000) %}"
+    + "A" * 100_000
+    + "{% endfor %}{% endmacro %}{{ m()|length }}",
     # numbers turned into text
     "integer-product": "{% set x = 2**2000 %}{% set x = x*x*x %}{% set x = x*x*x %}{{ x > 1 }}",
     "integer-digits": "{{ [2**2000] * 400000 }}",

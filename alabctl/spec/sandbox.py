@@ -59,6 +59,10 @@ class Caps:
     """Wall time of one render."""
     power_bits: int = 4096
     """Bits of an integer ``**`` or ``*`` result."""
+    written: int = 32 * 1024 * 1024
+    """Characters the ``{{ }}`` expressions of one render write in all, to the output or into the
+    text of a macro, a ``{% set %}``, ``{% filter %}`` or ``{% call %}`` block (which the output
+    cap does not see until the block is printed)."""
     pieces: int = 100_000
     """Words, lines or items of one filter that handles each of them in Python code (``wordwrap``,
     ``title``, ``urlize``, ``slice``, ``pprint``, ``tojson`` with an indent)."""
@@ -74,6 +78,7 @@ class Budget:
     def __init__(self, caps: Caps) -> None:
         self.caps = caps
         self.steps = 0
+        self.written = 0
         self.deadline = time.monotonic() + caps.seconds
 
     def step(self, *, timed: bool = False) -> None:
@@ -98,6 +103,15 @@ class Budget:
         if size > self.caps.value:
             raise BudgetExceeded(
                 f"{what} would hold {size} items or characters (the cap is {self.caps.value})"
+            )
+
+    def write(self, size: int) -> None:
+        """Count ``size`` characters written by an expression, against the written cap."""
+        self.written += size
+        if self.written > self.caps.written:
+            raise BudgetExceeded(
+                f"the template's expressions wrote more than {self.caps.written} characters "
+                "(output, macros and blocks together)"
             )
 
     def check_items(self, count: int, what: str, cap: int | None = None) -> None:
@@ -728,8 +742,19 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         budget = _budget()
         budget.step()
         budget.measure(value, "an output value")
-        budget.check_size(budget.text_size(value), "an output value as text")
+        size = budget.text_size(value)
+        budget.check_size(size, "an output value as text")
+        budget.write(size)
         return value
+
+    @staticmethod
+    def concat(parts: Iterable[str]) -> str:
+        """The text of a macro or block: its pieces' total is checked before they are joined."""
+        budget = _budget()
+        budget.step(timed=True)
+        pieces = parts if isinstance(parts, list) else list(parts)
+        budget.check_size(sum(map(len, pieces)), "the text of a macro or a set, filter or call block")
+        return "".join(pieces)
 
     def base_globals(self) -> dict[str, Any]:
         """The only globals a template gets: ``range`` (capped), ``dict`` and the guards.

@@ -11,7 +11,7 @@ import pytest
 from alabctl.spec.sandbox import Budget, Caps
 from alabctl.spec.template import render_template
 
-SMALL = Caps(value=10_000, items=1_000, width=100, range=1_000, pieces=100)
+SMALL = Caps(value=10_000, items=1_000, width=100, range=1_000, pieces=100, written=50_000)
 
 OUTGROWING = {
     # a capped width, but times the lines, tabs or fields it applies to
@@ -65,6 +65,15 @@ OUTGROWING = {
     "integer-digits": ("{{ [2 ** 2000] * 30 }}", "a repeated value would hold more than 10000 characters"),
     "container-as-text": ("{{ ['\\U000e0000' * 400] * 3 }}", "an output value as text"),
     "container-concat": ("{{ (['\\U000e0000' * 400] * 3) ~ '' }}", "the text of a '~' concatenation"),
+    # text gathered in a block or macro, which the output cap only sees when it is printed
+    "set-block": (
+        "{% set x %}{% for i in range(100) %}{{ 'xxxxxxxxxx' * 100 }}{% endfor %}{% endset %}{{ x|length }}",
+        "expressions wrote more than 50000 characters",
+    ),
+    "macro-text": (
+        "{% macro m() %}{% for i in range(100) %}" + "A" * 200 + "{% endfor %}{% endmacro %}{{ m()|length }}",
+        "the text of a macro",
+    ),
     "escape": ("{{ ('&&&&&&&&&&' * 300)|e|length }}", "an escaped string"),
     "urlencode": ("{{ ('\\u00e9' * 1000)|urlencode|length }}", "'urlencode'"),
 }
