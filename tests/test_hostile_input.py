@@ -628,6 +628,7 @@ OUTGROWING = {
     # numbers turned into text
     "integer-product": "{% set x = 2**2000 %}{% set x = x*x*x %}{% set x = x*x*x %}{{ x > 1 }}",
     "integer-digits": "{{ [2**2000] * 400000 }}",
+    "integer-division": "{% set x = ('ffffffff' * 1000000)|int(base=16) %}{{ x % (x // 3 + 1) > 0 }}",
 }
 _LIMITED_VALIDATE = (
     "import resource, runpy, sys\n"

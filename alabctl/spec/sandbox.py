@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError
@@ -360,10 +360,19 @@ def _check_binop(budget: Budget, operator: str, left: Any, right: Any) -> None:
     elif operator == "%" and isinstance(left, str | bytes):
         budget.measure(right, "a %-format argument")
         _check_percent(budget, left, right)
+    elif operator in ("//", "%") and _count(left) and _count(right):
+        _check_division(budget, left, right)
     elif operator == "**" and isinstance(left, int) and isinstance(right, int | float):
         bits = max(abs(left).bit_length(), 1) * max(float(right), 0.0)
         if abs(left) > 1 and bits > budget.caps.power_bits:
             raise BudgetExceeded(f"a power with more than {budget.caps.power_bits} bits")
+
+
+def _check_division(budget: Budget, left: int, right: int) -> None:
+    """Refuse ``//`` or ``%`` of two large integers (long division takes the product of their sizes)."""
+    small, large = sorted((abs(left).bit_length(), abs(right).bit_length()))
+    if small > 64 and large > budget.caps.power_bits:
+        raise BudgetExceeded(f"a division of integers with more than {budget.caps.power_bits} bits")
 
 
 def _estimate_replace(budget: Budget, text: Any, old: Any, new: Any, count: Any = -1) -> None:
@@ -586,6 +595,14 @@ def _filter_sum(budget: Budget, values: list[Any], kwargs: dict[str, Any]) -> No
             budget.check_size(copied, "'sum' of lists (every partial sum counted)")
 
 
+def _filter_int(budget: Budget, values: list[Any], kwargs: dict[str, Any]) -> None:
+    text, base = values[0], _count(_arg(values, kwargs, 2, "base", 10))
+    if isinstance(text, str | bytes):  # bases 2, 4, 8, 16 and 32 have no digit limit in Python
+        bits = len(text) * (5 if base in (0, 32) or base > 32 else max((base - 1).bit_length(), 1))
+        if bits > budget.caps.power_bits:
+            raise BudgetExceeded(f"an integer of more than {budget.caps.power_bits} bits from 'int'")
+
+
 def _filter_list(budget: Budget, values: list[Any], kwargs: dict[str, Any]) -> None:
     if isinstance(values[0], str | bytes):
         budget.check_items(len(values[0]), "'list' of a string")
@@ -622,6 +639,7 @@ _FILTER_CHECKS: dict[str, Callable[[Budget, list[Any], dict[str, Any]], None]] =
     "join": _filter_join,
     "sum": _filter_sum,
     "list": _filter_list,
+    "int": _filter_int,
     "e": _filter_escape,
     "escape": _filter_escape,
     "forceescape": _filter_escape,
@@ -650,6 +668,20 @@ def _guard_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]
         if estimate is not None and values:
             estimate(budget, values, kwargs)
         return function(*head, *values, **kwargs)
+
+    return guarded
+
+
+def _guard_test(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """A test (``is divisibleby(n)`` ...) with a step in front of it, and ``divisibleby`` checked as ``%``."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        budget = _budget()
+        budget.step(timed=True)
+        if name == "divisibleby" and len(args) >= 2:
+            _check_binop(budget, "%", args[0], args[1])
+        return function(*args, **kwargs)
 
     return guarded
 
@@ -735,6 +767,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.filters = {name: _guard_filter(name, f) for name, f in self.filters.items()}
+        self.tests = {name: _guard_test(name, cast(Callable[..., Any], t)) for name, t in self.tests.items()}
         self.finalize = self._finalize
 
     @staticmethod

@@ -62,6 +62,10 @@ OUTGROWING = {
     "sum-of-lists": ("{{ ([[1]] * 300)|sum(start=[])|length }}", "'sum' of lists"),
     # numbers and containers turned into text
     "integer-product": ("{{ (2 ** 2000) * (2 ** 2000) * (2 ** 2000) > 1 }}", "a product with more than"),
+    "integer-from-hex": (
+        "{{ ('ffffffff' * 200)|int(base=16) > 1 }}",
+        "an integer of more than 4096 bits from 'int'",
+    ),
     "integer-digits": ("{{ [2 ** 2000] * 30 }}", "a repeated value would hold more than 10000 characters"),
     "container-as-text": ("{{ ['\\U000e0000' * 400] * 3 }}", "an output value as text"),
     "container-concat": ("{{ (['\\U000e0000' * 400] * 3) ~ '' }}", "the text of a '~' concatenation"),
@@ -141,3 +145,12 @@ def test_text_size_is_an_upper_bound_of_the_text() -> None:
         assert budget.text_size(value, escaped=True) >= len(
             render_template("{{ v|tojson }}", "t", {"v": value}).text or ""
         )
+
+
+@pytest.mark.parametrize("source", ["{{ x % y }}", "{{ x // y }}", "{{ x is divisibleby(y) }}"])
+def test_long_division_of_two_large_integers_is_refused(source: str) -> None:
+    # long division takes the product of the sizes: 16 Mi-bit values would take hours
+    out = render_template(source, "t", {"x": 2**9000, "y": 2**5000 + 1})
+    assert out.text is None and "a division of integers" in out.diagnostics[0].summary
+    small = render_template(source, "t", {"x": 2**9000, "y": 7})
+    assert small.diagnostics == [] and small.text in ("1", str(2**9000 // 7), "False")
