@@ -24,6 +24,7 @@ diagnostic at the template's line.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import itertools
 import re
@@ -46,7 +47,7 @@ class Caps:
     """The limits of one render."""
 
     value: int = 8 * 1024 * 1024
-    """Characters of a value (all its strings, walked)."""
+    """Characters of a value (all its strings and the digits of its large integers, walked)."""
     items: int = 1_000_000
     """Items of a value (walked: nested containers and repeated references count each time)."""
     width: int = 10_000
@@ -403,7 +404,12 @@ def _estimate_join(budget: Budget, items: Any, separator: Any) -> None:
         budget.measure(items, "a joined value")
         total = sep * max(len(items) - 1, 0)
         for item in items:
-            total += len(item) if isinstance(item, str | bytes) else budget.text_size(item)
+            if isinstance(item, str | bytes):
+                total += len(item)
+            elif isinstance(item, int):  # 'False' is 5 characters
+                total += _digits(item) + 3
+            else:
+                total += budget.text_size(item)
             budget.check_size(total, "a joined string")
 
 
@@ -458,6 +464,28 @@ def _check_method(
         _estimate_split(budget, owner, method, args, kwargs)
     elif method == "translate" and args:
         _estimate_translate(budget, owner, args[0])
+    elif method in ("encode", "decode"):
+        _check_codec(args[0] if args else kwargs.get("encoding", "utf-8"))
+
+
+_CODECS = frozenset(
+    {"ascii", "iso8859-1", "cp1252", "utf-7", "unicode-escape", "raw-unicode-escape"}
+    | {"utf-8", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+)
+"""Codecs written in C that take time linear in the text (``punycode`` and ``idna`` are Python
+code that can take time quadratic in it)."""
+
+
+def _check_codec(encoding: Any) -> None:
+    if isinstance(encoding, str):
+        try:
+            name = codecs.lookup(encoding).name
+        except LookupError:
+            return  # encode/decode raise their own error
+        if name not in _CODECS:
+            raise SecurityError(
+                f"the {name!r} codec is not allowed in templates (use utf-8, utf-16, utf-32, ascii or latin-1)"
+            )
 
 
 _WIDTH_FILTERS: dict[str, tuple[int, str]] = {

@@ -154,3 +154,22 @@ def test_long_division_of_two_large_integers_is_refused(source: str) -> None:
     assert out.text is None and "a division of integers" in out.diagnostics[0].summary
     small = render_template(source, "t", {"x": 2**9000, "y": 7})
     assert small.diagnostics == [] and small.text in ("1", str(2**9000 // 7), "False")
+
+
+@pytest.mark.parametrize("codec", ["punycode", "idna"])
+def test_codecs_written_in_python_are_refused(codec: str) -> None:
+    # punycode takes time quadratic in the text: ten thousand distinct characters times their count
+    source = (
+        "{% set s = ('%c' * 10000)|format(*range(256, 10256)) %}{{ (s * 100).encode('"
+        + codec
+        + "')|length }}"
+    )
+    [d] = render_template(source, "t", {}).diagnostics
+    assert d.code == "ALB008" and f"the {codec!r} codec is not allowed" in d.summary
+
+
+def test_linear_codecs_and_unknown_ones() -> None:
+    ok = render_template("{{ 'é'.encode('latin1') }} {{ 'é'.encode().decode('UTF8') }}", "t", {})
+    assert ok.text == "b'\\xe9' é"
+    [d] = render_template("{{ 'x'.encode('nope') }}", "t", {}).diagnostics
+    assert d.code == "ALB003" and "unknown encoding: nope" in d.summary
