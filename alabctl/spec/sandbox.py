@@ -308,7 +308,9 @@ def _check_percent(budget: Budget, fmt: str | bytes, args: Any) -> None:
         total += sizes[slot]
         budget.check_size(total, "a %-formatted string")
     if covered != text.count("%"):
-        raise BudgetExceeded("a %-format with a field these checks cannot read")
+        raise BudgetExceeded(
+            "a '%' in a %-format starts no field the template checks can read (write '%%' for '%')"
+        )
 
 
 def _check_format_string(budget: Budget, fmt: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
