@@ -609,3 +609,103 @@ def test_a_retargeted_manifest_link_is_noticed(tmp_path: Path, no_full_run: list
     (repo / "rule.yaml").symlink_to(repo / "b" / "r.yaml")
     second = validate(Inputs(["."], cwd=repo))
     assert len(no_full_run) == 2 and first.valid and not second.valid
+
+
+# ---------------------------------------------------------------- calls that outgrow their inputs
+
+OUTGROWING_PROJECT = H + 'kind: Project\nmetadata: {name: p}\nspec: {content: text, description: "<EXPR>"}\n'
+OUTGROWING = {
+    # a width under its cap, times the lines, tabs or fields it applies to
+    "indent": "{{ ('a\\n' * 1000000)|indent(9000)|length }}",
+    "indent-string": "{{ ('a\\n' * 500000)|indent('x' * 9000)|length }}",
+    "expandtabs": "{{ ('\\t' * 1000000).expandtabs(9000)|length }}",
+    "format-fields": "{{ ('{0:9999}' * 800000).format(1)|length }}",
+    "format-values": "{{ ('{0}' * 1000000).format('a' * 1000)|length }}",
+    "percent-fields": "{{ ('%(a)9999s' * 700000) % {'a': 1} }}",
+    "percent-nested-key": "{{ ('%(a(b)c)9999s' * 700000) % {'a(b)c': 1} }}",
+    "format-filter": "{{ ('%9999s' * 700000)|format(*range(10000)) }}",
+    # a count or padding argument that was not checked at all
+    "slice": "{{ ([1]|slice(200000000)|list)|length }}",
+    "batch": "{{ ([1]|batch(200000000, 'x')|list)|length }}",
+    "tojson-indent": "{{ [[[[[[[[1]]]]]]]]|tojson(indent=100000000)|length }}",
+    # separators, replacements and pieces
+    "join-generator": "{{ ('x' * 1000000).join(range(10000)|map('string'))|length }}",
+    "join-string": "{{ ('a' * 1000000)|join('x' * 1000000)|length }}",
+    "translate": "{{ ('a' * 1000000).translate({97: 'b' * 10000})|length }}",
+    "split": "{{ ('ab ' * 1000000).split()|length }}",
+    "urlize": "{{ ('a ' * 1000000)|urlize|length }}",
+    "wordwrap": "{{ ('a' * 1000000)|wordwrap(1)|length }}",
+    "sum-of-lists": "{{ ([[1]] * 400000)|sum(start=[])|length }}",
+    "bytes-center": "{{ 'a'.encode().center(10**9)|length }}",
+    # text gathered in a block or macro, which the output cap only sees when it is printed
+    "set-block": "{% set x %}{% for i in range(10000) %}{{ 'a' * 1000000 }}{% endfor %}{% endset %}{{ x|length }}",
+    "macro-text": "{% macro m() %}{% for i in range(10000) %}"
+    + "A" * 100_000
+    + "{% endfor %}{% endmacro %}{{ m()|length }}",
+    # numbers turned into text
+    "integer-product": "{% set x = 2**2000 %}{% set x = x*x*x %}{% set x = x*x*x %}{{ x > 1 }}",
+    "integer-digits": "{{ [2**2000] * 400000 }}",
+    "integer-division": "{% set x = ('ffffffff' * 1000000)|int(base=16) %}{{ x % (x // 3 + 1) > 0 }}",
+}
+_PEAK = "alabctl-test-peak-kb"
+# the peak is read from /proc (VmHWM, this program's own) at exit: getrusage's ru_maxrss would
+# include the memory of the test process it was forked from
+_LIMITED_VALIDATE = (
+    "import atexit, os, resource, runpy, sys\n"
+    "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+    "def peak():\n"
+    "    hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+    f"    sys.stderr.write('\\n{_PEAK} ' + hwm[0] + '\\n')\n"
+    "    sys.stderr.flush()\n"
+    "atexit.register(peak)\n"
+    "fast_exit = os._exit\n"
+    "os._exit = lambda code: (peak(), fast_exit(code))\n"  # the CLI's one-shot exit skips atexit
+    "sys.argv = ['alabctl', 'validate', '-f', '.']\n"
+    "runpy.run_module('alabctl', run_name='__main__', alter_sys=True)\n"
+)
+
+
+def _limited_validate(repo: Path, seconds: float) -> tuple[int, str, float, int]:
+    """``alabctl validate -f .`` in ``repo`` with 1 GiB of address space, killed after ``seconds``:
+    exit code, output, CPU seconds and peak RSS in KB (of that program alone)."""
+    home = repo.parent / f"{repo.name}-home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache")}
+    env.pop("ALABCTL_CACHE_DIR", None)
+    with (home / "out").open("w+") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _LIMITED_VALIDATE], cwd=repo, env=env, stdout=out, stderr=out
+        )
+        timer = threading.Timer(seconds, process.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        out.seek(0)
+        text = out.read()
+    peaks = [int(line.split()[1]) for line in text.splitlines() if line.startswith(_PEAK)]
+    assert peaks, text  # killed before it could exit
+    return os.waitstatus_to_exitcode(status), text, usage.ru_utime + usage.ru_stime, peaks[0]
+
+
+@pytest.mark.parametrize("name", sorted(OUTGROWING))
+def test_a_call_that_would_outgrow_its_inputs_is_refused_before_it_runs(tmp_path: Path, name: str) -> None:
+    (tmp_path / "p.yaml.j2").write_text(OUTGROWING_PROJECT.replace("<EXPR>", OUTGROWING[name]))
+    code, output, cpu, peak = _limited_validate(tmp_path, 20)
+    assert code == 1, output
+    assert "error[ALB008]: template over its limits" in output and "internal error" not in output, output
+    # refused from an estimate (not by an allocation the address-space limit failed): nothing
+    # large is built, and it ends far from the 5 s wall-time cap
+    assert "MemoryError" not in output, output
+    assert peak < 256 * 1024, f"peak RSS {peak} KB"
+    assert cpu < 3, f"{cpu:.1f} s of CPU"
+
+
+def test_a_slow_call_in_a_loop_stops_at_the_wall_time_cap(tmp_path: Path) -> None:
+    # each 'length' measures a 490,000-item value; the deadline is checked at every call
+    loop = "{% set x = [[1] * 1000] * 490 %}{% for i in range(10000) %}{{ x|length }}{% endfor %}"
+    (tmp_path / "p.yaml.j2").write_text(OUTGROWING_PROJECT.replace("<EXPR>", loop))
+    code, output, cpu, peak = _limited_validate(tmp_path, 30)
+    assert code == 1 and "ran longer than 5 seconds" in output, output
+    assert cpu < 9 and peak < 256 * 1024, f"{cpu:.1f} s of CPU, peak RSS {peak} KB"

@@ -198,8 +198,7 @@ def render_template(source: str, file: str, values: Mapping[str, Any], caps: Cap
         ArithmeticError,
         ValueError,
         AttributeError,
-        KeyError,
-        IndexError,
+        LookupError,  # KeyError, IndexError, and an unknown codec in .encode()
         RecursionError,
         MemoryError,
         OverflowError,
