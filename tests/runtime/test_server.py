@@ -112,7 +112,10 @@ def test_bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(
     assert fine.status == 200 and fine.body["results"][0]["result"]
     metrics = server.get("/metrics").body
     assert 'alabctl_requests_total{route="predict",code="400"} 9' in metrics
-    for path, status, says in [("/nope", 404, "no route GET /nope"), ("/predict", 405, "not allowed for GET")]:
+    for path, status, says in [
+        ("/nope", 404, "no route GET /nope"),
+        ("/predict", 405, "not allowed for GET"),
+    ]:
         reply = server.get(path)
         assert (reply.status, reply.body["status"]) == (status, status) and says in reply.body["error"]
         assert "POST /predict" in reply.body["hint"]
