@@ -43,7 +43,7 @@ TEMPLATE_SUFFIXES = (".yaml.j2", ".yml.j2")
 MAX_FILE_BYTES = 16 * 1024 * 1024
 STDIN = "-"
 STDIN_NAME = "<stdin>"
-PARSE_REVISION = 3
+PARSE_REVISION = 4  # 4: nesting measured before composing, integers of at most 64 digits
 """Bumped whenever parsing changes, so cached parses from older code are not reused."""
 PARSER_ID = f"{'c' if C_PARSER else 'py'}{PARSE_REVISION}-{__version__}"
 
