@@ -368,6 +368,18 @@ class _Values:
         raise _Slow
 
 
+def _nesting_bound(text: str) -> int:
+    """A bound on how deeply ``text`` can nest, for text with many of ``[ { - : ?`` (a lock file).
+
+    Flow collections open with ``[`` or ``{``. A block collection starts at the column of its
+    first ``-``, ``?`` or key, which lies within its line's leading run of spaces, ``-`` and ``?``
+    (``- - - x`` opens three), and at most two block collections share a column (a sequence as a
+    mapping's value may sit under its key). ``splitlines`` breaks at every character YAML does.
+    """
+    lead = max((len(line) - len(line.lstrip(" -?")) for line in text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + 2 * (lead + 1) + 1
+
+
 def _too_deep(text: str) -> Position | None:
     """Where ``text`` first nests deeper than :data:`MAX_DEPTH`, found from libyaml's events.
 
@@ -375,7 +387,7 @@ def _too_deep(text: str) -> Position | None:
     that could nest past :data:`_SCAN_ABOVE`. A syntax error ends the scan: the composer stops
     at the same event, no deeper than the scan went.
     """
-    if sum(map(text.count, "[{-:?")) <= _SCAN_ABOVE:
+    if sum(map(text.count, "[{-:?")) <= _SCAN_ABOVE or _nesting_bound(text) <= _SCAN_ABOVE:
         return None
     from ruamel.yaml.events import (
         CollectionEndEvent,

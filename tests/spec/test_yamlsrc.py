@@ -131,3 +131,33 @@ def test_integers_too_long_to_be_a_value_are_refused(number: str) -> None:
     for edge in ("9" * 64, "-" + "9" * 64, "0x" + "f" * 64):
         assert parse_yaml(f"a: {edge}\n", "f.yaml").diagnostics == []
     assert parse_yaml("a: " + "9" * 65 + "\n", "f.yaml").diagnostics[0].code == "ALB006"
+
+
+def _depth(node: object) -> int:
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    if isinstance(node, SequenceNode):
+        return 1 + max((_depth(n) for n in node.value), default=0)
+    if isinstance(node, MappingNode):
+        return 1 + max((max(_depth(k), _depth(v)) for k, v in node.value), default=0)
+    return 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- - - - - x\n",
+        "a:\n  b:\n    c:\n      - - d: [[e, {f: g}]]\n",
+        "a:\n- b:\n  - c:\n    - d\n",  # sequences as mapping values, under their keys
+        "? - - x\n: y\n",
+        "a: &x\n  b:\n    - c\r  d:\r    - - e\r",  # carriage returns are line breaks too
+        "a:\n" + "".join(" " * (i + 1) + "k:\n" for i in range(40)) + " " * 42 + "v\n",
+    ],
+)
+def test_the_nesting_bound_is_never_below_the_real_depth(text: str) -> None:
+    from ruamel.yaml import YAML
+
+    from alabctl.spec.yamlsrc import _nesting_bound
+
+    depth = max(_depth(node) for node in YAML(typ="safe", pure=True).compose_all(text))
+    assert depth >= 3 and _nesting_bound(text) >= depth
