@@ -31,7 +31,7 @@ from alabctl.spec.diagnostics import Diagnostic, Position, Severity
 from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.names import API_GROUP, API_VERSION, KIND_NAMES
-from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text
+from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text, real_path
 from alabctl.spec.workers import map_items
 from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
 
@@ -185,12 +185,10 @@ def repository_root(inputs: Sequence[str], cwd: Path) -> Path:
 
 def _resolve(path: Path, given: str) -> Path:
     """A ``-f`` input with its links followed; a link loop is a usage error."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
-        raise UsageError(
-            f"{given}: a symbolic link that leads back to itself", "check the -f argument"
-        ) from None
+    real = real_path(path)
+    if real is None:
+        raise UsageError(f"{given}: a symbolic link that leads back to itself", "check the -f argument")
+    return real
 
 
 IGNORE_FILE = ".alabctlignore"
@@ -299,10 +297,9 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
         if not path.exists():
             raise UsageError(f"{given}: no such file or directory", "check the -f argument")
         if not path.is_dir():  # a file, or a FIFO/device the reader will refuse with a diagnostic
-            resolved = path
-            if resolved not in seen:
-                seen.add(resolved)
-                found.append(_Input(given.replace(os.sep, "/"), resolved))
+            if path not in seen:
+                seen.add(path)
+                found.append(_Input(given.replace(os.sep, "/"), path))
             continue
         patterns: list[tuple[str, str]] = []
         for folder, rel_folder, dirnames, filenames, links in _walk(
@@ -322,11 +319,9 @@ def discover(inputs: Sequence[str], root: Path, cwd: Path) -> tuple[list[_Input]
                 full = here / name
                 display = _display(given, rel)
                 # the walk does not follow linked folders, so only a linked file can lead elsewhere
-                try:
-                    resolved = (
-                        full.resolve() if name in links else full
-                    )  # already absolute: the walk starts at a resolved folder
-                except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+                # (already absolute otherwise: the walk starts at a resolved folder)
+                resolved = real_path(full) if name in links else full
+                if resolved is None:
                     diagnostics.append(
                         Diagnostic(
                             "ALB004",

@@ -60,6 +60,14 @@ class FileReadError(UserError):
         self.reason = reason
 
 
+def real_path(path: Path) -> Path | None:
+    """``path`` with every link followed, or ``None`` when the links lead back to themselves."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+        return None
+
+
 def human_cap(size: int) -> str:
     """A cap for people: ``16 MiB``."""
     if size % (1 << 20) == 0:

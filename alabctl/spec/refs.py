@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple, cast
 from alabctl.spec.diagnostics import Diagnostic, hint
 from alabctl.spec.loader import Origin
 from alabctl.spec.names import Kind
+from alabctl.spec.readfile import real_path
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
 
@@ -276,9 +277,8 @@ def check_file(
     origin: Origin, root: Path, relative: str, path: tuple[str | int, ...], what: str
 ) -> Diagnostic | None:
     """A path named by a manifest must stay inside the repository and exist."""
-    try:
-        target = (origin.directory / relative).resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
+    target = real_path(origin.directory / relative)
+    if target is None:
         return origin.diagnostic(
             "ALB206",
             f"{what} '{relative}' is a symbolic link that leads back to itself",

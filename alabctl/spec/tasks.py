@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from alabctl.spec.readfile import FileKind, FileReadError, read_text
+from alabctl.spec.readfile import FileKind, FileReadError, read_text, real_path
 
 TASK_SUFFIXES = (".json", ".jsonl", ".csv")
 
@@ -102,16 +102,8 @@ class _Refused(Exception):
     pass
 
 
-def _real(path: Path) -> Path | None:
-    """``path`` with every link followed, or ``None`` for a link loop."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # RuntimeError: a link loop, before Python 3.13
-        return None
-
-
 def _task_file(path: Path, root: Path) -> Path | None:
-    real = _real(path)
+    real = real_path(path)
     if real is None or not _inside(real, root) or real.suffix.lower() not in TASK_SUFFIXES:
         return None
     return real if real.is_file() else None
@@ -124,7 +116,7 @@ def _expand(pattern: str, directory: Path, root: Path) -> list[Path]:
     fixed = next((i for i, p in enumerate(parts) if _WILDCARDS & set(p)), len(parts))
     if ".." in parts[fixed:]:
         raise _Refused("'..' after a wildcard; put the folders first, e.g. ../data/*.json")
-    base = _real(directory.joinpath(*parts[:fixed]))
+    base = real_path(directory.joinpath(*parts[:fixed]))
     if base is None or not _inside(base, root):
         raise _Refused("outside the repository; task files must be inside it")
     rest = parts[fixed:]
