@@ -123,6 +123,7 @@ _REPEATS = {"ALB366": frozenset({"ALB203", "ALB205"}), "ALB369": frozenset({"ALB
 """Config findings that repeat a manifest check's error on the same project: a duplicate label
 value (or a rename onto one), and a relation pair naming no label. The manifest check says it
 at the exact node and in the manifest's words, so the config's version is left out."""
+_ANY_REPEATED = frozenset().union(*_REPEATS.values())
 
 
 def _same_document(resource: Resource, diagnostic: Diagnostic) -> bool:
@@ -140,9 +141,6 @@ def _not_repeated(
         return found
     codes = {d.code for d in known if d.code in _ANY_REPEATED and _same_document(resource, d)}
     return [d for d in found if not (_REPEATS.get(d.code, frozenset()) & codes)]
-
-
-_ANY_REPEATED = frozenset().union(*_REPEATS.values())
 
 
 def _unresolved(project: ProjectManifest, repo: Repository) -> bool:

@@ -488,7 +488,8 @@ def _load_file(
 
         where = TemplateMap(rendered.pieces, text, template)
         parsed = parse_yaml(text, item.display, positions=False)
-        found = [_moved(d, where, text.splitlines(), template.splitlines()) for d in parsed.diagnostics]
+        lines = (text.splitlines(), template.splitlines()) if parsed.diagnostics else ([], [])
+        found = [_moved(d, where, *lines) for d in parsed.diagnostics]
         return _FileResult(text, [doc.data for doc in parsed.documents], [*notes, *found], template, where)
     parsed = ahead.get(item.display) or parse_yaml(text, item.display, positions=False)
     documents = [doc.data for doc in parsed.documents]
