@@ -41,6 +41,11 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
     return code, out, err
 
 
+def _lock_args(repo: Path, lockfile: Path, hub: HubServer, home: Path) -> list[str]:
+    """``alabctl lock`` of ``repo`` into ``lockfile`` from the test hub, with its own store."""
+    return ["lock", "-f", str(repo), "--lockfile", str(lockfile), "--hub", hub.url, "--home", str(home)]
+
+
 def test_pull_then_get_models(hub: HubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = str(tmp_path / "home")
     code, out, _ = _run(capsys, "hub", "pull", "ner_dl", "--hub", hub.url, "--home", home)
@@ -92,17 +97,7 @@ def test_lock_twice_identical(hub: HubServer, tmp_path: Path, capsys: pytest.Cap
         "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner, embeddings: glove_100d}\n"
     )
     lockfile = tmp_path / "alabctl.lock"
-    args = [
-        "lock",
-        "-f",
-        str(repo),
-        "--lockfile",
-        str(lockfile),
-        "--hub",
-        hub.url,
-        "--home",
-        str(tmp_path / "h"),
-    ]
+    args = _lock_args(repo, lockfile, hub, tmp_path / "h")
     code, out, _ = _run(capsys, *args)
     assert code == 0 and "2 assets, updated" in out
     first = lockfile.read_bytes()
@@ -276,17 +271,7 @@ def test_downloads_show_their_size_and_the_lock_is_world_readable(
         "apiVersion: alabctl/v1\nkind: Model\nmetadata: {name: ner_dl}\nspec: {task: ner, embeddings: glove_100d}\n"
     )
     lockfile = tmp_path / "alabctl.lock"
-    argv = [
-        "lock",
-        "-f",
-        str(repo),
-        "--lockfile",
-        str(lockfile),
-        "--hub",
-        hub.url,
-        "--home",
-        str(tmp_path / "h"),
-    ]
+    argv = _lock_args(repo, lockfile, hub, tmp_path / "h")
     assert _run(capsys, *argv)[0] == 0
     assert stat.S_IMODE(lockfile.stat().st_mode) == 0o644
 
@@ -438,17 +423,7 @@ def test_lock_says_why_nothing_fits(
         "spec: {task: ner, source: {hub: {language: fr}}}\n"
     )
     lockfile = tmp_path / "alabctl.lock"
-    argv = [
-        "lock",
-        "-f",
-        str(repo),
-        "--lockfile",
-        str(lockfile),
-        "--hub",
-        hub.url,
-        "--home",
-        str(tmp_path / "h"),
-    ]
+    argv = _lock_args(repo, lockfile, hub, tmp_path / "h")
     code, _, err = _run(capsys, *argv)
     assert code == 1 and not lockfile.exists()
     assert "can not find ner_dl (fr) to lock: public/models has ner_dl only in en" in err
