@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from alabctl.spec.collector import paused_collection
 from alabctl.spec.diagnostics import Diagnostic, has_errors, sort_diagnostics
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pydantic models load only when a function needs them: a rep
     from alabctl.apivalues import ServeOptions as ServeOptions
     from alabctl.apivalues import UploadReport as UploadReport
     from alabctl.assets.home import Home
+    from alabctl.assets.jars import JarsReport as JarsReport
     from alabctl.assets.pull import Installed
     from alabctl.assets.session import HubSession
     from alabctl.assets.store import AssetRow as AssetRow  # the CLI prints its fields
@@ -1513,6 +1514,35 @@ def labelstudio_projects(
     desired = desired_projects(repo, _server_urls(home))
     used = {d.instance for d in desired}
     return project_statuses(desired, connections(repo, os.environ if env is None else env, used))
+
+
+# -- Spark NLP jars -------------------------------------------------------------------------------
+
+
+def fetch_jars(
+    folder: Path | None = None,
+    *,
+    home: Path | None = None,
+    maven: str | None = None,
+    workers: int = 4,
+    progress: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+) -> JarsReport:
+    """``jars fetch``: the Spark NLP jars this alabctl is pinned to, from Maven Central (or ``maven``,
+    else ``$ALABCTL_MAVEN_URL``) into ``folder``, by default ``$ALABCTL_HOME/jars``, where the
+    ``sparknlp`` engine finds them. Nothing changes in ``folder`` until every jar is verified."""
+    import requests
+
+    from alabctl.assets.home import resolve_home
+    from alabctl.assets.jars import fetch_jars as fetch
+    from alabctl.assets.jars import pinned, repository_url
+
+    env = os.environ if env is None else env
+    jar_set = pinned()
+    url = repository_url(maven, env, jar_set.repository)
+    target = folder if folder is not None else resolve_home(home, env).root / "jars"
+    with requests.Session() as session:
+        return fetch(target, url, jar_set, session=session, workers=workers, stream=progress)
 
 
 # -- output paths ---------------------------------------------------------------------------------

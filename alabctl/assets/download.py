@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TextIO
+from typing import IO, Protocol, TextIO
 
 import requests
 import urllib3
@@ -48,6 +48,16 @@ class Digest:
     sha256: str
     md5: str | None = None
     """Only computed when the hub's checksum is an MD5."""
+
+
+class Reporter(Protocol):
+    """What a download reports its progress to (a :class:`Progress`, or a share of a larger one)."""
+
+    def update(self, done: int) -> None:
+        """``done`` bytes of this download are held."""
+
+    def close(self) -> None:
+        """An attempt ended."""
 
 
 class Progress:
@@ -176,7 +186,7 @@ def fetch(
     *,
     auth: AuthBase | None = None,
     retry: RetryPolicy = RetryPolicy(),
-    progress: Progress | None = None,
+    progress: Reporter | None = None,
     sleep: Callable[[float], None] = time.sleep,
     timeout: float = 60.0,
     size: int | None = None,
@@ -222,7 +232,7 @@ def _attempt(
     url: str,
     sink: Sink,
     auth: AuthBase | None,
-    progress: Progress | None,
+    progress: Reporter | None,
     timeout: float,
     max_bytes: int | None = None,
     resumable: list[bool] | None = None,
@@ -269,7 +279,7 @@ def _pump(
     url: str,
     done: int,
     max_bytes: int | None,
-    progress: Progress | None,
+    progress: Reporter | None,
 ) -> int:
     """Read the body; hash each chunk in one thread and write it in another while the next is read."""
     sink.open()

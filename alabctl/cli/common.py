@@ -38,6 +38,17 @@ def add_actions(
     return actions
 
 
+def workers(text: str) -> int:
+    """``--workers N``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1 (e.g. --workers 2)")
+    return value
+
+
 def _group_help(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     parser.print_help(sys.stderr)
     return 2

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from alabctl import api
-from alabctl.cli.common import add_actions, add_filename_option
+from alabctl.cli.common import add_actions, add_filename_option, workers
 
 HELP = "search the Models Hub and download models and embeddings into the local store"
 
@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         pull.add_argument("--language", default=None, help="default: en, or what the store recorded")
         pull.add_argument("--repository", default=None, help="hub folder (default: public/models)")
         pull.add_argument(
-            "--workers", type=_workers, default=4, help="downloads at once, e.g. --workers 2 (default: 4)"
+            "--workers", type=workers, default=4, help="downloads at once, e.g. --workers 2 (default: 4)"
         )
         add_hub_options(pull)
         pull.set_defaults(run=run_pull, force=name == "redownload")
@@ -157,16 +157,6 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
     for row in [header, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number of at least 1 (e.g. --workers 2)")
-    return value
 
 
 def run_pull(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("alabctl.cli.rules", "import Annotation Lab rules as manifests, or export a rules ZIP"),
     "hub": ("alabctl.cli.hub", "search the Models Hub and download models and embeddings"),
     "lock": ("alabctl.cli.lock", "resolve every hub asset the manifests need and write alabctl.lock"),
+    "jars": ("alabctl.cli.jars", "fetch the Spark NLP jars the sparknlp engine needs (from Maven Central)"),
     "get": (
         "alabctl.cli.store",
         "list installed models or embeddings, running servers, or Label Studio projects",

@@ -10,6 +10,7 @@ import datetime
 import io
 import json
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ class HubState:
     corrupt: set[str] = field(default_factory=set)
     stall: set[str] = field(default_factory=set)
     """Paths answered with nothing at all (the client's read times out); HEAD too."""
+    slow: set[str] = field(default_factory=set)
+    """Paths sent 64 KiB at a time with a pause after each piece (a download that takes a while)."""
     unsized: set[str] = field(default_factory=set)
     """Paths served without Content-Length, Range support or HEAD (the size is unknown until the end)."""
     released: threading.Event = field(default_factory=threading.Event)
@@ -106,6 +109,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[:drop])
             self.wfile.flush()
             self.close_connection = True
+            return None
+        if path in state.slow:
+            try:
+                for start in range(0, len(body), 1 << 16):
+                    self.wfile.write(body[start : start + (1 << 16)])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except (BrokenPipeError, ConnectionResetError):  # the client went away
+                self.close_connection = True
             return None
         self.wfile.write(body)
         return None

@@ -62,8 +62,13 @@ def _groups() -> list[tuple[str, list[str]]]:
     ]
 
 
-def test_the_command_groups_are_hub_models_and_rules() -> None:
-    assert sorted(path for path, _ in _groups()) == ["alabctl hub", "alabctl models", "alabctl rules"]
+def test_the_command_groups_are_hub_jars_models_and_rules() -> None:
+    assert sorted(path for path, _ in _groups()) == [
+        "alabctl hub",
+        "alabctl jars",
+        "alabctl models",
+        "alabctl rules",
+    ]
 
 
 @pytest.mark.parametrize(("path", "actions"), _groups(), ids=[path for path, _ in _groups()])

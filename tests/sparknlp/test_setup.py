@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
+from alabctl.assets.jars import MARK, pinned
 from alabctl.runtime.sparknlp.jars import find_jars, has_sparknlp
 from alabctl.runtime.sparknlp.session import SessionOptions, env_conf, spark_conf
 from alabctl.spec.errors import UserError
@@ -24,7 +26,7 @@ def test_cluster_paths_pass_through_and_missing_local_files_are_named(tmp_path: 
     assert find_jars(tmp_path, env) == ["local:///opt/sparknlp/spark-nlp_2.12-5.5.3.jar"]
     with pytest.raises(UserError, match=r"no such jar file: /nope\.jar") as info:
         find_jars(tmp_path, {"ALABCTL_SPARK_JARS": "/nope.jar"})
-    assert "fetch-sparknlp-jars" in info.value.hint
+    assert "alabctl jars fetch" in info.value.hint
 
 
 def test_no_jars_anywhere_says_how_to_fetch_them(tmp_path: Path) -> None:
@@ -66,3 +68,17 @@ def test_the_drivers_scratch_files_go_to_the_sessions_folder(
 def test_a_bad_conf_word_is_a_clear_error() -> None:
     with pytest.raises(UserError, match="'executor' is not a Spark setting"):
         env_conf("spark.a=1 executor")
+
+
+def test_the_pinned_list_is_what_maven_resolved_for_the_tests() -> None:
+    """``alabctl jars fetch``'s list against the folder ``scripts/fetch-sparknlp-jars`` filled with Maven."""
+    from tests.sparknlp.conftest import jars_folder
+
+    folder = jars_folder()
+    if folder is None or not (folder / MARK).is_file():
+        pytest.skip("no jars fetched by scripts/fetch-sparknlp-jars here (set ALABCTL_SPARK_JARS)")
+    fetched = {p.name: p for p in folder.glob("*.jar")}
+    jar_set = pinned()
+    assert sorted(fetched) == sorted(j.name for j in jar_set.jars)
+    for jar in jar_set.jars:
+        assert hashlib.sha256(fetched[jar.name].read_bytes()).hexdigest() == jar.sha256, jar.name

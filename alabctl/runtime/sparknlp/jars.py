@@ -1,6 +1,6 @@
 """Where the Spark NLP jar and its dependencies are: handed to Spark as ``spark.jars``, never downloaded.
 
-``ALABCTL_SPARK_JARS`` names a folder of jars (what ``scripts/fetch-sparknlp-jars`` fills) or a
+``ALABCTL_SPARK_JARS`` names a folder of jars (what ``alabctl jars fetch --dir DIR`` fills) or a
 list of jar files separated by commas; without it, ``$ALABCTL_HOME/jars`` is used when it holds
 jars. Pure apart from listing folders.
 """
@@ -15,8 +15,8 @@ from alabctl.spec.errors import UserError
 
 JARS_ENV = "ALABCTL_SPARK_JARS"
 FETCH_HINT = (
-    "fetch them with 'scripts/fetch-sparknlp-jars DIR' (Maven) and set ALABCTL_SPARK_JARS=DIR, "
-    "or put the Spark NLP jars (a fat 'assembly' jar will do) in $ALABCTL_HOME/jars"
+    "run 'alabctl jars fetch' (Maven Central -> $ALABCTL_HOME/jars, where the engine finds them), "
+    "or set ALABCTL_SPARK_JARS to a folder of the Spark NLP jars (a fat 'assembly' jar will do)"
 )
 
 
