@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, TextIO
+from typing import IO, Protocol, TextIO, TypeVar
 
 import requests
 import urllib3
@@ -22,6 +23,8 @@ from requests.auth import AuthBase
 
 from alabctl.assets.hub import check_status
 from alabctl.spec.errors import PermanentError, TransientError, UserError
+
+T = TypeVar("T")
 
 CHUNK = 1 << 20
 """Bytes per read; a dropped connection loses at most the chunk being read."""
@@ -60,16 +63,51 @@ class Reporter(Protocol):
         """An attempt ended."""
 
 
-class Progress:
-    """A one-line progress display on a terminal (stderr); silent otherwise."""
+class Interrupted(BaseException):
+    """Raised in a download thread at its next chunk once the command was interrupted (Ctrl-C):
+    the download stops, and what it holds stays for the next run to resume."""
 
-    def __init__(self, label: str, total: int | None, stream: TextIO | None = None) -> None:
+
+def gather(workers: int, jobs: Sequence[Callable[[], T]], stop: threading.Event) -> list[Future[T]]:
+    """Run ``jobs`` on ``workers`` threads and wait for every one; their futures, all done.
+
+    An interrupt while waiting (Ctrl-C in the main thread) sets ``stop``, which makes each running
+    download raise :class:`Interrupted` at its next chunk (see :class:`Progress`), cancels the jobs
+    not started, waits for the running ones to end, and goes on up: the command stops at once
+    instead of finishing every download first.
+    """
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    try:
+        futures = [pool.submit(job) for job in jobs]
+        wait(futures)
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return futures
+
+
+class Progress:
+    """A one-line progress display on a terminal (stderr); silent otherwise. With ``stop``, an
+    update after ``stop`` was set raises :class:`Interrupted` (see :func:`gather`)."""
+
+    def __init__(
+        self,
+        label: str,
+        total: int | None,
+        stream: TextIO | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty()
         self.label, self.total, self.done, self._last = label, total, 0, 0.0
+        self.stop = stop
 
     def update(self, done: int) -> None:
         """Show ``done`` bytes, at most five times a second."""
+        if self.stop is not None and self.stop.is_set():
+            raise Interrupted
         self.done = done
         now = time.monotonic()
         if not self.enabled or now - self._last < 0.2:

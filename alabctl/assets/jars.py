@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -176,37 +176,25 @@ def _take(old: Path, new: Path, jar: Jar) -> bool:
     return True
 
 
-class _Stopped(BaseException):
-    """Raised in a download thread once the command was interrupted: the jar's ``.part`` stays."""
-
-
 class _Total:
-    """One progress line for every jar at once (on a terminal; silent otherwise); stops the
-    downloads at their next chunk once :meth:`stop` is called."""
+    """One progress line for every jar at once (on a terminal; silent otherwise)."""
 
-    def __init__(self, total: int, stream: TextIO | None) -> None:
+    def __init__(self, total: int, stream: TextIO | None, stop: threading.Event) -> None:
         from alabctl.assets.download import Progress
 
-        self.line = Progress("Spark NLP jars", total, stream)
+        self.line = Progress("Spark NLP jars", total, stream, stop)
         self.lock = threading.Lock()
         self.done: dict[str, int] = {}
-        self.stopped = threading.Event()
 
     def part(self, name: str) -> _Part:
         """What one jar's download reports to."""
         return _Part(self, name)
 
     def report(self, name: str, done: int) -> None:
-        """Jar ``name`` holds ``done`` bytes."""
-        if self.stopped.is_set():
-            raise _Stopped
+        """Jar ``name`` holds ``done`` bytes (raises ``Interrupted`` once the command is)."""
         with self.lock:
             self.done[name] = done
             self.line.update(sum(self.done.values()))
-
-    def stop(self) -> None:
-        """Make every download stop at its next chunk."""
-        self.stopped.set()
 
     def close(self) -> None:
         """End the line."""
@@ -241,29 +229,33 @@ def _download(session: requests.Session, url: str, staging: Path, jar: Jar, prog
 
 
 def _run_all(
-    session: requests.Session, repository: str, staging: Path, todo: list[Jar], workers: int, progress: _Total
+    session: requests.Session,
+    repository: str,
+    staging: Path,
+    todo: list[Jar],
+    workers: int,
+    stream: TextIO | None,
 ) -> list[tuple[Jar, AlabctlError]]:
-    """Download ``todo`` with ``workers`` threads; the jars that failed, with why.
+    """Download ``todo`` with ``workers`` threads; the jars that failed, with why. An interrupt
+    (Ctrl-C) stops every download at its next chunk, keeping what each holds for the next run."""
+    from alabctl.assets.download import gather
 
-    An interrupt (Ctrl-C) stops every download at its next chunk and cancels the ones not started,
-    keeping what each holds for the next run."""
-    failures: list[tuple[Jar, AlabctlError]] = []
-    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    stop = threading.Event()
+    progress = _Total(sum(j.size for j in todo), stream, stop)
+    jobs = [
+        functools.partial(_download, session, f"{repository}/{j.path}", staging, j, progress) for j in todo
+    ]
     try:
-        futures = [
-            (jar, pool.submit(_download, session, f"{repository}/{jar.path}", staging, jar, progress))
-            for jar in todo
-        ]
-        for jar, future in futures:
-            try:
-                future.result()
-            except AlabctlError as exc:
-                failures.append((jar, exc))
-    except BaseException:
-        progress.stop()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
+        futures = gather(workers, jobs, stop)
+    finally:
+        progress.close()
+    failures: list[tuple[Jar, AlabctlError]] = []
+    for jar, future in zip(todo, futures, strict=True):
+        error = future.exception()
+        if isinstance(error, AlabctlError):
+            failures.append((jar, error))
+        elif error is not None:
+            raise error
     return failures
 
 
@@ -328,11 +320,7 @@ def _fetch_into(
     ]
     left = sum(j.size for j in todo)
     check_space(left, free(staging), "the Spark NLP jars")
-    progress = _Total(left, stream)
-    try:
-        failures = _run_all(session, repository, staging, todo, workers, progress)
-    finally:
-        progress.close()
+    failures = _run_all(session, repository, staging, todo, workers, stream)
     if failures:
         raise _failed(failures, len(todo), staging)
     _write_mark(staging, jar_set)

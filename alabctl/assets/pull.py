@@ -8,10 +8,11 @@ it names that are not installed yet, as a next batch.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
@@ -19,12 +20,14 @@ from typing import TextIO
 from alabctl.assets.archive import Limits, install_tree, model_root, unpack
 from alabctl.assets.download import (
     Digest,
+    Interrupted,
     Progress,
     RetryPolicy,
     Sink,
     check_space,
     disk_free,
     fetch,
+    gather,
     human,
     needs_md5,
     verify,
@@ -103,6 +106,8 @@ class Puller:
         self.client = client
         self.store = store
         self.options = options or PullOptions()
+        self._stop = threading.Event()
+        """Set when the command is interrupted: every download stops at its next chunk."""
 
     def request(self, name: str, language: str | None) -> Request:
         """A request with the configured versions."""
@@ -196,9 +201,8 @@ class Puller:
 
     def _install_all(self, batch: list[Planned]) -> list[Installed]:
         workers = max(1, min(self.options.workers, len(batch)))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(self.install, p) for p in batch]
-            errors = [f.exception() for f in futures]
+        futures = gather(workers, [functools.partial(self.install, p) for p in batch], self._stop)
+        errors = [f.exception() for f in futures]
         for error in errors:
             if error is not None:
                 raise error
@@ -218,7 +222,13 @@ class Puller:
             try:
                 digest = self._download(planned, target)
             except BaseException as exc:
-                message = exc.message if isinstance(exc, AlabctlError) else type(exc).__name__
+                message = (
+                    exc.message
+                    if isinstance(exc, AlabctlError)
+                    else "interrupted; pull again to resume"
+                    if isinstance(exc, Interrupted | KeyboardInterrupt)
+                    else type(exc).__name__
+                )
                 self.store.set_status(record.name, planned.type, Status.FAILED, message)
                 raise
             row = self._record(planned, target, digest.size, digest.sha256)
@@ -265,7 +275,7 @@ class Puller:
             auth=self.client.auth(record.repository),
             retry=self.options.retry,
             timeout=self.client.timeout,
-            progress=Progress(record.name, planned.size, self.options.progress),
+            progress=Progress(record.name, planned.size, self.options.progress, self._stop),
             size=planned.size,
             md5=needs_md5(record.checksum),
             max_bytes=None if planned.size is not None else self._room(),
@@ -295,7 +305,7 @@ class Puller:
             sink.dest.mkdir()
             try:
                 digest = self._fetch(planned, sink)
-            except (NotStreamable, TransientError):
+            except (NotStreamable, TransientError, Interrupted):
                 keep = True  # fetch removed the journal already when nothing can resume from it
                 raise
             verify(digest, size=planned.size, checksum=record.checksum, sha256=record.sha256)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -517,3 +522,63 @@ def test_an_invalid_hub_manifest_is_refused_not_replaced_by_another_hub(
     code, out, err = _run(capsys, "hub", "search", "ner", "-f", str(repo), *home)
     assert code == 0, err
     assert "ner_dl" in out and hub.state.gets("/public/models/metadata.json")
+
+
+def test_ctrl_c_stops_every_download_at_once_and_the_next_pull_resumes(tmp_path: Path) -> None:
+    """Interrupted while two models stream: exit 130 at once, nothing installed, each ``.part``
+    kept; the next pull asks only for the rest of each (``Range``) and installs both."""
+    with serving(tmp_path / "hub") as hub:
+        paths = [
+            publish(
+                hub.state.root,
+                "public/models",
+                name,
+                spark_model_zip(storage_ref=None, payload=os.urandom(6 << 20)),
+            )
+            for name in ("slow_a", "slow_b")
+        ]
+        hub.state.slow.update(paths)
+        home = tmp_path / "home"
+        command = [
+            sys.executable,
+            "-m",
+            "alabctl",
+            "hub",
+            "pull",
+            "slow_a",
+            "slow_b",
+            "--hub",
+            hub.url,
+            "--home",
+            str(home),
+        ]
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 30
+            while len(hub.state.gets(".zip")) < 2:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+                time.sleep(0.05)
+            time.sleep(0.3)
+            stopped = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+            assert time.monotonic() - stopped < 2  # each archive alone would take 5 s more
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 130 and "alabctl: interrupted" in err and "installed" not in out
+        assert list((home / "cache").iterdir()) == []
+        held = {p.name: p.stat().st_size for p in (home / "tmp").iterdir() if p.name.endswith(".part")}
+        assert len(held) == 2 and all(size > 0 for size in held.values())
+        rows = {(r.name, r.status.value, r.error) for r in Store(home / "alabctl.db").rows()}
+        why = "interrupted; pull again to resume"
+        assert rows == {("slow_a", "failed", why), ("slow_b", "failed", why)}
+
+        hub.state.slow.clear()
+        hub.state.requests.clear()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        ranges = sorted(h.get("Range", "") for h in hub.state.gets(".zip"))
+        assert ranges == sorted(f"bytes={size}-" for size in held.values())
+        assert len(list((home / "cache").iterdir())) == 2
