@@ -9,7 +9,7 @@ import pytest
 
 from alabctl.assets.jars import MARK, pinned
 from alabctl.runtime.sparknlp.jars import find_jars, has_sparknlp
-from alabctl.runtime.sparknlp.session import SessionOptions, env_conf, spark_conf
+from alabctl.runtime.sparknlp.session import LOG_CONFIG, SessionOptions, env_conf, spark_conf
 from alabctl.spec.errors import UserError
 
 
@@ -53,16 +53,18 @@ def test_the_drivers_scratch_files_go_to_the_sessions_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scratch = tmp_path / "scratch"
+    log = f"-Dlog4j2.configurationFile={LOG_CONFIG}"
     local = spark_conf(["/j/a.jar"], SessionOptions(master="local[2]"), tmp_path, scratch)
-    assert local["spark.driver.extraJavaOptions"] == f"-Djava.io.tmpdir={scratch}"
+    assert local["spark.driver.extraJavaOptions"] == f"{log} -Djava.io.tmpdir={scratch}"
     assert local["spark.local.dir"] == str(scratch / "local")
     assert local["spark.hadoop.hadoop.tmp.dir"] == str(scratch / "hadoop")
     cluster = spark_conf(["/j/a.jar"], SessionOptions(master="spark://head:7077"), tmp_path, scratch)
     assert "spark.local.dir" not in cluster, "a cluster's executors keep their worker's folders"
-    assert "spark.driver.extraJavaOptions" not in spark_conf(["/j/a.jar"], SessionOptions(), tmp_path)
+    assert spark_conf(["/j/a.jar"], SessionOptions(), tmp_path)["spark.driver.extraJavaOptions"] == log
     monkeypatch.setenv("ALABCTL_SPARK_CONF", "spark.driver.extraJavaOptions=-Xss4m")
     mine = spark_conf(["/j/a.jar"], SessionOptions(master="local[2]"), tmp_path, scratch)
-    assert mine["spark.driver.extraJavaOptions"] == f"-Djava.io.tmpdir={scratch} -Xss4m"
+    assert mine["spark.driver.extraJavaOptions"] == f"{log} -Djava.io.tmpdir={scratch} -Xss4m"
+    assert LOG_CONFIG.is_file() and "rootLogger.level = error" in LOG_CONFIG.read_text()
 
 
 def test_a_bad_conf_word_is_a_clear_error() -> None:

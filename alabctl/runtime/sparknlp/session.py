@@ -25,6 +25,8 @@ from alabctl.spec.errors import UserError
 
 DRIVER_MEMORY_ENV = "ALABCTL_SPARK_DRIVER_MEMORY"
 CONF_ENV = "ALABCTL_SPARK_CONF"
+LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+"""The driver JVM's log4j2 settings: errors only, so Spark's start-up notes stay off the terminal."""
 """More Spark conf as whitespace-separated ``key=value`` pairs (cluster settings, executor memory)."""
 
 _lock = threading.Lock()
@@ -77,12 +79,14 @@ def spark_conf(
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
     user = {**dict(options.extra), **env_conf(os.environ.get(CONF_ENV, ""))}
+    java = [f"-Dlog4j2.configurationFile={LOG_CONFIG}"]
     if scratch is not None:
-        java = [f"-Djava.io.tmpdir={scratch}", user.pop("spark.driver.extraJavaOptions", "")]
-        conf["spark.driver.extraJavaOptions"] = " ".join(filter(None, java))
+        java.append(f"-Djava.io.tmpdir={scratch}")
         conf["spark.hadoop.hadoop.tmp.dir"] = str(scratch / "hadoop")
         if local:  # a cluster's executors keep the folders their worker gives them
             conf["spark.local.dir"] = str(scratch / "local")
+    java.append(user.pop("spark.driver.extraJavaOptions", ""))  # last: a -D of the user's wins
+    conf["spark.driver.extraJavaOptions"] = " ".join(filter(None, java))
     conf.update(user)
     return conf
 
