@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import signal
+import subprocess
 import threading
 import time
 import zipfile
@@ -261,3 +263,23 @@ def license_json() -> str:
     return json.dumps(
         {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "SECRET": "lib-secret"}
     )
+
+
+def interrupted(command: list[str], hub: HubServer, suffix: str, count: int) -> tuple[int, str, str, float]:
+    """Run ``command``, press Ctrl-C (SIGINT) once ``hub`` has had ``count`` GETs of paths ending with
+    ``suffix`` (and 0.3 s more); its exit code, stdout, stderr and the seconds it took to exit then."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while len(hub.state.gets(suffix)) < count:
+            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        pressed = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+        return proc.returncode, out, err, time.monotonic() - pressed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -6,10 +6,8 @@ import hashlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +18,7 @@ import requests
 from alabctl.assets.jars import MARK, Jar, JarSet, JarsReport, fetch_jars, parse_pins, pinned, repository_url
 from alabctl.runtime.sparknlp.jars import find_jars, has_sparknlp
 from alabctl.spec.errors import UserError
-from tests.assets.hubserver import HubServer
+from tests.assets.hubserver import HubServer, interrupted
 
 ROOT = Path(__file__).resolve().parents[2]
 POM = ROOT / "scripts" / "sparknlp-jars" / "pom.xml"
@@ -245,22 +243,9 @@ def test_ctrl_c_stops_at_once_installs_nothing_and_the_next_run_resumes(
         "--maven",
         hub.url,
     ]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not hub.state.gets(slow) or len(hub.state.gets("")) < 3:
-            assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-            time.sleep(0.05)
-        time.sleep(0.3)
-        stopped = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        assert time.monotonic() - stopped < 2  # the slow jar alone would take 6 s more
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130 and "alabctl: interrupted" in err and out == ""
+    code, out, err, seconds = interrupted(command, hub, ".jar", 3)
+    assert seconds < 2  # the slow jar alone would take 6 s more
+    assert code == 130 and "alabctl: interrupted" in err and out == ""
     assert not (tmp_path / "jars").exists()
     held = {p.name: p.stat().st_size for p in (tmp_path / ".jars.partial").iterdir()}
     assert 0 < held["lib1-1.1.jar.part"] < 8 << 20  # cut short, kept for the next run

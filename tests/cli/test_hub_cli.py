@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +15,15 @@ import pytest
 
 from alabctl.assets.store import Store
 from alabctl.cli.main import main
-from tests.assets.hubserver import HubServer, embeddings_zip, license_json, publish, serving, spark_model_zip
+from tests.assets.hubserver import (
+    HubServer,
+    embeddings_zip,
+    interrupted,
+    license_json,
+    publish,
+    serving,
+    spark_model_zip,
+)
 
 
 @pytest.fixture
@@ -552,22 +558,9 @@ def test_ctrl_c_stops_every_download_at_once_and_the_next_pull_resumes(tmp_path:
             "--home",
             str(home),
         ]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            deadline = time.monotonic() + 30
-            while len(hub.state.gets(".zip")) < 2:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-                time.sleep(0.05)
-            time.sleep(0.3)
-            stopped = time.monotonic()
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=20)
-            assert time.monotonic() - stopped < 2  # each archive alone would take 5 s more
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        assert proc.returncode == 130 and "alabctl: interrupted" in err and "installed" not in out
+        code, out, err, seconds = interrupted(command, hub, ".zip", 2)
+        assert seconds < 2  # each archive alone would take 5 s more
+        assert code == 130 and "alabctl: interrupted" in err and "installed" not in out
         assert list((home / "cache").iterdir()) == []
         held = {p.name: p.stat().st_size for p in (home / "tmp").iterdir() if p.name.endswith(".part")}
         assert len(held) == 2 and all(size > 0 for size in held.values())
