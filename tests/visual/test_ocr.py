@@ -148,3 +148,34 @@ def test_a_scanned_pdf_being_ocred_does_not_hold_up_other_pdfs(documents: Path, 
     finally:
         worker.join()
     assert finished["text"] < finished["scan"]
+
+
+def test_hocr_boxes_from_a_stranger_are_put_right_or_left_out() -> None:
+    words = [
+        ("bbox 10 10 90 40", "Invoice"),
+        ("bbox 350 40 200 10", "AB-12345"),  # corners swapped
+        ("bbox 2000 10 3000 40", "off-the-page"),
+        ("bbox 1 1 1" + "0" * 400 + " 5", "endless"),
+    ]
+    spans = "".join(f'<span class="ocrx_word" title="{box}">{text}</span> ' for box, text in words)
+    hocr = f'<div class="ocr_page" title="bbox 0 0 1000 800"><span class="ocr_line">{spans}</span></div>'
+    (page,) = read_pages("unused.pdf", VisualSettings(), carried_ocr=hocr)
+    assert [(w.text, w.box.left, w.box.right) for w in page.words] == [
+        ("Invoice", 10, 90),
+        ("AB-12345", 200, 350),
+    ]
+    results = annotate_pages([page], PatternEngine({"No": r"AB-\d+"}))
+    assert results[0]["value"]["width"] == 15.0 and results[0]["value"]["height"] == 3.75
+
+
+def test_a_page_size_no_number_can_hold_is_a_clear_error() -> None:
+    hocr = '<div class="ocr_page" title="bbox 0 0 1' + "0" * 400 + ' 100"></div>'
+    with pytest.raises(DocumentError) as caught:
+        read_pages("x", VisualSettings(), carried_ocr=hocr)
+    assert caught.value.problem is Problem.CORRUPT and "no bbox with its size" in str(caught.value)
+
+
+def test_an_empty_list_of_hocr_pages_is_refused() -> None:
+    with pytest.raises(DocumentError) as caught:
+        read_pages("x", VisualSettings(), carried_ocr=[])
+    assert "non-empty list" in str(caught.value)

@@ -112,3 +112,21 @@ def test_urls_are_fetched_only_when_enabled(server: str, invoice_png: bytes) -> 
 def test_a_remote_document_over_the_byte_cap_is_cut_off(server: str) -> None:
     error = _refused(f"{server}/invoice.png", VisualSettings(allow_remote=True, max_bytes=1000))
     assert error.problem is Problem.TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    ("reference", "says"),
+    [
+        ("invoice\x00.pdf", "NUL"),
+        ("loop-a", "symbolic link loop"),
+        ("a" * 5000, "cannot be read (File name too long)"),
+        ("x/" * 3000 + "b.png", "File name too long"),
+    ],
+)
+def test_paths_the_system_cannot_follow_are_refused(documents: Path, reference: str, says: str) -> None:
+    (documents / "loop-a").symlink_to("loop-b")
+    (documents / "loop-b").symlink_to("loop-a")
+    error = _refused(reference, VisualSettings(documents=documents))
+    assert error.problem is Problem.NOT_FOUND
+    assert says in str(error)
+    assert len(str(error)) < 400, "the message names the document by a short name"

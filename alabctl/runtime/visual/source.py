@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from alabctl.runtime.visual.errors import DocumentError, Problem
 from alabctl.runtime.visual.settings import VisualSettings
+from alabctl.spec.readfile import real_path
 
 LOCAL_FILES_PREFIX = "/data/local-files/"
 """Label Studio's URL for local-storage files: ``/data/local-files/?d=<path under the root>``."""
@@ -91,17 +92,25 @@ def _local(path: str, name: str, settings: VisualSettings) -> bytes:
             f"{name}: local documents are not allowed; name the folder they may come from (--documents DIR)",
         )
     root = settings.documents.resolve()
-    target = (root / path).resolve()
+    if "\x00" in path:
+        raise DocumentError(Problem.NOT_FOUND, f"{name}: a path cannot hold a NUL character")
+    target = real_path(root / path)
+    if target is None:
+        raise DocumentError(
+            Problem.NOT_FOUND, f"{name}: cannot be followed (a symbolic link loop, or a name too long)"
+        )
     if not target.is_relative_to(root):
         raise DocumentError(
             Problem.NOT_ALLOWED, f"{name}: outside the documents folder {root}; only files under it are read"
         )
-    if not target.is_file():
-        raise DocumentError(Problem.NOT_FOUND, f"{name}: no such file under the documents folder {root}")
-    size = target.stat().st_size
-    _check_size(size, name, settings)
-    with target.open("rb") as handle:
-        data = handle.read(settings.max_bytes + 1)
+    try:
+        if not target.is_file():
+            raise DocumentError(Problem.NOT_FOUND, f"{name}: no such file under the documents folder {root}")
+        _check_size(target.stat().st_size, name, settings)
+        with target.open("rb") as handle:
+            data = handle.read(settings.max_bytes + 1)
+    except OSError as exc:
+        raise DocumentError(Problem.NOT_FOUND, f"{name}: cannot be read ({exc.strerror or exc})") from None
     _check_size(len(data), name, settings)
     return data
 
