@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +50,16 @@ def _array(stream: IO[bytes], path: Path) -> Iterator[Any]:
             count += 1
             yield item
     except ijson.JSONError as exc:
+        reason = exc.args[0] if exc.args else exc
+        reason = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
         raise UserError(
-            f"{path}: invalid JSON after task {count}: {exc}",
+            f"{path}: invalid JSON after task {count}: {reason.strip()}",
             "fix the file (or write it as JSONL, one task a line)",
+        ) from exc
+    except UnicodeDecodeError as exc:  # ijson on a lone surrogate escape ("\udcff")
+        raise UserError(
+            f"{path}: task {count} holds a \\u escape that is not a character (a lone surrogate)",
+            "fix the text (or write the file as JSONL, where such a task is skipped alone)",
         ) from exc
 
 
@@ -60,11 +68,29 @@ def _lines(stream: IO[bytes]) -> Iterator[Any]:
         if not line.strip():
             continue
         try:
-            yield json.loads(line)
+            task = json.loads(line)
         except ValueError as exc:
             yield BadTask(f"line {number} is not JSON ({exc})")
         except RecursionError:
             yield BadTask(f"line {number} is JSON nested too deeply")
+        else:
+            yield BadTask(_LONE_SURROGATE.format(number)) if _lone_surrogate(line, task) else task
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = "line {} holds a \\u escape that is not a character (a lone surrogate); fix the text"
+
+
+def _lone_surrogate(line: bytes, task: Any) -> bool:
+    """Whether the task holds half of a UTF-16 pair (``"\\udcff"``): no UTF-8 output can hold it.
+    Escapes of whole pairs (emoji) are common, so only a line with such an escape is checked."""
+    if not _SURROGATE_ESCAPE.search(line):
+        return False
+    try:
+        json.dumps(task, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def read_tasks(path: Path) -> Iterator[Any]:

@@ -233,3 +233,48 @@ def test_a_killed_worker_fails_the_run_cleanly(build: Path, tmp_path: Path) -> N
     assert "worker process died" in err, err
     assert "Traceback" not in err, err
     assert not target.exists()
+
+
+def test_tasks_whose_output_would_not_be_json_are_skipped(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    lines = [
+        json.dumps({"id": 0, "data": {"text": NOTES[0]}, "predictions": 5}),
+        json.dumps({"id": 1, "data": {"text": NOTES[0]}, "predictions": "ab"}),  # was split into "a", "b"
+        '{"id": 2, "data": {"text": "x"}, "meta": {"n": NaN}}',
+        '{"id": 3, "data": {"text": "x"}, "meta": {"n": 1e999}}',
+        '{"id": 4, "data": {"text": "half of a pair: \\udcff"}}',
+        '{"id": 5, "data": {"text": "a whole pair: \\ud83d\\ude00, and \\\\udcff is no escape"}}',
+        json.dumps({"id": 6, "data": {"text": NOTES[2]}, "predictions": None}),
+    ]
+    tasks.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.jsonl"
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks), "--out", str(out))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    for words in (
+        "task 0: 'predictions' is int, not a list of predictions",
+        "task 1: 'predictions' is str",
+        "task 2: it holds NaN or Infinity",
+        "task 3: it holds NaN or Infinity",
+        "task 4: line 5 holds a \\u escape that is not a character (a lone surrogate)",
+    ):
+        assert words in done.stderr, done.stderr
+    written = _jsonl(out)  # strict JSON: json.loads would take NaN, so check the text too
+    assert [t["id"] for t in written] == [5, 6]
+    assert "NaN" not in out.read_text() and "Infinity" not in out.read_text()
+    assert written[0]["data"]["text"] == "a whole pair: \U0001f600, and \\udcff is no escape"
+    assert len(written[1]["predictions"]) == 1
+
+
+def test_a_lone_surrogate_in_a_json_array_stops_the_run_with_its_index(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"data": {"text": "fine"}}, {"data": {"text": "half \\udcff"}}]')
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 1, done.stderr
+    assert "task 1 holds a \\u escape that is not a character" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'[{"data": {"text": "a\xff b"}}]')
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(bad))
+    assert done.returncode == 1 and "invalid JSON after task 0: lexical error" in done.stderr
+    assert "b'" not in done.stderr, "the parser's message is text, not a bytes repr"

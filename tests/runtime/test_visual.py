@@ -3,10 +3,13 @@ answer with boxes that pass Label Studio's prediction check for the compiled con
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -132,3 +135,96 @@ def test_preannotate_writes_boxes_and_skips_documents_it_may_not_read(
     (number,) = [r for r in carried["result"] if r["type"] == "rectanglelabels"]
     assert number["value"]["text"] == "AB-12345" and number["original_width"] == 1000
     assert (number["value"]["x"], number["value"]["width"]) == (20.0, 15.0)
+
+
+def _long_scan(documents: Path, pages: int = 40) -> None:
+    """A TIFF of ``pages`` scanned invoice pages: one task that keeps a worker in OCR for a while."""
+    import io
+
+    from PIL import Image
+
+    page = Image.open(documents / "invoice.png")
+    page.load()
+    buffer = io.BytesIO()
+    page.save(buffer, "TIFF", save_all=True, append_images=[page] * (pages - 1), compression="tiff_deflate")
+    (documents / "long.tif").write_bytes(buffer.getvalue())
+
+
+def _group(pgid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def _ocr_running(pgid: int) -> bool:
+    for pid in _group(pgid):
+        with contextlib.suppress(OSError):
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "tesseract":
+                return True
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "sig"),
+    [("group", signal.SIGINT), ("driver", signal.SIGINT), ("driver", signal.SIGTERM)],
+    ids=["ctrl-c", "kill-int", "kill-term"],
+)
+def test_an_interrupted_run_stops_at_once_and_leaves_the_output_alone(
+    build: Path, documents: Path, tmp_path: Path, how: str, sig: int
+) -> None:
+    _long_scan(documents)
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text(json.dumps([{"data": {"image": "long.tif"}}] * 2))
+    out = tmp_path / "out.json"
+    out.write_text("[]\n")
+    cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "invoices", "--build", str(build)]
+    cmd += ["--tasks", str(tasks), "--out", str(out), "--documents", str(documents), "--workers", "3"]
+    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _ocr_running(process.pid) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, process.communicate()[1]
+        time.sleep(0.5)
+        signalled = time.monotonic()
+        if how == "group":  # what the terminal does on Ctrl-C: every process of the group
+            os.killpg(process.pid, sig)
+        else:  # kill PID, timeout(1), a CI runner: the driver only
+            os.kill(process.pid, sig)
+        _, err = process.communicate(timeout=60)
+        took = time.monotonic() - signalled
+        deadline = time.monotonic() + 15  # an OCR run already started may finish its page
+        while _group(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _group(process.pid) == [], "a worker or an OCR run outlived the run"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    assert process.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err, err
+    assert took < 5, f"the run went on for {took:.1f} s after the signal"
+    assert out.read_text() == "[]\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "outside.pdf", "scans", "tasks.json"]
+
+
+def test_visual_tasks_go_to_the_workers_a_few_at_a_time(build: Path, tmp_path: Path) -> None:
+    """A document can take seconds: in chunks of 256, a run of 100 scans kept one worker busy and
+    the others idle, and showed no progress until the end."""
+    import io
+
+    from alabctl.runtime.batch import BatchJob, run_batch
+
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        "".join(json.dumps({"data": {"image": "x.png", "hocr": CARRIED}}) + "\n" for _ in range(12))
+    )
+    out, err = io.StringIO(), io.StringIO()
+    report = run_batch(BatchJob(build, "invoices", tasks, workers=1, progress=True), out, err)
+    assert report.written == 12 and len(out.getvalue().splitlines()) == 12
+    shown = [int(part.split()[0]) for part in err.getvalue().split("preannotate: ")[1:]]
+    assert shown[0] < 12 and shown[-1] == 12, err.getvalue()
