@@ -228,3 +228,40 @@ def test_visual_tasks_go_to_the_workers_a_few_at_a_time(build: Path, tmp_path: P
     assert report.written == 12 and len(out.getvalue().splitlines()) == 12
     shown = [int(part.split()[0]) for part in err.getvalue().split("preannotate: ")[1:]]
     assert shown[0] < 12 and shown[-1] == 12, err.getvalue()
+
+
+@pytest.mark.parametrize("folder", ["missing", "tasks.json"])
+def test_documents_must_be_a_folder(build: Path, tmp_path: Path, folder: str) -> None:
+    tasks = tmp_path / "tasks.json"
+    # with --documents naming this very file, "../tasks.json" resolved to the folder itself and was read
+    tasks.write_text(json.dumps([{"data": {"image": "../tasks.json"}}]))
+    done = _preannotate(
+        "--project", "invoices", "--build", str(build), "--tasks", str(tasks),
+        "--documents", str(tmp_path / folder),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert f"--documents {tmp_path / folder}: not a folder" in done.stderr
+    assert done.stdout == ""
+
+
+def test_hostile_task_values_are_skipped_one_by_one(build: Path, documents: Path, tmp_path: Path) -> None:
+    (documents / "loop-a").symlink_to("loop-b")
+    (documents / "loop-b").symlink_to("loop-a")
+    endless = '<div class="ocr_page" title="bbox 0 0 1' + "0" * 400 + ' 100"></div>'
+    tasks = [
+        {"data": {"image": 42}},
+        {"data": {"image": "invoice\x00.pdf"}},
+        {"data": {"image": "loop-a"}},
+        {"data": {"image": "a" * 5000}},
+        {"data": {"image": "x.png", "hocr": endless}},
+        {"data": {"image": "x.png", "hocr": CARRIED}},
+    ]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    done = _preannotate(
+        "--project", "invoices", "--build", str(build), "--tasks", str(tmp_path / "tasks.json"),
+        "--documents", str(documents), "--workers", "1",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr  # not 3: each is the task's fault, not a bug
+    assert "internal error" not in done.stderr
+    assert "5 skipped" in done.stderr and "pre-annotated 1 of 6 tasks" in done.stderr
+    assert [json.loads(line)["data"]["hocr"] for line in done.stdout.splitlines()] == [CARRIED]
