@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +76,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     body = b""
 
     def do_GET(self) -> None:
+        if self.path == "/slow.png":  # a byte every 0.1 s: each read is quick, the whole never ends
+            self.send_response(200)
+            self.end_headers()
+            for byte in self.body[:200]:
+                time.sleep(0.1)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            return
         if self.path != "/invoice.png":
             self.send_error(404)
             return
@@ -130,3 +139,10 @@ def test_paths_the_system_cannot_follow_are_refused(documents: Path, reference: 
     assert error.problem is Problem.NOT_FOUND
     assert says in str(error)
     assert len(str(error)) < 400, "the message names the document by a short name"
+
+
+def test_a_remote_document_that_trickles_in_is_cut_off_at_the_documents_time(server: str) -> None:
+    started = time.monotonic()
+    error = _refused(f"{server}/slow.png", VisualSettings(allow_remote=True, timeout=1.0))
+    assert time.monotonic() - started < 5, "the download went on past the document's time"
+    assert error.problem is Problem.TIMEOUT and "--document-timeout" in str(error)
