@@ -1,4 +1,5 @@
-"""Task files, streamed: a JSON array (Label Studio / Annotation Lab export or import), or JSONL.
+"""Task files, streamed: a JSON array (Label Studio / Annotation Lab export or import), JSONL, or
+one task object (pretty-printed over several lines).
 
 Reading never holds more than one task (plus the parser's buffer): JSON arrays are parsed
 incrementally with ijson's C backend. A line of JSONL that is not JSON is yielded as a
@@ -93,6 +94,30 @@ def _lone_surrogate(line: bytes, task: Any) -> bool:
     return False
 
 
+def _one_object(stream: io.BufferedReader) -> Any:
+    """The task of a file that holds one JSON object over several lines (a task saved pretty-
+    printed), else None with the stream where it was. JSONL's first line is JSON on its own, so a
+    JSONL file costs one line's parse here; only a file whose first line is not is parsed whole.
+    A pipe (``--tasks <(…)``) cannot be read twice: it is always JSONL."""
+    if not stream.seekable():
+        return None
+    start = stream.tell()
+    line = stream.readline()
+    try:
+        json.loads(line)
+        return None
+    except (ValueError, RecursionError):
+        pass
+    finally:
+        stream.seek(start)
+    try:
+        (task,) = ijson.items(stream, "", use_float=True)
+    except (ijson.JSONError, UnicodeDecodeError, ValueError):
+        stream.seek(start)  # not one object either: read as JSONL, which reports the bad lines
+        return None
+    return task
+
+
 def read_tasks(path: Path) -> Iterator[Any]:
     """Each task of the file, in order (a :class:`BadTask` for a JSONL line that is not JSON)."""
     try:
@@ -104,7 +129,8 @@ def read_tasks(path: Path) -> Iterator[Any]:
         if first == b"[":
             yield from _array(stream, path)
         elif first == b"{":
-            yield from _lines(stream)
+            single = _one_object(stream)
+            yield from _lines(stream) if single is None else [single]
         elif first:
             raise UserError(
                 f"{path}: not a task file (it starts with {first!r})",

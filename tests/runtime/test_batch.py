@@ -278,3 +278,28 @@ def test_a_lone_surrogate_in_a_json_array_stops_the_run_with_its_index(build: Pa
     done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(bad))
     assert done.returncode == 1 and "invalid JSON after task 0: lexical error" in done.stderr
     assert "b'" not in done.stderr, "the parser's message is text, not a bytes repr"
+
+
+def test_one_task_saved_pretty_printed_is_one_task(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "task.json"
+    tasks.write_text(json.dumps({"id": 3, "data": {"text": NOTES[0]}}, indent=2) + "\n")
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 0, done.stderr  # it was read as five broken JSONL lines
+    (written,) = map(json.loads, done.stdout.splitlines())
+    assert written["id"] == 3 and written["predictions"][0]["result"]
+    # JSONL whose first line is broken is still JSONL: the broken line is reported, the rest kept
+    tasks.write_text('{"data": \n' + json.dumps({"id": 4, "data": {"text": NOTES[2]}}) + "\n")
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 1 and "task 0: line 1 is not JSON" in done.stderr
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == [4]
+    # a pipe cannot be read twice: JSONL, as before
+    command = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart"]
+    piped = subprocess.run(
+        [*command, "--build", str(build), "--tasks", "/dev/stdin"],
+        input=json.dumps({"id": 5, "data": {"text": NOTES[0]}}) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["id"] == 5
