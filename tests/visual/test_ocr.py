@@ -179,3 +179,27 @@ def test_an_empty_list_of_hocr_pages_is_refused() -> None:
     with pytest.raises(DocumentError) as caught:
         read_pages("x", VisualSettings(), carried_ocr=[])
     assert "non-empty list" in str(caught.value)
+
+
+@pytest.mark.parametrize("orientation", [6, 8, 3])
+def test_a_photo_stored_sideways_is_read_as_it_is_shown(
+    documents: Path, invoice_png: bytes, orientation: int
+) -> None:
+    """Browsers, and so Label Studio, show a JPEG turned by its EXIF orientation: the boxes must be
+    on that picture, not on the pixels as stored."""
+    import io
+
+    from PIL import Image
+
+    upright = Image.open(io.BytesIO(invoice_png))
+    # stored so that the orientation tag turns it back upright
+    undo = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270, 3: Image.Transpose.ROTATE_180}
+    stored = upright.transpose(undo[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", quality=95, exif=exif)
+    (documents / "photo.jpg").write_bytes(buffer.getvalue())
+    pages = read_pages("photo.jpg", VisualSettings(documents=documents))
+    assert (pages[0].width, pages[0].height) == upright.size
+    _check_invoice_regions(pages)

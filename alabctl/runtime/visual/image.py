@@ -13,6 +13,8 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 from alabctl.runtime.visual.errors import DocumentError, Problem
 
 T = TypeVar("T")
+ORIENTATION = 0x0112
+"""The EXIF tag of how the stored pixels are turned."""
 
 
 def frames(data: bytes, *, max_pixels: int, max_pages: int, name: str) -> Iterator[Image.Image]:
@@ -39,7 +41,27 @@ def frames(data: bytes, *, max_pixels: int, max_pages: int, name: str) -> Iterat
             width, height = frame.size
             if width * height > max_pixels:
                 raise _too_large(name, (width, height), max_pixels)
-            yield _guarded(lambda: frame.convert("L"), name, max_pixels)
+            yield _guarded(lambda: _upright(frame), name, max_pixels)
+
+
+_TURNS = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""EXIF orientation -> what turns the stored pixels into the picture as shown (``ImageOps.exif_transpose``)."""
+
+
+def _upright(frame: Image.Image) -> Image.Image:
+    """The frame in greyscale, as a browser (and so Label Studio) shows it: a phone's photo is
+    stored sideways with an EXIF orientation, and boxes must be on the picture the annotator sees."""
+    grey = frame.convert("L")
+    turn = _TURNS.get(frame.getexif().get(ORIENTATION, 1))
+    return grey.transpose(turn) if turn is not None else grey
 
 
 def _guarded(step: Callable[[], T], name: str, max_pixels: int) -> T:
