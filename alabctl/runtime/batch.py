@@ -267,19 +267,26 @@ class TaskWriter:
             self.stream.write("[")
 
     def write(self, line: str) -> None:
-        if self.array:
-            self.stream.write(",\n" if self.count else "\n")
-            self.stream.write(line)
-        else:
-            self.stream.write(line + "\n")
+        try:
+            if self.array:
+                self.stream.write(",\n" if self.count else "\n")
+                self.stream.write(line)
+            else:
+                self.stream.write(line + "\n")
+        except OSError as exc:  # a full disk, a file-size limit: the user's to fix, not a crash
+            raise self._failed(exc) from None
         self.count += 1
 
     def commit(self) -> None:
-        if self.array:
-            self.stream.write("\n]\n")
-        self.stream.flush()
+        try:
+            if self.array:
+                self.stream.write("\n]\n")
+            self.stream.flush()
+            if self.tmp is not None:
+                self.stream.close()
+        except OSError as exc:
+            raise self._failed(exc) from None
         if self.out is not None and self.tmp is not None:
-            self.stream.close()
             try:
                 self.tmp.replace(self.out)
             except OSError as exc:
@@ -287,8 +294,15 @@ class TaskWriter:
 
     def abort(self) -> None:
         if self.tmp is not None:
-            self.stream.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self.stream.close()  # flushes what is buffered: on a full disk, that fails too
+            except OSError:
+                pass
+            finally:
+                self.tmp.unlink(missing_ok=True)
+
+    def _failed(self, exc: OSError) -> Exception:
+        return exc if self.out is None else _unwritable(self.out, exc)
 
 
 def _unwritable(out: Path, exc: OSError) -> UserError:

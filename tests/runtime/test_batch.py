@@ -303,3 +303,23 @@ def test_one_task_saved_pretty_printed_is_one_task(build: Path, tmp_path: Path) 
     )
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)["id"] == 5
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(build: Path, tmp_path: Path) -> None:
+    import resource
+
+    tasks = tmp_path / "tasks.jsonl"
+    with tasks.open("w") as out:
+        for i in range(3000):
+            out.write(json.dumps({"id": i, "data": {"text": NOTES[i % 4]}}) + "\n")
+    cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart", "--build", str(build)]
+    cmd += ["--tasks", str(tasks), "--out", str(tmp_path / "o.jsonl"), "--workers", "1"]
+
+    def small_files() -> None:  # writes past 64 KiB fail as on a full disk (EFBIG, like ENOSPC)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, preexec_fn=small_files)
+    assert done.returncode == 1, done.stderr
+    assert "cannot write" in done.stderr and "File too large" in done.stderr, done.stderr
+    assert "internal error" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tasks.jsonl"], "no temporary file is left"
