@@ -202,3 +202,15 @@ def test_an_image_pillow_will_not_open_says_so_whatever_the_pixel_limit(document
     error = _error(documents, "huge.png", bomb_png(20_000, 20_000), max_pixels=500_000_000)
     assert error.problem is Problem.TOO_LARGE
     assert "the most Pillow opens" in str(error) and "--max-pixels" not in str(error)
+
+
+def test_a_page_pdfium_cannot_load_is_a_damaged_page(documents: Path) -> None:
+    # the page tree counts two pages and holds one: PDFium opens the file, then fails on page 2
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    error = _error(documents, "short.pdf", _pdf(objects), ocr_text_layer_min_chars=0)
+    assert error.problem is Problem.CORRUPT
+    assert "page 2 is damaged" in str(error)

@@ -102,12 +102,18 @@ def _pdf_pages(document: Document, first: int, settings: VisualSettings, budget:
             count = len(opened)
         for n in range(count):
             budget.check(first + n)
-            with pdf.PDFIUM:
+            with pdf.damaged(document.name, n), pdf.PDFIUM:
                 handle = opened[n]
             try:
-                page = pdf.text_layer(handle, first + n, settings.dpi)
-                if sum(len(w.text) for w in page.words) < settings.ocr_text_layer_min_chars:
-                    rendered = pdf.render(handle, settings.dpi, settings.max_pixels, document.name)
+                with pdf.damaged(document.name, n):
+                    page = pdf.text_layer(handle, first + n, settings.dpi)
+                    scanned = sum(len(w.text) for w in page.words) < settings.ocr_text_layer_min_chars
+                    rendered = (
+                        pdf.render(handle, settings.dpi, settings.max_pixels, document.name)
+                        if scanned
+                        else None
+                    )
+                if rendered is not None:
                     page = _recognize(rendered, first + n, settings, budget)
             finally:
                 with pdf.PDFIUM:
