@@ -91,6 +91,23 @@ def test_the_server_reads_no_local_file_unless_given_a_folder(
     assert only["result"] == [] and "--documents" in only["error"]
 
 
+def test_the_server_answers_each_hostile_task_with_its_error(
+    start_server: Callable[..., Server], build: Path, documents: Path
+) -> None:
+    server = start_server("invoices", "--build", str(build), "--documents", str(documents))
+    tasks = [
+        {"data": {"image": 42}},  # each of these was a 500 for the whole request
+        {"data": {"image": "invoice\x00.pdf"}},
+        {"data": {"image": "a" * 5000}},
+        {"data": {"image": "x.png", "hocr": CARRIED}},
+    ]
+    reply = server.post("/predict", {"tasks": tasks})
+    assert reply.status == 200, reply.body
+    number, nul, long, carried = reply.body["results"]
+    assert "a number" in number["error"] and "NUL" in nul["error"] and "too long" in long["error"]
+    assert "error" not in carried and carried["result"]
+
+
 def _preannotate(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "alabctl", "preannotate", *args],
