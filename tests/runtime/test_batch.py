@@ -323,3 +323,28 @@ def test_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(build: Path, tmp
     assert "cannot write" in done.stderr and "File too large" in done.stderr, done.stderr
     assert "internal error" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tasks.jsonl"], "no temporary file is left"
+
+
+def test_a_task_over_the_size_cap_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alabctl.runtime import taskfile
+    from alabctl.spec.errors import UserError
+
+    monkeypatch.setattr(taskfile, "MAX_TASK_BYTES", 4096, raising=False)
+    small = json.dumps({"data": {"text": "fine"}})
+    huge = json.dumps({"data": {"text": "x" * 5_000_000}})  # 5 MB: read 4 KiB into it and stop
+    jsonl = tmp_path / "tasks.jsonl"
+    jsonl.write_text(f"{small}\n{huge}\n{small}\n")
+    read = list(taskfile.read_tasks(jsonl))
+    assert read[0] == read[2] == json.loads(small)
+    assert read[1] == taskfile.BadTask("line 2 is larger than 4 KiB, the most one task may take")
+    array = tmp_path / "tasks.json"
+    array.write_text(f"[{small}, {huge}, {small}]")
+    tasks = taskfile.read_tasks(array)
+    assert next(tasks) == json.loads(small)
+    with pytest.raises(UserError) as caught:
+        next(tasks)
+    assert "task 1 is larger than" in caught.value.message
+    one = tmp_path / "one.json"  # one task pretty-printed, too large: read as JSONL, refused by line
+    one.write_text(json.dumps({"data": {"text": "x" * 5_000_000}}, indent=1))
+    reasons = [t.reason for t in taskfile.read_tasks(one) if isinstance(t, taskfile.BadTask)]
+    assert "line 3 is larger than 4 KiB, the most one task may take" in reasons
