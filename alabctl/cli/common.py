@@ -166,7 +166,7 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=120.0,
         metavar="S",
-        help="seconds one document may take, OCR included (default: 120)",
+        help="seconds one document may take, download and OCR included (default: 120)",
     )
     group.add_argument(
         "--ocr-language",
