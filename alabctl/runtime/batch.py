@@ -126,6 +126,22 @@ def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def task_json(task: Any, prediction: dict[str, Any]) -> str:
+    """The task with ``prediction`` appended to its ``predictions``, as one line of JSON (both
+    engines write these); TaskError when it cannot be: its ``predictions`` is not a list, or it
+    holds NaN or Infinity, which Python writes but JSON (and so Label Studio) does not allow."""
+    try:
+        return json.dumps(
+            _with_prediction(task, prediction), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except TaskError:
+        raise
+    except ValueError:
+        raise TaskError(
+            "it holds NaN or Infinity (or 1e999), which JSON does not allow; fix the number"
+        ) from None
+
+
 def _init_worker(parent: int, build: str, server: str, project: str, visual: VisualSettings) -> None:
     # Ctrl-C reaches every process of the terminal's group; the driver handles it and stops the
     # workers, so a worker lets it pass (no traceback from an idle one). A handler, not SIG_IGN:
@@ -143,20 +159,9 @@ def _line(index: int, task: Any, prediction: Prediction) -> Line:
         "result": prediction.result,
     }
     try:
-        # allow_nan=False: NaN and Infinity (1e999) are not JSON, and Label Studio refuses the file
-        dumped = json.dumps(
-            _with_prediction(task, payload), ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        )
+        dumped = task_json(task, payload)
     except TaskError as exc:
         return (index, None, str(exc), 0, 0)
-    except ValueError:
-        return (
-            index,
-            None,
-            "it holds NaN or Infinity (or 1e999), which JSON does not allow; fix the number",
-            0,
-            0,
-        )
     return (index, dumped, None, len(prediction.result), prediction.dropped)
 
 
