@@ -76,6 +76,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     body = b""
 
     def do_GET(self) -> None:
+        if self.path == "/stalled.png":  # the headers, a few bytes, then nothing
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(self.body[:10])
+            self.wfile.flush()
+            time.sleep(3)
+            return
         if self.path == "/slow.png":  # a byte every 0.1 s: each read is quick, the whole never ends
             self.send_response(200)
             self.end_headers()
@@ -146,3 +154,9 @@ def test_a_remote_document_that_trickles_in_is_cut_off_at_the_documents_time(ser
     error = _refused(f"{server}/slow.png", VisualSettings(allow_remote=True, timeout=1.0))
     assert time.monotonic() - started < 5, "the download went on past the document's time"
     assert error.problem is Problem.TIMEOUT and "--document-timeout" in str(error)
+
+
+def test_a_remote_document_that_stops_coming_is_a_clear_error(server: str) -> None:
+    settings = VisualSettings(allow_remote=True, remote_timeout=0.5)
+    error = _refused(f"{server}/stalled.png", settings)
+    assert error.problem is Problem.NOT_FOUND and "could not be fetched" in str(error)

@@ -38,8 +38,8 @@ class _Budget:
 
 def read_pages(reference: object, settings: VisualSettings, carried_ocr: object = None) -> list[Page]:
     """The task's pages of words. ``reference`` is the data key's value (a document, or a list of
-    page images; anything else is refused); ``carried_ocr`` the task's hOCR (a string, or a list with one per page), which
-    when present is used instead of reading and OCRing the document."""
+    page images; anything else is refused); ``carried_ocr`` the task's hOCR (a string, or a list
+    with one per page), which when present is used instead of reading and OCRing the document."""
     if carried_ocr is not None:
         return _from_hocr(carried_ocr, settings)
     references = [reference] if isinstance(reference, str) else reference

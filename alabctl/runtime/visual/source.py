@@ -146,6 +146,7 @@ def _remote(url: str, name: str, settings: VisualSettings) -> bytes:
             Problem.NOT_ALLOWED, f"{name}: remote documents are not fetched unless enabled (--allow-remote)"
         )
     import requests
+    import urllib3
 
     deadline = time.monotonic() + settings.timeout
     try:
@@ -168,7 +169,7 @@ def _remote(url: str, name: str, settings: VisualSettings) -> bytes:
                     )
                 chunks.append(chunk)
             return b"".join(chunks)
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # read1 is urllib3's
         raise DocumentError(
             Problem.NOT_FOUND, f"{name}: could not be fetched ({type(exc).__name__})"
         ) from None
