@@ -177,7 +177,7 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=120.0,
         metavar="S",
-        help="seconds one document may take, OCR included (default: 120)",
+        help="seconds one document may take, download and OCR included (default: 120)",
     )
     group.add_argument(
         "--ocr-language",
@@ -197,6 +197,11 @@ def documents_from(args: argparse.Namespace) -> api.DocumentOptions:
             raise UsageError(f"{flag} {value}: at least 1")
     if args.max_bytes < 1 or args.document_timeout <= 0:
         raise UsageError("--max-bytes and --document-timeout must be positive")
+    if args.documents is not None and not args.documents.is_dir():
+        raise UsageError(
+            f"--documents {args.documents}: not a folder",
+            "name the folder the tasks' documents are under, e.g. --documents scans/",
+        )
     return api.DocumentOptions(
         folder=args.documents,
         allow_remote=args.allow_remote,

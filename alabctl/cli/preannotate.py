@@ -47,7 +47,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--project", required=True, metavar="P", help="the project whose config and rules to use"
     )
     parser.add_argument(
-        "--tasks", required=True, type=Path, metavar="FILE", help="tasks: JSON array or JSONL"
+        "--tasks",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="tasks: a JSON array, JSONL or one task object, e.g. --tasks notes.jsonl",
     )
     parser.add_argument(
         "--out",

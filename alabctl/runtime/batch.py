@@ -18,11 +18,13 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -38,6 +40,9 @@ from alabctl.runtime.visual.settings import VisualSettings
 from alabctl.spec.errors import UserError
 
 CHUNK = 256
+VISUAL_CHUNK = 4
+"""Tasks per chunk of a Visual NER project: a document can take seconds (OCR), so chunks of 256
+would leave every worker but one idle below 257 tasks, and show progress once per 256 documents."""
 PR_SET_PDEATHSIG = 1
 MAX_REPORTED = 20
 
@@ -111,11 +116,38 @@ def _init(build: str, server: str, project: str, visual: VisualSettings) -> None
 
 def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
     out = dict(task) if "data" in task else {"data": dict(task)}
-    out["predictions"] = [*list(out.get("predictions") or []), prediction]
+    earlier = out.get("predictions")
+    if earlier is not None and not isinstance(earlier, list):
+        raise TaskError(
+            f"'predictions' is {type(earlier).__name__}, not a list of predictions; "
+            "make it a list (or remove it)"
+        )
+    out["predictions"] = [*(earlier or []), prediction]
     return out
 
 
+def task_json(task: Any, prediction: dict[str, Any]) -> str:
+    """The task with ``prediction`` appended to its ``predictions``, as one line of JSON (both
+    engines write these); TaskError when it cannot be: its ``predictions`` is not a list, or it
+    holds NaN or Infinity, which Python writes but JSON (and so Label Studio) does not allow."""
+    try:
+        return json.dumps(
+            _with_prediction(task, prediction), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except TaskError:
+        raise
+    except ValueError:
+        raise TaskError(
+            "it holds NaN or Infinity (or 1e999), which JSON does not allow; fix the number"
+        ) from None
+
+
 def _init_worker(parent: int, build: str, server: str, project: str, visual: VisualSettings) -> None:
+    # Ctrl-C reaches every process of the terminal's group; the driver handles it and stops the
+    # workers, so a worker lets it pass (no traceback from an idle one). A handler, not SIG_IGN:
+    # the programs a worker runs (tesseract) keep the default and stop on it too.
+    signal.signal(signal.SIGINT, lambda *_: None)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the driver's handler, inherited by fork
     _die_with_parent(parent)
     _init(build, server, project, visual)
 
@@ -126,7 +158,10 @@ def _line(index: int, task: Any, prediction: Prediction) -> Line:
         "score": prediction.score,
         "result": prediction.result,
     }
-    dumped = json.dumps(_with_prediction(task, payload), ensure_ascii=False, separators=(",", ":"))
+    try:
+        dumped = task_json(task, payload)
+    except TaskError as exc:
+        return (index, None, str(exc), 0, 0)
     return (index, dumped, None, len(prediction.result), prediction.dropped)
 
 
@@ -171,11 +206,11 @@ def _chunk(items: list[tuple[int, Any]]) -> list[Line]:
 # -- the driver -----------------------------------------------------------------------------------
 
 
-def _chunks(tasks: Iterable[Any]) -> Iterator[list[tuple[int, Any]]]:
+def _chunks(tasks: Iterable[Any], size: int = CHUNK) -> Iterator[list[tuple[int, Any]]]:
     chunk: list[tuple[int, Any]] = []
     for index, task in enumerate(tasks):
         chunk.append((index, task))
-        if len(chunk) >= CHUNK:
+        if len(chunk) >= size:
             yield chunk
             chunk = []
     if chunk:
@@ -203,6 +238,12 @@ def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]])
             "a preannotate worker process died (out of memory, or killed)",
             "run again with fewer --workers, or split the task file",
         ) from exc
+    except BaseException:
+        # interrupted, or the run failed: what the workers are still doing is not wanted, and
+        # shutdown() would wait for every chunk in flight (minutes of OCR)
+        for process in list(pool._processes.values()):
+            process.terminate()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -231,19 +272,26 @@ class TaskWriter:
             self.stream.write("[")
 
     def write(self, line: str) -> None:
-        if self.array:
-            self.stream.write(",\n" if self.count else "\n")
-            self.stream.write(line)
-        else:
-            self.stream.write(line + "\n")
+        try:
+            if self.array:
+                self.stream.write(",\n" if self.count else "\n")
+                self.stream.write(line)
+            else:
+                self.stream.write(line + "\n")
+        except OSError as exc:  # a full disk, a file-size limit: the user's to fix, not a crash
+            raise self._failed(exc) from None
         self.count += 1
 
     def commit(self) -> None:
-        if self.array:
-            self.stream.write("\n]\n")
-        self.stream.flush()
+        try:
+            if self.array:
+                self.stream.write("\n]\n")
+            self.stream.flush()
+            if self.tmp is not None:
+                self.stream.close()
+        except OSError as exc:
+            raise self._failed(exc) from None
         if self.out is not None and self.tmp is not None:
-            self.stream.close()
             try:
                 self.tmp.replace(self.out)
             except OSError as exc:
@@ -251,8 +299,15 @@ class TaskWriter:
 
     def abort(self) -> None:
         if self.tmp is not None:
-            self.stream.close()
-            self.tmp.unlink(missing_ok=True)
+            try:
+                self.stream.close()  # flushes what is buffered: on a full disk, that fails too
+            except OSError:
+                pass
+            finally:
+                self.tmp.unlink(missing_ok=True)
+
+    def _failed(self, exc: OSError) -> Exception:
+        return exc if self.out is None else _unwritable(self.out, exc)
 
 
 def _unwritable(out: Path, exc: OSError) -> UserError:
@@ -302,9 +357,31 @@ def _checked(job: BatchJob) -> tuple[str, ProjectView]:
         deployment.close()
 
 
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a CI runner) ends the run as Ctrl-C does: the workers are
+    stopped and the temporary output removed, where the default action would leave them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> BatchReport:
     """Pre-annotate ``job.tasks``; the report counts tasks, skipped ones (with reasons) and results."""
-    err = stderr or sys.stderr
+    with _terminate_as_interrupt():
+        return _run_batch(job, stdout, stderr or sys.stderr)
+
+
+def _run_batch(job: BatchJob, stdout: IO[str], err: IO[str]) -> BatchReport:
     if job.engine == "spark":
         return _spark(job, stdout, err)
     if job.engine != "local":
@@ -313,7 +390,7 @@ def run_batch(job: BatchJob, stdout: IO[str], stderr: IO[str] | None = None) -> 
     report = BatchReport(model_version=view.model_version)
     began = time.perf_counter()
     show = _progress(err, job.progress)
-    chunks = _chunks(read_tasks(job.tasks))
+    chunks = _chunks(read_tasks(job.tasks), VISUAL_CHUNK if view.visual else CHUNK)
     # a JVM (engine sparknlp) belongs to one process: forked workers cannot share it
     workers = 1 if load_build(job.build).pipeline(server).engine == "sparknlp" else job.workers
     results = _in_process(job, server, chunks) if workers <= 1 else _pooled(job, server, chunks)

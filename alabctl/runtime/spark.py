@@ -13,14 +13,13 @@ number of tasks.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 
-from alabctl.runtime.batch import BatchJob, BatchReport, TaskWriter
+from alabctl.runtime.batch import BatchJob, BatchReport, TaskWriter, task_json
 from alabctl.runtime.deployment import Deployment, load_deployment, server_of
 from alabctl.runtime.results import ProjectView, predict_project
 from alabctl.runtime.taskfile import BadTask, read_tasks
@@ -67,12 +66,6 @@ def chunks(job: BatchJob, text_key: str, size: int, report: BatchReport) -> Iter
             chunk = []
     if chunk:
         yield chunk
-
-
-def _with_prediction(task: Any, prediction: dict[str, Any]) -> dict[str, Any]:
-    out = dict(task) if "data" in task else {"data": dict(task)}
-    out["predictions"] = [*list(out.get("predictions") or []), prediction]
-    return out
 
 
 def annotate(engine: Any, chunk: list[Item]) -> list[dict[str, Any]]:
@@ -125,9 +118,12 @@ def _write(
             "score": prediction.score,
             "result": prediction.result,
         }
-        writer.write(
-            json.dumps(_with_prediction(item.task, payload), ensure_ascii=False, separators=(",", ":"))
-        )
+        try:
+            line = task_json(item.task, payload)
+        except TaskError as exc:
+            report.skip(item.index, str(exc))
+            continue
+        writer.write(line)
         report.written += 1
         report.results += len(prediction.result)
         report.dropped += prediction.dropped

@@ -233,3 +233,118 @@ def test_a_killed_worker_fails_the_run_cleanly(build: Path, tmp_path: Path) -> N
     assert "worker process died" in err, err
     assert "Traceback" not in err, err
     assert not target.exists()
+
+
+def test_tasks_whose_output_would_not_be_json_are_skipped(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    lines = [
+        json.dumps({"id": 0, "data": {"text": NOTES[0]}, "predictions": 5}),
+        json.dumps({"id": 1, "data": {"text": NOTES[0]}, "predictions": "ab"}),  # was split into "a", "b"
+        '{"id": 2, "data": {"text": "x"}, "meta": {"n": NaN}}',
+        '{"id": 3, "data": {"text": "x"}, "meta": {"n": 1e999}}',
+        '{"id": 4, "data": {"text": "half of a pair: \\udcff"}}',
+        '{"id": 5, "data": {"text": "a whole pair: \\ud83d\\ude00, and \\\\udcff is no escape"}}',
+        json.dumps({"id": 6, "data": {"text": NOTES[2]}, "predictions": None}),
+    ]
+    tasks.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "o.jsonl"
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks), "--out", str(out))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    for words in (
+        "task 0: 'predictions' is int, not a list of predictions",
+        "task 1: 'predictions' is str",
+        "task 2: it holds NaN or Infinity",
+        "task 3: it holds NaN or Infinity",
+        "task 4: line 5 holds a \\u escape that is not a character (a lone surrogate)",
+    ):
+        assert words in done.stderr, done.stderr
+    written = _jsonl(out)  # strict JSON: json.loads would take NaN, so check the text too
+    assert [t["id"] for t in written] == [5, 6]
+    assert "NaN" not in out.read_text() and "Infinity" not in out.read_text()
+    assert written[0]["data"]["text"] == "a whole pair: \U0001f600, and \\udcff is no escape"
+    assert len(written[1]["predictions"]) == 1
+
+
+def test_a_lone_surrogate_in_a_json_array_stops_the_run_with_its_index(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "tasks.json"
+    tasks.write_text('[{"data": {"text": "fine"}}, {"data": {"text": "half \\udcff"}}]')
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 1, done.stderr
+    assert "task 1 holds a \\u escape that is not a character" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'[{"data": {"text": "a\xff b"}}]')
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(bad))
+    assert done.returncode == 1 and "invalid JSON after task 0: lexical error" in done.stderr
+    assert "b'" not in done.stderr, "the parser's message is text, not a bytes repr"
+
+
+def test_one_task_saved_pretty_printed_is_one_task(build: Path, tmp_path: Path) -> None:
+    tasks = tmp_path / "task.json"
+    tasks.write_text(json.dumps({"id": 3, "data": {"text": NOTES[0]}}, indent=2) + "\n")
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 0, done.stderr  # it was read as five broken JSONL lines
+    (written,) = map(json.loads, done.stdout.splitlines())
+    assert written["id"] == 3 and written["predictions"][0]["result"]
+    # JSONL whose first line is broken is still JSONL: the broken line is reported, the rest kept
+    tasks.write_text('{"data": \n' + json.dumps({"id": 4, "data": {"text": NOTES[2]}}) + "\n")
+    done = _run("--project", "quickstart", "--build", str(build), "--tasks", str(tasks))
+    assert done.returncode == 1 and "task 0: line 1 is not JSON" in done.stderr
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == [4]
+    # a pipe cannot be read twice: JSONL, as before
+    command = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart"]
+    piped = subprocess.run(
+        [*command, "--build", str(build), "--tasks", "/dev/stdin"],
+        input=json.dumps({"id": 5, "data": {"text": NOTES[0]}}) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)["id"] == 5
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(build: Path, tmp_path: Path) -> None:
+    import resource
+
+    tasks = tmp_path / "tasks.jsonl"
+    with tasks.open("w") as out:
+        for i in range(3000):
+            out.write(json.dumps({"id": i, "data": {"text": NOTES[i % 4]}}) + "\n")
+    cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "quickstart", "--build", str(build)]
+    cmd += ["--tasks", str(tasks), "--out", str(tmp_path / "o.jsonl"), "--workers", "1"]
+
+    def small_files() -> None:  # writes past 64 KiB fail as on a full disk (EFBIG, like ENOSPC)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (65536, 65536))
+
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, preexec_fn=small_files)
+    assert done.returncode == 1, done.stderr
+    assert "cannot write" in done.stderr and "File too large" in done.stderr, done.stderr
+    assert "internal error" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tasks.jsonl"], "no temporary file is left"
+
+
+def test_a_task_over_the_size_cap_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from alabctl.runtime import taskfile
+    from alabctl.spec.errors import UserError
+
+    monkeypatch.setattr(taskfile, "MAX_TASK_BYTES", 4096, raising=False)
+    small = json.dumps({"data": {"text": "fine"}})
+    huge = json.dumps({"data": {"text": "x" * 5_000_000}})  # 5 MB: read 4 KiB into it and stop
+    jsonl = tmp_path / "tasks.jsonl"
+    jsonl.write_text(f"{small}\n{huge}\n{small}\n")
+    read = list(taskfile.read_tasks(jsonl))
+    assert read[0] == read[2] == json.loads(small)
+    assert read[1] == taskfile.BadTask("line 2 is larger than 4 KiB, the most one task may take")
+    array = tmp_path / "tasks.json"
+    array.write_text(f"[{small}, {huge}, {small}]")
+    tasks = taskfile.read_tasks(array)
+    assert next(tasks) == json.loads(small)
+    with pytest.raises(UserError) as caught:
+        next(tasks)
+    assert "task 1 is larger than" in caught.value.message
+    one = tmp_path / "one.json"  # one task pretty-printed, too large: read as JSONL, refused by line
+    one.write_text(json.dumps({"data": {"text": "x" * 5_000_000}}, indent=1))
+    reasons = [t.reason for t in taskfile.read_tasks(one) if isinstance(t, taskfile.BadTask)]
+    assert "line 3 is larger than 4 KiB, the most one task may take" in reasons

@@ -91,3 +91,29 @@ def test_many_small_chunks_keep_input_order(
     for task in written:
         (prediction,) = task["predictions"]
         check(spark, built, task["data"]["text"], prediction)
+
+
+def test_tasks_whose_output_would_not_be_json_are_skipped(
+    spark: Any,
+    built: tuple[Path, Home, dict[str, Any]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build, home, _ = built
+    monkeypatch.setenv("ALABCTL_HOME", str(home.root))
+    tasks = tmp_path / "tasks.jsonl"
+    lines = [
+        json.dumps({"id": 0, "data": {"text": TEXTS[0]}, "predictions": 5}),  # was a crash
+        json.dumps({"id": 1, "data": {"text": TEXTS[0]}, "predictions": "ab"}),  # was split into "a", "b"
+        '{"id": 2, "data": {"text": "x"}, "meta": {"n": NaN}}',  # was written as NaN, not JSON
+        json.dumps({"id": 3, "data": {"text": TEXTS[0]}}),
+    ]
+    tasks.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    job = BatchJob(build=build, project=PROJECT, tasks=tasks, out=out, engine="spark")
+    report = spark_batch.preannotate_spark(job, io.StringIO(), io.StringIO())
+    assert (report.tasks, report.written, report.skipped) == (4, 1, 3)
+    assert [p.split(":")[0] for p in report.problems] == ["task 0", "task 1", "task 2"]
+    assert "'predictions' is int, not a list" in report.problems[0]
+    assert "NaN or Infinity" in report.problems[2]
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == [3]

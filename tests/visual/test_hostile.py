@@ -152,3 +152,65 @@ def test_neither_pdf_nor_image(documents: Path) -> None:
 def test_a_damaged_image(documents: Path) -> None:
     error = _error(documents, "cut.png", bomb_png(100, 100)[:40])
     assert error.problem is Problem.CORRUPT
+
+
+@pytest.mark.parametrize(
+    ("reference", "says"),
+    [
+        (42, "the task's document is a number: give a path or URL"),
+        ({"invoice.pdf": 1}, "an object"),  # its keys were read as page names
+        (["invoice.png", 3], "a list with an item that is not a string"),
+        ([], "an empty list"),
+        (None, "null"),
+    ],
+)
+def test_a_document_that_is_not_a_string_or_a_list_of_them(
+    documents: Path, reference: object, says: str
+) -> None:
+    with pytest.raises(DocumentError) as caught:
+        read_pages(reference, VisualSettings(documents=documents))
+    assert says in str(caught.value)
+
+
+def test_a_second_frame_that_cannot_be_found_is_a_damaged_image(documents: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, "TIFF", save_all=True, append_images=[Image.new("L", (9, 9))])
+    data = bytearray(buffer.getvalue())
+    first = struct.unpack("<I", data[4:8])[0]
+    entries = struct.unpack("<H", data[first : first + 2])[0]
+    link = first + 2 + 12 * entries  # where the first frame says the second one starts
+    data[link : link + 4] = struct.pack("<I", len(data) + 1000)
+    error = _error(documents, "two.tif", bytes(data))
+    assert error.problem is Problem.CORRUPT
+    assert "damaged" in str(error)
+
+
+def test_the_pixel_limit_can_be_raised_past_pillows_warning(documents: Path) -> None:
+    # 100 M pixels: over Pillow's MAX_IMAGE_PIXELS (89 M, a warning), under twice it (an error)
+    (documents / "tall.png").write_bytes(bomb_png(10_000, 10_000))
+    with pytest.raises(DocumentError) as caught:
+        read_pages("tall.png", VisualSettings(documents=documents, max_pixels=200_000_000))
+    # allowed, so decoded: and only then found to be cut short
+    assert caught.value.problem is Problem.CORRUPT, caught.value
+
+
+def test_an_image_pillow_will_not_open_says_so_whatever_the_pixel_limit(documents: Path) -> None:
+    error = _error(documents, "huge.png", bomb_png(20_000, 20_000), max_pixels=500_000_000)
+    assert error.problem is Problem.TOO_LARGE
+    assert "the most Pillow opens" in str(error) and "--max-pixels" not in str(error)
+
+
+def test_a_page_pdfium_cannot_load_is_a_damaged_page(documents: Path) -> None:
+    # the page tree counts two pages and holds one: PDFium opens the file, then fails on page 2
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 2 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    error = _error(documents, "short.pdf", _pdf(objects), ocr_text_layer_min_chars=0)
+    assert error.problem is Problem.CORRUPT
+    assert "page 2 is damaged" in str(error)

@@ -148,3 +148,58 @@ def test_a_scanned_pdf_being_ocred_does_not_hold_up_other_pdfs(documents: Path, 
     finally:
         worker.join()
     assert finished["text"] < finished["scan"]
+
+
+def test_hocr_boxes_from_a_stranger_are_put_right_or_left_out() -> None:
+    words = [
+        ("bbox 10 10 90 40", "Invoice"),
+        ("bbox 350 40 200 10", "AB-12345"),  # corners swapped
+        ("bbox 2000 10 3000 40", "off-the-page"),
+        ("bbox 1 1 1" + "0" * 400 + " 5", "endless"),
+    ]
+    spans = "".join(f'<span class="ocrx_word" title="{box}">{text}</span> ' for box, text in words)
+    hocr = f'<div class="ocr_page" title="bbox 0 0 1000 800"><span class="ocr_line">{spans}</span></div>'
+    (page,) = read_pages("unused.pdf", VisualSettings(), carried_ocr=hocr)
+    assert [(w.text, w.box.left, w.box.right) for w in page.words] == [
+        ("Invoice", 10, 90),
+        ("AB-12345", 200, 350),
+    ]
+    results = annotate_pages([page], PatternEngine({"No": r"AB-\d+"}))
+    assert results[0]["value"]["width"] == 15.0 and results[0]["value"]["height"] == 3.75
+
+
+def test_a_page_size_no_number_can_hold_is_a_clear_error() -> None:
+    hocr = '<div class="ocr_page" title="bbox 0 0 1' + "0" * 400 + ' 100"></div>'
+    with pytest.raises(DocumentError) as caught:
+        read_pages("x", VisualSettings(), carried_ocr=hocr)
+    assert caught.value.problem is Problem.CORRUPT and "no bbox with its size" in str(caught.value)
+
+
+def test_an_empty_list_of_hocr_pages_is_refused() -> None:
+    with pytest.raises(DocumentError) as caught:
+        read_pages("x", VisualSettings(), carried_ocr=[])
+    assert "non-empty list" in str(caught.value)
+
+
+@pytest.mark.parametrize("orientation", [6, 8, 3])
+def test_a_photo_stored_sideways_is_read_as_it_is_shown(
+    documents: Path, invoice_png: bytes, orientation: int
+) -> None:
+    """Browsers, and so Label Studio, show a JPEG turned by its EXIF orientation: the boxes must be
+    on that picture, not on the pixels as stored."""
+    import io
+
+    from PIL import Image
+
+    upright = Image.open(io.BytesIO(invoice_png))
+    # stored so that the orientation tag turns it back upright
+    undo = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270, 3: Image.Transpose.ROTATE_180}
+    stored = upright.transpose(undo[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", quality=95, exif=exif)
+    (documents / "photo.jpg").write_bytes(buffer.getvalue())
+    pages = read_pages("photo.jpg", VisualSettings(documents=documents))
+    assert (pages[0].width, pages[0].height) == upright.size
+    _check_invoice_regions(pages)

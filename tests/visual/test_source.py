@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,6 +76,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     body = b""
 
     def do_GET(self) -> None:
+        if self.path == "/stalled.png":  # the headers, a few bytes, then nothing
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(self.body[:10])
+            self.wfile.flush()
+            time.sleep(3)
+            return
+        if self.path == "/slow.png":  # a byte every 0.1 s: each read is quick, the whole never ends
+            self.send_response(200)
+            self.end_headers()
+            for byte in self.body[:200]:
+                time.sleep(0.1)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            return
         if self.path != "/invoice.png":
             self.send_error(404)
             return
@@ -112,3 +129,34 @@ def test_urls_are_fetched_only_when_enabled(server: str, invoice_png: bytes) -> 
 def test_a_remote_document_over_the_byte_cap_is_cut_off(server: str) -> None:
     error = _refused(f"{server}/invoice.png", VisualSettings(allow_remote=True, max_bytes=1000))
     assert error.problem is Problem.TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    ("reference", "says"),
+    [
+        ("invoice\x00.pdf", "NUL"),
+        ("loop-a", "symbolic link loop"),
+        ("a" * 5000, "cannot be read (File name too long)"),
+        ("x/" * 3000 + "b.png", "File name too long"),
+    ],
+)
+def test_paths_the_system_cannot_follow_are_refused(documents: Path, reference: str, says: str) -> None:
+    (documents / "loop-a").symlink_to("loop-b")
+    (documents / "loop-b").symlink_to("loop-a")
+    error = _refused(reference, VisualSettings(documents=documents))
+    assert error.problem is Problem.NOT_FOUND
+    assert says in str(error)
+    assert len(str(error)) < 400, "the message names the document by a short name"
+
+
+def test_a_remote_document_that_trickles_in_is_cut_off_at_the_documents_time(server: str) -> None:
+    started = time.monotonic()
+    error = _refused(f"{server}/slow.png", VisualSettings(allow_remote=True, timeout=1.0))
+    assert time.monotonic() - started < 5, "the download went on past the document's time"
+    assert error.problem is Problem.TIMEOUT and "--document-timeout" in str(error)
+
+
+def test_a_remote_document_that_stops_coming_is_a_clear_error(server: str) -> None:
+    settings = VisualSettings(allow_remote=True, remote_timeout=0.5)
+    error = _refused(f"{server}/stalled.png", settings)
+    assert error.problem is Problem.NOT_FOUND and "could not be fetched" in str(error)

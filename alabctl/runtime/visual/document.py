@@ -4,7 +4,6 @@ else a PDF's text layer, else Tesseract on the rendered page or the image."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,17 +36,21 @@ class _Budget:
             )
 
 
-def read_pages(
-    reference: str | Sequence[str], settings: VisualSettings, carried_ocr: object = None
-) -> list[Page]:
+def read_pages(reference: object, settings: VisualSettings, carried_ocr: object = None) -> list[Page]:
     """The task's pages of words. ``reference`` is the data key's value (a document, or a list of
-    page images); ``carried_ocr`` the task's hOCR (a string, or a list with one per page), which
-    when present is used instead of reading and OCRing the document."""
+    page images; anything else is refused); ``carried_ocr`` the task's hOCR (a string, or a list
+    with one per page), which when present is used instead of reading and OCRing the document."""
     if carried_ocr is not None:
         return _from_hocr(carried_ocr, settings)
-    references = [reference] if isinstance(reference, str) else list(reference)
-    if not references or not all(isinstance(r, str) for r in references):
-        raise DocumentError(Problem.UNSUPPORTED, "the task's document must be a string or a list of strings")
+    references = [reference] if isinstance(reference, str) else reference
+    if not isinstance(references, list | tuple) or not all(isinstance(r, str) for r in references):
+        raise DocumentError(
+            Problem.UNSUPPORTED,
+            f"the task's document is {_kind_of(reference)}: give a path or URL (a string), "
+            "or a list of them (one per page)",
+        )
+    if not references:
+        raise DocumentError(Problem.NOT_FOUND, "the task names no document (an empty list)")
     if len(references) > settings.max_pages:
         raise DocumentError(
             Problem.TOO_MANY_PAGES, f"{len(references)} pages, more than the {settings.max_pages} allowed"
@@ -63,6 +66,13 @@ def read_pages(
                 Problem.TOO_MANY_PAGES, f"{document.name}: more than the {settings.max_pages} pages allowed"
             )
     return pages
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "a list with an item that is not a string"
+    names = {bool: "true or false", int: "a number", float: "a number", dict: "an object"}
+    return "null" if value is None else names.get(type(value), f"a {type(value).__name__}")
 
 
 def document_pages(document: Document, settings: VisualSettings) -> list[Page]:
@@ -92,12 +102,18 @@ def _pdf_pages(document: Document, first: int, settings: VisualSettings, budget:
             count = len(opened)
         for n in range(count):
             budget.check(first + n)
-            with pdf.PDFIUM:
+            with pdf.damaged(document.name, n), pdf.PDFIUM:
                 handle = opened[n]
             try:
-                page = pdf.text_layer(handle, first + n, settings.dpi)
-                if sum(len(w.text) for w in page.words) < settings.ocr_text_layer_min_chars:
-                    rendered = pdf.render(handle, settings.dpi, settings.max_pixels, document.name)
+                with pdf.damaged(document.name, n):
+                    page = pdf.text_layer(handle, first + n, settings.dpi)
+                    scanned = sum(len(w.text) for w in page.words) < settings.ocr_text_layer_min_chars
+                    rendered = (
+                        pdf.render(handle, settings.dpi, settings.max_pixels, document.name)
+                        if scanned
+                        else None
+                    )
+                if rendered is not None:
                     page = _recognize(rendered, first + n, settings, budget)
             finally:
                 with pdf.PDFIUM:
@@ -114,9 +130,10 @@ def _recognize(picture: Image.Image, index: int, settings: VisualSettings, budge
 
 def _from_hocr(carried: object, settings: VisualSettings) -> list[Page]:
     items = [carried] if isinstance(carried, str | bytes) else carried
-    if not isinstance(items, list) or not all(isinstance(i, str | bytes) for i in items):
+    if not isinstance(items, list) or not items or not all(isinstance(i, str | bytes) for i in items):
         raise DocumentError(
-            Problem.UNSUPPORTED, f"the task's {settings.hocr_key!r} must be hOCR text or a list of it"
+            Problem.UNSUPPORTED,
+            f"the task's {settings.hocr_key!r} must be hOCR text or a non-empty list of it",
         )
     pages: list[Page] = []
     for n, item in enumerate(items):

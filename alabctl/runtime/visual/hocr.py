@@ -3,6 +3,7 @@ lxml's HTML parser: no network, no entities, no DTDs."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from lxml import etree, html
@@ -47,7 +48,9 @@ def _bbox(element: etree._Element) -> Box | None:
     if not found:
         return None
     left, top, right, bottom = (float(v) for v in found.groups())
-    return Box(left, top, right, bottom)
+    if not all(math.isfinite(v) for v in (left, top, right, bottom)):
+        return None  # "1000…0" with hundreds of digits: no size at all
+    return Box(min(left, right), min(top, bottom), max(left, right), max(top, bottom))
 
 
 def _page(element: etree._Element, index: int, origin: TextOrigin, name: str) -> Page:
@@ -62,7 +65,7 @@ def _page(element: etree._Element, index: int, origin: TextOrigin, name: str) ->
             continue
         box = _bbox(el)
         text = " ".join("".join(str(t) for t in el.itertext()).split())
-        if box is None or not text:
+        if box is None or not text or not _on_page(box, size):
             continue
         line = lines.setdefault(_ancestor(el, _LINES, element), len(lines))
         block = blocks.setdefault(_ancestor(el, _BLOCKS, element), len(blocks))
@@ -70,6 +73,11 @@ def _page(element: etree._Element, index: int, origin: TextOrigin, name: str) ->
         confidence = min(1.0, max(0.0, float(conf.group(1)) / 100)) if conf else 1.0
         words.append(Word(text.replace(" ", "\u00a0"), box, line, block, confidence))
     return Page(index, round(size.width), round(size.height), tuple(words), origin)
+
+
+def _on_page(box: Box, page: Box) -> bool:
+    """Whether any of the word lies on the page (a word off it would get an empty box at its edge)."""
+    return box.right > page.left and box.bottom > page.top and box.left < page.right and box.top < page.bottom
 
 
 def _ancestor(element: etree._Element, classes: set[str], stop: etree._Element) -> etree._Element:

@@ -55,6 +55,18 @@ def open_pdf(data: bytes, max_pages: int, name: str) -> Iterator[pypdfium2.PdfDo
             pdf.close()
 
 
+@contextmanager
+def damaged(name: str, index: int) -> Iterator[None]:
+    """PDFium's errors on one page (it cannot be loaded, its text or image cannot be made) as the
+    task's error: a damaged page, not a crash of the run."""
+    import pypdfium2
+
+    try:
+        yield
+    except pypdfium2.PdfiumError as exc:
+        raise DocumentError(Problem.CORRUPT, f"{name}: page {index + 1} is damaged ({exc})") from None
+
+
 def _open_error(reason: str, name: str) -> DocumentError:
     if "password" in reason.lower() or "security" in reason.lower():
         return DocumentError(

@@ -39,7 +39,7 @@ def task_pages(task: Any, view: ProjectView, settings: VisualSettings) -> list[P
             Problem.OCR_UNAVAILABLE,
             f"Visual NER needs the '{exc.name}' package: pip install 'alabctl[visual]'",
         ) from None
-    return read_pages(data.get(key) or "", settings, carried_ocr=carried)
+    return read_pages(data.get(key, ""), settings, carried_ocr=carried)
 
 
 def transcription_of(config: LabelingConfig, image: str) -> str | None:

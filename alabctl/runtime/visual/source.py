@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from alabctl.runtime.visual.errors import DocumentError, Problem
 from alabctl.runtime.visual.settings import VisualSettings
+from alabctl.spec.readfile import real_path
+
+if TYPE_CHECKING:
+    import requests
 
 LOCAL_FILES_PREFIX = "/data/local-files/"
 """Label Studio's URL for local-storage files: ``/data/local-files/?d=<path under the root>``."""
@@ -91,17 +98,25 @@ def _local(path: str, name: str, settings: VisualSettings) -> bytes:
             f"{name}: local documents are not allowed; name the folder they may come from (--documents DIR)",
         )
     root = settings.documents.resolve()
-    target = (root / path).resolve()
+    if "\x00" in path:
+        raise DocumentError(Problem.NOT_FOUND, f"{name}: a path cannot hold a NUL character")
+    target = real_path(root / path)
+    if target is None:
+        raise DocumentError(
+            Problem.NOT_FOUND, f"{name}: cannot be followed (a symbolic link loop, or a name too long)"
+        )
     if not target.is_relative_to(root):
         raise DocumentError(
             Problem.NOT_ALLOWED, f"{name}: outside the documents folder {root}; only files under it are read"
         )
-    if not target.is_file():
-        raise DocumentError(Problem.NOT_FOUND, f"{name}: no such file under the documents folder {root}")
-    size = target.stat().st_size
-    _check_size(size, name, settings)
-    with target.open("rb") as handle:
-        data = handle.read(settings.max_bytes + 1)
+    try:
+        if not target.is_file():
+            raise DocumentError(Problem.NOT_FOUND, f"{name}: no such file under the documents folder {root}")
+        _check_size(target.stat().st_size, name, settings)
+        with target.open("rb") as handle:
+            data = handle.read(settings.max_bytes + 1)
+    except OSError as exc:
+        raise DocumentError(Problem.NOT_FOUND, f"{name}: cannot be read ({exc.strerror or exc})") from None
     _check_size(len(data), name, settings)
     return data
 
@@ -131,7 +146,9 @@ def _remote(url: str, name: str, settings: VisualSettings) -> bytes:
             Problem.NOT_ALLOWED, f"{name}: remote documents are not fetched unless enabled (--allow-remote)"
         )
     import requests
+    import urllib3
 
+    deadline = time.monotonic() + settings.timeout
     try:
         with requests.get(url, stream=True, timeout=settings.remote_timeout) as response:
             if response.status_code != 200:
@@ -141,15 +158,33 @@ def _remote(url: str, name: str, settings: VisualSettings) -> bytes:
                 _check_size(int(declared), name, settings)
             chunks: list[bytes] = []
             total = 0
-            for chunk in response.iter_content(chunk_size=1 << 16):
+            for chunk in _arriving(response):
                 total += len(chunk)
                 _check_size(total, name, settings)
+                if time.monotonic() > deadline:
+                    raise DocumentError(
+                        Problem.TIMEOUT,
+                        f"{name}: still downloading when the time allowed for the document ran out; "
+                        "raise the timeout (--document-timeout)",
+                    )
                 chunks.append(chunk)
             return b"".join(chunks)
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:  # read1 is urllib3's
         raise DocumentError(
             Problem.NOT_FOUND, f"{name}: could not be fetched ({type(exc).__name__})"
         ) from None
+
+
+def _arriving(response: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives, one socket read at a time (urllib3's ``read1``), so that a server
+    trickling bytes in, each read well within ``remote_timeout``, is cut off at the document's
+    time: ``iter_content`` waits for whole 64 KiB chunks (or the whole body) before yielding."""
+    read1 = getattr(response.raw, "read1", None)
+    if read1 is None:  # urllib3 before 2.3
+        yield from response.iter_content(chunk_size=1 << 12)
+        return
+    while chunk := read1(1 << 16, decode_content=True):
+        yield chunk
 
 
 def local_name(path: Path, settings: VisualSettings) -> str:
