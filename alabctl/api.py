@@ -777,6 +777,19 @@ def preannotate(options: PreannotateOptions, stdout: Any = None, stderr: Any = N
 # -- Visual NER: task documents -------------------------------------------------------------------
 
 
+def check_ocr_language(language: str) -> None:
+    """A :class:`UsageError` naming the languages of ``--ocr-language`` Tesseract has no data for."""
+    from alabctl.runtime.visual.ocr import missing_languages
+
+    missing = missing_languages(language)
+    if missing:
+        raise UsageError(
+            f"--ocr-language {language}: Tesseract has no data for {', '.join(missing)}",
+            "install it (Debian/Ubuntu: apt-get install tesseract-ocr-<lang>; 'tesseract --list-langs' "
+            "shows what is installed)",
+        )
+
+
 def visual_settings(options: DocumentOptions | None) -> Any:
     """The runtime's ``VisualSettings`` for ``options`` (the defaults for None)."""
     from alabctl.runtime.visual.settings import VisualSettings

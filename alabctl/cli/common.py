@@ -202,6 +202,8 @@ def documents_from(args: argparse.Namespace) -> api.DocumentOptions:
             f"--documents {args.documents}: not a folder",
             "name the folder the tasks' documents are under, e.g. --documents scans/",
         )
+    if args.ocr_language != "eng":  # asked for: checked once, not refused by every document
+        api.check_ocr_language(args.ocr_language)
     return api.DocumentOptions(
         folder=args.documents,
         allow_remote=args.allow_remote,

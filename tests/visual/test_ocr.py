@@ -7,12 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from alabctl.cli.main import main
 from alabctl.runtime.visual.annotate import annotate_pages
 from alabctl.runtime.visual.document import read_pages
 from alabctl.runtime.visual.errors import DocumentError, Problem
 from alabctl.runtime.visual.geometry import Box, iou, union
+from alabctl.runtime.visual.ocr import missing_languages
 from alabctl.runtime.visual.page import TextOrigin
 from alabctl.runtime.visual.settings import VisualSettings
+from tests.conftest import EXAMPLES
 from tests.visual.conftest import INVOICE_PATTERNS, PatternEngine
 from tests.visual.drawing import INVOICE, layout, scanned_pdf, truth
 
@@ -203,3 +206,16 @@ def test_a_photo_stored_sideways_is_read_as_it_is_shown(
     pages = read_pages("photo.jpg", VisualSettings(documents=documents))
     assert (pages[0].width, pages[0].height) == upright.size
     _check_invoice_regions(pages)
+
+
+def test_an_ocr_language_tesseract_lacks_is_one_usage_error_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert missing_languages("eng+osd") == [] and missing_languages("eng+zzz+yyy") == ["zzz", "yyy"]
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text('{"data": {"image": "a.png"}}\n')
+    argv = ["preannotate", "--project", "invoices", "-f", str(EXAMPLES), "--tasks", str(tasks)]
+    code = main([*argv, "--ocr-language", "eng+zzz", "--documents", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--ocr-language eng+zzz: Tesseract has no data for zzz" in err
+    assert "tesseract --list-langs" in err

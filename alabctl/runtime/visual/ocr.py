@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -24,6 +25,21 @@ OCR memory and CPU stay bounded; a page waits for its turn within its document's
 def tesseract_available() -> bool:
     """Whether the ``tesseract`` program is on the PATH."""
     return shutil.which("tesseract") is not None
+
+
+def missing_languages(language: str) -> list[str]:
+    """The languages of ``language`` (``eng+deu``) Tesseract has no data for; none when Tesseract
+    itself is missing (each document then says so) or cannot list them."""
+    if not tesseract_available():
+        return []
+    try:
+        listed = subprocess.run(
+            ["tesseract", "--list-langs"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    have = {line.strip() for line in listed.splitlines()[1:]}
+    return [lang for lang in language.split("+") if lang and lang not in have]
 
 
 def recognize(image: Image.Image, index: int, *, language: str, timeout: float, name: str) -> Page:
