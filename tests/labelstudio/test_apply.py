@@ -67,6 +67,17 @@ def _annotate(client: LabelStudioClient, project_id: int, label: str, times: int
         )
 
 
+def _predict(client: LabelStudioClient, project_id: int, label: str) -> None:
+    """A prediction of ``label`` on every task (as a pre-annotation server's would be stored)."""
+    rows = []
+    for task in ls_tasks(client, project_id):
+        text = task["data"]["text"]
+        region = {"start": 0, "end": len(text), "text": text, "labels": [label]}
+        result = [{"id": "p1", "from_name": "label", "to_name": "text", "type": "labels", "value": region}]
+        rows.append({"task": task["id"], "model_version": "v1", "score": 0.5, "result": result})
+    client.import_predictions(project_id, rows)
+
+
 def test_a_change_that_would_orphan_annotations_is_refused_with_counts(
     labelstudio: RunningLabelStudio, client: LabelStudioClient
 ) -> None:
@@ -74,6 +85,7 @@ def test_a_change_that_would_orphan_annotations_is_refused_with_counts(
     d = desired("orphan", ner_config("PER", "ORG"), tasks=tasks("Acme", "Globex", "Initech"))
     [created] = apply(plan([d], conns))
     pid = created.project_id or 0
+    _predict(client, pid, "ORG")  # predictions too: Label Studio's export lists them as bare ids
     _annotate(client, pid, "ORG", 2)
     without_org = dataclasses.replace(d, label_config=ner_config("PER", "LOC"))
     p = plan([without_org], conns)
@@ -93,24 +105,22 @@ def test_a_rename_moves_annotations_and_predictions(
     d = desired("rename", ner_config("PER", "ORG"), tasks=tasks("Acme", "Globex"))
     [created] = apply(plan([d], conns))
     pid = created.project_id or 0
+    _predict(client, pid, "ORG")
     _annotate(client, pid, "ORG", 1)
     renamed = dataclasses.replace(d, label_config=ner_config("PER", "COMPANY"), renames={"ORG": "COMPANY"})
     p = plan([renamed], conns)
     assert [a.verb for a in p.projects[0].actions] == [Verb.RENAME, Verb.CONFIGURE]
     rename = p.projects[0].actions[0]
     assert rename.count == 1
-    assert "'ORG' -> 'COMPANY' moves 1 annotation" in rename.reason
+    assert "'ORG' -> 'COMPANY' moves 1 annotation and 2 predictions" in rename.reason
     [result] = apply(p)
     assert result.outcome is Outcome.CONFIGURED, result.error
-    exported = client.export(pid)
-    labels = [
-        label
-        for t in exported
-        for a in t["annotations"]
-        for r in a["result"]
-        for label in r["value"]["labels"]
-    ]
-    assert labels == ["COMPANY"]
+    exported = ls_tasks(client, pid)
+    for kind, expected in (("annotations", ["COMPANY"]), ("predictions", ["COMPANY", "COMPANY"])):
+        labels = [
+            label for t in exported for a in t[kind] for r in a["result"] for label in r["value"]["labels"]
+        ]
+        assert labels == expected, kind
     assert client.project(pid)["label_config"] == renamed.label_config.strip()
     assert not plan([renamed], conns).changes
 

@@ -17,7 +17,7 @@ from alabctl.reconcile.labelstudio.model import (
     ProjectResult,
     Verb,
 )
-from alabctl.reconcile.labelstudio.observe import observed_task
+from alabctl.reconcile.labelstudio.observe import observed_task, records
 from alabctl.reconcile.labelstudio.plan import CONNECTED
 from alabctl.reconcile.labelstudio.predict import Predictor, PredictorError
 from alabctl.spec.diagnostics import counted
@@ -85,17 +85,22 @@ class _Run:
         self.client.update_project(self.pid, {"label_config": bridge})
         annotations = predictions = 0
         for task in self.client.export(self.pid):
-            for annotation in task.get("annotations") or []:
+            for annotation in records(task, "annotations"):
                 result, n = rename_result(annotation.get("result") or [], renames)
                 if n:
                     self.client.update_annotation(int(annotation["id"]), result)
                     annotations += 1
-            for prediction in task.get("predictions") or []:
+            for prediction in records(task, "predictions"):
                 result, n = rename_result(prediction.get("result") or [], renames)
                 if n:
-                    self.client.update_prediction(int(prediction["id"]), result)
+                    self.client.update_prediction(
+                        int(prediction["id"]), result, task=int(task["id"]), project=self.pid
+                    )
                     predictions += 1
-        self.done.append(f"moved {annotations} annotations and {predictions} predictions to renamed labels")
+        self.done.append(
+            f"moved {counted(annotations, 'annotation')} and {counted(predictions, 'prediction')} "
+            "to renamed labels"
+        )
 
     def configure(self, action: Action) -> None:
         problem = self.client.validate_config(self.pid, self.desired.label_config)

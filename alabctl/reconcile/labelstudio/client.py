@@ -217,13 +217,12 @@ class LabelStudioClient:
         )
 
     def export(self, project_id: int) -> list[dict[str, Any]]:
-        """Every task with its annotations and predictions (ids and results)."""
-        body = self.request(
-            "GET",
-            f"/api/projects/{project_id}/export",
-            params={"exportType": "JSON", "download_all_tasks": "true"},
-        )
-        return list(body) if isinstance(body, list) else []
+        """Every task with its annotations and predictions (ids and results).
+
+        The task list with all fields, not ``/export``: Label Studio's JSON export gives each
+        task's predictions as bare ids, without their results.
+        """
+        return list(self.tasks(project_id, full=True))
 
     # -- annotations and predictions ------------------------------------------------------------
 
@@ -241,8 +240,19 @@ class LabelStudioClient:
             "updating an annotation", self.sdk.annotations.update, id=annotation_id, result=list(result)
         )
 
-    def update_prediction(self, prediction_id: int, result: Sequence[Mapping[str, Any]]) -> None:
-        self.call("updating a prediction", self.sdk.predictions.update, id=prediction_id, result=list(result))
+    def update_prediction(
+        self, prediction_id: int, result: Sequence[Mapping[str, Any]], *, task: int, project: int
+    ) -> None:
+        """A prediction's new result (Label Studio validates it against the project's config, so
+        it needs the task and project even though they do not change)."""
+        self.call(
+            "updating a prediction",
+            self.sdk.predictions.update,
+            id=prediction_id,
+            result=list(result),
+            task=task,
+            project=project,
+        )
 
     def create_annotation(self, task_id: int, result: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         body: dict[str, Any] = self.call(
