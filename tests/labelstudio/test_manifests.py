@@ -139,3 +139,56 @@ def test_apply_with_label_studio_down_changes_nothing(
     with pytest.raises(LabelStudioError, match="cannot reach Label Studio"):
         api.apply(api.Inputs(paths=[str(root)], cwd=root), home=home)
     assert api.servers(home=home) == [], "no server was started"
+
+
+@pytest.mark.parametrize("where", ["env", "file"])
+def test_a_token_that_is_not_one_word_is_refused_without_showing_it(
+    make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str
+) -> None:  # type: ignore[no-untyped-def]
+    manifests = MANIFESTS.format(url="http://127.0.0.1:9", title="people here")
+    if where == "file":
+        manifests = manifests.replace("{fromEnv: LS_TOKEN_FOR_TEST}", "{fromFile: token.txt}")
+    root = make_repo({"alab.yaml": manifests, "tasks/a.jsonl": '{"text": "Alice"}\n', "token.txt": ""})
+    secret = "s3cret-line-one\ns3cret-line-two"
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", secret)
+    (root / "token.txt").write_text(secret + "\n")
+    report = api.validate(api.Inputs(paths=[str(root)], cwd=root))
+    with pytest.raises(UserError, match="does not hold one API token") as info:
+        api.labelstudio_plan(report, home=tmp_path / "home")
+    assert "s3cret" not in info.value.message + info.value.hint
+
+
+def test_the_client_never_shows_a_token_an_http_header_cannot_carry() -> None:
+    client = LabelStudioClient(connect(f"http://127.0.0.1:{free_port()}", "s3cret-one\ns3cret-two")["ls"])
+    try:
+        with pytest.raises(LabelStudioError, match="not one line of printable characters") as info:
+            client.check()
+    finally:
+        client.close()
+    assert "s3cret" not in info.value.message + (info.value.hint or "")
+
+
+@pytest.mark.labelstudio
+def test_a_personal_access_token_works(labelstudio: RunningLabelStudio) -> None:
+    """Account & Settings hands out personal access tokens (JWT refresh tokens): alabctl exchanges
+    one for an access token, as Label Studio's API requires."""
+    legacy = LabelStudioClient(connect(labelstudio.url, labelstudio.token)["ls"])
+    try:
+        pat = legacy.request("POST", "/api/token/")["token"]
+    except LabelStudioError as exc:
+        if "(HTTP 409)" not in exc.message:
+            raise
+        pytest.skip("this Label Studio's user has its one personal access token already (a reused server)")
+    finally:
+        legacy.close()
+    conns = connect(labelstudio.url, pat)
+    d = desired("pat", "<View><Text name='text' value='$text'/></View>", tasks=tasks("one", "two"))
+    [result] = apply(plan([d], conns))
+    assert result.outcome is Outcome.CREATED, result.error
+    assert not plan([d], conns).changes
+    expired = LabelStudioClient(connect(labelstudio.url, pat[:-2] + "xx")["ls"])
+    try:
+        with pytest.raises(LabelStudioError, match=r"refused the API token \(HTTP 401\)"):
+            expired.check()
+    finally:
+        expired.close()
