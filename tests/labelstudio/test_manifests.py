@@ -12,6 +12,7 @@ from alabctl.compile.labelconfig import compile_label_config
 from alabctl.reconcile.labelstudio import LabelStudioClient, LabelStudioError, Outcome, apply, plan
 from alabctl.spec.errors import UserError
 from tests.conftest import EXAMPLES
+from tests.labelstudio.backend import RuleBackend
 from tests.labelstudio.helpers import connect, desired, tasks
 from tests.labelstudio.server import RunningLabelStudio, free_port
 
@@ -192,3 +193,12 @@ def test_a_personal_access_token_works(labelstudio: RunningLabelStudio) -> None:
             expired.check()
     finally:
         expired.close()
+
+
+def test_a_url_that_is_not_label_studio_says_so() -> None:
+    with (
+        RuleBackend({}) as other,  # an HTTP server that answers 200 to any GET, but no Label Studio
+        pytest.raises(LabelStudioError, match="does not answer as Label Studio") as info,
+    ):
+        plan([desired("elsewhere", "<View/>")], connect(other.url, "some-token"))
+    assert "fix 'url' in the LabelStudio manifest 'ls'" in (info.value.hint or "")

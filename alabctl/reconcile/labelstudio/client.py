@@ -178,8 +178,20 @@ class LabelStudioClient:
     # -- identity -----------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Raise unless the server answers and accepts the token."""
-        self.request("GET", "/api/current-user/whoami")
+        """Raise unless the server answers as Label Studio and accepts the token."""
+        try:
+            body = self.request("GET", "/api/current-user/whoami")
+        except LabelStudioError as exc:
+            if "(HTTP 404)" not in exc.message and "non-JSON" not in exc.message:
+                raise
+            body = None
+        if not isinstance(body, dict) or "id" not in body:
+            raise LabelStudioError(
+                f"{self.url} does not answer as Label Studio (no user at /api/current-user/whoami)",
+                "fix 'url' in the LabelStudio manifest"
+                + (f" '{self.connection.name}'" if self.connection.name else "")
+                + ": Label Studio's own address, e.g. http://localhost:8080",
+            )
 
     # -- projects -----------------------------------------------------------------------------
 
