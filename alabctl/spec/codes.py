@@ -180,7 +180,8 @@ _CODES = [
     Code(
         "ALB231",
         "task lacks a data key its config reads",
-        "a task lacks a data key its project's labeling config reads ($text, $image), at the task's line:column",
+        "a task lacks a data key its project's labeling config reads ($text, $image), or holds a value there "
+        "Label Studio does not import (null, an object), at the task's line:column",
         "docs/diagnostics.md#between-manifests-alb2xx",
     ),
     Code(
