@@ -14,6 +14,7 @@ from alabctl.reconcile.labelstudio import (
     apply,
     plan,
 )
+from alabctl.reconcile.labelstudio.status import project_statuses
 from alabctl.spec.errors import UserError
 from tests.labelstudio.backend import RuleBackend
 from tests.labelstudio.helpers import connect, desired, ls_tasks, ner_config, tasks
@@ -215,3 +216,21 @@ def test_predictions_in_bulk_and_only_affected_tasks_after_a_rule_edit(
         new = backend.version(a.name)
         assert all(new in v for v in _versions(client, pid_a).values())
         assert all(v == {backend.version(b.name)} for v in _versions(client, pid_b).values())
+
+
+def test_get_projects_counts_predictions_while_the_server_is_down(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    with RuleBackend({}) as backend:
+        d = desired("statusdown", ner_config("PER"), tasks=tasks("Alice", "Bob"))
+        backend.rules = {d.name: {"PER": "Alice"}}
+        url = f"{backend.url}/p/{d.name}"
+        d = dataclasses.replace(d, backend_url=url, predict_url=url)
+        [result] = apply(plan([d], conns))
+        assert result.outcome is Outcome.CREATED, result.error
+        version = backend.version(d.name)
+        [up] = project_statuses([d], conns)
+        assert (up.predicted, up.model_version) == (2, version)
+    [down] = project_statuses([d], conns)  # the server is gone: the project's version counts
+    assert (down.tasks, down.predicted, down.model_version) == (2, 2, version)

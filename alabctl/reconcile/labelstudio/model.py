@@ -13,6 +13,18 @@ BACKEND_TITLE = "alabctl"
 """The title of the ML backend alabctl connects; others are left alone."""
 META_KEY = "alabctl"
 """The key of a task's ``meta`` where alabctl keeps the task's content hash."""
+_BACKEND_STATES = {
+    "CO": "connected",
+    "DI": "disconnected",
+    "ER": "error",
+    "TR": "training",
+    "PR": "predicting",
+}
+
+
+def backend_state(code: str) -> str:
+    """Label Studio's two-letter state of an ML backend, in words."""
+    return _BACKEND_STATES.get(code, code)
 
 
 @dataclass(frozen=True)

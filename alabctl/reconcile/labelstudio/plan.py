@@ -18,6 +18,7 @@ from alabctl.reconcile.labelstudio.model import (
     ObservedProject,
     ProjectPlan,
     Verb,
+    backend_state,
 )
 from alabctl.reconcile.labelstudio.observe import Usage
 
@@ -128,7 +129,8 @@ def _backend_actions(desired: DesiredProject, observed: ObservedProject | None) 
         actions.append(
             Action(
                 Verb.CONNECT,
-                f"Label Studio reports the ML backend at {ours[0].url} as '{ours[0].state}': reconnect",
+                f"Label Studio reports the ML backend at {ours[0].url} as "
+                f"'{backend_state(ours[0].state)}': reconnect",
                 data={"backend": ours[0].id},
             )
         )
