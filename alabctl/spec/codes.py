@@ -191,6 +191,12 @@ _CODES = [
         "docs/diagnostics.md#between-manifests-alb2xx",
     ),
     Code(
+        "ALB233",
+        "two projects with one Label Studio title",
+        "two projects have the same Label Studio title in one instance (projects are found by title)",
+        "docs/diagnostics.md#between-manifests-alb2xx",
+    ),
+    Code(
         "ALB300",
         "too many models on one server",
         "the distinct models of the projects on one server exceed maxModels (at most 5)",
