@@ -234,3 +234,24 @@ def test_get_projects_counts_predictions_while_the_server_is_down(
         assert (up.predicted, up.model_version) == (2, version)
     [down] = project_statuses([d], conns)  # the server is gone: the project's version counts
     assert (down.tasks, down.predicted, down.model_version) == (2, 2, version)
+
+
+def test_prune_keeps_tasks_annotated_skipped_or_drafted(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    d = desired("keep", ner_config("PER"), tasks=tasks("annotated", "skipped", "drafted", "untouched"))
+    [result] = apply(plan([d], conns))
+    pid = result.project_id or 0
+    ids = {t["data"]["text"]: t["id"] for t in ls_tasks(client, pid)}
+    _annotate(client, pid, "PER", 1)  # the first task: "annotated"
+    client.request(
+        "POST", f"/api/tasks/{ids['skipped']}/annotations", json={"result": [], "was_cancelled": True}
+    )
+    client.request("POST", f"/api/tasks/{ids['drafted']}/drafts", json={"result": [], "lead_time": 1.0})
+    pruned = plan([dataclasses.replace(d, tasks=())], conns, prune=True)
+    [prune] = pruned.projects[0].actions
+    assert (prune.verb, prune.count) == (Verb.PRUNE, 1)
+    assert "(3 with annotations, skips or drafts kept)" in prune.reason
+    apply(pruned)
+    assert sorted(t["data"]["text"] for t in ls_tasks(client, pid)) == ["annotated", "drafted", "skipped"]

@@ -20,7 +20,7 @@ from alabctl.spec.errors import UserError
 
 TIMEOUT = 60.0
 PAGE = 1000
-LEAN_TASK_FIELDS = "id,meta,total_annotations,predictions_model_versions"
+LEAN_TASK_FIELDS = "id,meta,total_annotations,cancelled_annotations,draft_exists,predictions_model_versions"
 
 
 class LabelStudioError(UserError):

@@ -61,6 +61,15 @@ class ObservedTask:
     annotations: int
     versions: frozenset[str]
     """The ``model_version`` of each of its predictions."""
+    skipped: int = 0
+    """Annotations an annotator cancelled (skipped the task with)."""
+    draft: bool = False
+    """Someone has a draft annotation of it."""
+
+    @property
+    def worked_on(self) -> bool:
+        """An annotator did something with it: ``prune`` keeps it."""
+        return bool(self.annotations or self.skipped or self.draft)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ def observed_task(row: Mapping[str, Any]) -> ObservedTask:
         digest=digest if isinstance(digest, str) else None,
         annotations=int(row.get("total_annotations") or 0),
         versions=frozenset(v for v in versions if isinstance(v, str) and v),
+        skipped=int(row.get("cancelled_annotations") or 0),
+        draft=bool(row.get("draft_exists")),
     )
 
 

@@ -167,13 +167,13 @@ def _import_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[
         )
     stale = [t for t in observed.tasks if t.digest and t.digest not in set(declared)] if observed else []
     if prune and stale:
-        free = [t.id for t in stale if t.annotations == 0]
+        free = [t.id for t in stale if not t.worked_on]
         kept = len(stale) - len(free)
         reason = (
             f"{len(stale)} task{'s' * (len(stale) != 1)} alabctl imported are no longer in the task files"
         )
         if kept:
-            reason += f" ({kept} with annotations kept)"
+            reason += f" ({kept} with annotations, skips or drafts kept)"
         if free:
             actions.append(Action(Verb.PRUNE, reason, len(free), {"tasks": tuple(free)}))
     return actions
