@@ -46,7 +46,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "plan_file", nargs="?", type=Path, metavar="PLAN", help="a plan saved by 'plan --out'"
     )
     add_input_options(parser, required=False)
-    parser.add_argument("--prune", action="store_true", help="stop servers no manifest declares any more")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="stop servers no manifest declares any more, and delete tasks alabctl imported into Label "
+        "Studio that left the task files (tasks annotators worked on are kept); e.g. --prune --yes",
+    )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask before acting on a terminal")
     parser.add_argument(
         "--dry-run", action="store_true", help="only show the plan (the same as 'alabctl plan')"

@@ -38,7 +38,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="save the plan for 'alabctl apply FILE' (in an existing folder), with the inputs it was made "
         "from: absolute paths, root, lock file, template values; e.g. --out plan.json",
     )
-    parser.add_argument("--prune", action="store_true", help="also plan to stop servers no manifest declares")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="also plan to stop servers no manifest declares, and to delete tasks alabctl imported into "
+        "Label Studio that left the task files (tasks annotators worked on are kept); e.g. --prune",
+    )
     parser.add_argument("-o", "--output", choices=["text", "json"], default="text", help="default: text")
     add_home_option(parser)
     add_license_option(parser)
