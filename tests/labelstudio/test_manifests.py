@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from alabctl import api
+from alabctl.cli.main import main
 from alabctl.compile.labelconfig import compile_label_config
 from alabctl.reconcile.labelstudio import LabelStudioClient, LabelStudioError, Outcome, apply, plan
 from alabctl.spec.errors import UserError
@@ -202,3 +203,31 @@ def test_a_url_that_is_not_label_studio_says_so() -> None:
     ):
         plan([desired("elsewhere", "<View/>")], connect(other.url, "some-token"))
     assert "fix 'url' in the LabelStudio manifest 'ls'" in (info.value.hint or "")
+
+
+@pytest.mark.labelstudio
+def test_plan_exits_1_when_apply_would_refuse_a_config_change(
+    labelstudio: RunningLabelStudio, make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    title = f"refused {uuid.uuid4().hex[:8]}"
+    text = MANIFESTS.format(url=labelstudio.url, title=title)
+    root = make_repo({"alab.yaml": text, "tasks/a.jsonl": '{"text": "Alice"}\n'})
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", labelstudio.token)
+    home = tmp_path / "home"
+    first = api.labelstudio_plan(api.validate(api.Inputs(paths=[str(root)], cwd=root)), home=home)
+    assert first is not None
+    [created] = api.labelstudio_apply(first)  # no server runs: created and imported, not connected
+    client = LabelStudioClient(connect(labelstudio.url, labelstudio.token)["ls"])
+    try:
+        [task] = client.tasks(created.project_id or 0, full=True)
+        region = {"start": 0, "end": 5, "text": "Alice", "labels": ["PER"]}
+        client.create_annotation(
+            task["id"], [{"from_name": "label", "to_name": "text", "type": "labels", "value": region}]
+        )
+    finally:
+        client.close()
+    (root / "alab.yaml").write_text(text.replace("entity: PER", "entity: PERSON"))
+    assert main(["plan", "-f", str(root), "--home", str(home)]) == 1
+    out = capsys.readouterr().out
+    assert "refuse     labelstudioproject/people: the new config removes labels that 1 annotation uses" in out
+    assert "0 project(s) to change, 0 up to date, 1 refused: apply changes nothing anywhere" in out

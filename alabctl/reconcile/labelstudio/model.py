@@ -141,7 +141,8 @@ class ProjectPlan:
 
     @property
     def changes(self) -> bool:
-        return bool(self.actions)
+        """Whether apply would change the project (a refused project changes nothing)."""
+        return bool(self.actions) and not self.refused
 
     def to_json(self) -> dict[str, Any]:
         return {

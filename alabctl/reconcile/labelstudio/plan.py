@@ -69,7 +69,8 @@ def _config_actions(desired: DesiredProject, facts: Facts) -> list[Action]:
         return [
             Action(
                 Verb.REFUSE,
-                f"the new config removes labels that {total} annotation{'s' * (total != 1)} use: "
+                f"the new config removes labels that {total} annotation{'s' * (total != 1)} "
+                f"use{'s' * (total == 1)}: "
                 f"{_label_list(orphans)}; keep the labels, or rename them with 'renamedFrom'",
                 total,
             )
