@@ -9,6 +9,7 @@ import pytest
 
 from alabctl.reconcile.labelstudio import (
     LabelStudioClient,
+    LabelStudioError,
     Outcome,
     Verb,
     apply,
@@ -255,3 +256,14 @@ def test_prune_keeps_tasks_annotated_skipped_or_drafted(
     assert "(3 with annotations, skips or drafts kept)" in prune.reason
     apply(pruned)
     assert sorted(t["data"]["text"] for t in ls_tasks(client, pid)) == ["annotated", "drafted", "skipped"]
+
+
+def test_a_refused_import_is_one_readable_line(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    [result] = apply(plan([desired("refusedimport", ner_config("PER"))], conns))
+    good = [{"data": {"text": f"task {i}"}} for i in range(5)]
+    with pytest.raises(LabelStudioError, match=r"Error at item 2: data\['text'\]=None") as info:
+        client.import_tasks(result.project_id or 0, [*good[:2], {"data": {"text": None}}, *good[2:]])
+    assert "; ;" not in info.value.message and ": ;" not in info.value.message

@@ -402,8 +402,9 @@ def _body(response: requests.Response) -> str:
 
 
 def _flatten(value: Any) -> str:
+    """Label Studio's error body as one line; the empty entries it pads lists with are left out."""
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {text}" for k, v in value.items() if (text := _flatten(v)))
     if isinstance(value, list):
-        return "; ".join(_flatten(v) for v in value)
-    return str(value)
+        return "; ".join(text for v in value if (text := _flatten(v)))
+    return str(value).strip()
