@@ -333,7 +333,7 @@ def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
     for project, resource in repo.projects():
         origin, ls = resource.origin, project.spec.label_studio
         if ls is not None:
-            title = ls.title or project.name
+            title = (ls.title or project.name).strip()
             first = titled.setdefault((ls.instance, title), project.name)
             if first != project.name:
                 yield origin.diagnostic(

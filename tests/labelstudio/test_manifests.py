@@ -231,3 +231,28 @@ def test_plan_exits_1_when_apply_would_refuse_a_config_change(
     out = capsys.readouterr().out
     assert "refuse     labelstudioproject/people: the new config removes labels that 1 annotation uses" in out
     assert "0 project(s) to change, 0 up to date, 1 refused: apply changes nothing anywhere" in out
+
+
+@pytest.mark.labelstudio
+def test_a_block_scalar_description_and_a_padded_title_are_applied_once(
+    labelstudio: RunningLabelStudio, make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Label Studio trims a project's title and description; that is not a change to apply again."""
+    title = f"padded {uuid.uuid4().hex[:8]}"
+    text = MANIFESTS.format(url=labelstudio.url, title=f'" {title} "').replace(
+        "  ner:\n", "  description: |\n    People\n    in notes.\n  ner:\n"
+    )
+    root = make_repo({"alab.yaml": text, "tasks/a.jsonl": '{"text": "Alice"}\n'})
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", labelstudio.token)
+    report = api.validate(api.Inputs(paths=[str(root)], cwd=root))
+    assert report.valid, [d.summary for d in report.diagnostics]
+    home = tmp_path / "home"
+    first = api.labelstudio_plan(report, home=home)
+    assert first is not None
+    [created] = api.labelstudio_apply(first)
+    assert created.project_id is not None, created.error
+    again = api.labelstudio_plan(report, home=home)
+    assert again is not None
+    [project] = again.projects
+    assert project.observed is not None and project.observed.id == created.project_id
+    assert [a.verb.value for a in project.actions] == ["connect", "predict"], "no create, no update"

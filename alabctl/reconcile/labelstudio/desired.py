@@ -99,8 +99,9 @@ def desired_project(
     return DesiredProject(
         name=project.name,
         instance=ls.instance,
-        title=ls.title or project.name,
-        description=ls.description if ls.description is not None else project.spec.description,
+        # Label Studio trims both: a YAML block scalar's final newline would read as a change forever
+        title=(ls.title or project.name).strip(),
+        description=(ls.description if ls.description is not None else project.spec.description).strip(),
         label_config=compile_label_config(project, repo).decode(),
         renames=renames,
         tasks=found.records,
