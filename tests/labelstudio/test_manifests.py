@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,7 +15,14 @@ import pytest
 from alabctl import api
 from alabctl.cli.main import main
 from alabctl.compile.labelconfig import compile_label_config
-from alabctl.reconcile.labelstudio import LabelStudioClient, LabelStudioError, Outcome, apply, plan
+from alabctl.reconcile.labelstudio import (
+    Connection,
+    LabelStudioClient,
+    LabelStudioError,
+    Outcome,
+    apply,
+    plan,
+)
 from alabctl.spec.errors import UserError
 from tests.conftest import EXAMPLES
 from tests.labelstudio.backend import RuleBackend
@@ -256,3 +268,43 @@ def test_a_block_scalar_description_and_a_padded_title_are_applied_once(
     [project] = again.projects
     assert project.observed is not None and project.observed.id == created.project_id
     assert [a.verb.value for a in project.actions] == ["connect", "predict"], "no create, no update"
+
+
+class _Whoami(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"id": 1}')
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_untrusted_tls_certificate_says_to_set_tls_verify(tmp_path: Path) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    make = [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"]
+    subprocess.run([*make, "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Whoami)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://127.0.0.1:{server.server_address[1]}"
+    try:
+        strict = LabelStudioClient(connect(url, "some-token")["ls"])
+        with pytest.raises(LabelStudioError, match="TLS certificate this machine does not trust") as info:
+            strict.check()
+        strict.close()
+        assert "set 'tlsVerify: false' in the LabelStudio manifest 'ls'" in (info.value.hint or "")
+        lenient = LabelStudioClient(Connection(url, "some-token", False, "ls"))
+        lenient.check()  # tlsVerify: false talks to it
+        lenient.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

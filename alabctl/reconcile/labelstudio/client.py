@@ -110,8 +110,21 @@ class LabelStudioClient:
         headers = {"Authorization": auth} if auth else {}
         try:
             return self._http.request(
-                method, where, json=json, params=params, headers=headers, timeout=TIMEOUT
+                method,
+                where,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=TIMEOUT,
+                verify=self.connection.verify,  # a session's verify=False loses to REQUESTS_CA_BUNDLE
             )
+        except requests.exceptions.SSLError:
+            raise LabelStudioError(
+                f"Label Studio at {self.url} shows a TLS certificate this machine does not trust",
+                "give it a certificate from a CA this machine trusts, or (a self-signed certificate on "
+                "a network you trust) set 'tlsVerify: false' in the LabelStudio manifest"
+                + (f" '{self.connection.name}'" if self.connection.name else ""),
+            ) from None
         except requests.ConnectionError as exc:
             raise LabelStudioError(
                 f"cannot reach Label Studio at {self.url}: {self._reason(exc)}",
