@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from alabctl import api
 from alabctl.cli.main import main
@@ -80,7 +81,7 @@ def test_every_example_config_creates_a_project(labelstudio: RunningLabelStudio)
 
 @pytest.mark.labelstudio
 def test_plan_and_apply_from_manifests(
-    labelstudio: RunningLabelStudio, make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    labelstudio: RunningLabelStudio, make_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
 ) -> None:  # type: ignore[no-untyped-def]
     title = f"people {uuid.uuid4().hex[:8]}"
     root = make_repo(
@@ -114,6 +115,10 @@ def test_plan_and_apply_from_manifests(
     again = api.labelstudio_plan(report, home=home)
     assert again is not None
     assert [a.verb.value for a in again.projects[0].actions] == ["connect", "predict"]
+    capsys.readouterr()
+    assert main(["get", "projects", "-f", str(root), "--home", str(home), "-o", "yaml"]) == 0
+    [listed] = YAML(typ="safe").load(capsys.readouterr().out)
+    assert (listed["name"], listed["id"], listed["tasks"]) == ("people", result.project_id, 2)
 
 
 def test_label_studio_down_is_a_clear_error_before_anything_changes(tmp_path: Path) -> None:
