@@ -19,7 +19,7 @@ from alabctl.reconcile.labelstudio.status import project_statuses
 from alabctl.spec.errors import UserError
 from tests.labelstudio.backend import RuleBackend
 from tests.labelstudio.helpers import connect, desired, ls_tasks, ner_config, tasks
-from tests.labelstudio.server import RunningLabelStudio
+from tests.labelstudio.server import RunningLabelStudio, free_port
 
 pytestmark = pytest.mark.labelstudio
 
@@ -267,3 +267,19 @@ def test_a_refused_import_is_one_readable_line(
     with pytest.raises(LabelStudioError, match=r"Error at item 2: data\['text'\]=None") as info:
         client.import_tasks(result.project_id or 0, [*good[:2], {"data": {"text": None}}, *good[2:]])
     assert "; ;" not in info.value.message and ": ;" not in info.value.message
+
+
+def test_a_backend_label_studio_cannot_reach_fails_the_project_saying_so(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    gone = f"http://127.0.0.1:{free_port()}"
+    d = desired("unreachable", ner_config("PER"))
+    d = dataclasses.replace(d, backend_url=f"{gone}/p/{d.name}")
+    [result] = apply(plan([d], conns))
+    assert result.outcome is Outcome.FAILED
+    assert result.done == (f"created project {result.project_id}",)
+    assert f"cannot reach the pre-annotation server at {gone}/p/{d.name}" in result.error
+    assert "refuses to save an ML backend it cannot connect to" in result.error
+    assert "set mlBackendUrl on the LabelStudio manifest" in result.error
+    assert "HTTPConnectionPool" not in result.error

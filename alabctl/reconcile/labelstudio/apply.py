@@ -16,6 +16,7 @@ from alabctl.reconcile.labelstudio.model import (
     ProjectPlan,
     ProjectResult,
     Verb,
+    backend_state,
 )
 from alabctl.reconcile.labelstudio.observe import observed_task, records
 from alabctl.reconcile.labelstudio.plan import CONNECTED
@@ -114,17 +115,18 @@ class _Run:
         if url is None:
             raise self._not_running()
         backend = action.data.get("backend")
-        if backend is None:
-            row = self.client.create_ml_backend(self.pid, url, BACKEND_TITLE)
-        else:
-            row = self.client.update_ml_backend(int(backend), self.pid, url)
+        try:
+            if backend is None:
+                row = self.client.create_ml_backend(self.pid, url, BACKEND_TITLE)
+            else:
+                row = self.client.update_ml_backend(int(backend), self.pid, url)
+        except LabelStudioError as exc:
+            if "connect to ML backend" not in exc.message:  # Label Studio tries it before saving it
+                raise
+            raise _unreachable(url, "it refuses to save an ML backend it cannot connect to") from None
         state = str(self.client.ml_backend(int(row["id"])).get("state", ""))
         if state != CONNECTED:
-            raise LabelStudioError(
-                f"Label Studio cannot reach the pre-annotation server at {url} (state '{state}')",
-                "check that the server runs and that Label Studio can reach that URL "
-                "(set mlBackendUrl on the LabelStudio manifest when it reaches the servers elsewhere)",
-            )
+            raise _unreachable(url, f"it reports the ML backend as '{backend_state(state)}'")
         self.done.append(f"connected the ML backend at {url}")
 
     def disconnect(self, action: Action) -> None:
@@ -175,6 +177,14 @@ class _Run:
         if str(self.client.project(self.pid).get("model_version") or "") != version:
             self.client.update_project(self.pid, {"model_version": version})
         self.done.append(f"predicted {counted(len(rows), 'task')} with model_version {version}")
+
+
+def _unreachable(url: str, why: str) -> LabelStudioError:
+    return LabelStudioError(
+        f"Label Studio cannot reach the pre-annotation server at {url} ({why})",
+        "check that the server runs and that Label Studio can reach that URL "
+        "(set mlBackendUrl on the LabelStudio manifest when it reaches the servers elsewhere)",
+    )
 
 
 _STEPS = {
