@@ -10,11 +10,19 @@ from typing import TYPE_CHECKING
 
 from alabctl import api
 from alabctl.cli.common import add_input_options, add_license_option, cache_from, inputs_from
-from alabctl.cli.planview import add_home_option, duration, outcome_line, plan_text, print_invalid
+from alabctl.cli.planview import (
+    add_home_option,
+    duration,
+    labelstudio_text,
+    outcome_line,
+    plan_text,
+    print_invalid,
+)
 from alabctl.spec.errors import UsageError
 
 if TYPE_CHECKING:
     from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.labelstudio import LabelStudioPlan
     from alabctl.reconcile.plan import Plan
 
 HELP = "download what is missing and deploy, redeploy or repair the servers the manifests declare"
@@ -74,8 +82,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=run)
 
 
-def _confirm(plan: Plan) -> bool:
+def _confirm(plan: Plan, studio: LabelStudioPlan | None) -> bool:
+    """Show what apply will do, Label Studio's side too (--prune deletes tasks there), and ask."""
     sys.stdout.write(plan_text(plan))
+    if studio is not None:
+        sys.stdout.write(labelstudio_text(studio))
     sys.stdout.write("Apply these changes? [y/N] ")
     sys.stdout.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import ssl
 import subprocess
@@ -313,3 +314,42 @@ def test_an_untrusted_tls_certificate_says_to_set_tls_verify(tmp_path: Path) -> 
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.mark.labelstudio
+def test_apply_asks_before_pruning_label_studio_tasks_and_shows_them(
+    labelstudio: RunningLabelStudio,
+    make_repo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys,
+) -> None:  # type: ignore[no-untyped-def]
+    from alabctl.cli.apply import _confirm
+
+    title = f"asked {uuid.uuid4().hex[:8]}"
+    root = make_repo(
+        {
+            "alab.yaml": MANIFESTS.format(url=labelstudio.url, title=title),
+            "tasks/a.jsonl": '{"text": "Alice"}\n{"text": "Bob"}\n',
+        }
+    )
+    monkeypatch.setenv("LS_TOKEN_FOR_TEST", labelstudio.token)
+    home = tmp_path / "home"
+    inputs = api.Inputs(paths=[str(root)], cwd=root)
+    first = api.labelstudio_plan(api.validate(inputs), home=home)
+    assert first is not None
+    [created] = api.labelstudio_apply(first)
+    (root / "tasks" / "a.jsonl").write_text('{"text": "Alice"}\n')
+    monkeypatch.setattr("sys.stdin", io.StringIO("n\n"))
+    try:
+        api.apply(inputs, home=home, prune=True, confirm=_confirm)
+    finally:
+        api.down(home=home)
+    asked = capsys.readouterr().out
+    assert "prune      labelstudioproject/people: 1 task alabctl imported is no longer in the" in asked
+    assert asked.rstrip().endswith("Apply these changes? [y/N]")
+    client = LabelStudioClient(connect(labelstudio.url, labelstudio.token)["ls"])
+    try:
+        assert len(list(client.tasks(created.project_id or 0))) == 2, "answered no: nothing pruned"
+    finally:
+        client.close()

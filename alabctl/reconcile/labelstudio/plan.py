@@ -171,7 +171,8 @@ def _import_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[
         free = [t.id for t in stale if not t.worked_on]
         kept = len(stale) - len(free)
         reason = (
-            f"{len(stale)} task{'s' * (len(stale) != 1)} alabctl imported are no longer in the task files"
+            f"{len(stale)} task{'s' * (len(stale) != 1)} alabctl imported "
+            f"{'are' if len(stale) != 1 else 'is'} no longer in the task files"
         )
         if kept:
             reason += f" ({kept} with annotations, skips or drafts kept)"
