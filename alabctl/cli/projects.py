@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
         print(yaml_rows([r.to_json() for r in rows]), end="")
         return 0
+    if not rows:
+        print("no project in these manifests has a labelStudio block (see docs/labelstudio.md)")
+        return 0
     print_table(
         ["NAME", "INSTANCE", "ID", "URL", "TASKS", "ANNOTATED", "PREDICTED", "MODEL VERSION", "BACKEND"],
         [

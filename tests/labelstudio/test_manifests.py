@@ -353,3 +353,13 @@ def test_apply_asks_before_pruning_label_studio_tasks_and_shows_them(
         assert len(list(client.tasks(created.project_id or 0))) == 2, "answered no: nothing pruned"
     finally:
         client.close()
+
+
+def test_get_projects_says_when_no_project_has_a_label_studio_block(
+    make_repo, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    rule_and_project = MANIFESTS.format(url="http://127.0.0.1:9", title="x").split("---\n", 1)[1]
+    root = make_repo({"alab.yaml": rule_and_project.split("  labelStudio:")[0]})
+    assert main(["get", "projects", "-f", str(root), "--home", str(tmp_path / "home")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("no project in these manifests has a labelStudio block")
