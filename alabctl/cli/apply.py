@@ -182,9 +182,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if result.outcomes:
         failed = sum(1 for o in result.outcomes if o.result.value == "failed")
-        print(
-            f"applied: {len(result.outcomes) - failed} done, {failed} failed, {len(plan.unchanged)} unchanged"
-        )
+        same = sum(1 for o in result.outcomes if o.result.value == "unchanged")  # Label Studio projects
+        done = len(result.outcomes) - failed - same
+        print(f"applied: {done} done, {failed} failed, {len(plan.unchanged) + same} unchanged")
     elif plan.missing:
         for missing in plan.missing:
             print(f"{missing.ref.lower()} missing: {missing.reason}")
