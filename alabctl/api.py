@@ -973,7 +973,7 @@ def apply(
     lock_timeout: float = 0.0,
     env: Mapping[str, str] | None = None,
     report: Callable[[Outcome], None] | None = None,
-    confirm: Callable[[Plan], bool] | None = None,
+    confirm: Callable[[Plan, LabelStudioPlan | None], bool] | None = None,
     incremental: Incremental | None = None,
     health: bool = True,
 ) -> ApplyReport:
@@ -1025,7 +1025,7 @@ def apply(
             labelstudio_apply(gate)  # raises: a refused config change stops apply before it acts
         if not the_plan.steps and not the_plan.missing and not (gate and gate.changes):
             return ApplyReport(validation, the_plan, recovered=recovered)
-        if confirm is not None and not confirm(the_plan):
+        if confirm is not None and not confirm(the_plan, gate):
             return ApplyReport(validation, the_plan, recovered=recovered)
         from alabctl.assets.store import Store  # a no-op apply loads none of what acting needs
         from alabctl.reconcile.apply import execute

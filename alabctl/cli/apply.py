@@ -10,11 +10,19 @@ from typing import TYPE_CHECKING
 
 from alabctl import api
 from alabctl.cli.common import add_input_options, add_license_option, cache_from, inputs_from
-from alabctl.cli.planview import add_home_option, duration, outcome_line, plan_text, print_invalid
+from alabctl.cli.planview import (
+    add_home_option,
+    duration,
+    labelstudio_text,
+    outcome_line,
+    plan_text,
+    print_invalid,
+)
 from alabctl.spec.errors import UsageError
 
 if TYPE_CHECKING:
     from alabctl.reconcile.apply import Outcome
+    from alabctl.reconcile.labelstudio import LabelStudioPlan
     from alabctl.reconcile.plan import Plan
 
 HELP = "download what is missing and deploy, redeploy or repair the servers the manifests declare"
@@ -46,7 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "plan_file", nargs="?", type=Path, metavar="PLAN", help="a plan saved by 'plan --out'"
     )
     add_input_options(parser, required=False)
-    parser.add_argument("--prune", action="store_true", help="stop servers no manifest declares any more")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="stop servers no manifest declares any more, and delete tasks alabctl imported into Label "
+        "Studio that left the task files (tasks annotators worked on are kept); e.g. --prune --yes",
+    )
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask before acting on a terminal")
     parser.add_argument(
         "--dry-run", action="store_true", help="only show the plan (the same as 'alabctl plan')"
@@ -69,8 +82,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(run=run)
 
 
-def _confirm(plan: Plan) -> bool:
+def _confirm(plan: Plan, studio: LabelStudioPlan | None) -> bool:
+    """Show what apply will do, Label Studio's side too (--prune deletes tasks there), and ask."""
     sys.stdout.write(plan_text(plan))
+    if studio is not None:
+        sys.stdout.write(labelstudio_text(studio))
     sys.stdout.write("Apply these changes? [y/N] ")
     sys.stdout.flush()
     return sys.stdin.readline().strip().lower() in ("y", "yes")
@@ -166,9 +182,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if result.outcomes:
         failed = sum(1 for o in result.outcomes if o.result.value == "failed")
-        print(
-            f"applied: {len(result.outcomes) - failed} done, {failed} failed, {len(plan.unchanged)} unchanged"
-        )
+        same = sum(1 for o in result.outcomes if o.result.value == "unchanged")  # Label Studio projects
+        done = len(result.outcomes) - failed - same
+        print(f"applied: {done} done, {failed} failed, {len(plan.unchanged) + same} unchanged")
     elif plan.missing:
         for missing in plan.missing:
             print(f"{missing.ref.lower()} missing: {missing.reason}")

@@ -14,7 +14,8 @@ from alabctl.spec.errors import UsageError
 HELP = "show what apply would download, deploy, redeploy, restart or prune, with the reasons"
 
 EPILOG = """\
-exit status: 0 nothing would change, 2 something would, 1 error (invalid manifests ...)
+exit status: 0 nothing would change, 2 something would, 1 error (invalid manifests, a Label Studio
+change apply would refuse ...)
 
 examples:
   alabctl plan -f examples/
@@ -38,7 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="save the plan for 'alabctl apply FILE' (in an existing folder), with the inputs it was made "
         "from: absolute paths, root, lock file, template values; e.g. --out plan.json",
     )
-    parser.add_argument("--prune", action="store_true", help="also plan to stop servers no manifest declares")
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="also plan to stop servers no manifest declares, and to delete tasks alabctl imported into "
+        "Label Studio that left the task files (tasks annotators worked on are kept); e.g. --prune",
+    )
     parser.add_argument("-o", "--output", choices=["text", "json"], default="text", help="default: text")
     add_home_option(parser)
     add_license_option(parser)
@@ -78,4 +84,6 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(labelstudio_text(ls))
         if args.out is not None:
             print(f"saved to {args.out}; run it with 'alabctl apply {args.out}'")
+    if ls is not None and ls.refused:
+        return 1  # apply would refuse to start
     return 2 if plan.steps or plan.missing or (ls is not None and ls.changes) else 0

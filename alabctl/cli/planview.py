@@ -111,5 +111,11 @@ def labelstudio_text(plan: LabelStudioPlan) -> str:
         for action in project.actions:
             lines.append(f"  {action.verb.value:<10} {ref}: {action.reason}")
     changed = sum(1 for p in plan.projects if p.changes)
-    lines.append(f"Label Studio: {changed} project(s) to change, {len(plan.projects) - changed} up to date.")
+    refused = len(plan.refused)
+    summary = (
+        f"Label Studio: {changed} project(s) to change, {len(plan.projects) - changed - refused} up to date"
+    )
+    if refused:
+        summary += f", {refused} refused: apply changes nothing anywhere until the manifests are fixed"
+    lines.append(summary + ".")
     return "\n".join(lines) + "\n"

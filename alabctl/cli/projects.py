@@ -26,6 +26,14 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps([r.to_json() for r in rows], indent=2))
         return 0
+    if args.output == "yaml":
+        from alabctl.cli.store import yaml_rows
+
+        print(yaml_rows([r.to_json() for r in rows]), end="")
+        return 0
+    if not rows:
+        print("no project in these manifests has a labelStudio block (see docs/labelstudio.md)")
+        return 0
     print_table(
         ["NAME", "INSTANCE", "ID", "URL", "TASKS", "ANNOTATED", "PREDICTED", "MODEL VERSION", "BACKEND"],
         [

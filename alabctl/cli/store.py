@@ -141,7 +141,8 @@ def _public(row: api.AssetRow) -> dict[str, object]:
     return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
 
 
-def _yaml(rows: list[dict[str, object]]) -> str:
+def yaml_rows(rows: list[dict[str, object]]) -> str:
+    """Rows as a YAML list of mappings (each value as JSON, which YAML reads)."""
     if not rows:
         return "[]\n"
     lines = []
@@ -169,7 +170,7 @@ def run_get(args: argparse.Namespace) -> int:
         print(json.dumps([_public(r) for r in rows], indent=2))
         return 0
     if args.output == "yaml":
-        print(_yaml([_public(r) for r in rows]), end="")
+        print(yaml_rows([_public(r) for r in rows]), end="")
         return 0
     print_table(
         ["NAME", "SOURCE", "STATUS", "SIZE", "LANGUAGE", "VERSION", "EDITION", "LABELS"],

@@ -180,13 +180,20 @@ _CODES = [
     Code(
         "ALB231",
         "task lacks a data key its config reads",
-        "a task lacks a data key its project's labeling config reads ($text, $image), at the task's line:column",
+        "a task lacks a data key its project's labeling config reads ($text, $image), or holds a value there "
+        "Label Studio does not import (null, an object), at the task's line:column",
         "docs/diagnostics.md#between-manifests-alb2xx",
     ),
     Code(
         "ALB232",
         "label renamed from a label that still exists",
         "a label is renamedFrom a label that is still declared",
+        "docs/diagnostics.md#between-manifests-alb2xx",
+    ),
+    Code(
+        "ALB233",
+        "two projects with one Label Studio title",
+        "two projects have the same Label Studio title in one instance (projects are found by title)",
         "docs/diagnostics.md#between-manifests-alb2xx",
     ),
     Code(

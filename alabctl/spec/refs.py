@@ -326,10 +326,23 @@ def check_files(repo: Repository) -> Iterator[Diagnostic]:
 
 
 def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
-    """A project's ``labelStudio``: the instance exists, task files exist, renames are not ambiguous."""
+    """A project's ``labelStudio``: the instance exists, task files exist, renames are not ambiguous,
+    and no other project has its title in that instance (Label Studio projects are found by title)."""
     instances = set(repo.names(Kind.LABEL_STUDIO))
+    titled: dict[tuple[str, str], str] = {}
     for project, resource in repo.projects():
         origin, ls = resource.origin, project.spec.label_studio
+        if ls is not None:
+            title = (ls.title or project.name).strip()
+            first = titled.setdefault((ls.instance, title), project.name)
+            if first != project.name:
+                yield origin.diagnostic(
+                    "ALB233",
+                    f"project '{first}' has the Label Studio title '{title}' in instance '{ls.instance}' too",
+                    "alabctl finds a Label Studio project by its title: give one of them another "
+                    "labelStudio.title",
+                    ("spec", "labelStudio", "title") if ls.title else ("metadata", "name"),
+                )
         if (
             ls is not None
             and ls.instance not in instances

@@ -81,3 +81,10 @@ def test_a_command_group_with_no_action_prints_its_own_help_and_exits_2(
     assert err.startswith(f"usage: {path} [-h] ACTION ...")
     assert all(f"\n    {action}" in err for action in actions), err
     assert "validate" not in err, "not the top-level help"
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_prune_says_it_deletes_label_studio_tasks_too(command: str) -> None:
+    [parser] = [p for path, p in _commands(build_parser()) if path == f"alabctl {command}"]
+    [prune] = [a for a in parser._actions if "--prune" in a.option_strings]
+    assert "delete tasks alabctl imported into Label Studio" in (prune.help or "")

@@ -9,15 +9,17 @@ import pytest
 
 from alabctl.reconcile.labelstudio import (
     LabelStudioClient,
+    LabelStudioError,
     Outcome,
     Verb,
     apply,
     plan,
 )
+from alabctl.reconcile.labelstudio.status import project_statuses
 from alabctl.spec.errors import UserError
 from tests.labelstudio.backend import RuleBackend
 from tests.labelstudio.helpers import connect, desired, ls_tasks, ner_config, tasks
-from tests.labelstudio.server import RunningLabelStudio
+from tests.labelstudio.server import RunningLabelStudio, free_port
 
 pytestmark = pytest.mark.labelstudio
 
@@ -67,6 +69,17 @@ def _annotate(client: LabelStudioClient, project_id: int, label: str, times: int
         )
 
 
+def _predict(client: LabelStudioClient, project_id: int, label: str) -> None:
+    """A prediction of ``label`` on every task (as a pre-annotation server's would be stored)."""
+    rows = []
+    for task in ls_tasks(client, project_id):
+        text = task["data"]["text"]
+        region = {"start": 0, "end": len(text), "text": text, "labels": [label]}
+        result = [{"id": "p1", "from_name": "label", "to_name": "text", "type": "labels", "value": region}]
+        rows.append({"task": task["id"], "model_version": "v1", "score": 0.5, "result": result})
+    client.import_predictions(project_id, rows)
+
+
 def test_a_change_that_would_orphan_annotations_is_refused_with_counts(
     labelstudio: RunningLabelStudio, client: LabelStudioClient
 ) -> None:
@@ -74,6 +87,7 @@ def test_a_change_that_would_orphan_annotations_is_refused_with_counts(
     d = desired("orphan", ner_config("PER", "ORG"), tasks=tasks("Acme", "Globex", "Initech"))
     [created] = apply(plan([d], conns))
     pid = created.project_id or 0
+    _predict(client, pid, "ORG")  # predictions too: Label Studio's export lists them as bare ids
     _annotate(client, pid, "ORG", 2)
     without_org = dataclasses.replace(d, label_config=ner_config("PER", "LOC"))
     p = plan([without_org], conns)
@@ -93,24 +107,22 @@ def test_a_rename_moves_annotations_and_predictions(
     d = desired("rename", ner_config("PER", "ORG"), tasks=tasks("Acme", "Globex"))
     [created] = apply(plan([d], conns))
     pid = created.project_id or 0
+    _predict(client, pid, "ORG")
     _annotate(client, pid, "ORG", 1)
     renamed = dataclasses.replace(d, label_config=ner_config("PER", "COMPANY"), renames={"ORG": "COMPANY"})
     p = plan([renamed], conns)
     assert [a.verb for a in p.projects[0].actions] == [Verb.RENAME, Verb.CONFIGURE]
     rename = p.projects[0].actions[0]
     assert rename.count == 1
-    assert "'ORG' -> 'COMPANY' moves 1 annotation" in rename.reason
+    assert "'ORG' -> 'COMPANY' moves 1 annotation and 2 predictions" in rename.reason
     [result] = apply(p)
     assert result.outcome is Outcome.CONFIGURED, result.error
-    exported = client.export(pid)
-    labels = [
-        label
-        for t in exported
-        for a in t["annotations"]
-        for r in a["result"]
-        for label in r["value"]["labels"]
-    ]
-    assert labels == ["COMPANY"]
+    exported = ls_tasks(client, pid)
+    for kind, expected in (("annotations", ["COMPANY"]), ("predictions", ["COMPANY", "COMPANY"])):
+        labels = [
+            label for t in exported for a in t[kind] for r in a["result"] for label in r["value"]["labels"]
+        ]
+        assert labels == expected, kind
     assert client.project(pid)["label_config"] == renamed.label_config.strip()
     assert not plan([renamed], conns).changes
 
@@ -205,3 +217,69 @@ def test_predictions_in_bulk_and_only_affected_tasks_after_a_rule_edit(
         new = backend.version(a.name)
         assert all(new in v for v in _versions(client, pid_a).values())
         assert all(v == {backend.version(b.name)} for v in _versions(client, pid_b).values())
+
+
+def test_get_projects_counts_predictions_while_the_server_is_down(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    with RuleBackend({}) as backend:
+        d = desired("statusdown", ner_config("PER"), tasks=tasks("Alice", "Bob"))
+        backend.rules = {d.name: {"PER": "Alice"}}
+        url = f"{backend.url}/p/{d.name}"
+        d = dataclasses.replace(d, backend_url=url, predict_url=url)
+        [result] = apply(plan([d], conns))
+        assert result.outcome is Outcome.CREATED, result.error
+        version = backend.version(d.name)
+        [up] = project_statuses([d], conns)
+        assert (up.predicted, up.model_version) == (2, version)
+    [down] = project_statuses([d], conns)  # the server is gone: the project's version counts
+    assert (down.tasks, down.predicted, down.model_version) == (2, 2, version)
+
+
+def test_prune_keeps_tasks_annotated_skipped_or_drafted(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    d = desired("keep", ner_config("PER"), tasks=tasks("annotated", "skipped", "drafted", "untouched"))
+    [result] = apply(plan([d], conns))
+    pid = result.project_id or 0
+    ids = {t["data"]["text"]: t["id"] for t in ls_tasks(client, pid)}
+    _annotate(client, pid, "PER", 1)  # the first task: "annotated"
+    client.request(
+        "POST", f"/api/tasks/{ids['skipped']}/annotations", json={"result": [], "was_cancelled": True}
+    )
+    client.request("POST", f"/api/tasks/{ids['drafted']}/drafts", json={"result": [], "lead_time": 1.0})
+    pruned = plan([dataclasses.replace(d, tasks=())], conns, prune=True)
+    [prune] = pruned.projects[0].actions
+    assert (prune.verb, prune.count) == (Verb.PRUNE, 1)
+    assert "(3 with annotations, skips or drafts kept)" in prune.reason
+    apply(pruned)
+    assert sorted(t["data"]["text"] for t in ls_tasks(client, pid)) == ["annotated", "drafted", "skipped"]
+
+
+def test_a_refused_import_is_one_readable_line(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    [result] = apply(plan([desired("refusedimport", ner_config("PER"))], conns))
+    good = [{"data": {"text": f"task {i}"}} for i in range(5)]
+    with pytest.raises(LabelStudioError, match=r"Error at item 2: data\['text'\]=None") as info:
+        client.import_tasks(result.project_id or 0, [*good[:2], {"data": {"text": None}}, *good[2:]])
+    assert "; ;" not in info.value.message and ": ;" not in info.value.message
+
+
+def test_a_backend_label_studio_cannot_reach_fails_the_project_saying_so(
+    labelstudio: RunningLabelStudio, client: LabelStudioClient
+) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    gone = f"http://127.0.0.1:{free_port()}"
+    d = desired("unreachable", ner_config("PER"))
+    d = dataclasses.replace(d, backend_url=f"{gone}/p/{d.name}")
+    [result] = apply(plan([d], conns))
+    assert result.outcome is Outcome.FAILED
+    assert result.done == (f"created project {result.project_id}",)
+    assert f"cannot reach the pre-annotation server at {gone}/p/{d.name}" in result.error
+    assert "refuses to save an ML backend it cannot connect to" in result.error
+    assert "set mlBackendUrl on the LabelStudio manifest" in result.error
+    assert "HTTPConnectionPool" not in result.error

@@ -105,7 +105,9 @@ def test_apply_connects_imports_predicts_and_repredicts_after_a_rule_edit(
             in replanned.stdout
         )
         assert "labelstudioproject/weights" not in replanned.stdout
-        cli.run("apply", "-f", str(repo), check=0, **token)
+        reapplied = cli.run("apply", "-f", str(repo), check=0, **token)
+        assert "labelstudioproject/weights unchanged" in reapplied.stdout
+        assert "applied: 2 done, 0 failed, 2 unchanged" in reapplied.stdout, reapplied.stdout
         got = listed.run("get", "projects", "-f", str(repo), "-o", "json", check=0, **token)
         rows = {r["name"]: r for r in json.loads(got.stdout)}
         assert rows["heights"]["model_version"] != version_before

@@ -115,3 +115,11 @@ def test_plan_for_a_server_that_does_not_run_yet_connects_and_predicts_once_it_r
     p = plan_project(d, Facts(None))
     assert [a.verb for a in p.actions] == [Verb.CREATE, Verb.IMPORT, Verb.CONNECT, Verb.PREDICT]
     assert "server 'srv'" in p.actions[2].reason
+
+
+def test_a_backend_label_studio_cannot_reach_is_reconnected_with_its_state_in_words() -> None:
+    d = dataclasses.replace(desired("p", ner_config("PER")), backend_url="http://srv/p/p")
+    backends = (ObservedBackend(7, "http://srv/p/p", "alabctl", "DI"),)
+    [action] = plan_project(d, Facts(_observed(d.label_config, backends=backends))).actions
+    assert action.verb is Verb.CONNECT
+    assert "as 'disconnected': reconnect" in action.reason

@@ -132,3 +132,36 @@ def test_a_task_file_over_the_cap_is_refused_unread(make_repo, monkeypatch) -> N
     _report, found = _codes(make_repo, files)
     (cap,) = [s for code, *_, s in found if code == "ALB230"]
     assert "larger than the task cap of 64 bytes" in cap
+
+
+def test_task_values_label_studio_refuses_to_import_are_reported(make_repo) -> None:  # type: ignore[no-untyped-def]
+    """Label Studio refuses a whole import request for one task whose $text is null or an object."""
+    files = {
+        "alab.yaml": LS + PROJECT.format(labels="{value: PER}", instance="local", tasks='"t.jsonl"'),
+        "t.jsonl": '{"text": "ok"}\n{"text": 5}\n{"text": ["a", "b"]}\n{"text": null}\n{"data": {"text": {"a": 1}}}\n',
+    }
+    report, found = _codes(make_repo, files)
+    assert not report.valid
+    bad = sorted((line, summary) for code, _, line, _, summary in found if code == "ALB231")
+    assert [line for line, _ in bad] == [4, 5]
+    assert "'text' is null, but Label Studio imports only a string, a number or a list" in bad[0][1]
+    assert "'text' is an object" in bad[1][1]
+
+
+def test_two_projects_with_one_title_in_an_instance_are_an_error(make_repo) -> None:  # type: ignore[no-untyped-def]
+    """apply would create both, and then no plan could tell them apart (projects are found by title)."""
+    other = PROJECT.replace("{{name: people}}", "{{name: staff}}").replace(
+        "    instance: {instance}\n", "    instance: {instance}\n    title: people\n"
+    )
+    files = {
+        "alab.yaml": LS
+        + PROJECT.format(labels="{value: PER}", instance="local", tasks="")
+        + other.format(labels="{value: PER}", instance="local", tasks=""),
+    }
+    report, found = _codes(make_repo, files)
+    assert not report.valid
+    [dup] = [x for x in found if x[0] == "ALB233"]
+    assert "project 'people' has the Label Studio title 'people' in instance 'local' too" in dup[4]
+    fixed = files["alab.yaml"].replace("title: people", "title: staff")
+    report, found = _codes(make_repo, {"alab.yaml": fixed})
+    assert report.valid, found

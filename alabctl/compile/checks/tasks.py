@@ -15,6 +15,10 @@ from alabctl.spec.repository import Repository
 from alabctl.spec.tasks import collect_tasks
 
 _DATA_KEY = re.compile(rb'\bvalue="\$([A-Za-z_][A-Za-z0-9_]*)"')
+_OBJECT_KEY = re.compile(rb'<([A-Za-z]+)\b[^>]*?\bvalue="\$([A-Za-z_][A-Za-z0-9_]*)"')
+_SHOWS: dict[str, tuple[type, ...]] = {"Text": (str, int, float, list), "Image": (str, list)}
+"""The values Label Studio's object tags import (its tasks/validation.py); other values are refused."""
+_KINDS = {str: "a string", int: "a number", float: "a number", list: "a list"}
 _SHOWN = 3
 """Tasks reported per missing key and file; the rest are counted."""
 
@@ -24,8 +28,37 @@ def data_keys(config: bytes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.decode() for m in _DATA_KEY.findall(config)))
 
 
+def shown_types(config: bytes) -> dict[str, tuple[type, ...]]:
+    """Data key -> the JSON value types Label Studio imports for it (keys of known tags only)."""
+    return {
+        m[2].decode(): _SHOWS[m[1].decode()] for m in _OBJECT_KEY.finditer(config) if m[1].decode() in _SHOWS
+    }
+
+
+def _problem(
+    data: dict[str, object], key: str, allowed: tuple[type, ...], project: str
+) -> tuple[str, str] | None:
+    """Why a task's ``key`` is unusable (summary, hint): missing, or a value Label Studio refuses."""
+    if key not in data:
+        keys = ", ".join(sorted(data)) or "none"
+        return (
+            f"task has no '{key}' but project '{project}' shows ${key}",
+            f"add '{key}' to the task's data (keys: {keys})",
+        )
+    value = data[key]
+    if isinstance(value, allowed):
+        return None
+    what = "null" if value is None else "an object" if isinstance(value, dict) else type(value).__name__
+    kinds = list(dict.fromkeys(_KINDS[t] for t in allowed))
+    return (
+        f"task's '{key}' is {what}, but Label Studio imports only {', '.join(kinds[:-1])} or {kinds[-1]} there",
+        f"give '{key}' a value project '{project}' can show",
+    )
+
+
 def check_task_files(repo: Repository) -> Iterator[Diagnostic]:
-    """Unreadable task files, and tasks lacking a key their project's config reads."""
+    """Unreadable task files, and tasks lacking a key their project's config reads (or holding a
+    value there that Label Studio refuses to import)."""
     for project, resource in repo.projects():
         ls = project.spec.label_studio
         if ls is None or not ls.tasks:
@@ -41,29 +74,27 @@ def check_task_files(repo: Repository) -> Iterator[Diagnostic]:
                 p.line,
                 p.column,
             )
-        keys = data_keys(compile_label_config(project, repo))
-        shown: dict[tuple[str, str], int] = {}
+        config = compile_label_config(project, repo)
+        keys, types = data_keys(config), shown_types(config)
+        shown: dict[tuple[str, str, bool], int] = {}
         for record in found.records:
             for key in keys:
-                if key in record.data:
+                problem = _problem(dict(record.data), key, types.get(key, (object,)), project.name)
+                if problem is None:
                     continue
-                n = shown[(record.file, key)] = shown.get((record.file, key), 0) + 1
+                count = (record.file, key, key in record.data)
+                n = shown[count] = shown.get(count, 0) + 1
                 if n <= _SHOWN:
                     yield Diagnostic(
-                        "ALB231",
-                        Severity.ERROR,
-                        f"task has no '{key}' but project '{project.name}' shows ${key}",
-                        f"add '{key}' to the task's data (keys: {', '.join(sorted(record.data)) or 'none'})",
-                        record.file,
-                        record.line,
-                        record.column,
+                        "ALB231", Severity.ERROR, *problem, record.file, record.line, record.column
                     )
-        for (file, key), n in shown.items():
+        for (file, key, present), n in shown.items():
             if n > _SHOWN:
                 yield Diagnostic(
                     "ALB231",
                     Severity.ERROR,
-                    f"{n - _SHOWN} more tasks in {file} have no '{key}'",
+                    f"{n - _SHOWN} more tasks in {file} have "
+                    + (f"a '{key}' Label Studio refuses" if present else f"no '{key}'"),
                     f"project '{project.name}' shows ${key}",
                     file,
                 )

@@ -16,8 +16,9 @@ from alabctl.reconcile.labelstudio.model import (
     ProjectPlan,
     ProjectResult,
     Verb,
+    backend_state,
 )
-from alabctl.reconcile.labelstudio.observe import observed_task
+from alabctl.reconcile.labelstudio.observe import observed_task, records
 from alabctl.reconcile.labelstudio.plan import CONNECTED
 from alabctl.reconcile.labelstudio.predict import Predictor, PredictorError
 from alabctl.spec.diagnostics import counted
@@ -85,17 +86,22 @@ class _Run:
         self.client.update_project(self.pid, {"label_config": bridge})
         annotations = predictions = 0
         for task in self.client.export(self.pid):
-            for annotation in task.get("annotations") or []:
+            for annotation in records(task, "annotations"):
                 result, n = rename_result(annotation.get("result") or [], renames)
                 if n:
                     self.client.update_annotation(int(annotation["id"]), result)
                     annotations += 1
-            for prediction in task.get("predictions") or []:
+            for prediction in records(task, "predictions"):
                 result, n = rename_result(prediction.get("result") or [], renames)
                 if n:
-                    self.client.update_prediction(int(prediction["id"]), result)
+                    self.client.update_prediction(
+                        int(prediction["id"]), result, task=int(task["id"]), project=self.pid
+                    )
                     predictions += 1
-        self.done.append(f"moved {annotations} annotations and {predictions} predictions to renamed labels")
+        self.done.append(
+            f"moved {counted(annotations, 'annotation')} and {counted(predictions, 'prediction')} "
+            "to renamed labels"
+        )
 
     def configure(self, action: Action) -> None:
         problem = self.client.validate_config(self.pid, self.desired.label_config)
@@ -109,17 +115,18 @@ class _Run:
         if url is None:
             raise self._not_running()
         backend = action.data.get("backend")
-        if backend is None:
-            row = self.client.create_ml_backend(self.pid, url, BACKEND_TITLE)
-        else:
-            row = self.client.update_ml_backend(int(backend), self.pid, url)
+        try:
+            if backend is None:
+                row = self.client.create_ml_backend(self.pid, url, BACKEND_TITLE)
+            else:
+                row = self.client.update_ml_backend(int(backend), self.pid, url)
+        except LabelStudioError as exc:
+            if "connect to ML backend" not in exc.message:  # Label Studio tries it before saving it
+                raise
+            raise _unreachable(url, "it refuses to save an ML backend it cannot connect to") from None
         state = str(self.client.ml_backend(int(row["id"])).get("state", ""))
         if state != CONNECTED:
-            raise LabelStudioError(
-                f"Label Studio cannot reach the pre-annotation server at {url} (state '{state}')",
-                "check that the server runs and that Label Studio can reach that URL "
-                "(set mlBackendUrl on the LabelStudio manifest when it reaches the servers elsewhere)",
-            )
+            raise _unreachable(url, f"it reports the ML backend as '{backend_state(state)}'")
         self.done.append(f"connected the ML backend at {url}")
 
     def disconnect(self, action: Action) -> None:
@@ -170,6 +177,14 @@ class _Run:
         if str(self.client.project(self.pid).get("model_version") or "") != version:
             self.client.update_project(self.pid, {"model_version": version})
         self.done.append(f"predicted {counted(len(rows), 'task')} with model_version {version}")
+
+
+def _unreachable(url: str, why: str) -> LabelStudioError:
+    return LabelStudioError(
+        f"Label Studio cannot reach the pre-annotation server at {url} ({why})",
+        "check that the server runs and that Label Studio can reach that URL "
+        "(set mlBackendUrl on the LabelStudio manifest when it reaches the servers elsewhere)",
+    )
 
 
 _STEPS = {

@@ -8,6 +8,8 @@ never part of an error message.
 
 from __future__ import annotations
 
+import base64
+import json as _json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ from alabctl.spec.errors import UserError
 
 TIMEOUT = 60.0
 PAGE = 1000
-LEAN_TASK_FIELDS = "id,meta,total_annotations,predictions_model_versions"
+LEAN_TASK_FIELDS = "id,meta,total_annotations,cancelled_annotations,draft_exists,predictions_model_versions"
 
 
 class LabelStudioError(UserError):
@@ -44,9 +46,10 @@ class LabelStudioClient:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._http = requests.Session()
-        self._http.headers["Authorization"] = f"Token {connection.token}"
         self._http.verify = connection.verify
         self._sdk_client: Any = None
+        self._access: str | None = None
+        """The access token a personal access token was exchanged for (``None``: not yet)."""
 
     @property
     def url(self) -> str:
@@ -100,28 +103,80 @@ class LabelStudioClient:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
-    ) -> Any:
-        """One call; the decoded JSON body (``None`` when empty). Raises :class:`LabelStudioError`."""
+    def _send(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None, auth: str
+    ) -> requests.Response:
         where = f"{self.url}{path}"
+        headers = {"Authorization": auth} if auth else {}
         try:
-            response = self._http.request(method, where, json=json, params=params, timeout=TIMEOUT)
+            return self._http.request(
+                method,
+                where,
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=TIMEOUT,
+                verify=self.connection.verify,  # a session's verify=False loses to REQUESTS_CA_BUNDLE
+            )
+        except requests.exceptions.SSLError:
+            raise LabelStudioError(
+                f"Label Studio at {self.url} shows a TLS certificate this machine does not trust",
+                "give it a certificate from a CA this machine trusts, or (a self-signed certificate on "
+                "a network you trust) set 'tlsVerify: false' in the LabelStudio manifest"
+                + (f" '{self.connection.name}'" if self.connection.name else ""),
+            ) from None
         except requests.ConnectionError as exc:
             raise LabelStudioError(
-                f"cannot reach Label Studio at {self.url}: {_reason(exc)}",
+                f"cannot reach Label Studio at {self.url}: {self._reason(exc)}",
                 "start Label Studio, or fix 'url' in the LabelStudio manifest"
                 + (f" '{self.connection.name}'" if self.connection.name else ""),
             ) from None
         except requests.RequestException as exc:
             raise LabelStudioError(
-                f"Label Studio at {self.url} failed on {method} {path}: {_reason(exc)}"
+                f"Label Studio at {self.url} failed on {method} {path}: {self._reason(exc)}"
             ) from None
+
+    def _reason(self, exc: requests.RequestException) -> str:
+        """Why a call failed, without the token (some errors quote the Authorization header)."""
+        if isinstance(exc, requests.exceptions.InvalidHeader):
+            return "the API token is not one line of printable characters"
+        text = _reason(exc)
+        for secret in (self.connection.token, self._access):
+            for form in (secret, repr(secret)[1:-1]) if secret else ():
+                text = text.replace(form, "<token>")
+        return text
+
+    def _refused_token(self, status: int) -> LabelStudioError:
+        return LabelStudioError(
+            f"Label Studio at {self.url} refused the API token (HTTP {status})",
+            "use a token from Account & Settings: a personal access token that has not expired or "
+            "been revoked, or a legacy token (legacy tokens must be enabled for the organization)",
+        )
+
+    def _authorization(self, *, renew: bool = False) -> str:
+        """The Authorization header: ``Token`` for a legacy token; for a personal access token (a
+        JWT refresh token), ``Bearer`` with the access token Label Studio exchanges it for."""
+        token = self.connection.token
+        if not _is_refresh_token(token):
+            return f"Token {token}"
+        if self._access is None or renew:
+            response = self._send("POST", "/api/token/refresh/", json={"refresh": token}, auth="")
+            access = _json_body(response).get("access") if response.ok else None
+            if not isinstance(access, str) or not access:
+                raise self._refused_token(response.status_code)
+            self._access = access
+        return f"Bearer {self._access}"
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """One call; the decoded JSON body (``None`` when empty). Raises :class:`LabelStudioError`."""
+        response = self._send(method, path, json=json, params=params, auth=self._authorization())
+        if response.status_code == 401 and self._access is not None:  # the access token expired
+            auth = self._authorization(renew=True)
+            response = self._send(method, path, json=json, params=params, auth=auth)
         if response.status_code in (401, 403) and path.startswith("/api/current-user"):
-            raise LabelStudioError(
-                f"Label Studio at {self.url} refused the API token (HTTP {response.status_code})",
-                "use a token from Account & Settings (legacy tokens must be enabled for the organization)",
-            )
+            raise self._refused_token(response.status_code)
         if response.status_code >= 400:
             raise LabelStudioError(
                 f"Label Studio refused {method} {path} (HTTP {response.status_code}): {_body(response)}"
@@ -136,8 +191,20 @@ class LabelStudioClient:
     # -- identity -----------------------------------------------------------------------------
 
     def check(self) -> None:
-        """Raise unless the server answers and accepts the token."""
-        self.request("GET", "/api/current-user/whoami")
+        """Raise unless the server answers as Label Studio and accepts the token."""
+        try:
+            body = self.request("GET", "/api/current-user/whoami")
+        except LabelStudioError as exc:
+            if "(HTTP 404)" not in exc.message and "non-JSON" not in exc.message:
+                raise
+            body = None
+        if not isinstance(body, dict) or "id" not in body:
+            raise LabelStudioError(
+                f"{self.url} does not answer as Label Studio (no user at /api/current-user/whoami)",
+                "fix 'url' in the LabelStudio manifest"
+                + (f" '{self.connection.name}'" if self.connection.name else "")
+                + ": Label Studio's own address, e.g. http://localhost:8080",
+            )
 
     # -- projects -----------------------------------------------------------------------------
 
@@ -217,13 +284,12 @@ class LabelStudioClient:
         )
 
     def export(self, project_id: int) -> list[dict[str, Any]]:
-        """Every task with its annotations and predictions (ids and results)."""
-        body = self.request(
-            "GET",
-            f"/api/projects/{project_id}/export",
-            params={"exportType": "JSON", "download_all_tasks": "true"},
-        )
-        return list(body) if isinstance(body, list) else []
+        """Every task with its annotations and predictions (ids and results).
+
+        The task list with all fields, not ``/export``: Label Studio's JSON export gives each
+        task's predictions as bare ids, without their results.
+        """
+        return list(self.tasks(project_id, full=True))
 
     # -- annotations and predictions ------------------------------------------------------------
 
@@ -241,8 +307,19 @@ class LabelStudioClient:
             "updating an annotation", self.sdk.annotations.update, id=annotation_id, result=list(result)
         )
 
-    def update_prediction(self, prediction_id: int, result: Sequence[Mapping[str, Any]]) -> None:
-        self.call("updating a prediction", self.sdk.predictions.update, id=prediction_id, result=list(result))
+    def update_prediction(
+        self, prediction_id: int, result: Sequence[Mapping[str, Any]], *, task: int, project: int
+    ) -> None:
+        """A prediction's new result (Label Studio validates it against the project's config, so
+        it needs the task and project even though they do not change)."""
+        self.call(
+            "updating a prediction",
+            self.sdk.predictions.update,
+            id=prediction_id,
+            result=list(result),
+            task=task,
+            project=project,
+        )
 
     def create_annotation(self, task_id: int, result: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         body: dict[str, Any] = self.call(
@@ -298,6 +375,26 @@ def _detail(body: Any) -> str:
     return _flatten(body) if body is not None else "no detail"
 
 
+def _is_refresh_token(token: str) -> bool:
+    """Whether ``token`` is a personal access token: a JWT whose payload says ``token_type: refresh``."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return False
+    try:
+        payload = _json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(payload, dict) and payload.get("token_type") == "refresh"
+
+
+def _json_body(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _reason(exc: requests.RequestException) -> str:
     text = str(exc)
     if "Connection refused" in text:
@@ -318,8 +415,9 @@ def _body(response: requests.Response) -> str:
 
 
 def _flatten(value: Any) -> str:
+    """Label Studio's error body as one line; the empty entries it pads lists with are left out."""
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_flatten(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {text}" for k, v in value.items() if (text := _flatten(v)))
     if isinstance(value, list):
-        return "; ".join(_flatten(v) for v in value)
-    return str(value)
+        return "; ".join(text for v in value if (text := _flatten(v)))
+    return str(value).strip()

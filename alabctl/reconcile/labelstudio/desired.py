@@ -29,7 +29,7 @@ def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]
     """The API token: the variable when set, else the file. The error never contains the token."""
     token = manifest.spec.token
     if token.from_env is not None and env.get(token.from_env, "").strip():
-        return env[token.from_env].strip()
+        return _one_word(env[token.from_env].strip(), f"environment variable {token.from_env}", manifest)
     if token.from_file is None:
         raise UserError(
             f"environment variable {token.from_env} for LabelStudio '{manifest.name}' is not set",
@@ -46,7 +46,18 @@ def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]
         ) from None
     if not text:
         raise UserError(f"the token file of LabelStudio '{manifest.name}' is empty: {path}")
-    return text
+    return _one_word(text, f"the token file {path}", manifest)
+
+
+def _one_word(token: str, where: str, manifest: LabelStudioManifest) -> str:
+    """The token, unless it is not one word of printable ASCII (an error that does not show it)."""
+    if all("!" <= c <= "~" for c in token):
+        return token
+    raise UserError(
+        f"{where} of LabelStudio '{manifest.name}' does not hold one API token: it has spaces, "
+        "line breaks or other characters a token never has",
+        "put only the token there (Account & Settings -> Access Token in Label Studio)",
+    )
 
 
 def connections(
@@ -88,8 +99,9 @@ def desired_project(
     return DesiredProject(
         name=project.name,
         instance=ls.instance,
-        title=ls.title or project.name,
-        description=ls.description if ls.description is not None else project.spec.description,
+        # Label Studio trims both: a YAML block scalar's final newline would read as a change forever
+        title=(ls.title or project.name).strip(),
+        description=(ls.description if ls.description is not None else project.spec.description).strip(),
         label_config=compile_label_config(project, repo).decode(),
         renames=renames,
         tasks=found.records,

@@ -13,6 +13,18 @@ BACKEND_TITLE = "alabctl"
 """The title of the ML backend alabctl connects; others are left alone."""
 META_KEY = "alabctl"
 """The key of a task's ``meta`` where alabctl keeps the task's content hash."""
+_BACKEND_STATES = {
+    "CO": "connected",
+    "DI": "disconnected",
+    "ER": "error",
+    "TR": "training",
+    "PR": "predicting",
+}
+
+
+def backend_state(code: str) -> str:
+    """Label Studio's two-letter state of an ML backend, in words."""
+    return _BACKEND_STATES.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,15 @@ class ObservedTask:
     annotations: int
     versions: frozenset[str]
     """The ``model_version`` of each of its predictions."""
+    skipped: int = 0
+    """Annotations an annotator cancelled (skipped the task with)."""
+    draft: bool = False
+    """Someone has a draft annotation of it."""
+
+    @property
+    def worked_on(self) -> bool:
+        """An annotator did something with it: ``prune`` keeps it."""
+        return bool(self.annotations or self.skipped or self.draft)
 
 
 @dataclass(frozen=True)
@@ -120,7 +141,8 @@ class ProjectPlan:
 
     @property
     def changes(self) -> bool:
-        return bool(self.actions)
+        """Whether apply would change the project (a refused project changes nothing)."""
+        return bool(self.actions) and not self.refused
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,8 @@ def observed_task(row: Mapping[str, Any]) -> ObservedTask:
         digest=digest if isinstance(digest, str) else None,
         annotations=int(row.get("total_annotations") or 0),
         versions=frozenset(v for v in versions if isinstance(v, str) and v),
+        skipped=int(row.get("cancelled_annotations") or 0),
+        draft=bool(row.get("draft_exists")),
     )
 
 
@@ -79,15 +81,22 @@ def observe_project(
     )
 
 
+def records(task: Mapping[str, Any], key: str) -> Iterator[Mapping[str, Any]]:
+    """A task's annotations or predictions that carry their results (bare ids are skipped)."""
+    for item in task.get(key) or []:
+        if isinstance(item, dict):
+            yield item
+
+
 def usage(export: Iterable[Mapping[str, Any]]) -> Usage:
     """Count annotations and predictions per (control, label) in an export (each counted once)."""
     annotations: Counter[tuple[str, str]] = Counter()
     predictions: Counter[tuple[str, str]] = Counter()
     for task in export:
-        for annotation in task.get("annotations") or []:
+        for annotation in records(task, "annotations"):
             for pair in set(result_labels(annotation.get("result") or [])):
                 annotations[pair] += 1
-        for prediction in task.get("predictions") or []:
+        for prediction in records(task, "predictions"):
             for pair in set(result_labels(prediction.get("result") or [])):
                 predictions[pair] += 1
     return Usage(dict(annotations), dict(predictions))

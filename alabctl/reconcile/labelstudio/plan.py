@@ -18,6 +18,7 @@ from alabctl.reconcile.labelstudio.model import (
     ObservedProject,
     ProjectPlan,
     Verb,
+    backend_state,
 )
 from alabctl.reconcile.labelstudio.observe import Usage
 
@@ -68,7 +69,8 @@ def _config_actions(desired: DesiredProject, facts: Facts) -> list[Action]:
         return [
             Action(
                 Verb.REFUSE,
-                f"the new config removes labels that {total} annotation{'s' * (total != 1)} use: "
+                f"the new config removes labels that {total} annotation{'s' * (total != 1)} "
+                f"use{'s' * (total == 1)}: "
                 f"{_label_list(orphans)}; keep the labels, or rename them with 'renamedFrom'",
                 total,
             )
@@ -128,7 +130,8 @@ def _backend_actions(desired: DesiredProject, observed: ObservedProject | None) 
         actions.append(
             Action(
                 Verb.CONNECT,
-                f"Label Studio reports the ML backend at {ours[0].url} as '{ours[0].state}': reconnect",
+                f"Label Studio reports the ML backend at {ours[0].url} as "
+                f"'{backend_state(ours[0].state)}': reconnect",
                 data={"backend": ours[0].id},
             )
         )
@@ -165,13 +168,14 @@ def _import_actions(desired: DesiredProject, facts: Facts, prune: bool) -> list[
         )
     stale = [t for t in observed.tasks if t.digest and t.digest not in set(declared)] if observed else []
     if prune and stale:
-        free = [t.id for t in stale if t.annotations == 0]
+        free = [t.id for t in stale if not t.worked_on]
         kept = len(stale) - len(free)
         reason = (
-            f"{len(stale)} task{'s' * (len(stale) != 1)} alabctl imported are no longer in the task files"
+            f"{len(stale)} task{'s' * (len(stale) != 1)} alabctl imported "
+            f"{'are' if len(stale) != 1 else 'is'} no longer in the task files"
         )
         if kept:
-            reason += f" ({kept} with annotations kept)"
+            reason += f" ({kept} with annotations, skips or drafts kept)"
         if free:
             actions.append(Action(Verb.PRUNE, reason, len(free), {"tasks": tuple(free)}))
     return actions

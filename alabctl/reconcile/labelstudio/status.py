@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from alabctl.reconcile.labelstudio.client import Connection, LabelStudioClient
-from alabctl.reconcile.labelstudio.model import BACKEND_TITLE, DesiredProject
+from alabctl.reconcile.labelstudio.model import BACKEND_TITLE, DesiredProject, backend_state
 from alabctl.reconcile.labelstudio.observe import observe_project
 from alabctl.reconcile.labelstudio.predict import Predictor, PredictorError
 
@@ -21,16 +21,14 @@ class ProjectStatus:
     tasks: int
     annotated: int
     predicted: int
-    """Tasks with a prediction from the server's current model_version."""
+    """Tasks with a prediction from the server's current model_version (the project's
+    model_version, the one its predictions show, when the server does not answer)."""
     model_version: str
     backend: str
     """Label Studio's state of the alabctl ML backend: connected, error, … or none."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
-
-
-_STATES = {"CO": "connected", "DI": "disconnected", "ER": "error", "TR": "training", "PR": "predicting"}
 
 
 def project_status(
@@ -45,6 +43,7 @@ def project_status(
             version = Predictor(desired.predict_url, desired.name).model_version(desired.label_config)
         except PredictorError:
             version = ""
+    version = version or observed.model_version  # the server does not answer: what the project shows
     ours = [b for b in observed.backends if b.title == BACKEND_TITLE]
     return ProjectStatus(
         name=desired.name,
@@ -55,7 +54,7 @@ def project_status(
         annotated=sum(1 for t in observed.tasks if t.annotations),
         predicted=sum(1 for t in observed.tasks if version and version in t.versions),
         model_version=version or "-",
-        backend=_STATES.get(ours[0].state, ours[0].state) if ours else "none",
+        backend=backend_state(ours[0].state) if ours else "none",
     )
 
 
