@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alabctl.api import SourceIndex, ValidationReport
 from alabctl.spec.diagnostics import Diagnostic, Severity
+from alabctl.spec.secrets import in_secret_document, masked
 
 _RED, _YELLOW, _BLUE, _BOLD, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m"
 
@@ -23,8 +24,10 @@ def excerpt(sources: SourceIndex, d: Diagnostic, color: bool = False) -> list[st
     width = len(str(d.line))
     gutter = " " * width + " |"
     out = [_paint(gutter, _BLUE, color)]
+    hide = in_secret_document(lines, d.line)  # a License or token pasted into its manifest
     for n in range(first, d.line + 1):
-        out.append(f"{_paint(str(n).rjust(width) + ' |', _BLUE, color)} {lines[n - 1]}")
+        text = masked(lines[n - 1]) if hide else lines[n - 1]
+        out.append(f"{_paint(str(n).rjust(width) + ' |', _BLUE, color)} {text}")
     caret = " " * ((d.column or 1) - 1) + "^"
     tone = _RED if d.is_error else _YELLOW
     out.append(f"{_paint(gutter, _BLUE, color)} {_paint(caret, tone, color)}")

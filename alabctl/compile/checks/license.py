@@ -43,6 +43,7 @@ from alabctl.spec.lock import AssetType, Edition, edition_of
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
+from alabctl.spec.secrets import shown
 
 NO_LICENSE = "ALB310"
 UNREADABLE = "ALB311"
@@ -163,8 +164,8 @@ class Material:
 
 def _where(spec: LicenseManifest) -> str:
     if spec.spec.from_env is not None:
-        return f"environment variable {spec.spec.from_env}"
-    return f"file {spec.spec.from_file}"
+        return f"environment variable {shown(spec.spec.from_env)}"
+    return f"file {shown(spec.spec.from_file)}"
 
 
 def _is_text(value: str) -> bool:
@@ -194,16 +195,16 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
         if value and not _is_text(value):
             return Problem(
                 UNREADABLE,
-                f"environment variable {spec.from_env} for License '{manifest.name}' is not UTF-8 text",
-                f"set {spec.from_env} to the contents of your license JSON, saved as UTF-8",
+                f"environment variable {shown(spec.from_env)} for License '{manifest.name}' is not UTF-8 text",
+                f"set {shown(spec.from_env)} to the contents of your license JSON, saved as UTF-8",
             )
         if value:
             return value
         if spec.from_file is None:
             return Problem(
                 UNREADABLE,
-                f"environment variable {spec.from_env} for License '{manifest.name}' is not set",
-                f"set {spec.from_env} to the contents of your license JSON (from my.johnsnowlabs.com); "
+                f"environment variable {shown(spec.from_env)} for License '{manifest.name}' is not set",
+                f"set {shown(spec.from_env)} to the contents of your license JSON (from my.johnsnowlabs.com); "
                 "in CI, from a repository secret. Pull requests from forks have no secrets: run "
                 "'alabctl validate --skip-license-check' there",
             )
@@ -214,8 +215,8 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
         reason = "does not exist" if not os.path.lexists(path) else f"cannot be read ({exc.reason})"
         return Problem(
             UNREADABLE,
-            f"license file {spec.from_file} for License '{manifest.name}' {reason}",
-            f"put the license JSON from my.johnsnowlabs.com at {path}, or point 'fromFile' at it "
+            f"license file {shown(spec.from_file)} for License '{manifest.name}' {reason}",
+            f"put the license JSON from my.johnsnowlabs.com at {shown(path)}, or point 'fromFile' at it "
             "('~' is your home directory); pull requests from forks can use 'alabctl validate --skip-license-check'",
         )
 

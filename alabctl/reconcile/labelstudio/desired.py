@@ -13,6 +13,7 @@ from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LabelStudioManifest, ProjectManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import Repository
+from alabctl.spec.secrets import shown
 from alabctl.spec.tasks import collect_tasks
 
 
@@ -29,10 +30,12 @@ def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]
     """The API token: the variable when set, else the file. The error never contains the token."""
     token = manifest.spec.token
     if token.from_env is not None and env.get(token.from_env, "").strip():
-        return _one_word(env[token.from_env].strip(), f"environment variable {token.from_env}", manifest)
+        return _one_word(
+            env[token.from_env].strip(), f"environment variable {shown(token.from_env)}", manifest
+        )
     if token.from_file is None:
         raise UserError(
-            f"environment variable {token.from_env} for LabelStudio '{manifest.name}' is not set",
+            f"environment variable {shown(token.from_env)} for LabelStudio '{manifest.name}' is not set",
             "set it to your Label Studio API token (Account & Settings -> Access Token)",
         )
     path = _token_path(token.from_file, env, base)
@@ -40,13 +43,13 @@ def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(
-            f"cannot read the token file of LabelStudio '{manifest.name}': {path}: "
+            f"cannot read the token file of LabelStudio '{manifest.name}': {shown(path)}: "
             f"{getattr(exc, 'strerror', None) or type(exc).__name__}",
             "write your Label Studio API token into that file, or set 'fromEnv'",
         ) from None
     if not text:
-        raise UserError(f"the token file of LabelStudio '{manifest.name}' is empty: {path}")
-    return _one_word(text, f"the token file {path}", manifest)
+        raise UserError(f"the token file of LabelStudio '{manifest.name}' is empty: {shown(path)}")
+    return _one_word(text, f"the token file {shown(path)}", manifest)
 
 
 def _one_word(token: str, where: str, manifest: LabelStudioManifest) -> str:

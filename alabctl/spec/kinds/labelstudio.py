@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Manifest, Name, NonEmpty, RelPath, Strict
+from alabctl.spec.secrets import quoted
 
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
@@ -37,7 +38,9 @@ class TokenSource(Strict):
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV.match(value):
             raise PydanticCustomError(
-                "invalid_env", "'{value}' is not an environment variable name", {"value": value}
+                "invalid_env",
+                "{value} is not an environment variable name (letters, digits and '_', e.g. LABEL_STUDIO_API_KEY)",
+                {"value": quoted(value)},
             )
         return value
 

@@ -9,6 +9,7 @@ from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from alabctl.spec.kinds.common import Manifest, NonEmpty, Strict
+from alabctl.spec.secrets import quoted
 
 SCOPE_PATTERN = r"^(healthcare|finance|legal|ocr|visual):(inference|training)$"
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -30,7 +31,9 @@ class LicenseSpec(Strict):
     def _env_name(cls, value: str | None) -> str | None:
         if value is not None and not _ENV.match(value):
             raise PydanticCustomError(
-                "invalid_env", "'{value}' is not an environment variable name", {"value": value}
+                "invalid_env",
+                "{value} is not an environment variable name (letters, digits and '_', e.g. JSL_LICENSE)",
+                {"value": quoted(value)},
             )
         return value
 

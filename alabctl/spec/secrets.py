@@ -1,0 +1,62 @@
+"""Secrets pasted where their name belongs: never echoed.
+
+A License and a LabelStudio token are named in manifests (``fromEnv``, ``fromFile``), never
+written there; but people paste the license or the token itself by mistake, into ``fromEnv``, a
+field of its own, or the whole ``spec``. Messages quote such values only when they could have been
+typed as a name or a path (:func:`quoted`), and source excerpts of those documents show long runs
+of letters and digits (a JWT, a hex token, base64) as ``***`` (:func:`masked`). Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+SECRET_KINDS = frozenset({"License", "LabelStudio"})
+"""The kinds whose documents may hold a pasted secret."""
+
+_RUN = re.compile(r"[A-Za-z0-9]{20}")
+"""Twenty letters and digits in a row: no name or path a person types, every token and JWT."""
+_SECRETISH = re.compile(r"[A-Za-z0-9+/=_.-]*[A-Za-z0-9]{20,}[A-Za-z0-9+/=_.-]*")
+_KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]+)["']?\s*(?:#.*)?$""")
+
+
+def typed_by_hand(value: str) -> bool:
+    """Whether ``value`` could be a name or a path someone typed (not a token or a license)."""
+    return (
+        len(value) <= 200 and not _RUN.search(value) and not any(c.isspace() or c in "{}\"'" for c in value)
+    )
+
+
+def quoted(value: str) -> str:
+    """``'value'``, or words that say it is not shown when it may be a secret."""
+    return (
+        f"'{value}'" if typed_by_hand(value) else "the value given (not shown: it may be the secret itself)"
+    )
+
+
+def shown(value: str | object) -> str:
+    """``value`` as it is, or words that say it is not shown when it may be a secret (for names
+    and paths quoted in messages: ``environment variable JSL_LICENSE``)."""
+    text = str(value)
+    return text if typed_by_hand(text) else "(not shown: it may be the secret itself)"
+
+
+def masked(line: str) -> str:
+    """``line`` with every run that may be a secret replaced by ``***``."""
+    return _SECRETISH.sub("***", line)
+
+
+def in_secret_document(lines: list[str], line: int) -> bool:
+    """Whether the 1-based ``line`` of a YAML file's ``lines`` is in a document of a kind in
+    :data:`SECRET_KINDS` (documents are split at ``---``; the kind is read from its ``kind:`` line)."""
+    start = line - 1
+    while start > 0 and not lines[start - 1].startswith("---"):
+        start -= 1
+    end = line - 1
+    while end < len(lines) and not (end > line - 1 and lines[end].startswith("---")):
+        end += 1
+    for text in lines[start:end]:
+        match = _KIND.match(text)
+        if match:
+            return match.group(1) in SECRET_KINDS
+    return False
