@@ -228,10 +228,15 @@ class Deployer:
             )
         except OSError as exc:
             status, body = 0, f"no answer: {exc}"
+        if status == 401:
+            # it was started with another admin token (the token file was deleted or replaced since):
+            # it is ours (its pid is recorded), so restart it on the new build rather than fail forever
+            return self.start(server, build, replace(record, intent=None))
         seen = probe(record.host, record.port, timeout=2.0)
         ok = status == 200 and seen.health is Health.HEALTHY and seen.build in (None, server.build)
         if not ok:
-            reason = seen.reason or (body.get("reason") if isinstance(body, dict) else None) or str(body)
+            answer = (body.get("reason") or body.get("error")) if isinstance(body, dict) else body
+            reason = seen.reason or str(answer)
             why = f"reload failed (HTTP {status}): {reason}; still serving the last good build"
             self.state.put(replace(record, health=Health.DEGRADED.value, last_error=why, intent=None))
             raise DeployError(why)
