@@ -189,6 +189,11 @@ def test_down_stops_servers_keeps_ports_and_logs_stay(cli: Cli, rule_repo: Path)
     before = _servers(cli)
     cli.run("wait", "--for", "healthy", "alpha", "--timeout", "10s", check=0)
     assert "alabctl serve" in cli.run("logs", "alpha", check=0).stdout
+    lines = cli.run("logs", "alpha", check=0).stdout.splitlines()
+    assert cli.run("logs", "alpha", "--tail", "1", check=0).stdout.splitlines() == lines[-1:]
+    assert cli.run("logs", "alpha", "--tail", "0", check=0).stdout == ""
+    negative = cli.run("logs", "alpha", "--tail", "-2", check=2)
+    assert "--tail -2: give a number of lines, 0 or more" in negative.stderr
     down = cli.run("down", "beta", check=0)
     assert down.stdout == "server/beta stopped\n"
     assert not alive(before["beta"]["pid"], None)
