@@ -5,6 +5,7 @@ hot-reloaded through its admin endpoint, and stopped. Every action records its i
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import shutil
@@ -88,6 +89,18 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def in_use(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` now (binding it as a server would)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE  # other failures are the server's to report
+    return False
+
+
 def admin_token(layout: Layout) -> str:
     """The admin token servers accept (created once, 0600)."""
     path = layout.token_file
@@ -113,10 +126,20 @@ def wait_healthy(host: str, port: int, pid: int | None, started: str | None, tim
     return Probe(False, Health.PROGRESSING, f"not healthy after {timeout:.0f}s ({last.reason})")
 
 
-def log_tail(layout: Layout, server: str, lines: int = 5) -> str:
-    """The last lines of a server's log, for an error message."""
+def log_size(layout: Layout, server: str) -> int:
+    """How long a server's log is now (0 when there is none): where the next start's lines begin."""
     try:
-        text = layout.log(server).read_text(errors="replace")
+        return layout.log(server).stat().st_size
+    except OSError:
+        return 0
+
+
+def log_tail(layout: Layout, server: str, lines: int = 5, since: int = 0) -> str:
+    """The last lines of a server's log written after byte ``since``, for an error message."""
+    try:
+        with layout.log(server).open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
     except OSError:
         return ""
     tail = [line for line in text.splitlines() if line.strip()][-lines:]
@@ -162,6 +185,16 @@ class Deployer:
             record = self.stop(record)
         port = self.state.assign_port(server.name, server.port, self._free_port(server.host))
         base = record or Deployment(server.name, server.host, port)
+        if in_use(server.host, port):
+            why = f"port {port} on {server.host} is in use by another program"
+            missing = Health.MISSING.value
+            self.state.put(
+                replace(
+                    base, host=server.host, port=port, pid=None, digest=None, health=missing, last_error=why
+                )
+            )
+            fix = "another free port" if server.port else "a free port"
+            raise DeployError(f"{why}: stop that program, or give Server '{server.name}' {fix} (spec.port)")
         intent = {"action": "start", "digest": server.digest, "dir": str(build), "build": server.build}
         pending = replace(base, host=server.host, port=port, pid=None, pid_start=None, intent=intent)
         self.state.put(pending)
@@ -170,6 +203,7 @@ class Deployer:
         argv = process.serve_argv(server.name, build, server.host, port)
         env = dict(os.environ, ALABCTL_HOME=str(self.layout.home))
         env.pop("ALABCTL_PAUSE_AT", None)
+        logged = log_size(self.layout, server.name)
         pid, started = process.spawn(argv, self.layout.log(server.name), env)
         pause("spawned", self.layout.home)
         running = replace(pending, pid=pid, pid_start=started, started=now())
@@ -179,7 +213,7 @@ class Deployer:
         if seen.health is not Health.HEALTHY:
             process.stop(pid, started, grace=5)
             why = seen.reason or seen.health.value
-            tail = log_tail(self.layout, server.name)
+            tail = log_tail(self.layout, server.name, since=logged)
             failed = replace(
                 running,
                 pid=None,

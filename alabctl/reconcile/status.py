@@ -74,6 +74,8 @@ def server_status(actual: ServerActual, desired: DesiredState | None) -> ServerS
         sync = Sync.SYNCED if ok else Sync.OUT_OF_SYNC
     body = actual.probe.body if actual.probe else {}
     error = (actual.probe.reason if actual.probe and health is Health.DEGRADED else None) or record.last_error
+    if health is Health.MISSING and record.pid is not None:  # it ran since the last record: died
+        error = f"its process (pid {record.pid}) is gone; 'alabctl apply -f REPO' restarts it"
     return ServerStatus(
         name=record.server,
         health=health,

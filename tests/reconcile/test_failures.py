@@ -1,0 +1,61 @@
+"""What an operator sees when a server can not start or has died: the cause, and what to do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+from pathlib import Path
+
+from tests.reconcile.conftest import Cli
+
+
+def _servers(cli: Cli) -> dict[str, dict]:
+    return {s["name"]: s for s in cli.json("get", "servers")}
+
+
+def test_a_port_taken_by_another_program_is_named_with_the_fix(cli: Cli, rule_repo: Path) -> None:
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    before = _servers(cli)["alpha"]
+    port = int(before["url"].rsplit(":", 1)[1])
+    cli.run("down", "alpha", check=0)
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        other.bind(("127.0.0.1", port))
+        other.listen()
+        done = cli.run("apply", "-f", str(rule_repo), check=1)
+        assert (
+            f"server/alpha failed: port {port} on 127.0.0.1 is in use by another program: stop that "
+            "program, or give Server 'alpha' a free port (spec.port)"
+        ) in done.stdout
+        status = _servers(cli)["alpha"]
+        assert status["health"] == "Missing"
+        assert status["lastError"] == f"port {port} on 127.0.0.1 is in use by another program"
+    cli.run("apply", "-f", str(rule_repo), check=0)  # freed: the same port again
+    assert _servers(cli)["alpha"]["url"] == before["url"]
+
+
+def test_a_failed_start_quotes_this_start_s_log_lines_only(cli: Cli, rule_repo: Path) -> None:
+    log = cli.home / "logs" / "alpha.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("alabctl: error: an OLD failure from last week\n")
+    plan = cli.json("plan", "-f", str(rule_repo))
+    digest = next(s["digest"] for s in plan["steps"] if s["name"] == "alpha")
+    broken = cli.home / "deploy" / "alpha" / digest / "servers" / "alpha"
+    broken.mkdir(parents=True)
+    (broken / "pipeline.json").write_text("{not json")
+    done = cli.run("apply", "-f", str(rule_repo), check=1)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("server/alpha failed"))
+    assert "manifest.json: missing" in line and "OLD failure" not in line
+
+
+def test_a_dead_server_says_so_in_status_and_wait(cli: Cli, rule_repo: Path) -> None:
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    pid = _servers(cli)["beta"]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    expected = f"its process (pid {pid}) is gone; 'alabctl apply -f REPO' restarts it"
+    assert _servers(cli)["beta"]["lastError"] == expected
+    waited = cli.run("wait", "--for", "healthy", "--timeout", "0.2s", check=1)
+    assert f"beta (Missing: {expected})" in waited.stderr
