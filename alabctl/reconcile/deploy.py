@@ -51,6 +51,11 @@ class DeployError(Exception):
     """A server could not be brought to its desired build (the message says why)."""
 
 
+def os_reason(exc: OSError) -> str:
+    """An OS error as a user reads it: the file, then what went wrong (``logs: Not a directory``)."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+
+
 def copy_build(layout: Layout, server: DesiredServer, files: Mapping[str, bytes]) -> Path:
     """The server's part of the build under ``deploy/<server>/<digest>/``, written beside it and
     renamed into place (kept as is when it is already there)."""
@@ -199,12 +204,17 @@ class Deployer:
         pending = replace(base, host=server.host, port=port, pid=None, pid_start=None, intent=intent)
         self.state.put(pending)
         pause("spawn", self.layout.home)
-        admin_token(self.layout)
         argv = process.serve_argv(server.name, build, server.host, port)
         env = dict(os.environ, ALABCTL_HOME=str(self.layout.home))
         env.pop("ALABCTL_PAUSE_AT", None)
         logged = log_size(self.layout, server.name)
-        pid, started = process.spawn(argv, self.layout.log(server.name), env)
+        try:
+            admin_token(self.layout)
+            pid, started = process.spawn(argv, self.layout.log(server.name), env)
+        except OSError as exc:  # nothing started: the intent is settled here, not left to recovery
+            why = f"could not start it: {os_reason(exc)}"
+            self.state.put(replace(pending, health=Health.MISSING.value, last_error=why, intent=None))
+            raise DeployError(why) from None
         pause("spawned", self.layout.home)
         running = replace(pending, pid=pid, pid_start=started, started=now())
         self.state.put(running)

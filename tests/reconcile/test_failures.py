@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import time
@@ -59,3 +60,23 @@ def test_a_dead_server_says_so_in_status_and_wait(cli: Cli, rule_repo: Path) -> 
     assert _servers(cli)["beta"]["lastError"] == expected
     waited = cli.run("wait", "--for", "healthy", "--timeout", "0.2s", check=1)
     assert f"beta (Missing: {expected})" in waited.stderr
+
+
+def test_a_home_that_refuses_writes_fails_the_servers_not_the_command(cli: Cli, rule_repo: Path) -> None:
+    """What a full or read-only disk does to the build copies and the logs, made with files where
+    alabctl needs folders: each server fails with the path and the reason, no intent is left."""
+    cli.home.mkdir(exist_ok=True)
+    (cli.home / "logs").write_text("")
+    done = cli.run("apply", "-f", str(rule_repo), check=1)
+    assert "internal error" not in done.stderr
+    assert f"server/alpha failed: could not start it: {cli.home / 'logs'}" in done.stdout
+    assert {s["health"] for s in _servers(cli).values()} == {"Missing"}
+    assert all(d.intent is None for d in cli.state().deployments().values())
+    (cli.home / "logs").unlink()
+    shutil.rmtree(cli.home / "deploy")
+    (cli.home / "deploy").write_text("")
+    done = cli.run("apply", "-f", str(rule_repo), check=1)
+    assert "internal error" not in done.stderr
+    assert f"server/beta failed: {cli.home / 'deploy'}" in done.stdout
+    (cli.home / "deploy").unlink()
+    cli.run("apply", "-f", str(rule_repo), check=0)
