@@ -161,6 +161,43 @@ def _observer(folders: Sequence[tuple[Path, bool]], changes: Changes) -> Any:
     return observer
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at ``folder`` now (device, inode); ``None`` when there is none."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+class _Observers:
+    """The watchdog observer over the watched folders, started again when one of them was deleted
+    and made anew (``rm -rf repo`` and a new clone): the OS stops watching a deleted folder, so the
+    new one would never report an edit."""
+
+    def __init__(self, watched: Watched, changes: Changes) -> None:
+        self._watched, self._changes = watched, changes
+        self._start()
+
+    def _start(self) -> None:
+        folders = self._watched.folders()
+        self._seen = {folder: _identity(folder) for folder, _ in folders}
+        self.observer = _observer(folders, self._changes)
+        self.observer.start()
+
+    def renewed(self) -> list[str]:
+        """The folders that were made anew since they were watched: watched again now."""
+        back = [f for f, known in self._seen.items() if _identity(f) not in (known, None)]
+        if back:
+            self.stop()
+            self._start()
+        return [str(f) for f in back]
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)
+
+
 def watch(
     watched: Watched,
     *,
@@ -175,8 +212,7 @@ def watch(
     something failed. The ``-f`` paths must exist (the caller checks)."""
     options = options or WatchOptions()
     changes = Changes(watched.wants)
-    observer = _observer(watched.folders(), changes)
-    observer.start()
+    observers = _Observers(watched, changes)
     try:
         log({"event": "start", "paths": [str(r) for r in watched.roots]})
         reconcile("start")
@@ -190,6 +226,11 @@ def watch(
                 if paths:
                     log({"event": "change", "paths": sorted(paths)})
                     failures = 0 if reconcile("change") else failures
+                continue
+            renewed = observers.renewed()
+            if renewed:
+                log({"event": "change", "paths": renewed})
+                failures = 0 if reconcile("change") else failures
                 continue
             now = time.monotonic()
             if now < next_heal:
@@ -206,6 +247,5 @@ def watch(
                 next_heal = now + delay
                 log({"event": "backoff", "seconds": delay, "failures": failures})
     finally:
-        observer.stop()
-        observer.join(timeout=5)
+        observers.stop()
         log({"event": "stop"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import threading
@@ -111,6 +112,29 @@ def test_down_on_exit_stops_the_servers(cli: Cli, rule_repo: Path) -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def test_a_watched_folder_deleted_and_made_anew_is_watched_again(cli: Cli, rule_repo: Path) -> None:
+    """``rm -rf repo`` and a fresh copy: the OS stopped watching the deleted folder, so watch looks
+    at the new one itself and reconciles it; its edits are seen from then on."""
+    child = cli.start("watch", "-f", str(rule_repo), "-o", "json", "--interval", "0.3s")
+    try:
+        log = Log(child)
+        log.deployed({"alpha", "beta"})
+        before = _servers(cli)["alpha"]["modelVersion"]
+        copy = rule_repo.with_name("copy")
+        shutil.copytree(rule_repo, copy)
+        shutil.rmtree(rule_repo)
+        log.until(lambda e: e["event"] == "error" and "no such file or directory" in e["message"])
+        copy.rename(rule_repo)
+        log.until(lambda e: e["event"] == "change" and e["paths"] == [str(rule_repo)])
+        log.until(lambda e: e["event"] == "synced")
+        edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLength: 42")
+        _version_changes(cli, "alpha", before)
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
 
 
 def test_a_burst_of_events_is_one_change() -> None:
