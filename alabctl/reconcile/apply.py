@@ -157,8 +157,14 @@ def execute(
 
     outcomes = list(downloads.values())
     if servers:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(servers)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(servers))))
+        try:
             outcomes.extend(pool.map(one, servers))
+        except BaseException:  # Ctrl-C: servers not started yet are not; those starting stop waiting
+            deployer.cancelled.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     return outcomes
 
 

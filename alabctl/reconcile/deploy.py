@@ -11,6 +11,7 @@ import secrets
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -116,11 +117,21 @@ def admin_token(layout: Layout) -> str:
     return path.read_text().strip()
 
 
-def wait_healthy(host: str, port: int, pid: int | None, started: str | None, timeout: float) -> Probe:
-    """Poll ``/health`` until it says Healthy or Degraded, the process dies, or ``timeout``."""
+def wait_healthy(
+    host: str,
+    port: int,
+    pid: int | None,
+    started: str | None,
+    timeout: float,
+    cancelled: threading.Event | None = None,
+) -> Probe:
+    """Poll ``/health`` until it says Healthy or Degraded, the process dies, ``timeout`` passes or
+    ``cancelled`` is set."""
     deadline = time.monotonic() + timeout
     last = Probe(False, Health.PROGRESSING, "starting")
     while time.monotonic() < deadline:
+        if cancelled is not None and cancelled.is_set():
+            return Probe(False, Health.PROGRESSING, "interrupted while starting (Ctrl-C)")
         process.reap()
         if pid is not None and not process.alive(pid, started):
             return Probe(False, Health.MISSING, "the process exited while starting")
@@ -158,6 +169,8 @@ class Deployer:
         self.layout = layout
         self.state = state
         self.timeout = timeout
+        self.cancelled = threading.Event()
+        """Set on Ctrl-C: servers still starting stop waiting, and are stopped and recorded so."""
 
     def _free_port(self, host: str) -> int:
         """A free port no other server has been assigned."""
@@ -219,7 +232,7 @@ class Deployer:
         running = replace(pending, pid=pid, pid_start=started, started=now())
         self.state.put(running)
         pause("recorded", self.layout.home)
-        seen = wait_healthy(server.host, port, pid, started, self.timeout)
+        seen = wait_healthy(server.host, port, pid, started, self.timeout, self.cancelled)
         if seen.health is not Health.HEALTHY:
             process.stop(pid, started, grace=5)
             why = seen.reason or seen.health.value

@@ -6,9 +6,13 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+from alabctl.reconcile.process import alive
+from alabctl.reconcile.recover import server_processes
 from tests.reconcile.conftest import Cli
 
 
@@ -80,3 +84,52 @@ def test_a_home_that_refuses_writes_fails_the_servers_not_the_command(cli: Cli, 
     assert f"server/beta failed: {cli.home / 'deploy'}" in done.stdout
     (cli.home / "deploy").unlink()
     cli.run("apply", "-f", str(rule_repo), check=0)
+
+
+SLOW_START = """\
+import time
+from pathlib import Path
+
+if b"serve" in Path("/proc/self/cmdline").read_bytes().split(b"\\0"):
+    time.sleep(60)  # a server slow to start (a big model loading)
+"""
+
+
+def test_ctrl_c_during_a_slow_start_stops_at_once_and_leaves_no_half_done_state(
+    cli: Cli, rule_repo: Path, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_START)
+    env = cli.env(PYTHONPATH=str(site))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "alabctl", "apply", "-f", str(rule_repo), "--timeout", "120s"],
+        cwd=cli.cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while len(server_processes(cli.home)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        starting = dict(server_processes(cli.home))
+        assert len(starting) == 2
+        time.sleep(0.3)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=20)  # not the 60 s the servers take to start
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    lines = out.splitlines()
+    assert lines and all(": did not become healthy: interrupted while starting (Ctrl-C)" in x for x in lines)
+    assert not any(alive(pid, None) for pid in starting)
+    records = cli.state().deployments()
+    assert all(r.intent is None and r.pid is None for r in records.values())
+    assert {s["health"] for s in _servers(cli).values()} == {"Missing"}
+    cli.run("apply", "-f", str(rule_repo), check=0)  # and a new apply converges
