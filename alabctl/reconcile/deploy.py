@@ -198,21 +198,20 @@ class Deployer:
         return stopped
 
     def start(self, server: DesiredServer, build: Path, record: Deployment | None) -> Deployment:
-        """(Re)start a server on its port with ``build``; returns its record once healthy."""
-        if record is not None and record.pid is not None and process.alive(record.pid, record.pid_start):
-            record = self.stop(record)
+        """(Re)start a server on its port with ``build``; returns its record once healthy.
+
+        A port another program (or another server) holds fails it before anything is stopped: a
+        server that runs keeps running on its old address."""
+        serving = (
+            record is not None and record.pid is not None and process.alive(record.pid, record.pid_start)
+        )
         port = self.state.assign_port(server.name, server.port, self._free_port(server.host))
+        mine = serving and record is not None and (record.host, record.port) == (server.host, port)
+        if not mine and in_use(server.host, port):
+            self._port_taken(server, port, record, serving)
+        if serving and record is not None:
+            record = self.stop(record)
         base = record or Deployment(server.name, server.host, port)
-        if in_use(server.host, port):
-            why = f"port {port} on {server.host} is in use by another program"
-            missing = Health.MISSING.value
-            self.state.put(
-                replace(
-                    base, host=server.host, port=port, pid=None, digest=None, health=missing, last_error=why
-                )
-            )
-            fix = "another free port" if server.port else "a free port"
-            raise DeployError(f"{why}: stop that program, or give Server '{server.name}' {fix} (spec.port)")
         intent = {"action": "start", "digest": server.digest, "dir": str(build), "build": server.build}
         pending = replace(base, host=server.host, port=port, pid=None, pid_start=None, intent=intent)
         self.state.put(pending)
@@ -249,6 +248,35 @@ class Deployer:
             self.state.put(failed)
             raise DeployError(f"did not become healthy: {failed.last_error}")
         return self._serving(running, server, build)
+
+    def _port_taken(self, server: DesiredServer, port: int, record: Deployment | None, serving: bool) -> None:
+        """Fail a server whose port is held by something else, saying by what and what to do."""
+        holder = next(
+            (
+                d.server
+                for d in self.state.deployments().values()
+                if d.server != server.name and d.port == port and process.alive(d.pid, d.pid_start)
+            ),
+            None,
+        )
+        if holder is not None:
+            why = f"port {port} on {server.host} is held by server '{holder}' of this home"
+            fix = f"give one of them another port (spec.port), or run 'alabctl down {holder}' and apply again"
+        else:
+            why = f"port {port} on {server.host} is in use by another program"
+            free = "another free port" if server.port else "a free port"
+            fix = f"stop that program, or give Server '{server.name}' {free} (spec.port)"
+        base = record or Deployment(server.name, server.host, port)
+        if serving:  # it keeps serving on its old address
+            self.state.put(replace(base, last_error=why))
+        else:
+            missing = Health.MISSING.value
+            self.state.put(
+                replace(
+                    base, host=server.host, port=port, pid=None, digest=None, health=missing, last_error=why
+                )
+            )
+        raise DeployError(f"{why}: {fix}")
 
     def _serving(self, record: Deployment, server: DesiredServer, build: Path) -> Deployment:
         done = replace(

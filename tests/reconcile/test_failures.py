@@ -13,7 +13,7 @@ from pathlib import Path
 
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
-from tests.reconcile.conftest import Cli
+from tests.reconcile.conftest import Cli, edit
 
 
 def _servers(cli: Cli) -> dict[str, dict]:
@@ -39,6 +39,34 @@ def test_a_port_taken_by_another_program_is_named_with_the_fix(cli: Cli, rule_re
         assert status["lastError"] == f"port {port} on 127.0.0.1 is in use by another program"
     cli.run("apply", "-f", str(rule_repo), check=0)  # freed: the same port again
     assert _servers(cli)["alpha"]["url"] == before["url"]
+
+
+def test_a_port_held_by_another_server_names_it_and_the_running_one_keeps_serving(
+    cli: Cli, rule_repo: Path
+) -> None:
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    before = _servers(cli)
+    port = int(before["beta"]["url"].rsplit(":", 1)[1])  # picked free for beta
+    edit(
+        rule_repo / "projects.yaml",
+        "metadata: {name: alpha}\nspec: {engine: native}",
+        f"metadata: {{name: alpha}}\nspec: {{engine: native, port: {port}}}",
+    )
+    done = cli.run("apply", "-f", str(rule_repo), check=1)
+    assert (
+        f"server/alpha failed: port {port} on 127.0.0.1 is held by server 'beta' of this home: give one "
+        "of them another port (spec.port), or run 'alabctl down beta' and apply again"
+    ) in done.stdout
+    now = _servers(cli)
+    assert now["alpha"]["health"] == "Healthy" and now["alpha"]["pid"] == before["alpha"]["pid"]
+    assert now["alpha"]["url"] == before["alpha"]["url"] and now["beta"]["pid"] == before["beta"]["pid"]
+    cli.run("down", "beta", check=0)  # the fix the message gives
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    after = _servers(cli)
+    assert (
+        after["alpha"]["url"] == f"http://127.0.0.1:{port}" and after["beta"]["url"] != after["alpha"]["url"]
+    )
+    assert {s["health"] for s in after.values()} == {"Healthy"}
 
 
 def test_a_failed_start_quotes_this_start_s_log_lines_only(cli: Cli, rule_repo: Path) -> None:
