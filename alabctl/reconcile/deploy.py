@@ -4,7 +4,6 @@ hot-reloaded through its admin endpoint, and stopped. Every action records its i
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import secrets
@@ -108,12 +107,20 @@ def in_use(host: str, port: int) -> bool:
 
 
 def admin_token(layout: Layout) -> str:
-    """The admin token servers accept (created once, 0600)."""
+    """The admin token servers accept: created once (32 random bytes in hex, 0600) as ``alabctl
+    serve`` creates it, written beside and linked into place so no one reads it half written."""
     path = layout.token_file
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # never replaces a token another process made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 

@@ -161,3 +161,18 @@ def test_ctrl_c_during_a_slow_start_stops_at_once_and_leaves_no_half_done_state(
     assert all(r.intent is None and r.pid is None for r in records.values())
     assert {s["health"] for s in _servers(cli).values()} == {"Missing"}
     cli.run("apply", "-f", str(rule_repo), check=0)  # and a new apply converges
+
+
+def test_the_admin_token_is_made_once_whole_and_as_serve_makes_it(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from alabctl.reconcile.deploy import Layout, admin_token
+
+    layout = Layout(tmp_path)
+    with ThreadPoolExecutor(8) as pool:  # servers deploy in parallel: none may read it half written
+        tokens = set(pool.map(lambda _: admin_token(layout), range(64)))
+    assert len(tokens) == 1
+    token = tokens.pop()
+    assert len(token) == 64 and int(token, 16) >= 0  # 32 random bytes in hex (docs/runtime.md)
+    assert (tmp_path / "admin-token").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["admin-token"]
