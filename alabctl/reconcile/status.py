@@ -74,7 +74,13 @@ def server_status(actual: ServerActual, desired: DesiredState | None) -> ServerS
         sync = Sync.SYNCED if ok else Sync.OUT_OF_SYNC
     body = actual.probe.body if actual.probe else {}
     error = (actual.probe.reason if actual.probe and health is Health.DEGRADED else None) or record.last_error
-    if health is Health.MISSING and record.pid is not None:  # it ran since the last record: died
+    action = record.intent.get("action") if record.intent else None
+    if action is not None:  # recorded before acting, cleared after: an apply runs, or was killed
+        error = (
+            f"an apply is doing '{action}' on it (if none runs, it was interrupted: "
+            "the next 'alabctl apply -f REPO' finishes it)"
+        )
+    elif health is Health.MISSING and record.pid is not None:  # it ran since the last record: died
         error = f"its process (pid {record.pid}) is gone; 'alabctl apply -f REPO' restarts it"
     return ServerStatus(
         name=record.server,
