@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alabctl.spec.errors import AlabctlError
+
 INPUT_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 """Manifests and templates: what a folder given with ``-f`` is read for."""
 INPUT_NAMES = (".alabctlignore",)
@@ -198,6 +200,30 @@ class _Observers:
         self.observer.join(timeout=5)
 
 
+def _surviving(
+    reconcile: Callable[[str], bool], drifted: Callable[[], list[str]], log: Callable[[dict[str, Any]], None]
+) -> tuple[Callable[[str], bool], Callable[[], list[str]]]:
+    """``reconcile`` and ``drifted`` that log a user error (the apply lock held too long by another
+    command, a state database that can not be read for now) instead of ending the watch: a failed
+    reconcile, retried with backoff; no drift seen this time."""
+
+    def safe_reconcile(reason: str) -> bool:
+        try:
+            return reconcile(reason)
+        except AlabctlError as exc:
+            log({"event": "error", "reason": reason, "message": exc.message, "hint": exc.hint})
+            return False
+
+    def safe_drifted() -> list[str]:
+        try:
+            return drifted()
+        except AlabctlError as exc:
+            log({"event": "error", "reason": "drift", "message": exc.message, "hint": exc.hint})
+            return []
+
+    return safe_reconcile, safe_drifted
+
+
 def watch(
     watched: Watched,
     *,
@@ -213,6 +239,7 @@ def watch(
     options = options or WatchOptions()
     changes = Changes(watched.wants)
     observers = _Observers(watched, changes)
+    reconcile, drifted = _surviving(reconcile, drifted, log)
     try:
         log({"event": "start", "paths": [str(r) for r in watched.roots]})
         reconcile("start")

@@ -253,3 +253,45 @@ def test_each_folder_is_watched_once(tmp_path: Path) -> None:
     )
     # -f folders recursively; a -f file's folder and the lock file's folder alone; nothing twice
     assert watched.folders() == [(tmp_path, False), (other, False), (repo, True)]
+
+
+def test_a_user_error_in_a_reconcile_or_the_drift_check_is_logged_and_watch_goes_on(tmp_path: Path) -> None:
+    """e.g. another command holding the apply lock past the wait, or a state database that can
+    not be read for now: the watch logs it and carries on (a failed reconcile backs off)."""
+    from alabctl.reconcile.watch import WatchOptions, watch
+    from alabctl.spec.errors import UserError
+
+    stop = threading.Event()
+    logged: list[dict[str, Any]] = []
+    calls = {"reconcile": 0, "drifted": 0}
+
+    def reconcile(reason: str) -> bool:
+        calls["reconcile"] += 1
+        if calls["reconcile"] <= 2:
+            raise UserError("another apply holds apply.lock (pid 1)", "wait for it")
+        stop.set()
+        return True
+
+    def drifted() -> list[str]:
+        calls["drifted"] += 1
+        if calls["drifted"] == 1:
+            raise UserError("the state database is damaged", "restore it")
+        return ["alpha"]
+
+    options = WatchOptions(interval=0.05, backoff=0.05)
+    watch(
+        Watched([tmp_path]),
+        reconcile=reconcile,
+        drifted=drifted,
+        log=logged.append,
+        stop=stop,
+        options=options,
+    )
+    errors = [e for e in logged if e["event"] == "error"]
+    assert [e["message"] for e in errors] == [
+        "another apply holds apply.lock (pid 1)",
+        "the state database is damaged",
+        "another apply holds apply.lock (pid 1)",
+    ]
+    assert any(e["event"] == "backoff" for e in logged) and logged[-1]["event"] == "stop"
+    assert calls["reconcile"] == 3
