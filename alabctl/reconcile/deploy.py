@@ -212,10 +212,11 @@ class Deployer:
         serving = (
             record is not None and record.pid is not None and process.alive(record.pid, record.pid_start)
         )
+        wanted = server.port if server.port is not None else self.state.ports().get(server.name)
+        mine = serving and record is not None and (record.host, record.port) == (server.host, wanted)
+        if wanted is not None and not mine and in_use(server.host, wanted):
+            self._port_taken(server, wanted, record, serving)  # before the port is assigned to it
         port = self.state.assign_port(server.name, server.port, self._free_port(server.host))
-        mine = serving and record is not None and (record.host, record.port) == (server.host, port)
-        if not mine and in_use(server.host, port):
-            self._port_taken(server, port, record, serving)
         if serving and record is not None:
             record = self.stop(record)
         base = record or Deployment(server.name, server.host, port)

@@ -59,6 +59,7 @@ def test_a_port_held_by_another_server_names_it_and_the_running_one_keeps_servin
     ) in done.stdout
     now = _servers(cli)
     assert now["alpha"]["health"] == "Healthy" and now["alpha"]["pid"] == before["alpha"]["pid"]
+    assert cli.state().ports()["beta"] == port  # beta keeps its port for its next start
     assert now["alpha"]["url"] == before["alpha"]["url"] and now["beta"]["pid"] == before["beta"]["pid"]
     cli.run("down", "beta", check=0)  # the fix the message gives
     cli.run("apply", "-f", str(rule_repo), check=0)
@@ -176,3 +177,23 @@ def test_the_admin_token_is_made_once_whole_and_as_serve_makes_it(tmp_path: Path
     assert len(token) == 64 and int(token, 16) >= 0  # 32 random bytes in hex (docs/runtime.md)
     assert (tmp_path / "admin-token").stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["admin-token"]
+
+
+def test_a_server_that_does_not_answer_because_it_is_stopped_is_restarted_without_the_grace(
+    cli: Cli, rule_repo: Path
+) -> None:
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    before = _servers(cli)["beta"]
+    os.kill(before["pid"], signal.SIGSTOP)  # as Ctrl-Z would: it holds its port and answers nothing
+    try:
+        assert _servers(cli)["beta"]["health"] == "Unknown"
+        began = time.monotonic()
+        done = cli.run("apply", "-f", str(rule_repo), check=0)
+        took = time.monotonic() - began
+    finally:
+        if alive(before["pid"], None):
+            os.kill(before["pid"], signal.SIGCONT)
+    assert "server/beta configured" in done.stdout and "drift: unhealthy (Unknown" in done.stdout
+    assert took < 8, took  # SIGTERM is handled at once, not SIGKILL after the 10 s grace
+    after = _servers(cli)["beta"]
+    assert after["health"] == "Healthy" and after["url"] == before["url"] and not alive(before["pid"], None)
