@@ -127,11 +127,17 @@ class State:
     @contextmanager
     def _guard(self) -> Iterator[None]:
         """SQLite's errors about the file itself (damaged, unwritable, disk full, locked too long)
-        as a user error naming the file and what to do; others (a bug) pass."""
+        and a folder that can not be made, as a user error naming the file and what to do; others
+        (a bug) pass."""
         try:
             yield
         except sqlite3.OperationalError as exc:
             raise unusable(self.path, exc) from None
+        except OSError as exc:  # its folder can not be made (a file is in the way, no permission)
+            raise UserError(
+                f"can not make the state database {self.path}: {exc.strerror} ({exc.filename})",
+                "give a folder alabctl may write with --home or $ALABCTL_HOME",
+            ) from None
         except sqlite3.DatabaseError as exc:
             if type(exc) is not sqlite3.DatabaseError:  # IntegrityError, ProgrammingError, ...: a bug
                 raise

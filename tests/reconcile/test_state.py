@@ -83,3 +83,16 @@ def test_cli_commands_on_a_damaged_state_exit_1_without_a_traceback(
         assert "the state database is damaged" in done.stderr, done.stderr
         assert "internal error" not in done.stderr
     assert not list(tmp_path.glob("alabctl-crash-*"))
+
+
+def test_a_home_that_is_a_file_is_a_user_error_for_every_command(
+    cli: Cli, rule_repo: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "a-file"
+    home.write_text("")
+    with pytest.raises(UserError, match="can not make the state database"):
+        State(home / "alabctl.db")
+    for args in (["status"], ["wait", "--timeout", "1s"], ["plan", "-f", str(rule_repo)], ["down"]):
+        done = cli.run(*args, "--home", str(home), TMPDIR=str(tmp_path))
+        assert done.returncode == 1, (args, done.stderr)
+        assert "internal error" not in done.stderr and "--home" in done.stderr, done.stderr
