@@ -97,8 +97,9 @@ def server_status(actual: ServerActual, desired: DesiredState | None) -> ServerS
 
 def declared_only(desired: DesiredState, recorded: set[str]) -> list[ServerStatus]:
     """Servers the manifests declare that were never deployed."""
+    why = "never deployed: 'alabctl plan -f REPO' says what apply would do, and what it needs"
     return [
-        ServerStatus(s.name, Health.MISSING, Sync.OUT_OF_SYNC, "-", None, None, s.projects, None, None)
+        ServerStatus(s.name, Health.MISSING, Sync.OUT_OF_SYNC, "-", None, None, s.projects, None, why)
         for s in desired.servers.values()
         if s.name not in recorded
     ]

@@ -197,3 +197,19 @@ def test_a_server_that_does_not_answer_because_it_is_stopped_is_restarted_withou
     assert took < 8, took  # SIGTERM is handled at once, not SIGKILL after the 10 s grace
     after = _servers(cli)["beta"]
     assert after["health"] == "Healthy" and after["url"] == before["url"] and not alive(before["pid"], None)
+
+
+def test_status_with_manifests_shows_sync_and_why_a_declared_server_is_missing(
+    cli: Cli, rule_repo: Path
+) -> None:
+    def rows() -> dict[str, dict]:
+        return {s["name"]: s for s in cli.json("status", "-f", str(rule_repo))}
+
+    never = rows()
+    assert {s["health"] for s in never.values()} == {"Missing"}
+    assert {s["sync"] for s in never.values()} == {"OutOfSync"}
+    assert never["alpha"]["lastError"].startswith("never deployed: 'alabctl plan -f REPO' says")
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    assert {s["sync"] for s in rows().values()} == {"Synced"}
+    edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLength: 31")
+    assert {n: s["sync"] for n, s in rows().items()} == {"alpha": "OutOfSync", "beta": "Synced"}
