@@ -163,6 +163,8 @@ def test_a_missing_path_is_a_usage_error_at_once(cli: Cli, tmp_path: Path) -> No
     assert "{" not in done.stdout + done.stderr and "Traceback" not in done.stderr
     assert time.monotonic() - started < 30
     assert cli.run("watch", "-f", "-").returncode == 2
+    busy = cli.run("watch", "-f", str(tmp_path), "--interval", "0s")  # would spin a core
+    assert busy.returncode == 2 and "--interval 0s is too short" in busy.stderr
 
 
 def test_only_changes_to_inputs_trigger_a_reconcile(cli: Cli, tmp_path: Path) -> None:
