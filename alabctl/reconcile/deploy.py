@@ -213,7 +213,7 @@ class Deployer:
             record is not None and record.pid is not None and process.alive(record.pid, record.pid_start)
         )
         wanted = server.port if server.port is not None else self.state.ports().get(server.name)
-        mine = serving and record is not None and (record.host, record.port) == (server.host, wanted)
+        mine = serving and record is not None and record.port == wanted  # freed when it is stopped
         if wanted is not None and not mine and in_use(server.host, wanted):
             self._port_taken(server, wanted, record, serving)  # before the port is assigned to it
         port = self.state.assign_port(server.name, server.port, self._free_port(server.host))

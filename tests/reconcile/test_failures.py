@@ -213,3 +213,19 @@ def test_status_with_manifests_shows_sync_and_why_a_declared_server_is_missing(
     assert {s["sync"] for s in rows().values()} == {"Synced"}
     edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLength: 31")
     assert {n: s["sync"] for n, s in rows().items()} == {"alpha": "OutOfSync", "beta": "Synced"}
+
+
+def test_a_server_moved_to_another_host_on_its_own_port_is_restarted(cli: Cli, rule_repo: Path) -> None:
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    before = _servers(cli)["alpha"]
+    port = int(before["url"].rsplit(":", 1)[1])
+    spec = f'spec: {{engine: native, host: "0.0.0.0", port: {port}}}'
+    edit(
+        rule_repo / "projects.yaml",
+        "metadata: {name: alpha}\nspec: {engine: native}",
+        f"metadata: {{name: alpha}}\n{spec}",
+    )
+    done = cli.run("apply", "-f", str(rule_repo))
+    assert done.returncode == 0, done.stdout  # its own old process held the port, not another program
+    after = _servers(cli)["alpha"]
+    assert after["url"] == f"http://0.0.0.0:{port}" and after["health"] == "Healthy"
