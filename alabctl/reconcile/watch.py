@@ -179,17 +179,27 @@ class _Observers:
 
     def __init__(self, watched: Watched, changes: Changes) -> None:
         self._watched, self._changes = watched, changes
+        self._roots = [root for root in watched.roots if root.is_dir()]  # folders given with -f
         self._start()
 
     def _start(self) -> None:
-        folders = self._watched.folders()
-        self._seen = {folder: _identity(folder) for folder, _ in folders}
+        folders = self._watched.folders()  # a -f folder missing now is looked at all the same
+        self._seen = {folder: _identity(folder) for folder in [*self._roots, *(f for f, _ in folders)]}
         self.observer = _observer(folders, self._changes)
         self.observer.start()
 
     def renewed(self) -> list[str]:
-        """The folders that were made anew since they were watched: watched again now."""
-        back = [f for f, known in self._seen.items() if _identity(f) not in (known, None)]
+        """The folders that were made anew since they were watched: watched again now. One is made
+        anew when it is there again after it was seen gone, when it is another folder (device and
+        inode), or when its watch ended (the OS reports a watched folder's deletion)."""
+        ended = {Path(e.watch.path) for e in self.observer.emitters if not e.is_alive()}
+        back = []
+        for folder, known in self._seen.items():
+            now = _identity(folder)
+            if now is None:
+                self._seen[folder] = None  # gone: a new folder may reuse its inode
+            elif now != known or folder in ended:
+                back.append(folder)
         if back:
             self.stop()
             self._start()

@@ -297,3 +297,29 @@ def test_a_user_error_in_a_reconcile_or_the_drift_check_is_logged_and_watch_goes
     ]
     assert any(e["event"] == "backoff" for e in logged) and logged[-1]["event"] == "stop"
     assert calls["reconcile"] == 3
+
+
+def test_each_deleted_watched_folder_is_noticed_when_it_is_back(tmp_path: Path) -> None:
+    from alabctl.reconcile.watch import _Observers
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    observers = _Observers(Watched([a, b]), Changes())
+    try:
+        shutil.rmtree(a)
+        shutil.rmtree(b)
+        assert observers.renewed() == []  # gone: nothing to watch yet
+        a.mkdir()
+        assert observers.renewed() == [str(a)]
+        assert observers.renewed() == []
+        b.mkdir()  # still looked at while a was watched again without it
+        assert observers.renewed() == [str(b)]
+        shutil.rmtree(a)  # gone and back between two looks (the new folder may reuse the inode)
+        a.mkdir()
+        deadline = time.monotonic() + 10
+        while not (renewed := observers.renewed()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert renewed == [str(a)]
+    finally:
+        observers.stop()
