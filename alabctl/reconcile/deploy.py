@@ -132,8 +132,9 @@ def wait_healthy(
     timeout: float,
     cancelled: threading.Event | None = None,
 ) -> Probe:
-    """Poll ``/health`` until it says Healthy or Degraded, the process dies, ``timeout`` passes or
-    ``cancelled`` is set."""
+    """Poll ``/health`` until process ``pid`` says Healthy or Degraded, it dies, ``timeout`` passes
+    or ``cancelled`` is set. An answer from another process on the port (one that held it first)
+    is not the server's."""
     deadline = time.monotonic() + timeout
     last = Probe(False, Health.PROGRESSING, "starting")
     while time.monotonic() < deadline:
@@ -143,7 +144,11 @@ def wait_healthy(
         if pid is not None and not process.alive(pid, started):
             return Probe(False, Health.MISSING, "the process exited while starting")
         last = probe(host, port, timeout=1.0)
-        if last.answered and last.health in (Health.HEALTHY, Health.DEGRADED):
+        if last.answered and pid is not None and last.pid not in (None, pid):
+            last = Probe(
+                False, Health.PROGRESSING, f"another process (pid {last.pid}) answers on {host}:{port}"
+            )
+        elif last.answered and last.health in (Health.HEALTHY, Health.DEGRADED):
             return last
         time.sleep(0.05)
     return Probe(False, Health.PROGRESSING, f"not healthy after {timeout:.0f}s ({last.reason})")

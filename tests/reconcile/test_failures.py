@@ -229,3 +229,22 @@ def test_a_server_moved_to_another_host_on_its_own_port_is_restarted(cli: Cli, r
     assert done.returncode == 0, done.stdout  # its own old process held the port, not another program
     after = _servers(cli)["alpha"]
     assert after["url"] == f"http://0.0.0.0:{port}" and after["health"] == "Healthy"
+
+
+def test_two_servers_on_one_port_are_never_both_taken_for_healthy(cli: Cli, rule_repo: Path) -> None:
+    """Both declare the same port: the one that binds second exits; the answer of the first on the
+    port must not pass for its own health (it did: both were 'created' on one port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    projects = rule_repo / "projects.yaml"
+    projects.write_text(
+        projects.read_text().replace("spec: {engine: native}", f"spec: {{engine: native, port: {port}}}")
+    )
+    done = cli.run("apply", "-f", str(rule_repo), check=1)
+    lines = done.stdout.splitlines()
+    assert len([x for x in lines if " created: " in x]) == 1, done.stdout
+    failed = next(x for x in lines if " failed: " in x)
+    assert f"127.0.0.1:{port}" in failed, failed
+    servers = _servers(cli)
+    assert sorted(s["health"] for s in servers.values()) == ["Healthy", "Missing"]
