@@ -217,11 +217,12 @@ class Deployer:
         serving = (
             record is not None and record.pid is not None and process.alive(record.pid, record.pid_start)
         )
-        wanted = server.port if server.port is not None else self.state.ports().get(server.name)
-        mine = serving and record is not None and record.port == wanted  # freed when it is stopped
-        if wanted is not None and not mine and in_use(server.host, wanted):
-            self._port_taken(server, wanted, record, serving)  # before the port is assigned to it
+        # the manifest's port is claimed even when taken: a server whose port was picked for it
+        # gives it up and gets another at its next start ('alabctl down' it, as the error says)
         port = self.state.assign_port(server.name, server.port, self._free_port(server.host))
+        mine = serving and record is not None and record.port == port  # freed when it is stopped
+        if not mine and in_use(server.host, port):
+            self._port_taken(server, port, record, serving)
         if serving and record is not None:
             record = self.stop(record)
         base = record or Deployment(server.name, server.host, port)
