@@ -248,3 +248,20 @@ def test_two_servers_on_one_port_are_never_both_taken_for_healthy(cli: Cli, rule
     assert f"127.0.0.1:{port}" in failed, failed
     servers = _servers(cli)
     assert sorted(s["health"] for s in servers.values()) == ["Healthy", "Missing"]
+
+
+def test_a_dead_server_whose_build_copy_is_gone_is_a_failed_repair_not_silence(
+    cli: Cli, rule_repo: Path
+) -> None:
+    """watch repairs from the last good build while the manifests are broken: without it, the
+    repair fails saying so (it was skipped silently, and watch logged the drift again every 2 s)."""
+    from alabctl import api
+
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    alpha = _servers(cli)["alpha"]
+    os.kill(alpha["pid"], signal.SIGKILL)
+    time.sleep(0.2)
+    shutil.rmtree(cli.home / "deploy" / "alpha")
+    outcomes = api.heal(home=cli.home, timeout=10, lock_timeout=5)
+    assert [(o.name, o.result.value) for o in outcomes] == [("alpha", "failed")]
+    assert "its last good build" in outcomes[0].message and "is gone" in outcomes[0].message
