@@ -1321,7 +1321,11 @@ def heal(*, home: Path | None = None, timeout: float = 60.0, lock_timeout: float
         deployer = Deployer(Layout(root), state, timeout)
         for name in drifted(home=root):
             record = state.deployment(name)
-            if record is None or not record.dir or not Path(record.dir).is_dir():
+            if record is None:
+                continue
+            if not record.dir or not Path(record.dir).is_dir():  # said, so watch backs off too
+                why = f"its last good build ({record.dir}) is gone: fix the manifests to deploy it again"
+                out.append(Outcome("Server", name, Result.FAILED, why))
                 continue
             try:
                 done = deployer.start(recorded_server(record), Path(record.dir), record)

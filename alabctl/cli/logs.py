@@ -8,6 +8,7 @@ import time
 
 from alabctl import api
 from alabctl.cli.planview import add_home_option
+from alabctl.spec.errors import UsageError
 
 HELP = "print a server's log (-f: keep printing as it grows)"
 
@@ -28,10 +29,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.tail is not None and args.tail < 0:
+        raise UsageError(f"--tail {args.tail}: give a number of lines, 0 or more", "e.g. --tail 20")
     path = api.log_path(args.server, home=args.home)
     with path.open("r", encoding="utf-8", errors="replace") as log:
         lines = log.readlines()
-        sys.stdout.writelines(lines[-args.tail :] if args.tail is not None else lines)
+        sys.stdout.writelines(lines[len(lines) - args.tail :] if args.tail is not None else lines)
         sys.stdout.flush()
         while args.follow:
             line = log.readline()

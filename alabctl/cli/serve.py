@@ -78,6 +78,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give exactly one of --build DIR and -f REPO", "see 'alabctl serve --help'")
     if args.port is not None and not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port (0-65535)")
+    for flag, value in (("--max-tasks", args.max_tasks), ("--max-body", args.max_body)):
+        if value < 1:
+            raise UsageError(f"{flag} {value}: every request would be refused", f"give {flag} 1 or more")
     options = api.ServeOptions(
         server=args.server,
         build=args.build,

@@ -13,6 +13,7 @@ from typing import Any
 from alabctl import api
 from alabctl.cli.common import add_input_options, add_license_option, inputs_from
 from alabctl.cli.planview import add_home_option, duration
+from alabctl.spec.errors import UsageError
 
 HELP = "reconcile on every edit (debounced) and restart servers that die; servers outlive it"
 
@@ -101,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     options = WatchOptions(debounce=duration(args.debounce), interval=duration(args.interval))
+    if options.interval < 0.1:  # it would look for dead servers without pause, a core at 100 %
+        raise UsageError(f"--interval {args.interval} is too short", "give 100ms or more, e.g. --interval 2s")
     api.watch(
         inputs_from(args),
         home=args.home,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from alabctl.compile.desired import AssetPin, DesiredState
-from alabctl.reconcile.deploy import Deployer, DeployError, copy_build, prune_builds
+from alabctl.reconcile.deploy import Deployer, DeployError, copy_build, os_reason, prune_builds
 from alabctl.reconcile.hooks import pause
 from alabctl.reconcile.plan import Plan, Step
 from alabctl.reconcile.state import State
@@ -147,6 +147,8 @@ def execute(
                 outcome = _server(step, desired, files, deployer)
             except AlabctlError as exc:
                 outcome = Outcome("Server", step.name, Result.FAILED, exc.message)
+            except OSError as exc:  # its build copy could not be written (a full or read-only disk)
+                outcome = Outcome("Server", step.name, Result.FAILED, os_reason(exc))
             if outcome.result is not Result.FAILED:
                 assets = list(desired.servers[step.name].assets) if step.name in desired.servers else []
                 set_server_assets(step.name, [a.split("/", 1)[1] for a in assets])
@@ -155,8 +157,14 @@ def execute(
 
     outcomes = list(downloads.values())
     if servers:
-        with ThreadPoolExecutor(max_workers=max(1, min(workers, len(servers)))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(servers))))
+        try:
             outcomes.extend(pool.map(one, servers))
+        except BaseException:  # Ctrl-C: servers not started yet are not; those starting stop waiting
+            deployer.cancelled.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
     return outcomes
 
 

@@ -4,12 +4,13 @@ hot-reloaded through its admin endpoint, and stopped. Every action records its i
 
 from __future__ import annotations
 
-import contextlib
+import errno
 import os
 import secrets
 import shutil
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -50,6 +51,11 @@ class DeployError(Exception):
     """A server could not be brought to its desired build (the message says why)."""
 
 
+def os_reason(exc: OSError) -> str:
+    """An OS error as a user reads it: the file, then what went wrong (``logs: Not a directory``)."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc)
+
+
 def copy_build(layout: Layout, server: DesiredServer, files: Mapping[str, bytes]) -> Path:
     """The server's part of the build under ``deploy/<server>/<digest>/``, written beside it and
     renamed into place (kept as is when it is already there)."""
@@ -88,35 +94,80 @@ def free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def in_use(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` now (binding it as a server would)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE  # other failures are the server's to report
+    return False
+
+
 def admin_token(layout: Layout) -> str:
-    """The admin token servers accept (created once, 0600)."""
+    """The admin token servers accept: created once (32 random bytes in hex, 0600) as ``alabctl
+    serve`` creates it, written beside and linked into place so no one reads it half written."""
     path = layout.token_file
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(32))
+            out.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, path)  # never replaces a token another process made meanwhile
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
-def wait_healthy(host: str, port: int, pid: int | None, started: str | None, timeout: float) -> Probe:
-    """Poll ``/health`` until it says Healthy or Degraded, the process dies, or ``timeout``."""
+def wait_healthy(
+    host: str,
+    port: int,
+    pid: int | None,
+    started: str | None,
+    timeout: float,
+    cancelled: threading.Event | None = None,
+) -> Probe:
+    """Poll ``/health`` until process ``pid`` says Healthy or Degraded, it dies, ``timeout`` passes
+    or ``cancelled`` is set. An answer from another process on the port (one that held it first)
+    is not the server's."""
     deadline = time.monotonic() + timeout
     last = Probe(False, Health.PROGRESSING, "starting")
     while time.monotonic() < deadline:
+        if cancelled is not None and cancelled.is_set():
+            return Probe(False, Health.PROGRESSING, "interrupted while starting (Ctrl-C)")
         process.reap()
         if pid is not None and not process.alive(pid, started):
             return Probe(False, Health.MISSING, "the process exited while starting")
         last = probe(host, port, timeout=1.0)
-        if last.answered and last.health in (Health.HEALTHY, Health.DEGRADED):
+        if last.answered and pid is not None and last.pid not in (None, pid):
+            last = Probe(
+                False, Health.PROGRESSING, f"another process (pid {last.pid}) answers on {host}:{port}"
+            )
+        elif last.answered and last.health in (Health.HEALTHY, Health.DEGRADED):
             return last
         time.sleep(0.05)
     return Probe(False, Health.PROGRESSING, f"not healthy after {timeout:.0f}s ({last.reason})")
 
 
-def log_tail(layout: Layout, server: str, lines: int = 5) -> str:
-    """The last lines of a server's log, for an error message."""
+def log_size(layout: Layout, server: str) -> int:
+    """How long a server's log is now (0 when there is none): where the next start's lines begin."""
     try:
-        text = layout.log(server).read_text(errors="replace")
+        return layout.log(server).stat().st_size
+    except OSError:
+        return 0
+
+
+def log_tail(layout: Layout, server: str, lines: int = 5, since: int = 0) -> str:
+    """The last lines of a server's log written after byte ``since``, for an error message."""
+    try:
+        with layout.log(server).open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
     except OSError:
         return ""
     tail = [line for line in text.splitlines() if line.strip()][-lines:]
@@ -130,6 +181,8 @@ class Deployer:
         self.layout = layout
         self.state = state
         self.timeout = timeout
+        self.cancelled = threading.Event()
+        """Set on Ctrl-C: servers still starting stop waiting, and are stopped and recorded so."""
 
     def _free_port(self, host: str) -> int:
         """A free port no other server has been assigned."""
@@ -157,29 +210,46 @@ class Deployer:
         return stopped
 
     def start(self, server: DesiredServer, build: Path, record: Deployment | None) -> Deployment:
-        """(Re)start a server on its port with ``build``; returns its record once healthy."""
-        if record is not None and record.pid is not None and process.alive(record.pid, record.pid_start):
-            record = self.stop(record)
+        """(Re)start a server on its port with ``build``; returns its record once healthy.
+
+        A port another program (or another server) holds fails it before anything is stopped: a
+        server that runs keeps running on its old address."""
+        serving = (
+            record is not None and record.pid is not None and process.alive(record.pid, record.pid_start)
+        )
+        # the manifest's port is claimed even when taken: a server whose port was picked for it
+        # gives it up and gets another at its next start ('alabctl down' it, as the error says)
         port = self.state.assign_port(server.name, server.port, self._free_port(server.host))
+        mine = serving and record is not None and record.port == port  # freed when it is stopped
+        if not mine and in_use(server.host, port):
+            self._port_taken(server, port, record, serving)
+        if serving and record is not None:
+            record = self.stop(record)
         base = record or Deployment(server.name, server.host, port)
         intent = {"action": "start", "digest": server.digest, "dir": str(build), "build": server.build}
         pending = replace(base, host=server.host, port=port, pid=None, pid_start=None, intent=intent)
         self.state.put(pending)
         pause("spawn", self.layout.home)
-        admin_token(self.layout)
         argv = process.serve_argv(server.name, build, server.host, port)
         env = dict(os.environ, ALABCTL_HOME=str(self.layout.home))
         env.pop("ALABCTL_PAUSE_AT", None)
-        pid, started = process.spawn(argv, self.layout.log(server.name), env)
+        logged = log_size(self.layout, server.name)
+        try:
+            admin_token(self.layout)
+            pid, started = process.spawn(argv, self.layout.log(server.name), env)
+        except OSError as exc:  # nothing started: the intent is settled here, not left to recovery
+            why = f"could not start it: {os_reason(exc)}"
+            self.state.put(replace(pending, health=Health.MISSING.value, last_error=why, intent=None))
+            raise DeployError(why) from None
         pause("spawned", self.layout.home)
         running = replace(pending, pid=pid, pid_start=started, started=now())
         self.state.put(running)
         pause("recorded", self.layout.home)
-        seen = wait_healthy(server.host, port, pid, started, self.timeout)
+        seen = wait_healthy(server.host, port, pid, started, self.timeout, self.cancelled)
         if seen.health is not Health.HEALTHY:
             process.stop(pid, started, grace=5)
             why = seen.reason or seen.health.value
-            tail = log_tail(self.layout, server.name)
+            tail = log_tail(self.layout, server.name, since=logged)
             failed = replace(
                 running,
                 pid=None,
@@ -192,6 +262,35 @@ class Deployer:
             self.state.put(failed)
             raise DeployError(f"did not become healthy: {failed.last_error}")
         return self._serving(running, server, build)
+
+    def _port_taken(self, server: DesiredServer, port: int, record: Deployment | None, serving: bool) -> None:
+        """Fail a server whose port is held by something else, saying by what and what to do."""
+        holder = next(
+            (
+                d.server
+                for d in self.state.deployments().values()
+                if d.server != server.name and d.port == port and process.alive(d.pid, d.pid_start)
+            ),
+            None,
+        )
+        if holder is not None:
+            why = f"port {port} on {server.host} is held by server '{holder}' of this home"
+            fix = f"give one of them another port (spec.port), or run 'alabctl down {holder}' and apply again"
+        else:
+            why = f"port {port} on {server.host} is in use by another program"
+            free = "another free port" if server.port else "a free port"
+            fix = f"stop that program, or give Server '{server.name}' {free} (spec.port)"
+        base = record or Deployment(server.name, server.host, port)
+        if serving:  # it keeps serving on its old address
+            self.state.put(replace(base, last_error=why))
+        else:
+            missing = Health.MISSING.value
+            self.state.put(
+                replace(
+                    base, host=server.host, port=port, pid=None, digest=None, health=missing, last_error=why
+                )
+            )
+        raise DeployError(f"{why}: {fix}")
 
     def _serving(self, record: Deployment, server: DesiredServer, build: Path) -> Deployment:
         done = replace(
@@ -228,10 +327,15 @@ class Deployer:
             )
         except OSError as exc:
             status, body = 0, f"no answer: {exc}"
+        if status == 401:
+            # it was started with another admin token (the token file was deleted or replaced since):
+            # it is ours (its pid is recorded), so restart it on the new build rather than fail forever
+            return self.start(server, build, replace(record, intent=None))
         seen = probe(record.host, record.port, timeout=2.0)
         ok = status == 200 and seen.health is Health.HEALTHY and seen.build in (None, server.build)
         if not ok:
-            reason = seen.reason or (body.get("reason") if isinstance(body, dict) else None) or str(body)
+            answer = (body.get("reason") or body.get("error")) if isinstance(body, dict) else body
+            reason = seen.reason or str(answer)
             why = f"reload failed (HTTP {status}): {reason}; still serving the last good build"
             self.state.put(replace(record, health=Health.DEGRADED.value, last_error=why, intent=None))
             raise DeployError(why)

@@ -14,19 +14,26 @@ from alabctl.spec.errors import UserError
 
 def _holder(path: Path) -> str:
     try:
-        text = path.read_text().strip()
+        with path.open("rb") as lock:
+            text = lock.read(32).decode(errors="replace").strip()
     except OSError:
         return "another process"
-    return f"pid {text}" if text else "another process"
+    return f"pid {text}" if text.isdigit() else "another process"
 
 
 @contextlib.contextmanager
 def apply_lock(home: Path, timeout: float = 0.0) -> Iterator[None]:
     """Hold ``<home>/apply.lock`` while the block runs; wait up to ``timeout`` seconds for it,
     then refuse, naming the holder's pid."""
-    home.mkdir(parents=True, exist_ok=True)
     path = home / "apply.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise UserError(
+            f"can not open the lock file {path}: {exc.strerror}",
+            "make the home folder writable (and free space on its disk), or use another --home",
+        ) from None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -40,12 +47,14 @@ def apply_lock(home: Path, timeout: float = 0.0) -> Iterator[None]:
                         "wait for it to finish, or pass --lock-timeout 60s to wait",
                     ) from None
                 time.sleep(0.1)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        with contextlib.suppress(OSError):  # the pid only names the holder: a full disk may refuse it
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)

@@ -98,6 +98,7 @@ def stop(pid: int, started: str | None, *, grace: float = 10.0) -> bool:
         return False
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGCONT)  # a stopped process (SIGSTOP, Ctrl-Z) handles SIGTERM only then
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         reap()

@@ -8,6 +8,7 @@ and the intent of an action under way, recorded before the action starts), and `
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import sqlite3
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alabctl.spec.errors import PermanentError
+from alabctl.spec.errors import PermanentError, UserError
 
 STATE_SCHEMA_VERSION = 1
 
@@ -102,10 +103,11 @@ class State:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        version = self._version()
-        if version is None:
-            self._create()
+        with self._guard():
             version = self._version()
+            if version is None:
+                self._create()
+                version = self._version()
         if version != str(STATE_SCHEMA_VERSION):
             raise PermanentError(
                 f"{path}: the reconciler's tables have schema version {version}; "
@@ -117,11 +119,29 @@ class State:
         """The tables' schema version, read without writing (``None``: not created yet)."""
         if not self.path.exists():
             return None
-        try:
-            rows = self._read("SELECT value FROM reconcile_meta WHERE key = 'schema'")
-        except sqlite3.OperationalError:
+        if not self._read("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reconcile_meta'"):
             return None
+        rows = self._read("SELECT value FROM reconcile_meta WHERE key = 'schema'")
         return str(rows[0][0]) if rows else None
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """SQLite's errors about the file itself (damaged, unwritable, disk full, locked too long)
+        and a folder that can not be made, as a user error naming the file and what to do; others
+        (a bug) pass."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise unusable(self.path, exc) from None
+        except OSError as exc:  # its folder can not be made (a file is in the way, no permission)
+            raise UserError(
+                f"can not make the state database {self.path}: {exc.strerror} ({exc.filename})",
+                "give a folder alabctl may write with --home or $ALABCTL_HOME",
+            ) from None
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is not sqlite3.DatabaseError:  # IntegrityError, ProgrammingError, ...: a bug
+                raise
+            raise unusable(self.path, exc) from None
 
     def _create(self) -> None:
         from alabctl.assets.store import Store
@@ -140,25 +160,28 @@ class State:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One connection and one transaction: committed on success, rolled back on error."""
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            db.execute("BEGIN IMMEDIATE")
+        with self._guard():
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        finally:
-            db.close()
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error):  # the error may have ended it already
+                        db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+            finally:
+                db.close()
 
     def _read(self, query: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.row_factory = sqlite3.Row
-            return db.execute(query, params).fetchall()
-        finally:
-            db.close()
+        with self._guard():
+            db = sqlite3.connect(self.path, timeout=30)
+            try:
+                db.row_factory = sqlite3.Row
+                return db.execute(query, params).fetchall()
+            finally:
+                db.close()
 
     # ports -------------------------------------------------------------------------------------
 
@@ -229,6 +252,26 @@ class State:
         )
         parts.append([tuple(r) for r in rows])
         return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def unusable(path: Path, exc: sqlite3.Error) -> UserError:
+    """The user error for a state database SQLite can not use, by its cause."""
+    text = str(exc)
+    if "locked" in text:
+        return UserError(
+            f"{path} stayed locked by another alabctl for 30s ({text})",
+            "wait for the other command to finish, then run this one again",
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return UserError(
+            f"{path}: the state database is damaged ({text})",
+            f"restore it from a backup, or move it aside (mv {path} {path}.damaged) and run "
+            "'alabctl apply -f REPO': the servers start again and their models are downloaded again",
+        )
+    return UserError(
+        f"can not read or write the state database {path} ({text})",
+        "free space on its disk and make its folder writable, or use another --home",
+    )
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:

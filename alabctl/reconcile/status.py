@@ -74,6 +74,14 @@ def server_status(actual: ServerActual, desired: DesiredState | None) -> ServerS
         sync = Sync.SYNCED if ok else Sync.OUT_OF_SYNC
     body = actual.probe.body if actual.probe else {}
     error = (actual.probe.reason if actual.probe and health is Health.DEGRADED else None) or record.last_error
+    action = record.intent.get("action") if record.intent else None
+    if action is not None:  # recorded before acting, cleared after: an apply runs, or was killed
+        error = (
+            f"an apply is doing '{action}' on it (if none runs, it was interrupted: "
+            "the next 'alabctl apply -f REPO' finishes it)"
+        )
+    elif health is Health.MISSING and record.pid is not None:  # it ran since the last record: died
+        error = f"its process (pid {record.pid}) is gone; 'alabctl apply -f REPO' restarts it"
     return ServerStatus(
         name=record.server,
         health=health,
@@ -89,8 +97,9 @@ def server_status(actual: ServerActual, desired: DesiredState | None) -> ServerS
 
 def declared_only(desired: DesiredState, recorded: set[str]) -> list[ServerStatus]:
     """Servers the manifests declare that were never deployed."""
+    why = "never deployed: 'alabctl plan -f REPO' says what apply would do, and what it needs"
     return [
-        ServerStatus(s.name, Health.MISSING, Sync.OUT_OF_SYNC, "-", None, None, s.projects, None, None)
+        ServerStatus(s.name, Health.MISSING, Sync.OUT_OF_SYNC, "-", None, None, s.projects, None, why)
         for s in desired.servers.values()
         if s.name not in recorded
     ]

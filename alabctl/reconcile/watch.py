@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from alabctl.spec.errors import AlabctlError
+
 INPUT_SUFFIXES = (".yaml", ".yml", ".yaml.j2", ".yml.j2")
 """Manifests and templates: what a folder given with ``-f`` is read for."""
 INPUT_NAMES = (".alabctlignore",)
@@ -161,6 +163,77 @@ def _observer(folders: Sequence[tuple[Path, bool]], changes: Changes) -> Any:
     return observer
 
 
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at ``folder`` now (device, inode); ``None`` when there is none."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+class _Observers:
+    """The watchdog observer over the watched folders, started again when one of them was deleted
+    and made anew (``rm -rf repo`` and a new clone): the OS stops watching a deleted folder, so the
+    new one would never report an edit."""
+
+    def __init__(self, watched: Watched, changes: Changes) -> None:
+        self._watched, self._changes = watched, changes
+        self._roots = [root for root in watched.roots if root.is_dir()]  # folders given with -f
+        self._start()
+
+    def _start(self) -> None:
+        folders = self._watched.folders()  # a -f folder missing now is looked at all the same
+        self._seen = {folder: _identity(folder) for folder in [*self._roots, *(f for f, _ in folders)]}
+        self.observer = _observer(folders, self._changes)
+        self.observer.start()
+
+    def renewed(self) -> list[str]:
+        """The folders that were made anew since they were watched: watched again now. One is made
+        anew when it is there again after it was seen gone, when it is another folder (device and
+        inode), or when its watch ended (the OS reports a watched folder's deletion)."""
+        ended = {Path(e.watch.path) for e in self.observer.emitters if not e.is_alive()}
+        back = []
+        for folder, known in self._seen.items():
+            now = _identity(folder)
+            if now is None:
+                self._seen[folder] = None  # gone: a new folder may reuse its inode
+            elif now != known or folder in ended:
+                back.append(folder)
+        if back:
+            self.stop()
+            self._start()
+        return [str(f) for f in back]
+
+    def stop(self) -> None:
+        self.observer.stop()
+        self.observer.join(timeout=5)
+
+
+def _surviving(
+    reconcile: Callable[[str], bool], drifted: Callable[[], list[str]], log: Callable[[dict[str, Any]], None]
+) -> tuple[Callable[[str], bool], Callable[[], list[str]]]:
+    """``reconcile`` and ``drifted`` that log a user error (the apply lock held too long by another
+    command, a state database that can not be read for now) instead of ending the watch: a failed
+    reconcile, retried with backoff; no drift seen this time."""
+
+    def safe_reconcile(reason: str) -> bool:
+        try:
+            return reconcile(reason)
+        except AlabctlError as exc:
+            log({"event": "error", "reason": reason, "message": exc.message, "hint": exc.hint})
+            return False
+
+    def safe_drifted() -> list[str]:
+        try:
+            return drifted()
+        except AlabctlError as exc:
+            log({"event": "error", "reason": "drift", "message": exc.message, "hint": exc.hint})
+            return []
+
+    return safe_reconcile, safe_drifted
+
+
 def watch(
     watched: Watched,
     *,
@@ -175,8 +248,8 @@ def watch(
     something failed. The ``-f`` paths must exist (the caller checks)."""
     options = options or WatchOptions()
     changes = Changes(watched.wants)
-    observer = _observer(watched.folders(), changes)
-    observer.start()
+    observers = _Observers(watched, changes)
+    reconcile, drifted = _surviving(reconcile, drifted, log)
     try:
         log({"event": "start", "paths": [str(r) for r in watched.roots]})
         reconcile("start")
@@ -190,6 +263,11 @@ def watch(
                 if paths:
                     log({"event": "change", "paths": sorted(paths)})
                     failures = 0 if reconcile("change") else failures
+                continue
+            renewed = observers.renewed()
+            if renewed:
+                log({"event": "change", "paths": renewed})
+                failures = 0 if reconcile("change") else failures
                 continue
             now = time.monotonic()
             if now < next_heal:
@@ -206,6 +284,5 @@ def watch(
                 next_heal = now + delay
                 log({"event": "backoff", "seconds": delay, "failures": failures})
     finally:
-        observer.stop()
-        observer.join(timeout=5)
+        observers.stop()
         log({"event": "stop"})

@@ -22,7 +22,17 @@ def token_path(home: Home) -> Path:
 
 
 def admin_token(home: Home) -> str:
-    """The token, created (0600, atomically) when missing."""
+    """The token, created (0600, atomically) when missing; a user error when the home can not hold it."""
+    try:
+        return _token(home)
+    except OSError as exc:
+        raise UserError(
+            f"can not read or make the admin token in {home.root}: {exc.strerror} ({exc.filename})",
+            "give a folder alabctl may write with --home or $ALABCTL_HOME",
+        ) from None
+
+
+def _token(home: Home) -> str:
     path = token_path(home)
     home.root.mkdir(parents=True, exist_ok=True)
     if not path.exists():

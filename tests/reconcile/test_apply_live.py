@@ -189,6 +189,11 @@ def test_down_stops_servers_keeps_ports_and_logs_stay(cli: Cli, rule_repo: Path)
     before = _servers(cli)
     cli.run("wait", "--for", "healthy", "alpha", "--timeout", "10s", check=0)
     assert "alabctl serve" in cli.run("logs", "alpha", check=0).stdout
+    lines = cli.run("logs", "alpha", check=0).stdout.splitlines()
+    assert cli.run("logs", "alpha", "--tail", "1", check=0).stdout.splitlines() == lines[-1:]
+    assert cli.run("logs", "alpha", "--tail", "0", check=0).stdout == ""
+    negative = cli.run("logs", "alpha", "--tail", "-2", check=2)
+    assert "--tail -2: give a number of lines, 0 or more" in negative.stderr
     down = cli.run("down", "beta", check=0)
     assert down.stdout == "server/beta stopped\n"
     assert not alive(before["beta"]["pid"], None)
@@ -331,3 +336,19 @@ def test_prune_is_opt_in(cli: Cli, rule_repo: Path) -> None:
     pruned = cli.run("apply", "-f", str(rule_repo), "--prune", check=0)
     assert "server/beta pruned" in pruned.stdout
     assert set(_servers(cli)) == {"alpha"}
+
+
+def test_a_replaced_admin_token_restarts_the_server_on_the_new_build(cli: Cli, rule_repo: Path) -> None:
+    """A server keeps the token it read at start; once the token file is deleted (a new one is made)
+    its reloads are refused with 401: apply restarts it on the same port instead of failing forever."""
+    cli.run("apply", "-f", str(rule_repo), check=0)
+    before = _servers(cli)["alpha"]
+    (cli.home / "admin-token").unlink()
+    edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLength: 30")
+    done = cli.run("apply", "-f", str(rule_repo))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "server/alpha configured" in done.stdout
+    after = _servers(cli)["alpha"]
+    assert after["health"] == "Healthy" and after["url"] == before["url"]
+    assert after["pid"] != before["pid"] and after["modelVersion"] != before["modelVersion"]
+    assert cli.run("plan", "-f", str(rule_repo)).returncode == 0  # converged

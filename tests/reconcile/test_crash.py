@@ -44,6 +44,13 @@ def _check_converged(cli: Cli) -> dict[str, dict]:
 @pytest.mark.parametrize("point", ["spawn", "spawned", "recorded"])
 def test_killed_during_a_deploy(cli: Cli, rule_repo: Path, point: str) -> None:
     _apply_killed_at(cli, rule_repo, point)
+    # until an apply finishes it, status says what was under way and what to do
+    halted = {s["name"]: s for s in cli.json("get", "servers")}
+    assert any(
+        s["lastError"] == "an apply is doing 'start' on it (if none runs, it was interrupted: the next "
+        "'alabctl apply -f REPO' finishes it)"
+        for s in halted.values()
+    ), halted
     again = cli.run("apply", "-f", str(rule_repo), check=0)
     servers = _check_converged(cli)
     assert set(servers) == {"alpha", "beta"}

@@ -12,6 +12,7 @@ import pytest
 
 from alabctl.reconcile.lock import apply_lock
 from alabctl.spec.errors import UserError
+from tests.reconcile.conftest import Cli
 
 HOLD = (
     "import sys, time; from pathlib import Path; from alabctl.reconcile.lock import apply_lock\n"
@@ -68,3 +69,24 @@ def test_cli_apply_refuses_while_another_holds_the_lock(home: Path, rule_repo: P
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_lock_file_that_refuses_the_pid_is_still_a_lock(tmp_path: Path) -> None:
+    """A full disk refuses the holder's pid (``/dev/full`` answers every write with ENOSPC): the
+    lock is still taken and released, so ``down`` can stop servers on a full disk."""
+    (tmp_path / "apply.lock").symlink_to("/dev/full")
+    for _ in range(2):
+        with apply_lock(tmp_path):
+            taken = True
+    assert taken
+
+
+def test_a_home_that_can_not_hold_the_lock_is_a_user_error(tmp_path: Path, cli: Cli) -> None:
+    home = tmp_path / "not-a-folder"
+    home.write_text("")
+    with pytest.raises(UserError, match="can not open the lock file") as caught, apply_lock(home):
+        pass
+    assert "--home" in caught.value.hint
+    done = cli.run("down", "--home", str(home))
+    assert done.returncode == 1, done.stderr
+    assert "can not open the lock file" in done.stderr and "internal error" not in done.stderr

@@ -9,7 +9,8 @@ import pytest
 
 from alabctl.assets.store import Store
 from alabctl.reconcile.state import Deployment, State
-from alabctl.spec.errors import PermanentError
+from alabctl.spec.errors import PermanentError, UserError
+from tests.reconcile.conftest import Cli
 
 
 def test_port_is_assigned_once_and_kept(tmp_path: Path) -> None:
@@ -54,3 +55,44 @@ def test_unknown_schema_version_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(PermanentError, match="schema version 9"):
         State(path)
+
+
+def test_a_damaged_state_database_is_a_user_error_saying_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "alabctl.db"
+    path.write_text("not a database, overwritten by hand\n" * 100)
+    with pytest.raises(UserError, match="the state database is damaged") as caught:
+        State(path)
+    assert f"mv {path} {path}.damaged" in caught.value.hint
+
+
+def test_a_state_database_sqlite_can_not_open_is_a_user_error(tmp_path: Path) -> None:
+    path = tmp_path / "alabctl.db"
+    path.mkdir()  # e.g. a folder where the file should be
+    with pytest.raises(UserError, match=f"can not read or write the state database {path}"):
+        State(path)
+
+
+def test_cli_commands_on_a_damaged_state_exit_1_without_a_traceback(
+    cli: Cli, rule_repo: Path, tmp_path: Path
+) -> None:
+    cli.home.mkdir(exist_ok=True)
+    (cli.home / "alabctl.db").write_bytes(b"\x00garbage" * 512)
+    for args in (["status"], ["plan", "-f", str(rule_repo)], ["apply", "-f", str(rule_repo)], ["down"]):
+        done = cli.run(*args, TMPDIR=str(tmp_path))
+        assert done.returncode == 1, (args, done.stderr)
+        assert "the state database is damaged" in done.stderr, done.stderr
+        assert "internal error" not in done.stderr
+    assert not list(tmp_path.glob("alabctl-crash-*"))
+
+
+def test_a_home_that_is_a_file_is_a_user_error_for_every_command(
+    cli: Cli, rule_repo: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "a-file"
+    home.write_text("")
+    with pytest.raises(UserError, match="can not make the state database"):
+        State(home / "alabctl.db")
+    for args in (["status"], ["wait", "--timeout", "1s"], ["plan", "-f", str(rule_repo)], ["down"]):
+        done = cli.run(*args, "--home", str(home), TMPDIR=str(tmp_path))
+        assert done.returncode == 1, (args, done.stderr)
+        assert "internal error" not in done.stderr and "--home" in done.stderr, done.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import threading
@@ -113,6 +114,29 @@ def test_down_on_exit_stops_the_servers(cli: Cli, rule_repo: Path) -> None:
             child.wait()
 
 
+def test_a_watched_folder_deleted_and_made_anew_is_watched_again(cli: Cli, rule_repo: Path) -> None:
+    """``rm -rf repo`` and a fresh copy: the OS stopped watching the deleted folder, so watch looks
+    at the new one itself and reconciles it; its edits are seen from then on."""
+    child = cli.start("watch", "-f", str(rule_repo), "-o", "json", "--interval", "0.3s")
+    try:
+        log = Log(child)
+        log.deployed({"alpha", "beta"})
+        before = _servers(cli)["alpha"]["modelVersion"]
+        copy = rule_repo.with_name("copy")
+        shutil.copytree(rule_repo, copy)
+        shutil.rmtree(rule_repo)
+        log.until(lambda e: e["event"] == "error" and "no such file or directory" in e["message"])
+        copy.rename(rule_repo)
+        log.until(lambda e: e["event"] == "change" and e["paths"] == [str(rule_repo)])
+        log.until(lambda e: e["event"] == "synced")
+        edit(rule_repo / "rules" / "height.yaml", "contextLength: 50", "contextLength: 42")
+        _version_changes(cli, "alpha", before)
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=30)
+
+
 def test_a_burst_of_events_is_one_change() -> None:
     changes = Changes()
     stop = threading.Event()
@@ -139,6 +163,8 @@ def test_a_missing_path_is_a_usage_error_at_once(cli: Cli, tmp_path: Path) -> No
     assert "{" not in done.stdout + done.stderr and "Traceback" not in done.stderr
     assert time.monotonic() - started < 30
     assert cli.run("watch", "-f", "-").returncode == 2
+    busy = cli.run("watch", "-f", str(tmp_path), "--interval", "0s")  # would spin a core
+    assert busy.returncode == 2 and "--interval 0s is too short" in busy.stderr
 
 
 def test_only_changes_to_inputs_trigger_a_reconcile(cli: Cli, tmp_path: Path) -> None:
@@ -229,3 +255,71 @@ def test_each_folder_is_watched_once(tmp_path: Path) -> None:
     )
     # -f folders recursively; a -f file's folder and the lock file's folder alone; nothing twice
     assert watched.folders() == [(tmp_path, False), (other, False), (repo, True)]
+
+
+def test_a_user_error_in_a_reconcile_or_the_drift_check_is_logged_and_watch_goes_on(tmp_path: Path) -> None:
+    """e.g. another command holding the apply lock past the wait, or a state database that can
+    not be read for now: the watch logs it and carries on (a failed reconcile backs off)."""
+    from alabctl.reconcile.watch import WatchOptions, watch
+    from alabctl.spec.errors import UserError
+
+    stop = threading.Event()
+    logged: list[dict[str, Any]] = []
+    calls = {"reconcile": 0, "drifted": 0}
+
+    def reconcile(reason: str) -> bool:
+        calls["reconcile"] += 1
+        if calls["reconcile"] <= 2:
+            raise UserError("another apply holds apply.lock (pid 1)", "wait for it")
+        stop.set()
+        return True
+
+    def drifted() -> list[str]:
+        calls["drifted"] += 1
+        if calls["drifted"] == 1:
+            raise UserError("the state database is damaged", "restore it")
+        return ["alpha"]
+
+    options = WatchOptions(interval=0.05, backoff=0.05)
+    watch(
+        Watched([tmp_path]),
+        reconcile=reconcile,
+        drifted=drifted,
+        log=logged.append,
+        stop=stop,
+        options=options,
+    )
+    errors = [e for e in logged if e["event"] == "error"]
+    assert [e["message"] for e in errors] == [
+        "another apply holds apply.lock (pid 1)",
+        "the state database is damaged",
+        "another apply holds apply.lock (pid 1)",
+    ]
+    assert any(e["event"] == "backoff" for e in logged) and logged[-1]["event"] == "stop"
+    assert calls["reconcile"] == 3
+
+
+def test_each_deleted_watched_folder_is_noticed_when_it_is_back(tmp_path: Path) -> None:
+    from alabctl.reconcile.watch import _Observers
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    observers = _Observers(Watched([a, b]), Changes())
+    try:
+        shutil.rmtree(a)
+        shutil.rmtree(b)
+        assert observers.renewed() == []  # gone: nothing to watch yet
+        a.mkdir()
+        assert observers.renewed() == [str(a)]
+        assert observers.renewed() == []
+        b.mkdir()  # still looked at while a was watched again without it
+        assert observers.renewed() == [str(b)]
+        shutil.rmtree(a)  # gone and back between two looks (the new folder may reuse the inode)
+        a.mkdir()
+        deadline = time.monotonic() + 10
+        while not (renewed := observers.renewed()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert renewed == [str(a)]
+    finally:
+        observers.stop()

@@ -27,3 +27,10 @@ def test_a_token_others_can_read_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="readable by others") as caught:
         admin_token(home)
     assert "chmod 600" in caught.value.hint
+
+
+def test_a_home_that_can_not_hold_the_token_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(UserError, match="can not read or make the admin token in") as caught:
+        admin_token(Home(tmp_path / "a-file"))
+    assert "--home" in caught.value.hint

@@ -207,6 +207,9 @@ def test_start_up_errors_are_clear_and_exit_1(build: Path, tmp_path: Path) -> No
     assert no_build.returncode == 1 and "no such build folder" in no_build.stderr
     both = serve("quickstart")
     assert both.returncode == 2 and "exactly one of --build DIR and -f REPO" in both.stderr
+    for flag in ("--max-tasks", "--max-body"):  # a cap below 1 would refuse every request
+        capped = serve("quickstart", "--build", str(build), "--port", "0", flag, "0")
+        assert capped.returncode == 2 and f"{flag} 0: every request would be refused" in capped.stderr
     clinical = serve("clinical", "--build", str(build), "--port", "0")
     assert clinical.returncode == 1 and "(MedicalNerModel): licensed" in clinical.stderr
     assert "Spark NLP for Healthcare" in clinical.stderr
