@@ -172,6 +172,12 @@ _CODES = [
         "docs/diagnostics.md#between-manifests-alb2xx",
     ),
     Code(
+        "ALB208",
+        "two servers on one port",
+        "two Servers declare the same port on the same host (or one listens on every address)",
+        "docs/diagnostics.md#between-manifests-alb2xx",
+    ),
+    Code(
         "ALB230",
         "task file unusable",
         "a Label Studio task file cannot be read or is not JSON, JSONL or CSV tasks (at the file's line:column)",

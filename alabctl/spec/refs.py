@@ -19,7 +19,7 @@ from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
 
 if TYPE_CHECKING:  # each kind's classes load with the first manifest of that kind (spec.kinds)
-    from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest
+    from alabctl.spec.kinds import ModelManifest, ProjectManifest, RuleManifest, ServerManifest
 
 
 def check_duplicates(repo: Repository) -> Iterator[Diagnostic]:
@@ -387,6 +387,30 @@ def check_label_studio(repo: Repository) -> Iterator[Diagnostic]:
                 )
 
 
+_EVERY_ADDRESS = frozenset({"0.0.0.0", "::", "[::]", "*"})  # noqa: S104 - names them, binds nothing
+
+
+def check_ports(repo: Repository) -> Iterator[Diagnostic]:
+    """No two Servers declare one port where both would listen: the same host, or either on every
+    address (``0.0.0.0``). Servers without a port get one assigned that no other server holds."""
+    taken: list[tuple[str, int, str]] = []
+    for resource in repo.of_kind(Kind.SERVER):
+        spec = cast("ServerManifest", resource.manifest).spec
+        if spec.port is None:
+            continue
+        host = spec.host.strip().lower()
+        for other_host, port, other in taken:
+            if port == spec.port and (host == other_host or {host, other_host} & _EVERY_ADDRESS):
+                yield resource.origin.diagnostic(
+                    "ALB208",
+                    f"server '{other}' listens on port {port} of {other_host} too",
+                    "give one of them another port, or leave 'port' out to have one assigned",
+                    ("spec", "port"),
+                )
+                break
+        taken.append((host, spec.port, resource.manifest.name))
+
+
 def check_references(repo: Repository) -> list[Diagnostic]:
     """All cross-manifest checks of SPEC §3 items 2 and 3."""
     out: list[Diagnostic] = []
@@ -397,6 +421,7 @@ def check_references(repo: Repository) -> list[Diagnostic]:
         check_labels,
         check_files,
         check_label_studio,
+        check_ports,
     ):
         out.extend(check(repo))
     return out

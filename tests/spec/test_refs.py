@@ -99,3 +99,26 @@ def test_absolute_paths_are_rejected_by_the_schema(make_repo) -> None:
     rule = H + "kind: Rule\nmetadata: {name: g}\nspec: {entity: G, dictionary: {file: /etc/passwd}}\n"
     [d] = check(make_repo, {"r.yaml": rule})
     assert d.code == "ALB106"
+
+
+def test_two_servers_on_one_port_where_both_would_listen(make_repo) -> None:
+    def server(name: str, extra: str) -> str:
+        return H + f"kind: Server\nmetadata: {{name: {name}}}\nspec: {{{extra}}}\n"
+
+    files = {
+        "a.yaml": server("a", "port: 8700"),
+        "b.yaml": server("b", "port: 8700"),  # the same host (the default)
+        "c.yaml": server("c", "port: 8701, host: 10.0.0.5"),
+        "d.yaml": server("d", "port: 8701, host: 10.0.0.6"),  # other address: fine
+        "e.yaml": server("e", "port: 8701, host: 0.0.0.0"),  # every address: takes both
+        "f.yaml": server("f", ""),  # assigned: never a clash
+        "g.yaml": server("g", ""),
+    }
+    found = check(make_repo, files)
+    assert sorted((d.file, d.line, d.code) for d in found) == [
+        ("b.yaml", 4, "ALB208"),
+        ("e.yaml", 4, "ALB208"),
+    ]
+    by_file = {d.file: d for d in found}
+    assert by_file["b.yaml"].summary == "server 'a' listens on port 8700 of 127.0.0.1 too"
+    assert "leave 'port' out" in by_file["e.yaml"].detail
