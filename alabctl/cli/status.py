@@ -30,9 +30,9 @@ def add_status_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        choices=["table", "json", "url"],
+        choices=["table", "json", "yaml", "url"],
         default="table",
-        help="default: table; url: one URL a line",
+        help="table (default), json, yaml, or url: one URL a line",
     )
     add_home_option(parser)
     parser.set_defaults(values=[], assignments=[], root=None, lockfile=None, no_cache=False, server=None)
@@ -74,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.output == "json":
         print(json.dumps([s.to_json() for s in found], indent=2))
+        return 0
+    if args.output == "yaml":
+        from alabctl.cli.store import yaml_rows
+
+        print(yaml_rows([s.to_json() for s in found]), end="")
         return 0
     if not found:
         print("no servers deployed (alabctl apply -f REPO deploys them)")

@@ -160,7 +160,6 @@ def run_get(args: argparse.Namespace) -> int:
     if _OTHERS.get(args.what) == "servers":
         from alabctl.cli import status
 
-        args.output = "json" if args.output == "json" else "table"
         args.values, args.assignments, args.root, args.lockfile, args.no_cache = [], [], None, None, False
         args.server = None
         return status.run(args)

@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+from ruamel.yaml import YAML
+
 from alabctl.reconcile.health import request
 from alabctl.reconcile.process import alive
 from alabctl.reconcile.recover import server_processes
@@ -201,6 +203,9 @@ def test_down_stops_servers_keeps_ports_and_logs_stay(cli: Cli, rule_repo: Path)
     # stopped on purpose: shown as Stopped (not Missing) and left out of wait, until the next apply
     assert _servers(cli)["beta"]["health"] == "Stopped"
     assert "beta   Stopped" in cli.run("status", check=0).stdout
+    listed = YAML(typ="safe").load(cli.run("get", "servers", "-o", "yaml", check=0).stdout)
+    assert {s["name"]: s["health"] for s in listed} == {"alpha": "Healthy", "beta": "Stopped"}
+    assert listed == YAML(typ="safe").load(cli.run("status", "-o", "yaml", check=0).stdout)
     assert "server/alpha Healthy" in cli.run("wait", "--for", "healthy", "--timeout", "2s", check=0).stdout
     wait = cli.run("wait", "--for", "healthy", "beta", "--timeout", "2s", check=1)
     assert "server 'beta' was stopped with 'alabctl down'" in wait.stderr
