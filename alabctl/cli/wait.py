@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from alabctl import api
 from alabctl.cli.planview import add_home_option, duration
@@ -33,4 +34,6 @@ def run(args: argparse.Namespace) -> int:
     found = api.wait_healthy(home=args.home, server=args.server, timeout=duration(args.timeout))
     for status in found:
         print(f"server/{status.name} {status.health.value} {status.url}")
+    if not found:
+        print("no servers to wait for: none deployed, or all stopped with 'alabctl down'", file=sys.stderr)
     return 0

@@ -214,6 +214,7 @@ def test_down_stops_servers_keeps_ports_and_logs_stay(cli: Cli, rule_repo: Path)
     assert "deploy     server/beta: stopped with 'alabctl down'" in plan.stdout
     cli.run("down", check=0)
     assert server_processes(cli.home) == {}
+    assert "no servers to wait for" in cli.run("wait", "--timeout", "1s", check=0).stderr
     cli.run("apply", "-f", str(rule_repo), check=0)
     assert {n: s["url"] for n, s in _servers(cli).items()} == {n: s["url"] for n, s in before.items()}
     assert {s["health"] for s in _servers(cli).values()} == {"Healthy"}
