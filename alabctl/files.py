@@ -148,3 +148,19 @@ def swap_folder(staged: Path, target: Path, *, replace: bool = True, aside: Path
     if old is not None:
         shutil.rmtree(old.parent, ignore_errors=True)
     return True
+
+
+def create_once(path: Path, text: str) -> None:
+    """Make the private file ``path`` (0600) holding ``text`` unless it exists: written beside it and
+    hard-linked into place, so nobody reads it half written and one another process made meanwhile
+    is never replaced (whoever comes second keeps the first one's)."""
+    if path.exists():
+        return
+    fd, tmp = _new_file(path.parent, f".{path.name}.", "", False)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    finally:
+        tmp.unlink()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from alabctl.compile.desired import DesiredServer
+from alabctl.files import create_once
 from alabctl.reconcile import process
 from alabctl.reconcile.health import Probe, probe, request
 from alabctl.reconcile.hooks import pause
@@ -110,17 +111,7 @@ def admin_token(layout: Layout) -> str:
     """The admin token servers accept: created once (32 random bytes in hex, 0600) as ``alabctl
     serve`` creates it, written beside and linked into place so no one reads it half written."""
     path = layout.token_file
-    if not path.exists():
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(tmp, path)  # never replaces a token another process made meanwhile
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    create_once(path, secrets.token_hex(32) + "\n")
     return path.read_text().strip()
 
 

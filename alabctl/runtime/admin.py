@@ -6,12 +6,12 @@ read the same file. A token file readable by others is refused.
 
 from __future__ import annotations
 
-import os
 import secrets
 import stat
 from pathlib import Path
 
 from alabctl.assets.home import Home
+from alabctl.files import create_once
 from alabctl.spec.errors import UserError
 
 TOKEN_FILE = "admin-token"
@@ -35,17 +35,7 @@ def admin_token(home: Home) -> str:
 def _token(home: Home) -> str:
     path = token_path(home)
     home.root.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_name(f".{TOKEN_FILE}.{os.getpid()}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(tmp, path)  # never replaces a token another process created meanwhile
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
+    create_once(path, secrets.token_hex(32) + "\n")
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise UserError(
