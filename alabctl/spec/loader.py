@@ -32,6 +32,7 @@ from alabctl.spec.diagnostics import Path as NodePath
 from alabctl.spec.errors import UsageError
 from alabctl.spec.names import API_GROUP, API_VERSION, KIND_NAMES
 from alabctl.spec.readfile import FileKind, FileReadError, read_bytes, read_stream, read_text, real_path
+from alabctl.spec.secrets import in_secret_document, masked
 from alabctl.spec.workers import map_items
 from alabctl.spec.yamlsrc import C_PARSER, ParseResult, SourceMap, parse_yaml
 
@@ -81,6 +82,16 @@ class SourceIndex:
         if d.file in self.templates:
             return self.templates[d.file].splitlines()
         return self.lines(d.file)
+
+    def excerpt(self, d: Diagnostic, before: int = 2) -> list[str]:
+        """``d``'s line and up to ``before`` lines above it, as shown under the diagnostic: in a
+        License or LabelStudio document, what may be a pasted secret reads ``***``
+        (:mod:`alabctl.spec.secrets`). Empty when ``d`` has no line in a file read."""
+        lines = self.lines_of(d)
+        if d.line is None or not lines or d.line > len(lines):
+            return []
+        shown = lines[max(0, d.line - 1 - before) : d.line]
+        return [masked(line) for line in shown] if in_secret_document(lines, d.line) else shown
 
 
 def _in_template(source_map: SourceMap, template: TemplateMap) -> SourceMap:

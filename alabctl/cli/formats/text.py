@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alabctl.api import SourceIndex, ValidationReport
 from alabctl.spec.diagnostics import Diagnostic, Severity
-from alabctl.spec.secrets import in_secret_document, masked
 
 _RED, _YELLOW, _BLUE, _BOLD, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m"
 
@@ -15,18 +14,14 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def excerpt(sources: SourceIndex, d: Diagnostic, color: bool = False) -> list[str]:
     """Up to two lines before the one at fault, that line, and a caret under the column."""
-    if d.file is None or d.line is None:
+    shown = sources.excerpt(d)  # a License or token pasted into its manifest reads ***
+    if d.line is None or not shown:
         return []
-    lines = sources.lines_of(d)
-    if not lines or d.line > len(lines):
-        return []
-    first = max(1, d.line - 2)
+    first = d.line - len(shown) + 1
     width = len(str(d.line))
     gutter = " " * width + " |"
     out = [_paint(gutter, _BLUE, color)]
-    hide = in_secret_document(lines, d.line)  # a License or token pasted into its manifest
-    for n in range(first, d.line + 1):
-        text = masked(lines[n - 1]) if hide else lines[n - 1]
+    for n, text in enumerate(shown, start=first):
         out.append(f"{_paint(str(n).rjust(width) + ' |', _BLUE, color)} {text}")
     caret = " " * ((d.column or 1) - 1) + "^"
     tone = _RED if d.is_error else _YELLOW
