@@ -392,7 +392,9 @@ _EVERY_ADDRESS = frozenset({"0.0.0.0", "::", "[::]", "*"})  # noqa: S104 - names
 
 def check_ports(repo: Repository) -> Iterator[Diagnostic]:
     """No two Servers declare one port where both would listen: the same host, or either on every
-    address (``0.0.0.0``). Servers without a port get one assigned that no other server holds."""
+    address (``0.0.0.0``). Hosts are compared as written (no name is resolved: ``localhost`` and
+    ``127.0.0.1`` are two hosts here; ``apply`` fails the second to bind). Servers without a port
+    get one assigned that no other server holds."""
     taken: list[tuple[str, int, str]] = []
     for resource in repo.of_kind(Kind.SERVER):
         spec = cast("ServerManifest", resource.manifest).spec

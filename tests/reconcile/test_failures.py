@@ -232,20 +232,28 @@ def test_a_server_moved_to_another_host_on_its_own_port_is_restarted(cli: Cli, r
 
 
 def test_two_servers_on_one_port_are_never_both_taken_for_healthy(cli: Cli, rule_repo: Path) -> None:
-    """Both declare the same port: the one that binds second exits; the answer of the first on the
-    port must not pass for its own health (it did: both were 'created' on one port)."""
+    """Both declare the same port, under two names of one address (validate compares hosts as
+    written, ALB208): the one that binds second exits; the answer of the first on the port must not
+    pass for its own health (it did: both were 'created' on one port)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     projects = rule_repo / "projects.yaml"
-    projects.write_text(
-        projects.read_text().replace("spec: {engine: native}", f"spec: {{engine: native, port: {port}}}")
+    text = projects.read_text()
+    text = text.replace(
+        "metadata: {name: alpha}\nspec: {engine: native}",
+        f"metadata: {{name: alpha}}\nspec: {{engine: native, port: {port}}}",
     )
+    text = text.replace(
+        "metadata: {name: beta}\nspec: {engine: native}",
+        f"metadata: {{name: beta}}\nspec: {{engine: native, host: localhost, port: {port}}}",
+    )
+    projects.write_text(text)
     done = cli.run("apply", "-f", str(rule_repo), check=1)
     lines = done.stdout.splitlines()
     assert len([x for x in lines if " created: " in x]) == 1, done.stdout
     failed = next(x for x in lines if " failed: " in x)
-    assert f"127.0.0.1:{port}" in failed, failed
+    assert f"127.0.0.1:{port}" in failed or f"localhost:{port}" in failed, failed
     servers = _servers(cli)
     assert sorted(s["health"] for s in servers.values()) == ["Healthy", "Missing"]
 
