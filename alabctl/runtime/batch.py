@@ -16,8 +16,10 @@ import importlib
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -142,14 +144,33 @@ def task_json(task: Any, prediction: dict[str, Any]) -> str:
         ) from None
 
 
-def _init_worker(parent: int, build: str, server: str, project: str, visual: VisualSettings) -> None:
+def _init_worker(
+    parent: int, build: str, server: str, project: str, visual: VisualSettings, scratch: str | None
+) -> None:
     # Ctrl-C reaches every process of the terminal's group; the driver handles it and stops the
     # workers, so a worker lets it pass (no traceback from an idle one). A handler, not SIG_IGN:
     # the programs a worker runs (tesseract) keep the default and stop on it too.
     signal.signal(signal.SIGINT, lambda *_: None)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the driver's handler, inherited by fork
     _die_with_parent(parent)
+    if scratch is not None:
+        tempfile.tempdir = scratch  # pytesseract's files: see _scratch
     _init(build, server, project, visual)
+
+
+@contextmanager
+def _scratch(visual: bool) -> Iterator[str | None]:
+    """For a Visual NER run, a folder for the temporary files OCR writes (pytesseract's page images
+    and hOCR, in the system's temporary folder otherwise), removed when the run ends: a worker
+    stopped mid-page (Ctrl-C, a failed run) never gets to remove its own."""
+    if not visual:
+        yield None
+        return
+    folder = tempfile.mkdtemp(prefix="alabctl-ocr-")
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _line(index: int, task: Any, prediction: Prediction) -> Line:
@@ -217,13 +238,15 @@ def _chunks(tasks: Iterable[Any], size: int = CHUNK) -> Iterator[list[tuple[int,
         yield chunk
 
 
-def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
+def _pooled(
+    job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]], scratch: str | None
+) -> Iterator[list[Line]]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     pool = ProcessPoolExecutor(
         job.workers,
         multiprocessing.get_context(method),
         _init_worker,
-        (os.getpid(), str(job.build), server, job.project, job.visual),
+        (os.getpid(), str(job.build), server, job.project, job.visual, scratch),
     )
     try:
         pending: deque[Future[list[Line]]] = deque()
@@ -248,10 +271,18 @@ def _pooled(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]])
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _in_process(job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]]) -> Iterator[list[Line]]:
+def _in_process(
+    job: BatchJob, server: str, chunks: Iterator[list[tuple[int, Any]]], scratch: str | None
+) -> Iterator[list[Line]]:
     _init(str(job.build), server, job.project, job.visual)
-    for chunk in chunks:
-        yield _chunk(chunk)
+    before = tempfile.tempdir
+    if scratch is not None:
+        tempfile.tempdir = scratch  # pytesseract's files: see _scratch
+    try:
+        for chunk in chunks:
+            yield _chunk(chunk)
+    finally:
+        tempfile.tempdir = before
 
 
 class TaskWriter:
@@ -393,7 +424,19 @@ def _run_batch(job: BatchJob, stdout: IO[str], err: IO[str]) -> BatchReport:
     chunks = _chunks(read_tasks(job.tasks), VISUAL_CHUNK if view.visual else CHUNK)
     # a JVM (engine sparknlp) belongs to one process: forked workers cannot share it
     workers = 1 if load_build(job.build).pipeline(server).engine == "sparknlp" else job.workers
-    results = _in_process(job, server, chunks) if workers <= 1 else _pooled(job, server, chunks)
+    with _scratch(view.visual) as scratch:
+        run = _in_process if workers <= 1 else _pooled
+        return _write(job, run(job, server, chunks, scratch), report, stdout, show, began)
+
+
+def _write(
+    job: BatchJob,
+    results: Iterator[list[Line]],
+    report: BatchReport,
+    stdout: IO[str],
+    show: Callable[[BatchReport, bool], None],
+    began: float,
+) -> BatchReport:
     writer = TaskWriter(job.out, stdout)
     try:
         for lines in results:
@@ -410,6 +453,9 @@ def _run_batch(job: BatchJob, stdout: IO[str], err: IO[str]) -> BatchReport:
         writer.commit()
     except BaseException:
         writer.abort()
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()  # the workers stop now, before their scratch folder goes
         raise
     report.seconds = time.perf_counter() - began
     show(report, True)

@@ -200,7 +200,10 @@ def test_an_interrupted_run_stops_at_once_and_leaves_the_output_alone(
     out.write_text("[]\n")
     cmd = [sys.executable, "-m", "alabctl", "preannotate", "--project", "invoices", "--build", str(build)]
     cmd += ["--tasks", str(tasks), "--out", str(out), "--documents", str(documents), "--workers", "3"]
-    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    scratch = tmp_path / "tmp"  # the run's temporary folder: OCR's files must not stay in it
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    process = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + 120
         while not _ocr_running(process.pid) and process.poll() is None and time.monotonic() < deadline:
@@ -226,7 +229,14 @@ def test_an_interrupted_run_stops_at_once_and_leaves_the_output_alone(
     assert "interrupted" in err and "Traceback" not in err, err
     assert took < 5, f"the run went on for {took:.1f} s after the signal"
     assert out.read_text() == "[]\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "outside.pdf", "scans", "tasks.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "out.json",
+        "outside.pdf",
+        "scans",
+        "tasks.json",
+        "tmp",
+    ]
+    assert list(scratch.iterdir()) == [], "OCR's temporary files were left behind"
 
 
 def test_visual_tasks_go_to_the_workers_a_few_at_a_time(build: Path, tmp_path: Path) -> None:
