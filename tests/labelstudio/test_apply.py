@@ -15,6 +15,7 @@ from alabctl.reconcile.labelstudio import (
     apply,
     plan,
 )
+from alabctl.reconcile.labelstudio.apply import _chunks
 from alabctl.reconcile.labelstudio.status import project_statuses
 from alabctl.spec.errors import UserError
 from tests.labelstudio.backend import RuleBackend
@@ -171,6 +172,24 @@ def test_tasks_are_never_imported_twice(labelstudio: RunningLabelStudio, client:
     assert (prune.verb, prune.count) == (Verb.PRUNE, 3)
     apply(pruned)
     assert [t["data"]["text"] for t in ls_tasks(client, pid)] == ["one"]
+
+
+def test_imports_are_cut_by_count_and_by_bytes() -> None:
+    small = [{"data": {"text": "x"}}] * 2500
+    assert [len(c) for c in _chunks(small)] == [1000, 1000, 500]
+    big = [{"data": {"text": "y" * 400_000}}] * 5  # 0.4 MB each: two fit under 1 MB
+    assert [len(c) for c in _chunks(big)] == [2, 2, 1]
+    huge = [{"data": {"text": "z" * 3_000_000}}, {"data": {"text": "z"}}]  # alone, whatever its size
+    assert [len(c) for c in _chunks(huge)] == [1, 1]
+    assert list(_chunks([])) == []
+
+
+def test_large_tasks_are_imported_whole(labelstudio: RunningLabelStudio, client: LabelStudioClient) -> None:
+    conns = connect(labelstudio.url, labelstudio.token)
+    texts = [f"{i} " + "word " * 150_000 for i in range(5)]  # 0.75 MB each: one a request
+    [result] = apply(plan([desired("large", ner_config("PER"), tasks=tasks(*texts))], conns))
+    stored = sorted(t["data"]["text"] for t in ls_tasks(client, result.project_id or 0))
+    assert stored == sorted(texts)
 
 
 def _versions(client: LabelStudioClient, pid: int) -> dict[str, set[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,12 +25,24 @@ from alabctl.reconcile.labelstudio.predict import Predictor, PredictorError
 from alabctl.spec.diagnostics import counted
 
 CHUNK = 1000
-"""Tasks or predictions per import request."""
+"""Tasks or predictions per import request, at most."""
+CHUNK_BYTES = 1_000_000
+"""Bytes of JSON per import request, at most (but always at least one item): large tasks go in
+smaller requests, under the body limit of a proxy before Label Studio (nginx's default
+``client_max_body_size`` is 1 MiB; Label Studio's own is 250 MiB)."""
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _chunks(items: Sequence[Any], size: int = CHUNK, max_bytes: int = CHUNK_BYTES) -> Iterator[Sequence[Any]]:
+    """``items`` in runs of at most ``size`` items and ``max_bytes`` of JSON (a larger item alone)."""
+    start, used = 0, 2
+    for end, item in enumerate(items):
+        weight = len(json.dumps(item, ensure_ascii=False).encode()) + 1
+        if end > start and (end - start >= size or used + weight > max_bytes):
+            yield items[start:end]
+            start, used = end, 2
+        used += weight
+    if start < len(items):
+        yield items[start:]
 
 
 def _outcome(actions: Sequence[Action]) -> Outcome:
