@@ -15,7 +15,8 @@ from alabctl.reconcile.labelstudio import (
     apply,
     plan,
 )
-from alabctl.reconcile.labelstudio.apply import _chunks
+from alabctl.reconcile.labelstudio.apply import CHUNK, CHUNK_BYTES
+from alabctl.reconcile.labelstudio.batches import batches
 from alabctl.reconcile.labelstudio.status import project_statuses
 from alabctl.spec.errors import UserError
 from tests.labelstudio.backend import RuleBackend
@@ -176,12 +177,12 @@ def test_tasks_are_never_imported_twice(labelstudio: RunningLabelStudio, client:
 
 def test_imports_are_cut_by_count_and_by_bytes() -> None:
     small = [{"data": {"text": "x"}}] * 2500
-    assert [len(c) for c in _chunks(small)] == [1000, 1000, 500]
+    assert [len(c) for c in batches(small, CHUNK, CHUNK_BYTES)] == [1000, 1000, 500]
     big = [{"data": {"text": "y" * 400_000}}] * 5  # 0.4 MB each: two fit under 1 MB
-    assert [len(c) for c in _chunks(big)] == [2, 2, 1]
+    assert [len(c) for c in batches(big, CHUNK, CHUNK_BYTES)] == [2, 2, 1]
     huge = [{"data": {"text": "z" * 3_000_000}}, {"data": {"text": "z"}}]  # alone, whatever its size
-    assert [len(c) for c in _chunks(huge)] == [1, 1]
-    assert list(_chunks([])) == []
+    assert [len(c) for c in batches(huge, CHUNK, CHUNK_BYTES)] == [1, 1]
+    assert list(batches([], CHUNK, CHUNK_BYTES)) == []
 
 
 def test_large_tasks_are_imported_whole(labelstudio: RunningLabelStudio, client: LabelStudioClient) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from alabctl.reconcile.labelstudio.batches import batches
 from alabctl.reconcile.labelstudio.client import LabelStudioClient, LabelStudioError
 from alabctl.reconcile.labelstudio.labels import rename_result, union_config
 from alabctl.reconcile.labelstudio.model import (
@@ -30,19 +30,6 @@ CHUNK_BYTES = 1_000_000
 """Bytes of JSON per import request, at most (but always at least one item): large tasks go in
 smaller requests, under the body limit of a proxy before Label Studio (nginx's default
 ``client_max_body_size`` is 1 MiB; Label Studio's own is 250 MiB)."""
-
-
-def _chunks(items: Sequence[Any], size: int = CHUNK, max_bytes: int = CHUNK_BYTES) -> Iterator[Sequence[Any]]:
-    """``items`` in runs of at most ``size`` items and ``max_bytes`` of JSON (a larger item alone)."""
-    start, used = 0, 2
-    for end, item in enumerate(items):
-        weight = len(json.dumps(item, ensure_ascii=False).encode()) + 1
-        if end > start and (end - start >= size or used + weight > max_bytes):
-            yield items[start:end]
-            start, used = end, 2
-        used += weight
-    if start < len(items):
-        yield items[start:]
 
 
 def _outcome(actions: Sequence[Action]) -> Outcome:
@@ -156,7 +143,7 @@ class _Run:
             {"data": dict(data), "meta": {META_KEY: {"digest": digest, "project": self.desired.name}}}
             for digest, data in new.items()
         ]
-        for chunk in _chunks(rows):
+        for chunk in batches(rows, CHUNK, CHUNK_BYTES):
             self.client.import_tasks(self.pid, chunk)
         self.done.append(f"imported {counted(len(rows), 'task')}")
 
@@ -185,7 +172,7 @@ class _Run:
             }
             for task, prediction in self.predictor.predict(targets, config)
         ]
-        for chunk in _chunks(rows):
+        for chunk in batches(rows, CHUNK, CHUNK_BYTES):
             self.client.import_predictions(self.pid, chunk)
         if str(self.client.project(self.pid).get("model_version") or "") != version:
             self.client.update_project(self.pid, {"model_version": version})

@@ -13,9 +13,12 @@ from typing import Any
 
 import requests
 
+from alabctl.reconcile.labelstudio.batches import batches
 from alabctl.spec.errors import UserError
 
 BATCH = 500
+BATCH_BYTES = 8 << 20
+"""Bytes of tasks a ``/predict`` request carries at most (``alabctl serve`` takes 20 MiB bodies)."""
 TIMEOUT = 300.0
 
 
@@ -63,9 +66,9 @@ class Predictor:
     def predict(
         self, tasks: Sequence[Mapping[str, Any]], label_config: str
     ) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
-        """(task, prediction) for each task, ``BATCH`` tasks per request."""
-        for start in range(0, len(tasks), BATCH):
-            batch = list(tasks[start : start + BATCH])
+        """(task, prediction) for each task, at most ``BATCH`` tasks and ``BATCH_BYTES`` a request."""
+        for run in batches(tasks, BATCH, BATCH_BYTES):
+            batch = list(run)
             body = self._post(
                 "/predict",
                 {"tasks": batch, "label_config": label_config, "project": self.project, "params": {}},
