@@ -10,6 +10,7 @@ of letters and digits (a JWT, a hex token, base64) as ``***`` (:func:`masked`). 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 SECRET_KINDS = frozenset({"License", "LabelStudio"})
 """The kinds whose documents may hold a pasted secret."""
@@ -39,6 +40,16 @@ def shown(value: str | object) -> str:
     and paths quoted in messages: ``environment variable JSL_LICENSE``)."""
     text = str(value)
     return text if typed_by_hand(text) else "(not shown: it may be the secret itself)"
+
+
+def shown_path(given: str, path: Path | str) -> str:
+    """``path`` (what ``given``, a ``fromFile`` value, resolves to), or words that say it is not
+    shown when ``given`` may be a secret pasted there. A value with a ``/`` is taken for a path even
+    with long names in it; one without must also pass :func:`typed_by_hand`."""
+    pasted = any(c.isspace() or c in "{}\"'" for c in given) or len(given) > 4096
+    if pasted or ("/" not in given and not typed_by_hand(given)):
+        return "(not shown: it may be the secret itself)"
+    return str(path)
 
 
 def masked(line: str) -> str:

@@ -12,7 +12,7 @@ from alabctl.compile.checks.license import Problem, read_material
 from alabctl.reconcile.labelstudio.desired import read_token
 from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LabelStudioManifest, LicenseManifest
-from alabctl.spec.secrets import in_secret_document, masked, quoted, shown, typed_by_hand
+from alabctl.spec.secrets import in_secret_document, masked, quoted, shown, shown_path, typed_by_hand
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzY29wZSI6ImhlYWx0aGNhcmU6aW5mZXJlbmNlIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
 TOKEN = "f3a9c2b7d1e84a6b9c0d2e4f6a8b0c1d2e3f4a5b"  # a Label Studio legacy token: 40 hex digits
@@ -137,3 +137,25 @@ def test_a_token_variable_named_by_a_pasted_token_is_not_echoed(tmp_path: Path) 
     with pytest.raises(UserError) as err:
         read_token(manifest, tmp_path, {})
     assert "not shown" in err.value.message and TOKEN not in err.value.message + err.value.hint
+
+
+def test_a_path_is_shown_even_with_long_names_and_a_pasted_secret_is_not() -> None:
+    long_named = "/srv/annotationlabprojectsforclinicalnotes/token.txt"
+    assert shown_path(long_named, long_named) == long_named
+    assert shown_path("~/lic.json", "/home/me/lic.json") == "/home/me/lic.json"
+    for pasted in (JWT, TOKEN, '{"SPARK_NLP_LICENSE": "x"}'):
+        assert "not shown" in shown_path(pasted, f"/repo/{pasted}")
+
+
+def test_a_license_file_named_by_a_pasted_license_is_not_echoed(tmp_path: Path) -> None:
+    manifest = LicenseManifest.model_validate(
+        {
+            "apiVersion": "alabctl/v1",
+            "kind": "License",
+            "metadata": {"name": "jsl"},
+            "spec": {"fromFile": JWT},
+        }
+    )
+    problem = read_material(manifest, tmp_path, {})
+    assert isinstance(problem, Problem) and "does not exist" in problem.summary
+    assert JWT not in problem.summary + problem.detail

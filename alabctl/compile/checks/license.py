@@ -43,7 +43,7 @@ from alabctl.spec.lock import AssetType, Edition, edition_of
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
-from alabctl.spec.secrets import shown
+from alabctl.spec.secrets import shown, shown_path
 
 NO_LICENSE = "ALB310"
 UNREADABLE = "ALB311"
@@ -165,7 +165,7 @@ class Material:
 def _where(spec: LicenseManifest) -> str:
     if spec.spec.from_env is not None:
         return f"environment variable {shown(spec.spec.from_env)}"
-    return f"file {shown(spec.spec.from_file)}"
+    return f"file {shown_path(str(spec.spec.from_file), str(spec.spec.from_file))}"
 
 
 def _is_text(value: str) -> bool:
@@ -215,8 +215,8 @@ def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str])
         reason = "does not exist" if not os.path.lexists(path) else f"cannot be read ({exc.reason})"
         return Problem(
             UNREADABLE,
-            f"license file {shown(spec.from_file)} for License '{manifest.name}' {reason}",
-            f"put the license JSON from my.johnsnowlabs.com at {shown(path)}, or point 'fromFile' at it "
+            f"license file {shown_path(str(spec.from_file), str(spec.from_file))} for License '{manifest.name}' {reason}",
+            f"put the license JSON from my.johnsnowlabs.com at {shown_path(str(spec.from_file), path)}, or point 'fromFile' at it "
             "('~' is your home directory); pull requests from forks can use 'alabctl validate --skip-license-check'",
         )
 

@@ -13,7 +13,7 @@ from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LabelStudioManifest, ProjectManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import Repository
-from alabctl.spec.secrets import shown
+from alabctl.spec.secrets import shown, shown_path
 from alabctl.spec.tasks import collect_tasks
 
 
@@ -43,13 +43,15 @@ def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(
-            f"cannot read the token file of LabelStudio '{manifest.name}': {shown(path)}: "
+            f"cannot read the token file of LabelStudio '{manifest.name}': {shown_path(token.from_file, path)}: "
             f"{getattr(exc, 'strerror', None) or type(exc).__name__}",
             "write your Label Studio API token into that file, or set 'fromEnv'",
         ) from None
     if not text:
-        raise UserError(f"the token file of LabelStudio '{manifest.name}' is empty: {shown(path)}")
-    return _one_word(text, f"the token file {shown(path)}", manifest)
+        raise UserError(
+            f"the token file of LabelStudio '{manifest.name}' is empty: {shown_path(token.from_file, path)}"
+        )
+    return _one_word(text, f"the token file {shown_path(token.from_file, path)}", manifest)
 
 
 def _one_word(token: str, where: str, manifest: LabelStudioManifest) -> str:
