@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -61,18 +62,24 @@ def spawn(argv: Sequence[str], log: Path, env: Mapping[str, str] | None = None) 
             env=dict(env) if env is not None else None,
         )
     # not waited for: the child outlives this process; reap it if it ends while we still run
-    _children.append(child)
+    with _reaping:
+        _children.append(child)
     return child.pid, start_time(child.pid)
 
 
 _children: list[subprocess.Popen[bytes]] = []
 
 
+_reaping = threading.Lock()
+"""Servers start and stop in threads of one apply: two reaping at once removed one child twice."""
+
+
 def reap() -> None:
     """Collect children that have ended (so they do not linger as zombies while we run)."""
-    for child in list(_children):
-        if child.poll() is not None:
-            _children.remove(child)
+    with _reaping:
+        for child in list(_children):
+            if child.poll() is not None:
+                _children.remove(child)
 
 
 def serve_argv(server: str, build: Path, host: str, port: int) -> list[str]:
