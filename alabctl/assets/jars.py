@@ -156,13 +156,10 @@ def _held(path: Path, jar: Jar) -> bool:
     try:
         if path.stat().st_size != jar.size:
             return False
-        digest = hashlib.sha256()
         with path.open("rb") as src:
-            while chunk := src.read(1 << 20):
-                digest.update(chunk)
+            return hashlib.file_digest(src, "sha256").hexdigest() == jar.sha256
     except OSError:
         return False
-    return digest.hexdigest() == jar.sha256
 
 
 def _take(old: Path, new: Path, jar: Jar) -> bool:

@@ -222,14 +222,7 @@ class Puller:
             try:
                 digest = self._download(planned, target)
             except BaseException as exc:
-                message = (
-                    exc.message
-                    if isinstance(exc, AlabctlError)
-                    else "interrupted; pull again to resume"
-                    if isinstance(exc, Interrupted | KeyboardInterrupt)
-                    else type(exc).__name__
-                )
-                self.store.set_status(record.name, planned.type, Status.FAILED, message)
+                self.store.set_status(record.name, planned.type, Status.FAILED, _why(exc))
                 raise
             row = self._record(planned, target, digest.size, digest.sha256)
             self.options.report(f"{record.name}: installed in {target}")
@@ -394,3 +387,12 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def _why(exc: BaseException) -> str:
+    """What the store records for a download that failed with ``exc``."""
+    if isinstance(exc, AlabctlError):
+        return exc.message
+    if isinstance(exc, Interrupted | KeyboardInterrupt):
+        return "interrupted; pull again to resume"
+    return type(exc).__name__

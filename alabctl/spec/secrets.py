@@ -10,6 +10,7 @@ of letters and digits (a JWT, a hex token, base64) as ``***`` (:func:`masked`). 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 SECRET_KINDS = frozenset({"License", "LabelStudio"})
@@ -21,11 +22,15 @@ _SECRETISH = re.compile(r"[A-Za-z0-9+/=_.-]*[A-Za-z0-9]{20,}[A-Za-z0-9+/=_.-]*")
 _KIND = re.compile(r"""^kind:\s*["']?([A-Za-z]+)["']?\s*(?:#.*)?$""")
 
 
+def _pasted(value: str, longest: int) -> bool:
+    """Whether ``value`` holds what a name or path typed by hand does not: spaces, quotes, braces,
+    or more than ``longest`` characters."""
+    return len(value) > longest or any(c.isspace() or c in "{}\"'" for c in value)
+
+
 def typed_by_hand(value: str) -> bool:
     """Whether ``value`` could be a name or a path someone typed (not a token or a license)."""
-    return (
-        len(value) <= 200 and not _RUN.search(value) and not any(c.isspace() or c in "{}\"'" for c in value)
-    )
+    return not _pasted(value, 200) and not _RUN.search(value)
 
 
 def quoted(value: str) -> str:
@@ -46,10 +51,20 @@ def shown_path(given: str, path: Path | str) -> str:
     """``path`` (what ``given``, a ``fromFile`` value, resolves to), or words that say it is not
     shown when ``given`` may be a secret pasted there. A value with a ``/`` is taken for a path even
     with long names in it; one without must also pass :func:`typed_by_hand`."""
-    pasted = any(c.isspace() or c in "{}\"'" for c in given) or len(given) > 4096
-    if pasted or ("/" not in given and not typed_by_hand(given)):
+    if _pasted(given, 4096) or ("/" not in given and not typed_by_hand(given)):
         return "(not shown: it may be the secret itself)"
     return str(path)
+
+
+def secret_path(given: str, env: Mapping[str, str], base: Path) -> Path:
+    """A ``fromFile`` (a License's, a LabelStudio token's): ``~`` expanded from ``HOME`` in ``env``,
+    a relative path taken from the manifest's folder ``base``."""
+    if given == "~" or given.startswith("~/"):
+        home = env.get("HOME")
+        path = Path(home + given[1:]) if home else Path(given).expanduser()
+    else:
+        path = Path(given)
+    return path if path.is_absolute() else base / path
 
 
 def masked(line: str) -> str:

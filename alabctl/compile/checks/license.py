@@ -43,7 +43,7 @@ from alabctl.spec.lock import AssetType, Edition, edition_of
 from alabctl.spec.readfile import FileKind, FileReadError, read_text
 from alabctl.spec.repository import Repository
 from alabctl.spec.schema import Resource
-from alabctl.spec.secrets import shown, shown_path
+from alabctl.spec.secrets import secret_path, shown, shown_path
 
 NO_LICENSE = "ALB310"
 UNREADABLE = "ALB311"
@@ -179,12 +179,7 @@ def _is_text(value: str) -> bool:
 
 def license_path(from_file: str, env: Mapping[str, str], base: Path) -> Path:
     """``fromFile`` with ``~`` expanded from ``HOME`` in ``env``, relative paths from the manifest's folder."""
-    if from_file == "~" or from_file.startswith("~/"):
-        home = env.get("HOME")
-        path = Path(home + from_file[1:]) if home else Path(from_file).expanduser()
-    else:
-        path = Path(from_file)
-    return path if path.is_absolute() else base / path
+    return secret_path(from_file, env, base)
 
 
 def read_material(manifest: LicenseManifest, base: Path, env: Mapping[str, str]) -> str | Problem:

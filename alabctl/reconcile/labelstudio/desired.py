@@ -13,17 +13,8 @@ from alabctl.spec.errors import UserError
 from alabctl.spec.kinds import LabelStudioManifest, ProjectManifest
 from alabctl.spec.kinds.manifest import Kind
 from alabctl.spec.repository import Repository
-from alabctl.spec.secrets import shown, shown_path
+from alabctl.spec.secrets import secret_path, shown, shown_path
 from alabctl.spec.tasks import collect_tasks
-
-
-def _token_path(from_file: str, env: Mapping[str, str], base: Path) -> Path:
-    if from_file == "~" or from_file.startswith("~/"):
-        home = env.get("HOME")
-        path = Path(home + from_file[1:]) if home else Path(from_file).expanduser()
-    else:
-        path = Path(from_file)
-    return path if path.is_absolute() else base / path
 
 
 def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]) -> str:
@@ -38,7 +29,7 @@ def read_token(manifest: LabelStudioManifest, base: Path, env: Mapping[str, str]
             f"environment variable {shown(token.from_env)} for LabelStudio '{manifest.name}' is not set",
             "set it to your Label Studio API token (Account & Settings -> Access Token)",
         )
-    path = _token_path(token.from_file, env, base)
+    path = secret_path(token.from_file, env, base)
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
